@@ -1,0 +1,32 @@
+// Bundles the Node entry points (and later the web page) with esbuild. WGSL is imported as
+// text here, as in vitest (vitest.config.ts): one mechanism for shaders everywhere.
+import { build } from 'esbuild';
+
+const targets = {
+  cli: { entryPoints: { cli: 'cli/main.ts' } },
+  bench: { entryPoints: { bench: 'bench/main.ts' } },
+};
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  outdir: 'dist',
+  sourcemap: 'linked',
+  loader: { '.wgsl': 'text' },
+  // The native Dawn addon cannot be bundled.
+  external: ['webgpu'],
+  logLevel: 'warning',
+};
+
+const wanted = process.argv.slice(2);
+const names = wanted.length ? wanted : Object.keys(targets);
+for (const name of names) {
+  const t = targets[name];
+  if (!t) {
+    console.error(`build: unknown target "${name}"; known: ${Object.keys(targets).join(', ')}`);
+    process.exit(2);
+  }
+  await build({ ...common, ...t });
+}

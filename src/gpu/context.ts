@@ -1,0 +1,106 @@
+// One way to get a device, in a browser or in Node: `await Gpu.create()`.
+import { requestPlatformAdapter, platformName } from '#gpu-platform';
+import { describeAdapter, type AdapterReport } from './adapter-report.ts';
+import { BufferScope } from './buffers.ts';
+import { DeviceLostError, type AdapterRequest } from './platform.ts';
+
+export interface GpuOptions extends AdapterRequest {
+  /** Ask for timestamp queries when the adapter has them (default true). */
+  timestamps?: boolean;
+}
+
+/** Environment variables read in Node (a browser has none): SHADERTRAIN_BACKEND, SHADERTRAIN_ADAPTER. */
+export function gpuOptionsFromEnv(): GpuOptions {
+  const env = typeof process !== 'undefined' && process.env ? process.env : {};
+  const opts: GpuOptions = {};
+  if (env.SHADERTRAIN_BACKEND) opts.backend = env.SHADERTRAIN_BACKEND;
+  if (env.SHADERTRAIN_ADAPTER) opts.adapterName = env.SHADERTRAIN_ADAPTER;
+  return opts;
+}
+
+export class Gpu {
+  /** Owns every buffer made for this device that nobody else owns. */
+  readonly buffers: BufferScope;
+  private lostError: DeviceLostError | null = null;
+  private uncaptured: string | null = null;
+  private destroyed = false;
+  private readonly lostPromise: Promise<never>;
+
+  private constructor(
+    readonly adapter: GPUAdapter,
+    readonly device: GPUDevice,
+    readonly report: AdapterReport,
+    /** How the adapter was found, when worth telling (e.g. the SwiftShader fallback). */
+    readonly note: string,
+  ) {
+    this.buffers = new BufferScope(device);
+    this.lostPromise = device.lost.then((info) => {
+      const err = new DeviceLostError(
+        `The GPU device was lost (${info.reason}): ${info.message || 'no message'}. ` +
+          'Restart the run; if it repeats, lower the batch size or update the GPU driver.',
+      );
+      if (!this.destroyed) this.lostError = err;
+      throw err;
+    });
+    // Nobody may await `lost`; without a handler its rejection would be reported as unhandled.
+    this.lostPromise.catch(() => undefined);
+    device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+      this.uncaptured ??= ev.error.message;
+    };
+  }
+
+  static async create(options: GpuOptions = {}): Promise<Gpu> {
+    const opts = { ...gpuOptionsFromEnv(), ...options };
+    const { adapter, note } = await requestPlatformAdapter(opts);
+    const requiredFeatures: GPUFeatureName[] = [];
+    if (opts.timestamps !== false && adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+    // Take the adapter's full limits: the defaults cap storage bindings at 128 MiB.
+    const wanted = [
+      'maxStorageBufferBindingSize',
+      'maxBufferSize',
+      'maxStorageBuffersPerShaderStage',
+      'maxComputeWorkgroupStorageSize',
+      'maxComputeInvocationsPerWorkgroup',
+      'maxComputeWorkgroupSizeX',
+      'maxComputeWorkgroupsPerDimension',
+    ] as const;
+    const requiredLimits: Record<string, number> = {};
+    for (const name of wanted) requiredLimits[name] = adapter.limits[name];
+    const device = await adapter.requestDevice({ requiredFeatures, requiredLimits, label: 'shadertrain' });
+    return new Gpu(adapter, device, describeAdapter(adapter, device, platformName), note);
+  }
+
+  /** Throws if the device was lost or an uncaptured validation error happened since the last check. */
+  check(): void {
+    if (this.lostError) throw this.lostError;
+    if (this.destroyed) throw new Error('the GPU context was already destroyed');
+    if (this.uncaptured) {
+      const msg = this.uncaptured;
+      this.uncaptured = null;
+      throw new Error(`WebGPU error: ${msg}`);
+    }
+  }
+
+  /** Resolves like `p`, but rejects with a clear error instead of hanging if the device is lost. */
+  guard<T>(p: Promise<T>): Promise<T> {
+    return Promise.race([p, this.lostPromise]);
+  }
+
+  /** Waits until the queue has finished everything submitted so far. */
+  async idle(): Promise<void> {
+    await this.guard(this.device.queue.onSubmittedWorkDone());
+    this.check();
+  }
+
+  get isDestroyed(): boolean {
+    return this.destroyed;
+  }
+
+  /** Frees every buffer and the device. In Node this also lets the process exit. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.buffers.destroy();
+    this.device.destroy();
+  }
+}

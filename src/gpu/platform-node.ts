@@ -1,0 +1,88 @@
+// Node: WebGPU through Dawn (the `webgpu` package). The only file that knows about Dawn.
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { create, globals } from 'webgpu';
+import { NoWebGPUError, type AdapterRequest, type PlatformAdapter } from './platform.ts';
+
+export const platformName = 'node';
+
+// Where distributions put SwiftShader's Vulkan ICD (Chromium ships it next to the browser).
+const SWIFTSHADER_ICDS = [
+  '/usr/lib/chromium/vk_swiftshader_icd.json',
+  '/usr/lib/chromium-browser/vk_swiftshader_icd.json',
+  '/usr/lib64/chromium-browser/vk_swiftshader_icd.json',
+  '/opt/google/chrome/vk_swiftshader_icd.json',
+];
+
+let globalsInstalled = false;
+
+// Every Dawn instance ever created stays referenced: dawn.node's event loop keeps a raw
+// pointer to the instance, so letting the GPU object be garbage-collected while a device
+// lives frees the instance under it and crashes the process at the next GC (seen here as
+// random SIGSEGV / futex aborts in InstanceBase::ProcessEvents during long dispatches).
+const instances: GPU[] = [];
+
+function installGlobals(): void {
+  if (globalsInstalled) return;
+  // GPUBufferUsage, GPUMapMode and friends are globals in a browser; Dawn exports them.
+  for (const [k, v] of Object.entries(globals)) {
+    if (!(k in globalThis)) Object.defineProperty(globalThis, k, { value: v, writable: true, configurable: true });
+  }
+  globalsInstalled = true;
+}
+
+function quietMesa(): void {
+  // Mesa's Vulkan ICDs print an error per probe when XDG_RUNTIME_DIR is unset (as in CI).
+  if (process.env.XDG_RUNTIME_DIR) return;
+  const dir = join(tmpdir(), `shadertrain-xdg-${process.getuid?.() ?? 0}`);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    process.env.XDG_RUNTIME_DIR = dir;
+  } catch {
+    // Only cosmetic: keep going with the noise.
+  }
+}
+
+function dawnFlags(req: AdapterRequest): string[] {
+  const flags: string[] = [];
+  if (req.backend) flags.push(`backend=${req.backend}`);
+  if (req.adapterName) flags.push(`adapter=${req.adapterName}`);
+  return flags;
+}
+
+async function tryAdapter(req: AdapterRequest): Promise<GPUAdapter | null> {
+  const gpu = create(dawnFlags(req)) as GPU;
+  instances.push(gpu);
+  try {
+    return await gpu.requestAdapter({ powerPreference: req.powerPreference });
+  } catch (err) {
+    // Dawn throws (rather than returning null) for an unknown backend or adapter name.
+    const what = req.adapterName ? `adapter "${req.adapterName}"` : `backend "${req.backend ?? 'default'}"`;
+    throw new NoWebGPUError(`Dawn could not open ${what}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+export async function requestPlatformAdapter(req: AdapterRequest): Promise<PlatformAdapter> {
+  installGlobals();
+  quietMesa();
+  let adapter = await tryAdapter(req);
+  let note = '';
+  if (!adapter && !process.env.VK_ICD_FILENAMES) {
+    // No GPU driver: fall back to SwiftShader's CPU Vulkan, if a Chromium install brought one.
+    const icd = SWIFTSHADER_ICDS.find((p) => existsSync(p));
+    if (icd) {
+      process.env.VK_ICD_FILENAMES = icd;
+      adapter = await tryAdapter({ ...req, backend: req.backend ?? 'vulkan' });
+      if (adapter) note = `no GPU adapter found; using SwiftShader (${icd})`;
+    }
+  }
+  if (!adapter) {
+    throw new NoWebGPUError(
+      'No WebGPU adapter found. Install a GPU driver with Vulkan support, or on Debian/Ubuntu without a GPU ' +
+        'install SwiftShader with `apt-get install -y chromium libvulkan1` (shadertrain finds it by itself).',
+    );
+  }
+  return { adapter, note };
+}
+

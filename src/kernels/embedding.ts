@@ -1,0 +1,169 @@
+// Embedding gather (forward) and segmented scatter-add (backward): wrappers and float64 references.
+import source from '../../shaders/embedding.wgsl';
+import type { Gpu } from '../gpu/context.ts';
+import type { BufferScope } from '../gpu/buffers.ts';
+import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, grid1d, KernelError, pipeline, type Dispatch } from './kernel.ts';
+
+const WG = 64;
+
+export interface EmbeddingShape {
+  /** Rows in the table. */
+  rows: number;
+  /** Columns per row. */
+  dim: number;
+  /** Indices per batch. */
+  n: number;
+}
+
+function checkShape(kernel: string, s: EmbeddingShape): void {
+  checkInteger(kernel, 'rows', s.rows, 1);
+  checkInteger(kernel, 'dim', s.dim, 1);
+  // An empty batch is a caller's mistake: a recorded step always has work.
+  checkInteger(kernel, 'n', s.n, 1);
+}
+
+const fmt = (s: EmbeddingShape): string => `[rows=${s.rows}, dim=${s.dim}] with ${s.n} indices`;
+
+/** Rejects indices outside [0, rows), naming the kernel, the first bad position and the table. */
+export function checkIndices(kernel: string, indices: ArrayLike<number>, rows: number): void {
+  for (let i = 0; i < indices.length; i++) {
+    const v = indices[i];
+    if (!(v >= 0 && v < rows && Number.isInteger(v))) {
+      throw new KernelError(kernel, `index ${v} at position ${i} is out of range for a table of ${rows} rows`);
+    }
+  }
+}
+
+// ---- float64 references --------------------------------------------------------------
+
+export function gatherRef(table: ArrayLike<number>, indices: ArrayLike<number>, dim: number): Float64Array {
+  const out = new Float64Array(indices.length * dim);
+  for (let i = 0; i < indices.length; i++) {
+    for (let d = 0; d < dim; d++) out[i * dim + d] = table[indices[i] * dim + d];
+  }
+  return out;
+}
+
+export function scatterAddRef(gradOut: ArrayLike<number>, indices: ArrayLike<number>, rows: number, dim: number): Float64Array {
+  const g = new Float64Array(rows * dim);
+  for (let i = 0; i < indices.length; i++) {
+    for (let d = 0; d < dim; d++) g[indices[i] * dim + d] += gradOut[i * dim + d];
+  }
+  return g;
+}
+
+// ---- host-side CSR ---------------------------------------------------------------------
+
+/** Most segments a batch of n indices can have. */
+export function segmentCapacity(shape: EmbeddingShape): number {
+  return Math.min(shape.n, shape.rows);
+}
+
+/** u32 words of the packed CSR: [nseg | seg_row (cap) | seg_start (cap + 1) | perm (n)]. */
+export function csrWords(shape: EmbeddingShape): number {
+  return 2 + 2 * segmentCapacity(shape) + shape.n;
+}
+
+/**
+ * Sorts the batch's positions by row with a stable counting sort, so each row's positions
+ * stay in ascending order and the GPU sums them in that fixed order.
+ */
+export function packSegments(indices: Uint32Array, shape: EmbeddingShape, out = new Uint32Array(csrWords(shape))): Uint32Array {
+  const kernel = 'embedding_backward';
+  if (indices.length !== shape.n) throw new KernelError(kernel, `expected ${shape.n} indices for ${fmt(shape)}, got ${indices.length}`);
+  checkIndices(kernel, indices, shape.rows);
+  const cap = segmentCapacity(shape);
+  const counts = new Uint32Array(shape.rows);
+  for (let i = 0; i < indices.length; i++) counts[indices[i]]++;
+  const rowsAt = 1;
+  const startsAt = 1 + cap;
+  const permAt = 2 + 2 * cap;
+  const cursor = new Uint32Array(shape.rows);
+  let nseg = 0;
+  let pos = 0;
+  for (let r = 0; r < shape.rows; r++) {
+    if (counts[r] === 0) continue;
+    out[rowsAt + nseg] = r;
+    out[startsAt + nseg] = pos;
+    cursor[r] = pos;
+    pos += counts[r];
+    nseg++;
+  }
+  out[startsAt + nseg] = pos;
+  out[0] = nseg;
+  for (let i = 0; i < indices.length; i++) out[permAt + cursor[indices[i]]++] = i;
+  return out;
+}
+
+// ---- GPU wrappers ----------------------------------------------------------------------
+
+export class EmbeddingGather {
+  static readonly kernel = 'embedding_gather';
+
+  private constructor(
+    private readonly gpu: Gpu,
+    private readonly pipe: GPUComputePipeline,
+    private readonly params: GPUBuffer,
+    readonly shape: EmbeddingShape,
+  ) {}
+
+  static async create(gpu: Gpu, shape: EmbeddingShape, scope: BufferScope = gpu.buffers): Promise<EmbeddingGather> {
+    const k = EmbeddingGather.kernel;
+    checkShape(k, shape);
+    checkBindingSize(gpu, k, 'the table', shape.rows * shape.dim * 4);
+    checkBindingSize(gpu, k, 'the output', shape.n * shape.dim * 4);
+    const pipe = await pipeline(gpu, 'embedding', source, 'gather', { WG });
+    const params = scope.uniform(`${k}.params`, [shape.n, shape.dim, shape.rows, 0]);
+    return new EmbeddingGather(gpu, pipe, params, shape);
+  }
+
+  bind(b: { table: GPUBuffer; indices: GPUBuffer; out: GPUBuffer }): Dispatch {
+    const { rows, dim, n } = this.shape;
+    const k = EmbeddingGather.kernel;
+    checkBufferSize(k, 'table', b.table, rows * dim * 4, fmt(this.shape));
+    checkBufferSize(k, 'indices', b.indices, n * 4, fmt(this.shape));
+    checkBufferSize(k, 'out', b.out, n * dim * 4, fmt(this.shape));
+    return {
+      label: k,
+      pipeline: this.pipe,
+      bindGroup: bindGroup(this.gpu, this.pipe, k, { 0: this.params, 1: b.table, 2: b.indices, 3: b.out }),
+      grid: grid1d(this.gpu, n * dim, WG),
+    };
+  }
+}
+
+export class EmbeddingBackward {
+  static readonly kernel = 'embedding_backward';
+
+  private constructor(
+    private readonly gpu: Gpu,
+    private readonly pipe: GPUComputePipeline,
+    private readonly params: GPUBuffer,
+    readonly shape: EmbeddingShape,
+  ) {}
+
+  /** `accumulate`: add into the gradient (the table feeds several ops) instead of overwriting its touched rows. */
+  static async create(gpu: Gpu, shape: EmbeddingShape, opts: { accumulate?: boolean } = {}, scope: BufferScope = gpu.buffers): Promise<EmbeddingBackward> {
+    const k = EmbeddingBackward.kernel;
+    checkShape(k, shape);
+    checkBindingSize(gpu, k, 'the gradient table', shape.rows * shape.dim * 4);
+    const pipe = await pipeline(gpu, 'embedding', source, 'segment_sum', { WG, ACCUMULATE: opts.accumulate ? 1 : 0 });
+    const params = scope.uniform(`${k}.params`, [shape.n, shape.dim, segmentCapacity(shape), 0]);
+    return new EmbeddingBackward(gpu, pipe, params, shape);
+  }
+
+  /** `csr` holds `packSegments` of the batch's indices. Rows the batch does not touch are left as they are. */
+  bind(b: { gradOut: GPUBuffer; csr: GPUBuffer; gradTable: GPUBuffer }): Dispatch {
+    const { rows, dim, n } = this.shape;
+    const k = EmbeddingBackward.kernel;
+    checkBufferSize(k, 'gradOut', b.gradOut, n * dim * 4, fmt(this.shape));
+    checkBufferSize(k, 'csr', b.csr, csrWords(this.shape) * 4, fmt(this.shape));
+    checkBufferSize(k, 'gradTable', b.gradTable, rows * dim * 4, fmt(this.shape));
+    return {
+      label: k,
+      pipeline: this.pipe,
+      bindGroup: bindGroup(this.gpu, this.pipe, k, { 4: this.params, 5: b.gradOut, 6: b.csr, 7: b.gradTable }),
+      grid: grid1d(this.gpu, segmentCapacity(this.shape) * dim, WG),
+    };
+  }
+}

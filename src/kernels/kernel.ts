@@ -1,0 +1,101 @@
+// What every kernel wrapper shares: errors that name the kernel, a pipeline cache,
+// dispatch geometry past the 65535-workgroup limit, and bind groups by binding number.
+import type { Gpu } from '../gpu/context.ts';
+
+/** Bad arguments to a kernel, found before anything is dispatched. */
+export class KernelError extends Error {
+  override name = 'KernelError';
+  constructor(kernel: string, message: string) {
+    super(`${kernel}: ${message}`);
+  }
+}
+
+export type Constants = Record<string, number>;
+
+const caches = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
+
+/**
+ * A compute pipeline for `entryPoint` of `code`, compiled asynchronously once per device,
+ * source, entry point and override constants.
+ */
+export function pipeline(gpu: Gpu, label: string, code: string, entryPoint: string, constants: Constants = {}): Promise<GPUComputePipeline> {
+  let cache = caches.get(gpu.device);
+  if (!cache) caches.set(gpu.device, (cache = new Map()));
+  const key = `${entryPoint}|${JSON.stringify(constants)}|${code}`;
+  let p = cache.get(key);
+  if (!p) {
+    const module = gpu.device.createShaderModule({ label, code });
+    p = gpu.device.createComputePipelineAsync({
+      label: `${label}.${entryPoint}`,
+      layout: 'auto',
+      compute: { module, entryPoint, constants },
+    });
+    // A failed compile must not poison the cache for a later retry.
+    p.catch(() => cache.delete(key));
+    cache.set(key, p);
+  }
+  return p;
+}
+
+/** Workgroups for `threads` invocations of `wg` each, split over x and y past the per-dimension limit. */
+export function grid1d(gpu: Gpu, threads: number, wg: number): [number, number] {
+  const groups = Math.ceil(threads / wg);
+  const maxX = gpu.device.limits.maxComputeWorkgroupsPerDimension;
+  if (groups <= maxX) return [Math.max(groups, 1), 1];
+  const y = Math.ceil(groups / maxX);
+  if (y > maxX) throw new Error(`a dispatch of ${threads} threads needs more than ${maxX}² workgroups`);
+  return [Math.ceil(groups / y), y];
+}
+
+export type BindingResource = GPUBuffer | GPUBufferBinding;
+
+/** A bind group for group 0 of `pipe`, with resources given by binding number. */
+export function bindGroup(gpu: Gpu, pipe: GPUComputePipeline, label: string, resources: Record<number, BindingResource>): GPUBindGroup {
+  const entries: GPUBindGroupEntry[] = Object.entries(resources).map(([binding, r]) => ({
+    binding: Number(binding),
+    resource: 'buffer' in r ? r : { buffer: r },
+  }));
+  return gpu.device.createBindGroup({ label, layout: pipe.getBindGroupLayout(0), entries });
+}
+
+/** Checks that `bytes` fits one storage binding on this device, or says which limit it exceeds. */
+export function checkBindingSize(gpu: Gpu, kernel: string, what: string, bytes: number): void {
+  const limit = gpu.device.limits.maxStorageBufferBindingSize;
+  if (bytes > limit) {
+    throw new KernelError(kernel, `${what} needs ${bytes} bytes, more than this adapter's maxStorageBufferBindingSize (${limit})`);
+  }
+}
+
+export function checkInteger(kernel: string, name: string, v: number, min = 0): void {
+  if (!Number.isInteger(v) || v < min) throw new KernelError(kernel, `${name} must be an integer >= ${min}, got ${v}`);
+}
+
+/** One recorded dispatch: what the scheduler replays and eager mode runs at once. */
+export interface Dispatch {
+  readonly label: string;
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroup: GPUBindGroup;
+  readonly grid: readonly [number, number];
+}
+
+export function encodeDispatch(pass: GPUComputePassEncoder, d: Dispatch): void {
+  pass.setPipeline(d.pipeline);
+  pass.setBindGroup(0, d.bindGroup);
+  pass.dispatchWorkgroups(d.grid[0], d.grid[1]);
+}
+
+/** Eager execution: the dispatches in one compute pass, one submit. */
+export function submitDispatches(gpu: Gpu, dispatches: readonly Dispatch[], label = 'eager'): void {
+  const encoder = gpu.device.createCommandEncoder({ label });
+  const pass = encoder.beginComputePass({ label });
+  for (const d of dispatches) encodeDispatch(pass, d);
+  pass.end();
+  gpu.device.queue.submit([encoder.finish()]);
+}
+
+/** Checks that a bound buffer holds at least `bytes`, naming the kernel, the binding and the shape. */
+export function checkBufferSize(kernel: string, binding: string, buffer: GPUBuffer, bytes: number, shape: string): void {
+  if (buffer.size < bytes) {
+    throw new KernelError(kernel, `${binding} has ${buffer.size} bytes but shape ${shape} needs ${bytes}`);
+  }
+}
