@@ -59,7 +59,7 @@ async function tryAdapter(req: AdapterRequest): Promise<GPUAdapter | null> {
   } catch (err) {
     // Dawn throws (rather than returning null) for an unknown backend or adapter name.
     const what = req.adapterName ? `adapter "${req.adapterName}"` : `backend "${req.backend ?? 'default'}"`;
-    throw new NoWebGPUError(`Dawn could not open ${what}: ${(err as Error).message.split('\n')[0]}`);
+    throw new NoWebGPUError(`Dawn could not open ${what}: ${(err as Error).message.trim()}`);
   }
 }
 
@@ -79,7 +79,7 @@ export async function requestPlatformAdapter(req: AdapterRequest): Promise<Platf
   }
   if (!adapter) {
     throw new NoWebGPUError(
-      'No WebGPU adapter found. Install a GPU driver with Vulkan support, or on Debian/Ubuntu without a GPU ' +
+      `No WebGPU adapter found${req.backend ? ` for backend "${req.backend}"` : ''}. Install a GPU driver with Vulkan support, or on Debian/Ubuntu without a GPU ` +
         'install SwiftShader with `apt-get install -y chromium libvulkan1` (shadertrain finds it by itself).',
     );
   }

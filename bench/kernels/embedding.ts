@@ -1,0 +1,58 @@
+// Embedding gather and segmented scatter-add on a skewed batch like real ratings.
+import { EmbeddingBackward, EmbeddingGather, gatherRef, packSegments, scatterAddRef } from '../../src/kernels/embedding.ts';
+import { Rng } from '../../src/random.ts';
+import { compare, type BenchCase } from '../harness.ts';
+
+const shape = { rows: 1683, dim: 32, n: 256 * 2 };
+
+function data(): { table: Float32Array; idx: Uint32Array; gout: Float32Array } {
+  const rng = new Rng(7);
+  const table = Float32Array.from({ length: shape.rows * shape.dim }, () => rng.normal());
+  // Popularity is skewed: a few items take most of the ratings.
+  const idx = Uint32Array.from({ length: shape.n }, () => Math.floor(shape.rows * rng.uniform() ** 3));
+  const gout = Float32Array.from({ length: shape.n * shape.dim }, () => rng.normal());
+  return { table, idx, gout };
+}
+
+export function embeddingCases(): BenchCase[] {
+  const { table, idx, gout } = data();
+  return [
+    {
+      case: `embedding gather ${shape.n}x${shape.dim} from ${shape.rows}`,
+      baseline: 'gather',
+      variants: [
+        {
+          impl: 'gather',
+          async prepare(gpu, scope) {
+            const k = await EmbeddingGather.create(gpu, shape, scope);
+            const out = scope.create('out', shape.n * shape.dim * 4);
+            const d = k.bind({ table: scope.upload('table', table), indices: scope.upload('idx', idx), out });
+            return {
+              dispatches: [d],
+              check: async (ring) => compare(await ring.readF32(out, shape.n * shape.dim), gatherRef(table, idx, shape.dim), 0, 0),
+            };
+          },
+        },
+      ],
+    },
+    {
+      case: `embedding scatter-add ${shape.n}x${shape.dim} into ${shape.rows} (skewed)`,
+      baseline: 'segmented',
+      variants: [
+        {
+          impl: 'segmented',
+          async prepare(gpu, scope) {
+            const k = await EmbeddingBackward.create(gpu, shape, {}, scope);
+            const grad = scope.create('grad', shape.rows * shape.dim * 4);
+            const d = k.bind({ gradOut: scope.upload('gout', gout), csr: scope.upload('csr', packSegments(idx, shape)), gradTable: grad });
+            const expected = scatterAddRef(gout, idx, shape.rows, shape.dim);
+            return {
+              dispatches: [d],
+              check: async (ring) => compare(await ring.readF32(grad, shape.rows * shape.dim), expected, 1e-4, 1e-5),
+            };
+          },
+        },
+      ],
+    },
+  ];
+}

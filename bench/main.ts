@@ -1,0 +1,82 @@
+// `npm run bench -- SUITE [--json FILE] [--reps N] [--filter TEXT]`
+import { writeFileSync, renameSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Gpu } from '../src/gpu/context.ts';
+import { adapterLine } from '../src/gpu/adapter-report.ts';
+import { StagingRing } from '../src/gpu/readback.ts';
+import { formatTable, runCase, type BenchCase, type BenchResult } from './harness.ts';
+import { kernelCases } from './kernels/index.ts';
+
+const SUITES: Record<string, () => BenchCase[]> = {
+  kernels: kernelCases,
+};
+
+const USAGE = `usage: npm run bench -- SUITE [--json FILE] [--reps N] [--warmup N] [--filter TEXT]
+suites: ${Object.keys(SUITES).join(', ')}`;
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        json: { type: 'string' },
+        reps: { type: 'string', default: '30' },
+        warmup: { type: 'string', default: '3' },
+        filter: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    console.error(`bench: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const suite = positionals[0] ?? 'kernels';
+  const make = SUITES[suite];
+  if (!make) {
+    console.error(`bench: unknown suite "${suite}".\n${USAGE}`);
+    return 2;
+  }
+  const reps = Number(values.reps);
+  const warmup = Number(values.warmup);
+  if (!Number.isInteger(reps) || reps < 1 || !Number.isInteger(warmup) || warmup < 0) {
+    console.error('bench: --reps must be an integer >= 1 and --warmup an integer >= 0');
+    return 2;
+  }
+  const gpu = await Gpu.create();
+  const ring = new StagingRing(gpu);
+  try {
+    console.log(`adapter: ${adapterLine(gpu.report)}; timing: ${gpu.report.timestamps ? 'GPU timestamps' : 'wall clock'}`);
+    const cases = make().filter((c) => !values.filter || c.case.includes(values.filter));
+    const results: BenchResult[] = [];
+    for (const c of cases) results.push(...(await runCase(gpu, ring, c, { reps, warmup, log: (l) => console.error(l) })));
+    console.log(formatTable(results));
+    if (values.json) {
+      const out = {
+        adapter: gpu.report,
+        results: results.map((r) => ({ case: r.case, impl: r.impl, median_ms: r.median_ms, ok: r.ok, speedup: r.speedup, ...(r.error ? { error: r.error } : {}) })),
+      };
+      const tmp = `${values.json}.tmp-${process.pid}`;
+      writeFileSync(tmp, JSON.stringify(out, null, 2) + '\n');
+      renameSync(tmp, values.json);
+      console.log(`wrote ${values.json}`);
+    }
+    return results.every((r) => r.ok) ? 0 : 1;
+  } finally {
+    ring.destroy();
+    gpu.destroy();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,36 @@
+// The `shadertrain` command.
+import { describeError } from './errors.ts';
+import { info } from './info.ts';
+
+const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; summary: string }> = {
+  info: { run: info, summary: 'show the WebGPU adapter and its limits' },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
+  return `usage: shadertrain COMMAND [options]   (shadertrain COMMAND --help for its options)\n\ncommands:\n${lines.join('\n')}`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    console.error(`shadertrain: unknown command "${name}".\n${usage()}`);
+    return 2;
+  }
+  return cmd.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const { message, expected } = describeError(err);
+    console.error(`shadertrain: ${message}`);
+    if (!expected && process.env.SHADERTRAIN_DEBUG && err instanceof Error) console.error(err.stack);
+    process.exit(1);
+  },
+);
