@@ -1,5 +1,7 @@
 // The same GPU test files run twice: in Node on Dawn, and in headless Chromium through
 // navigator.gpu. Files named *.node.test.ts need Node (fs, child processes) and run there only.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig, type Plugin } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { chromiumPath, chromiumWebGPUArgs } from './scripts/chromium.ts';
@@ -29,6 +31,8 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           // Dawn's native addon is not safe to load in worker threads.
           pool: 'forks',
+          // Autotune results and data caches go to a scratch folder, not the user's ~/.cache.
+          env: { SHADERTRAIN_CACHE: join(tmpdir(), 'shadertrain-test-cache') },
         },
       },
       {

@@ -25,3 +25,28 @@ export async function requestPlatformAdapter(req: AdapterRequest): Promise<Platf
   return { adapter, note: '' };
 }
 
+
+// ---- small persistent caches: localStorage where the context has it (a worker has not) ----
+
+const memory = new Map<string, string>();
+
+function storage(): Storage | null {
+  try {
+    return typeof localStorage === 'undefined' ? null : localStorage;
+  } catch {
+    return null; // access can throw when storage is disabled
+  }
+}
+
+export async function loadCacheText(name: string): Promise<string | null> {
+  return storage()?.getItem(`shadertrain:${name}`) ?? memory.get(name) ?? null;
+}
+
+export async function saveCacheText(name: string, text: string): Promise<void> {
+  memory.set(name, text);
+  try {
+    storage()?.setItem(`shadertrain:${name}`, text);
+  } catch {
+    // Quota exceeded: the in-memory copy still serves this session.
+  }
+}

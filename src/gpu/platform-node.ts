@@ -1,6 +1,7 @@
 // Node: WebGPU through Dawn (the `webgpu` package). The only file that knows about Dawn.
 import { existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, globals } from 'webgpu';
 import { NoWebGPUError, type AdapterRequest, type PlatformAdapter } from './platform.ts';
@@ -86,3 +87,27 @@ export async function requestPlatformAdapter(req: AdapterRequest): Promise<Platf
   return { adapter, note };
 }
 
+
+// ---- small persistent caches (autotune results, preprocessed data) ----------------------
+
+function cacheDir(): string {
+  const base = process.env.SHADERTRAIN_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'shadertrain');
+  return base;
+}
+
+export async function loadCacheText(name: string): Promise<string | null> {
+  try {
+    return await readFile(join(cacheDir(), name), 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** Written to a temporary name, then renamed: a reader never sees half a file. */
+export async function saveCacheText(name: string, text: string): Promise<void> {
+  const dir = cacheDir();
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `${name}.tmp-${process.pid}`);
+  await writeFile(tmp, text);
+  await rename(tmp, join(dir, name));
+}

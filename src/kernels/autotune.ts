@@ -1,0 +1,77 @@
+// Picks the fastest validated variant of a kernel for the adapter in use, measured once and
+// cached per adapter (as Burn's autotune does): a software adapter and a real GPU favour
+// different shapes, so no single default is right for both.
+import { loadCacheText, saveCacheText } from '#gpu-platform';
+import type { Gpu } from '../gpu/context.ts';
+
+const CACHE_FILE = 'autotune-v1.json';
+
+type Table = Record<string, Record<string, string>>;
+
+let table: Table | null = null;
+
+async function load(): Promise<Table> {
+  if (table) return table;
+  const text = await loadCacheText(CACHE_FILE);
+  try {
+    table = text ? (JSON.parse(text) as Table) : {};
+  } catch {
+    table = {}; // a corrupt cache is only a lost measurement
+  }
+  return table;
+}
+
+/** Identifies an adapter across runs: same driver, same choices. */
+export function adapterKey(gpu: Gpu): string {
+  const r = gpu.report;
+  return [r.platform, r.vendor, r.architecture, r.device, r.description].join('|');
+}
+
+export interface TuneOptions<V extends string> {
+  /** What is being tuned, including the shape class, e.g. "matmul:m512:k512:n512:tt". */
+  key: string;
+  variants: readonly V[];
+  /**
+   * Times one variant in ms, or returns null when it is not usable here (failed validation,
+   * exceeds a limit). Called only when the cache has no answer.
+   */
+  measure: (variant: V) => Promise<number | null>;
+  /** Skip the cache (re-measure and overwrite). */
+  refresh?: boolean;
+}
+
+export interface TuneResult<V extends string> {
+  variant: V;
+  cached: boolean;
+  timings: Partial<Record<V, number | null>>;
+}
+
+export async function autotune<V extends string>(gpu: Gpu, opts: TuneOptions<V>): Promise<TuneResult<V>> {
+  const t = await load();
+  const adapter = adapterKey(gpu);
+  const hit = t[adapter]?.[opts.key];
+  if (!opts.refresh && hit && (opts.variants as readonly string[]).includes(hit)) {
+    return { variant: hit as V, cached: true, timings: {} };
+  }
+  const timings: Partial<Record<V, number | null>> = {};
+  let best: V | null = null;
+  for (const v of opts.variants) {
+    let ms: number | null;
+    try {
+      ms = await opts.measure(v);
+    } catch {
+      ms = null;
+    }
+    timings[v] = ms;
+    if (ms !== null && (best === null || ms < (timings[best] as number))) best = v;
+  }
+  if (best === null) throw new Error(`autotune ${opts.key}: no variant of ${opts.variants.join(', ')} works on this adapter`);
+  (t[adapter] ??= {})[opts.key] = best;
+  await saveCacheText(CACHE_FILE, JSON.stringify(t, null, 1));
+  return { variant: best, cached: false, timings };
+}
+
+/** Forgets cached choices (tests, or after a driver update). */
+export function clearAutotuneMemory(): void {
+  table = null;
+}

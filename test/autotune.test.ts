@@ -1,0 +1,35 @@
+// The autotuner: measures once per adapter and key, skips unusable variants, remembers the winner.
+import { describe, expect, it } from 'vitest';
+import { autotune, clearAutotuneMemory } from '../src/kernels/autotune.ts';
+import { useGpu } from './support/gpu.ts';
+
+const t = useGpu();
+
+describe('autotune', () => {
+  it('picks the fastest usable variant and caches it per adapter', async () => {
+    const key = `test:${Date.now()}:${Math.random()}`;
+    const calls: string[] = [];
+    const times: Record<string, number | null> = { a: 3, b: 1, c: null };
+    const measure = async (v: 'a' | 'b' | 'c'): Promise<number | null> => {
+      calls.push(v);
+      if (v === 'c') throw new Error('does not compile here');
+      return times[v];
+    };
+    const first = await autotune(t.gpu, { key, variants: ['a', 'b', 'c'], measure });
+    expect(first).toMatchObject({ variant: 'b', cached: false });
+    expect(first.timings).toEqual({ a: 3, b: 1, c: null });
+    clearAutotuneMemory(); // read back from the persistent cache, not from memory
+    const second = await autotune(t.gpu, { key, variants: ['a', 'b', 'c'], measure });
+    expect(second).toMatchObject({ variant: 'b', cached: true });
+    expect(calls).toEqual(['a', 'b', 'c']);
+    times.a = 0.5;
+    const third = await autotune(t.gpu, { key, variants: ['a', 'b', 'c'], measure, refresh: true });
+    expect(third.variant).toBe('a');
+  });
+
+  it('fails clearly when no variant works', async () => {
+    await expect(autotune(t.gpu, { key: `none:${Math.random()}`, variants: ['x'], measure: async () => null })).rejects.toThrow(
+      /no variant of x works on this adapter/,
+    );
+  });
+});
