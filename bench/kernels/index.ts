@@ -1,7 +1,11 @@
 // Every kernel family's bench cases. Each family lives in its own file beside this one.
 import type { BenchCase } from '../harness.ts';
 import { embeddingCases } from './embedding.ts';
+import { lossesCases } from './losses.ts';
+import { lstmCases } from './lstm.ts';
+import { optimCases } from './optim.ts';
+import { reduceCases } from './reduce.ts';
 
 export function kernelCases(): BenchCase[] {
-  return [...embeddingCases()];
+  return [...embeddingCases(), ...optimCases(), ...lstmCases(), ...lossesCases(), ...reduceCases()];
 }

@@ -1,0 +1,155 @@
+// Adam / AdamW in one fused pass per parameter tensor (dense), the same update on the rows an
+// embedding batch touched (lazy), and the unfused one-op-per-dispatch chain the bench compares
+// them with (the way TensorFlow.js runs its optimizer).
+//
+// The fused update is torch.optim.Adam's single-tensor path (PyTorch 2.x), op for op:
+//   Adam  (L2):        g = g + wd * p
+//   AdamW (decoupled): p = p * (1 - lr * wd)
+//   m = lerp(m, g, 1 - beta1)            exp_avg.lerp_(grad, 1 - beta1)
+//   v = v * beta2 + ((1 - beta2) * g) * g exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1 - beta2)
+//   denom = sqrt(v) / sqrt(bc2) + eps
+//   p = p + (-lr / bc1) * (m / denom)    param.addcdiv_(exp_avg, denom, value=-step_size)
+//                                        (CUDA's addcdiv order; PyTorch's CPU kernel divides last)
+// Every scalar PyTorch computes in double on the host (1 - beta, lr / bc1, sqrt(bc2),
+// 1 - lr * wd) is computed in double by adamStepWords and arrives here rounded once to f32,
+// as PyTorch's scalar arguments do.
+
+override WG: u32 = 256u;
+// 0: Adam, weight decay as L2 on the gradient; 1: AdamW, decoupled decay of the parameter.
+override DECOUPLED: u32 = 0u;
+
+// Threads past 65535 workgroups spill into y; this undoes the split.
+fn flat_id(gid: vec3u, nwg: vec3u) -> u32 {
+  return gid.x + gid.y * nwg.x * WG;
+}
+
+// The per-step scalars, written by the caller each step (see adamStepWords); one buffer can
+// serve every parameter tensor that shares the hyper-parameters.
+struct AdamStep {
+  beta1: f32, one_minus_beta1: f32, beta2: f32, one_minus_beta2: f32,
+  eps: f32, weight_decay: f32, step_size: f32, bc2_sqrt: f32,
+  decay: f32, lr: f32, bc1: f32, bc2: f32,
+}
+
+@group(0) @binding(0) var<uniform> st: AdamStep;
+@group(0) @binding(2) var<storage, read_write> param: array<f32>;
+@group(0) @binding(3) var<storage, read> grad: array<f32>;
+@group(0) @binding(4) var<storage, read_write> m: array<f32>;
+@group(0) @binding(5) var<storage, read_write> v: array<f32>;
+
+// PyTorch's lerp (ATen Lerp.h): the form that is exact at the end it is closer to.
+fn lerp_torch(a: f32, b: f32, w: f32) -> f32 {
+  if (abs(w) < 0.5) { return a + w * (b - a); }
+  return b - (b - a) * (1.0 - w);
+}
+
+fn adam_update(i: u32) {
+  var p = param[i];
+  var g = grad[i];
+  if (DECOUPLED == 1u) {
+    p = p * st.decay;
+  } else {
+    // PyTorch skips a zero decay, which matters only for an infinite p (0 * inf = NaN).
+    if (st.weight_decay != 0.0) { g = g + st.weight_decay * p; }
+  }
+  let mi = lerp_torch(m[i], g, st.one_minus_beta1);
+  let vi = v[i] * st.beta2 + (st.one_minus_beta2 * g) * g;
+  let denom = sqrt(vi) / st.bc2_sqrt + st.eps;
+  m[i] = mi;
+  v[i] = vi;
+  param[i] = p + (-st.step_size) * (mi / denom);
+}
+
+// ---- dense: every element of one parameter tensor -------------------------------------
+
+struct DenseParams { n: u32, _pad0: u32, _pad1: u32, _pad2: u32 }
+@group(0) @binding(1) var<uniform> dp: DenseParams;
+
+@compute @workgroup_size(WG)
+fn adam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_id(gid, nwg);
+  if (i >= dp.n) { return; }
+  adam_update(i);
+}
+
+// ---- lazy: only the rows of an embedding table that the batch touched -----------------
+//
+// The touched rows are seg_row of the packed CSR built by packSegments (embedding.ts):
+// csr = [nseg | seg_row (cap) | ...]. The dispatch covers the capacity (fixed when the step
+// is recorded) and threads past nseg rows return. Untouched rows keep their parameters and
+// their moments: unlike dense Adam, their m and v do not decay on steps that skip them.
+
+struct RowParams { dim: u32, cap: u32, rows: u32, _pad: u32 }
+@group(0) @binding(6) var<uniform> rp: RowParams;
+@group(0) @binding(7) var<storage, read> csr: array<u32>;
+
+@compute @workgroup_size(WG)
+fn adam_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = flat_id(gid, nwg);
+  let s = t / rp.dim;
+  if (s >= min(csr[0], rp.cap)) { return; }
+  let row = csr[1u + s];
+  // packSegments checks its rows; this guard only keeps a stale csr from writing elsewhere.
+  if (row >= rp.rows) { return; }
+  adam_update(row * rp.dim + (t - s * rp.dim));
+}
+
+// ---- unfused chain (bench baseline) ---------------------------------------------------
+//
+// One element-wise op per dispatch, as TensorFlow.js's AdamOptimizer runs: 14 dispatches
+// per tensor, each reading and writing whole tensors. OP picks the op; SCALAR picks the
+// AdamStep word the scalar ops use. Dawn rejects a buffer bound twice when one binding is
+// writable, so an op either writes a third buffer (chain_op) or updates its first operand
+// in place (chain_op_inplace).
+
+const OP_SCALE: u32 = 0u;      // r = x * c
+const OP_ADD: u32 = 1u;        // r = x + y
+const OP_SUB: u32 = 2u;        // r = x - y
+const OP_MUL: u32 = 3u;        // r = x * y
+const OP_DIV: u32 = 4u;        // r = x / y
+const OP_SQRT: u32 = 5u;       // r = sqrt(x)
+const OP_DIV_SCALAR: u32 = 6u; // r = x / c
+const OP_ADD_SCALAR: u32 = 7u; // r = x + c
+
+override OP: u32 = 0u;
+override SCALAR: u32 = 0u;
+
+// The same AdamStep words, seen as an array so SCALAR can index them.
+@group(0) @binding(10) var<uniform> step_words: array<vec4f, 3>;
+@group(0) @binding(11) var<uniform> cp: DenseParams;
+
+fn apply(x: f32, y: f32) -> f32 {
+  let c = step_words[SCALAR / 4u][SCALAR % 4u];
+  switch (OP) {
+    case OP_SCALE: { return x * c; }
+    case OP_ADD: { return x + y; }
+    case OP_SUB: { return x - y; }
+    case OP_MUL: { return x * y; }
+    case OP_DIV: { return x / y; }
+    case OP_SQRT: { return sqrt(x); }
+    case OP_DIV_SCALAR: { return x / c; }
+    case OP_ADD_SCALAR: { return x + c; }
+    default: { return x; }
+  }
+}
+
+@group(0) @binding(12) var<storage, read> a: array<f32>;
+@group(0) @binding(13) var<storage, read> b: array<f32>;
+@group(0) @binding(14) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(WG)
+fn chain_op(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_id(gid, nwg);
+  if (i >= cp.n) { return; }
+  out[i] = apply(a[i], b[i]);
+}
+
+@group(0) @binding(15) var<storage, read_write> xs: array<f32>;
+@group(0) @binding(16) var<storage, read> ys: array<f32>;
+
+@compute @workgroup_size(WG)
+fn chain_op_inplace(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_id(gid, nwg);
+  if (i >= cp.n) { return; }
+  xs[i] = apply(xs[i], ys[i]);
+}

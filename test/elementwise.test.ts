@@ -1,0 +1,300 @@
+// Element-wise maps and concat / split against float64 references, in Node and Chromium.
+import { describe, expect, it } from 'vitest';
+import type { BufferScope } from '../src/gpu/buffers.ts';
+import {
+  Accumulate,
+  Add,
+  Concat,
+  Multiply,
+  MultiplyBackward,
+  ScaleShift,
+  Split,
+  addRef,
+  concatRef,
+  mulBackwardRef,
+  mulRef,
+  scaleShiftBackwardRef,
+  scaleShiftRef,
+  splitRef,
+} from '../src/kernels/elementwise.ts';
+import { KernelError, submitDispatches, type Dispatch } from '../src/kernels/kernel.ts';
+import { Rng } from '../src/random.ts';
+import { expectClose, expectSameBits } from './support/compare.ts';
+import { useGpu } from './support/gpu.ts';
+
+const t = useGpu();
+
+/** Half an ulp, relative: the error of one correctly rounded f32 operation. */
+const U = 2 ** -24;
+
+/** A loop, not Float32Array.from(x, fn): that goes through the iterator protocol, ~1 s per 4M elements. */
+function f32(n: number, f: (i: number) => number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = f(i);
+  return out;
+}
+
+function normals(rng: Rng, n: number): Float32Array {
+  return f32(n, () => rng.normal());
+}
+
+/** Builds dispatches in a fresh scope, runs them, and reads back `count` floats of each output. */
+async function run(build: (scope: BufferScope) => Promise<{ dispatches: Dispatch[]; outputs: [GPUBuffer, number][] }>): Promise<Float32Array[]> {
+  const { gpu, ring } = t;
+  const scope = gpu.buffers.scope();
+  try {
+    const { dispatches, outputs } = await build(scope);
+    submitDispatches(gpu, dispatches);
+    const out: Float32Array[] = [];
+    for (const [buf, count] of outputs) out.push(await ring.readF32(buf, count));
+    return out;
+  } finally {
+    scope.destroy();
+  }
+}
+
+async function binary(op: typeof Add | typeof Multiply, a: Float32Array, b: Float32Array, initial?: Float32Array): Promise<Float32Array> {
+  const [out] = await run(async (scope) => {
+    const k = await op.create(t.gpu, { n: a.length }, { accumulate: initial !== undefined }, scope);
+    const out = initial ? scope.upload('out', initial) : scope.create('out', a.length * 4);
+    return { dispatches: [k.bind({ a: scope.upload('a', a), b: scope.upload('b', b), out })], outputs: [[out, a.length]] };
+  });
+  return out;
+}
+
+async function mulBackward(g: Float32Array, a: Float32Array, b: Float32Array, initial?: [Float32Array, Float32Array]): Promise<Float32Array[]> {
+  const n = g.length;
+  return run(async (scope) => {
+    const k = await MultiplyBackward.create(t.gpu, { n }, { accumulate: initial !== undefined }, scope);
+    const gradA = initial ? scope.upload('ga', initial[0]) : scope.create('ga', n * 4);
+    const gradB = initial ? scope.upload('gb', initial[1]) : scope.create('gb', n * 4);
+    const d = k.bind({ grad: scope.upload('g', g), a: scope.upload('a', a), b: scope.upload('b', b), gradA, gradB });
+    return { dispatches: [d], outputs: [[gradA, n], [gradB, n]] };
+  });
+}
+
+async function concat(rows: number, inputs: Float32Array[]): Promise<Float32Array> {
+  const widths = inputs.map((x) => x.length / rows);
+  const total = widths.reduce((s, w) => s + w, 0);
+  const [out] = await run(async (scope) => {
+    const k = await Concat.create(t.gpu, { rows, widths }, scope);
+    const out = scope.create('out', rows * total * 4);
+    return { dispatches: k.bind({ inputs: inputs.map((x, i) => scope.upload(`in${i}`, x)), out }), outputs: [[out, rows * total]] };
+  });
+  return out;
+}
+
+async function split(rows: number, widths: number[], gradOut: Float32Array, initial: (Float32Array | null)[], accumulate: boolean[]): Promise<Float32Array[]> {
+  return run(async (scope) => {
+    const k = await Split.create(t.gpu, { rows, widths }, { accumulate }, scope);
+    const grads = initial.map((x, i) => (x ? scope.upload(`g${i}`, x) : null));
+    const outputs: [GPUBuffer, number][] = [];
+    grads.forEach((g, i) => g && outputs.push([g, rows * widths[i]]));
+    return { dispatches: k.bind({ gradOut: scope.upload('gout', gradOut), gradInputs: grads }), outputs };
+  });
+}
+
+describe('element-wise maps', () => {
+  // One correctly rounded f32 add or multiply of f32 inputs: |error| <= 2^-24 |exact|.
+  it('add and multiply match the reference, n not a multiple of the workgroup', async () => {
+    const rng = new Rng(11);
+    const a = normals(rng, 1001);
+    const b = normals(rng, 1001);
+    expectClose(await binary(Add, a, b), addRef(a, b), { atol: 0, rtol: U }, 'add');
+    expectClose(await binary(Multiply, a, b), mulRef(a, b), { atol: 0, rtol: U }, 'mul');
+  });
+
+  // Accumulating adds a second rounding: |error| <= 2^-23 (|y| + |a op b|) <= 2^-23 * 25 for N(0,1) data below 4.
+  it('accumulates into the output', async () => {
+    const rng = new Rng(12);
+    const [a, b, y] = [normals(rng, 300), normals(rng, 300), normals(rng, 300)];
+    const sum = addRef(a, b).map((v, i) => v + y[i]);
+    const prod = mulRef(a, b).map((v, i) => v + y[i]);
+    expectClose(await binary(Add, a, b, y), sum, { atol: 25 * 2 ** -23, rtol: 0 }, 'add +=');
+    expectClose(await binary(Multiply, a, b, y), prod, { atol: 25 * 2 ** -23, rtol: 0 }, 'mul +=');
+    // Both are plain adds: exactly the f32 sums, in the same order.
+    const [acc] = await run(async (scope) => {
+      const k = await Accumulate.create(t.gpu, { n: 300 }, scope);
+      const out = scope.upload('y', y);
+      return { dispatches: [k.bind({ x: scope.upload('x', a), y: out })], outputs: [[out, 300]] };
+    });
+    expectSameBits(acc, Float32Array.from(y, (v, i) => v + a[i]), 'accumulate');
+  });
+
+  // alpha * x + beta: two roundings (one if fused): |error| <= 2^-23 (|alpha x| + |beta|) < 1e-6 for |x| < 4.5.
+  it('scale-and-shift and its backward match the reference', async () => {
+    const rng = new Rng(13);
+    const x = normals(rng, 777);
+    const [alpha, beta] = [Math.fround(-1.7), Math.fround(0.25)];
+    const [fwd, bwd] = await run(async (scope) => {
+      const f = await ScaleShift.create(t.gpu, { n: 777 }, { alpha: -1.7, beta: 0.25 }, scope);
+      const b = await ScaleShift.backward(t.gpu, { n: 777 }, -1.7, {}, scope);
+      const xb = scope.upload('x', x);
+      const [y, dx] = [scope.create('y', 777 * 4), scope.create('dx', 777 * 4)];
+      return { dispatches: [f.bind({ x: xb, out: y }), b.bind({ x: xb, out: dx })], outputs: [[y, 777], [dx, 777]] };
+    });
+    expectClose(fwd, scaleShiftRef(x, alpha, beta), { atol: 1e-6, rtol: 0 }, 'scale-shift');
+    // The backward is one multiply: 2^-24 relative.
+    expectClose(bwd, scaleShiftBackwardRef(x, alpha), { atol: 0, rtol: U }, 'scale-shift backward');
+  });
+
+  it('handles one element', async () => {
+    const out = await binary(Add, Float32Array.of(1.5), Float32Array.of(-0.25));
+    expect(Array.from(out)).toEqual([1.25]);
+  });
+
+  it('splits a dispatch past 65535 workgroups', async () => {
+    const rng = new Rng(14);
+    const n = 65536 * 64 + 3; // 65,537 workgroups of 64
+    const a = f32(n, () => rng.uniform());
+    const b = f32(n, () => rng.uniform());
+    const [out] = await run(async (scope) => {
+      const k = await Add.create(t.gpu, { n }, {}, scope);
+      const out = scope.create('out', n * 4);
+      const d = k.bind({ a: scope.upload('a', a), b: scope.upload('b', b), out });
+      expect(d.grid[1], 'a 2D grid').toBeGreaterThan(1);
+      return { dispatches: [d], outputs: [[out, n]] };
+    });
+    // One correctly rounded add each: the f32 sums exactly, the last elements included.
+    expectSameBits(out, f32(n, (i) => a[i] + b[i]), 'add');
+  });
+
+  it('rejects empty tensors, short buffers and bad parameters before dispatch, naming the kernel', async () => {
+    const { gpu } = t;
+    await expect(Add.create(gpu, { n: 0 })).rejects.toThrow(/elementwise_add: n must be an integer >= 1, got 0/);
+    await expect(ScaleShift.create(gpu, { n: 4 }, { alpha: NaN, beta: 0 })).rejects.toThrow(/elementwise_scale_shift: alpha must be a finite number/);
+    const scope = gpu.buffers.scope();
+    try {
+      const k = await Multiply.create(gpu, { n: 8 }, {}, scope);
+      expect(() => k.bind({ a: scope.create('a', 32), b: scope.create('b', 16), out: scope.create('o', 32) })).toThrow(
+        /elementwise_mul: b has 16 bytes but shape \[8\] needs 32/,
+      );
+      const mb = await MultiplyBackward.create(gpu, { n: 8 }, {}, scope);
+      const g = scope.create('g', 32);
+      expect(() => mb.bind({ grad: g, a: g, b: g, gradA: scope.create('x', 32), gradB: scope.create('y', 16) })).toThrow(KernelError);
+      const same = scope.create('same', 32);
+      expect(() => mb.bind({ grad: g, a: g, b: g, gradA: same, gradB: same })).toThrow(/elementwise_mul_backward: gradB and gradA are the same buffer/);
+      // In place is not a WebGPU dispatch: one buffer read and written through two bindings.
+      const x = scope.create('x8', 32);
+      expect(() => k.bind({ a: x, b: g, out: x })).toThrow(/elementwise_mul: out and a are the same buffer; bind a distinct one/);
+    } finally {
+      scope.destroy();
+    }
+  });
+
+  it('names the limit when a tensor exceeds one storage binding', async () => {
+    const limit = t.gpu.device.limits.maxStorageBufferBindingSize;
+    await expect(Add.create(t.gpu, { n: Math.floor(limit / 4) + 1 })).rejects.toThrow(/elementwise_add: .*maxStorageBufferBindingSize/);
+  });
+});
+
+describe('multiply backward', () => {
+  it('the reference backward is the gradient of sum(w * a * b): central differences of the float64 forward', () => {
+    const rng = new Rng(15);
+    const [a, b, w] = [normals(rng, 6), normals(rng, 6), normals(rng, 6)];
+    const loss = (x: ArrayLike<number>, y: ArrayLike<number>): number => mulRef(x, y).reduce((s, v, i) => s + v * w[i], 0);
+    const { gradA, gradB } = mulBackwardRef(w, a, b);
+    const h = 1e-4; // float64: truncation O(h^2) is zero for this bilinear loss, rounding ~1e-12 / h
+    for (let j = 0; j < 6; j++) {
+      const ap = Float64Array.from(a);
+      const am = Float64Array.from(a);
+      ap[j] += h;
+      am[j] -= h;
+      expect(Math.abs((loss(ap, b) - loss(am, b)) / (2 * h) - gradA[j]), `d/da[${j}]`).toBeLessThan(1e-8);
+      const bp = Float64Array.from(b);
+      const bm = Float64Array.from(b);
+      bp[j] += h;
+      bm[j] -= h;
+      expect(Math.abs((loss(a, bp) - loss(a, bm)) / (2 * h) - gradB[j]), `d/db[${j}]`).toBeLessThan(1e-8);
+    }
+  });
+
+  it('the GPU backward matches the reference, overwriting and accumulating, with the same bits on two runs', async () => {
+    const rng = new Rng(16);
+    const n = 1003;
+    const [g, a, b] = [normals(rng, n), normals(rng, n), normals(rng, n)];
+    const ref = mulBackwardRef(g, a, b);
+    const [ga, gb] = await mulBackward(g, a, b);
+    // One multiply each: 2^-24 relative.
+    expectClose(ga, ref.gradA, { atol: 0, rtol: U }, 'gradA');
+    expectClose(gb, ref.gradB, { atol: 0, rtol: U }, 'gradB');
+    const [ga2, gb2] = await mulBackward(g, a, b);
+    expectSameBits(ga, ga2, 'gradA, two runs');
+    expectSameBits(gb, gb2, 'gradB, two runs');
+    // Plus an add into N(0,1) gradients: |error| <= 2^-23 (|prior| + |g b|) <= 25 * 2^-23.
+    const prior: [Float32Array, Float32Array] = [normals(rng, n), normals(rng, n)];
+    const [aa, ab] = await mulBackward(g, a, b, prior);
+    expectClose(aa, ref.gradA.map((v, i) => v + prior[0][i]), { atol: 25 * 2 ** -23, rtol: 0 }, 'gradA +=');
+    expectClose(ab, ref.gradB.map((v, i) => v + prior[1][i]), { atol: 25 * 2 ** -23, rtol: 0 }, 'gradB +=');
+  });
+});
+
+describe('concat and split', () => {
+  // Copies: exact, tolerance 0.
+  it("concatenates the recommender's [u, q, u*q] (32 + 32 + 32) and two odd widths", async () => {
+    const rng = new Rng(17);
+    const rows = 256;
+    const ins = [normals(rng, rows * 32), normals(rng, rows * 32), normals(rng, rows * 32)];
+    expectClose(await concat(rows, ins), concatRef(ins, rows, [32, 32, 32]), { atol: 0, rtol: 0 }, 'concat 3');
+    const two = [normals(rng, 7 * 3), normals(rng, 7 * 5)];
+    expectClose(await concat(7, two), concatRef(two, 7, [3, 5]), { atol: 0, rtol: 0 }, 'concat 2');
+    const one = [Float32Array.of(1), Float32Array.of(2)];
+    expect(Array.from(await concat(1, one))).toEqual([1, 2]);
+  });
+
+  it("the reference split is concat's gradient: central differences of sum(w * concat(inputs))", () => {
+    const rng = new Rng(18);
+    const rows = 3;
+    const widths = [2, 4, 1];
+    const ins = widths.map((w) => normals(rng, rows * w));
+    const w = normals(rng, rows * 7);
+    const loss = (xs: ArrayLike<number>[]): number => concatRef(xs, rows, widths).reduce((s, v, i) => s + v * w[i], 0);
+    const grads = splitRef(w, rows, widths);
+    const h = 0.5; // linear: any step is exact up to float64 rounding
+    ins.forEach((x, k) => {
+      for (let j = 0; j < x.length; j++) {
+        const plus = ins.map((v) => Float64Array.from(v));
+        const minus = ins.map((v) => Float64Array.from(v));
+        plus[k][j] += h;
+        minus[k][j] -= h;
+        expect(Math.abs((loss(plus) - loss(minus)) / (2 * h) - grads[k][j]), `d/d in${k}[${j}]`).toBeLessThan(1e-12);
+      }
+    });
+  });
+
+  it('split matches the reference, skips inputs without a gradient, and accumulates per input', async () => {
+    const rng = new Rng(19);
+    const rows = 65;
+    const widths = [32, 32, 32];
+    const gout = normals(rng, rows * 96);
+    const ref = splitRef(gout, rows, widths);
+    const overwrite = await split(rows, widths, gout, widths.map((w) => new Float32Array(rows * w)), [false, false, false]);
+    overwrite.forEach((g, k) => expectClose(g, ref[k], { atol: 0, rtol: 0 }, `split ${k}`));
+    // Input 0 accumulates (one f32 add: exact bits of the emulation), input 1 is skipped, input 2 overwrites.
+    const prior = normals(rng, rows * 32);
+    const [acc, over] = await split(rows, widths, gout, [prior, null, normals(rng, rows * 32)], [true, false, false]);
+    expectSameBits(acc, Float32Array.from(prior, (v, i) => v + ref[0][i]), 'split += 0');
+    expectClose(over, ref[2], { atol: 0, rtol: 0 }, 'split 2');
+  });
+
+  it('rejects bad widths and mismatched buffers before dispatch, naming the kernel and shape', async () => {
+    const { gpu } = t;
+    await expect(Concat.create(gpu, { rows: 4, widths: [8] })).rejects.toThrow(/concat: concatenates 2 or 3 inputs, got 1 widths \(8\)/);
+    await expect(Concat.create(gpu, { rows: 4, widths: [8, 0] })).rejects.toThrow(/concat: widths\[1\] must be an integer >= 1, got 0/);
+    await expect(Concat.create(gpu, { rows: 0, widths: [8, 8] })).rejects.toThrow(/concat: rows must be an integer >= 1, got 0/);
+    await expect(Split.create(gpu, { rows: 4, widths: [8, 8] }, { accumulate: [true] })).rejects.toThrow(/concat_backward: accumulate has 1 flags/);
+    const scope = gpu.buffers.scope();
+    try {
+      const k = await Concat.create(gpu, { rows: 4, widths: [2, 3] }, scope);
+      const out = scope.create('out', 4 * 5 * 4);
+      expect(() => k.bind({ inputs: [scope.create('a', 32)], out })).toThrow(/concat: shape \[4, 2\+3\] needs 2 inputs, got 1/);
+      expect(() => k.bind({ inputs: [scope.create('a', 32), scope.create('b', 32)], out })).toThrow(
+        /concat: inputs\[1\] has 32 bytes but shape \[4, 2\+3\] needs 48/,
+      );
+      const s = await Split.create(gpu, { rows: 4, widths: [2, 3] }, {}, scope);
+      expect(() => s.bind({ gradOut: scope.create('g', 64), gradInputs: [null, null] })).toThrow(/concat_backward: gradOut has 64 bytes but shape \[4, 2\+3\] needs 80/);
+    } finally {
+      scope.destroy();
+    }
+  });
+});
