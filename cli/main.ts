@@ -1,9 +1,11 @@
 // The `shadertrain` command.
 import { describeError } from './errors.ts';
 import { info } from './info.ts';
+import { smoke } from './smoke.ts';
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; summary: string }> = {
   info: { run: info, summary: 'show the WebGPU adapter and its limits' },
+  smoke: { run: smoke, summary: 'train a tiny model on the GPU and print the loss' },
 };
 
 function usage(): string {

@@ -62,3 +62,20 @@ describe('process lifetime', () => {
     expect(r.stdout).toMatch(/read 1,2,3 on /);
   });
 });
+
+describe('shadertrain smoke', () => {
+  it('prints the adapter and a falling loss', () => {
+    const r = cli(['smoke', '--steps', '100']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^adapter: /m);
+    const losses = [...r.stdout.matchAll(/^step +\d+ +loss (\S+)$/gm)].map((m) => Number(m[1]));
+    expect(losses.length).toBeGreaterThanOrEqual(2);
+    expect(losses[losses.length - 1]).toBeLessThan(losses[0] / 2);
+  });
+
+  it('rejects a bad flag value in one sentence', () => {
+    const r = cli(['smoke', '--steps', 'many']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe('shadertrain: --steps must be an integer >= 1, not "many"');
+  });
+});
