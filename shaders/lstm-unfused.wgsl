@@ -13,23 +13,6 @@
 
 override WG: u32 = 64u;
 
-const SIGMOID_CLAMP: f32 = 80.0;
-
-fn flat_id(gid: vec3u, nwg: vec3u) -> u32 {
-  return gid.x + gid.y * nwg.x * WG;
-}
-
-fn sigmoid(x: f32) -> f32 {
-  return 1.0 / (1.0 + exp(-clamp(x, -SIGMOID_CLAMP, SIGMOID_CLAMP)));
-}
-
-fn tanh_f(x: f32) -> f32 {
-  let e = exp(-2.0 * abs(x));
-  return sign(x) * ((1.0 - e) / (1.0 + e));
-}
-
-struct Step { bh: u32, hidden: u32, t: u32, steps: u32 }
-
 // ---- forward: activations ------------------------------------------------------------
 
 @group(0) @binding(0) var<uniform> ap: Step;

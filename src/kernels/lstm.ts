@@ -25,11 +25,16 @@
 // Every step gets its own 16-byte uniform, made at the first bind of that step and reused:
 //   struct Step { bh: u32 = B * H, hidden: u32 = H, t: u32, steps: u32 = T }
 // so a recorded training step replays T dispatches (2T unfused) with fixed bind groups.
-import source from '../../shaders/lstm.wgsl';
-import unfusedSource from '../../shaders/lstm-unfused.wgsl';
+import common from '../../shaders/lstm-common.wgsl';
+import fusedBody from '../../shaders/lstm.wgsl';
+import unfusedBody from '../../shaders/lstm-unfused.wgsl';
 import type { Gpu } from '../gpu/context.ts';
 import type { BufferScope } from '../gpu/buffers.ts';
 import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, grid1d, KernelError, pipeline, type Dispatch } from './kernel.ts';
+
+// The shared activations are one definition in both variants: they must agree bit for bit.
+const source = `${common}\n${fusedBody}`;
+const unfusedSource = `${common}\n${unfusedBody}`;
 
 export interface LstmShape {
   /** Time steps T in the sequence buffers. */
