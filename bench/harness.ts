@@ -26,6 +26,8 @@ export interface BenchCase {
   /** The impl the others are compared with. */
   baseline: string;
   variants: Variant[];
+  /** At most this many timed runs, for cases whose slow variants take seconds each. */
+  reps?: number;
 }
 
 export interface BenchResult {
@@ -55,7 +57,8 @@ export async function runCase(gpu: Gpu, ring: StagingRing, c: BenchCase, opts: R
         p.reset?.();
         await timer.time((pass) => p.dispatches.forEach((d) => encodeDispatch(pass, d)));
         const problem = await p.check(ring);
-        const stats = await timer.stats((pass) => p.dispatches.forEach((d) => encodeDispatch(pass, d)), opts.reps, opts.warmup);
+        const reps = Math.min(opts.reps, c.reps ?? Infinity);
+        const stats = await timer.stats((pass) => p.dispatches.forEach((d) => encodeDispatch(pass, d)), reps, Math.min(opts.warmup, reps));
         rows.push({ case: c.case, impl: v.impl, median_ms: stats.median_ms, ok: problem === null, speedup: null, ...(problem ? { error: problem } : {}) });
       } catch (err) {
         rows.push({ case: c.case, impl: v.impl, median_ms: NaN, ok: false, speedup: null, error: (err as Error).message });

@@ -51,6 +51,7 @@ export function reduceCases(): BenchCase[] {
         sumVariant('tree 8x2048', { workgroup: 8, perThread: 2048 }, data),
         sumVariant('serial (1 thread)', { strategy: 'serial' }, data),
       ],
+      reps: 10, // the serial and 4096-workgroup variants take ~0.3 s each on a software adapter
     },
     {
       case: `row dot ${dot.rows}x${dot.cols}`,

@@ -1,0 +1,78 @@
+// Chooses the matmul variant for this adapter: every variant is validated against the naive
+// kernel on an odd-sized product, then timed on the shape class (each dimension rounded up
+// to a power of two and capped, so tuning stays cheap), and the winner is cached per adapter.
+import type { Gpu } from '../gpu/context.ts';
+import type { BufferScope } from '../gpu/buffers.ts';
+import { StagingRing } from '../gpu/readback.ts';
+import { GpuTimer } from '../gpu/timing.ts';
+import { Rng } from '../random.ts';
+import { autotune, type TuneResult } from './autotune.ts';
+import { encodeDispatch, submitDispatches } from './kernel.ts';
+import { Matmul, MATMUL_VARIANTS, type MatmulOptions, type MatmulShape, type MatmulVariant } from './matmul.ts';
+
+/** Dimensions above this are timed at this size: variants rank the same on large products. */
+const TUNE_CAP = 256;
+
+const bucket = (d: number): number => Math.min(TUNE_CAP, 2 ** Math.ceil(Math.log2(Math.max(d, 1))));
+
+export function matmulTuneKey(shape: MatmulShape, o: Pick<MatmulOptions, 'transA' | 'transB'>): string {
+  return `matmul:m${bucket(shape.m)}:n${bucket(shape.n)}:k${bucket(shape.k)}:t${Number(!!o.transA)}${Number(!!o.transB)}`;
+}
+
+function randomMatrix(rng: Rng, n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.uniform() * 2 - 1;
+  return a;
+}
+
+/** Runs `variant` and naive on the same odd-sized inputs; true when they agree to float tolerance. */
+async function agreesWithNaive(gpu: Gpu, scope: BufferScope, ring: StagingRing, variant: MatmulVariant, o: MatmulOptions): Promise<boolean> {
+  const shape = { m: 37, n: 29, k: 41 };
+  const rng = new Rng(1);
+  const a = scope.upload('tune.a', randomMatrix(rng, shape.m * shape.k));
+  const b = scope.upload('tune.b', randomMatrix(rng, shape.k * shape.n));
+  const run = async (v: MatmulVariant): Promise<Float32Array> => {
+    const k = await Matmul.create(gpu, shape, { ...o, variant: v, bias: false, activation: 'none', accumulate: false }, scope);
+    const c = scope.create('tune.c', shape.m * shape.n * 4);
+    submitDispatches(gpu, [k.bind({ a, b, c })]);
+    return ring.readF32(c, shape.m * shape.n);
+  };
+  const [got, want] = [await run(variant), await run('naive')];
+  // Both add the k products in the same order; allow a few ulps of |sum| for fused multiply-adds.
+  return got.every((v, i) => Math.abs(v - want[i]) <= 1e-5 * (1 + Math.abs(want[i])));
+}
+
+export async function tuneMatmul(gpu: Gpu, shape: MatmulShape, o: Pick<MatmulOptions, 'transA' | 'transB'> = {}, refresh = false): Promise<TuneResult<MatmulVariant>> {
+  const scope = gpu.buffers.scope();
+  const ring = new StagingRing(gpu, 2);
+  const timer = new GpuTimer(gpu);
+  try {
+    const probe = { m: bucket(shape.m), n: bucket(shape.n), k: bucket(shape.k) };
+    const rng = new Rng(2);
+    const a = scope.upload('tune.A', randomMatrix(rng, probe.m * probe.k));
+    const b = scope.upload('tune.B', randomMatrix(rng, probe.k * probe.n));
+    const c = scope.create('tune.C', probe.m * probe.n * 4);
+    return await autotune(gpu, {
+      key: matmulTuneKey(shape, o),
+      variants: MATMUL_VARIANTS,
+      refresh,
+      measure: async (variant) => {
+        if (!(await agreesWithNaive(gpu, scope, ring, variant, o))) return null;
+        const k = await Matmul.create(gpu, probe, { ...o, variant }, scope);
+        const d = k.bind({ a, b, c });
+        const stats = await timer.stats((pass) => encodeDispatch(pass, d), 3, 1);
+        return stats.median_ms;
+      },
+    });
+  } finally {
+    timer.destroy();
+    ring.destroy();
+    scope.destroy();
+  }
+}
+
+/** A Matmul with the variant the autotuner picked for this adapter and shape class. */
+export async function createTunedMatmul(gpu: Gpu, shape: MatmulShape, opts: Omit<MatmulOptions, 'variant'> = {}, scope: BufferScope = gpu.buffers): Promise<Matmul> {
+  const { variant } = await tuneMatmul(gpu, shape, opts);
+  return Matmul.create(gpu, shape, { ...opts, variant }, scope);
+}

@@ -1,0 +1,307 @@
+// Matrix multiply with a fused bias + activation epilogue (a dense layer's forward in one
+// dispatch), in several interchangeable variants, and the dense layer's backward helpers:
+// the activation backward and a deterministic bias gradient. References: ./matmul-ref.ts.
+//
+// A dense layer Y = act(X·W + b), X [batch, in], W [in, out], b [out], runs as
+//   forward:  Matmul {m: batch, k: in,  n: out} with bias and activation   (C = Y)
+//   backward: ActBackward (dZ from dY and Y), then
+//             Matmul {m: batch, k: out, n: in}  transB: dX = dZ·Wᵀ
+//             Matmul {m: in, k: batch, n: out}  transA: dW = Xᵀ·dZ   (accumulate: sum over timesteps)
+//             BiasGrad {m: batch, n: out}:               db = Σ_rows dZ
+import source from '../../shaders/matmul.wgsl';
+import type { Gpu } from '../gpu/context.ts';
+import type { BufferScope } from '../gpu/buffers.ts';
+import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, grid1d, KernelError, pipeline, type Dispatch } from './kernel.ts';
+import type { Activation, MatmulShape } from './matmul-ref.ts';
+
+export type { Activation, MatmulShape } from './matmul-ref.ts';
+export { actBackwardRef, activateRef, biasGradRef, denseBackwardRef, denseForwardRef, matmulAbsRef, matmulRef } from './matmul-ref.ts';
+
+/** Activation codes shared with ACT in shaders/matmul.wgsl. */
+export const ACTIVATIONS: Readonly<Record<Activation, number>> = { none: 0, relu: 1, sigmoid: 2, tanh: 3 };
+
+/**
+ * Every way to compute the same product, for an autotuner: `Matmul.create(gpu, shape, { ...opts, variant })`
+ * gives the same result (to rounding) with each, for every shape, transpose and epilogue.
+ * - naive: one thread per output.
+ * - tiled8, tiled16: 8x8 / 16x16 tiles of A and B in workgroup memory (GPUs).
+ * - reg4x4: each thread a 4x4 block in registers, no barriers (fastest on SwiftShader / CPUs).
+ */
+export const MATMUL_VARIANTS = ['naive', 'tiled8', 'tiled16', 'reg4x4'] as const;
+export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
+
+/** The default where nothing has been measured: the fastest on SwiftShader, our CI adapter. */
+export const DEFAULT_MATMUL_VARIANT: MatmulVariant = 'reg4x4';
+
+interface Geometry {
+  entryPoint: string;
+  /** Workgroup side (the TILE override). */
+  side: number;
+  /** Outputs per thread along each side. */
+  perThread: number;
+}
+
+const GEOMETRY: Record<MatmulVariant, Geometry> = {
+  naive: { entryPoint: 'matmul_naive', side: 8, perThread: 1 },
+  tiled8: { entryPoint: 'matmul_tiled', side: 8, perThread: 1 },
+  tiled16: { entryPoint: 'matmul_tiled', side: 16, perThread: 1 },
+  reg4x4: { entryPoint: 'matmul_reg4x4', side: 8, perThread: 4 },
+};
+
+export interface MatmulOptions {
+  variant?: MatmulVariant;
+  /** A is stored [k, m] and used transposed. */
+  transA?: boolean;
+  /** B is stored [n, k] and used transposed. */
+  transB?: boolean;
+  /** Add bias[n] to every row (bind a `bias` buffer of n floats). */
+  bias?: boolean;
+  activation?: Activation;
+  /** C += act(op(A)·op(B) + bias) instead of C = ...: gradients of a weight used at several timesteps. */
+  accumulate?: boolean;
+}
+
+const fmtShape = (s: MatmulShape, o: MatmulOptions): string =>
+  `op(A)[${s.m}x${s.k}]${o.transA ? ' (A stored transposed)' : ''} · op(B)[${s.k}x${s.n}]${o.transB ? ' (B stored transposed)' : ''}`;
+
+function checkMatmulShape(kernel: string, s: MatmulShape): void {
+  // A zero size is a caller's mistake: a recorded step always has work (and WebGPU has no
+  // empty bindings).
+  checkInteger(kernel, 'm', s.m, 1);
+  checkInteger(kernel, 'n', s.n, 1);
+  checkInteger(kernel, 'k', s.k, 1);
+}
+
+/**
+ * Checks that the inner dimensions of two stored matrices agree and returns the product's shape:
+ * `aDims`, `bDims` are [rows, cols] as stored.
+ */
+export function matmulShapeOf(aDims: readonly [number, number], bDims: readonly [number, number], opts: { transA?: boolean; transB?: boolean } = {}): MatmulShape {
+  const [m, ka] = opts.transA ? [aDims[1], aDims[0]] : aDims;
+  const [kb, n] = opts.transB ? [bDims[1], bDims[0]] : bDims;
+  if (ka !== kb) {
+    throw new KernelError(
+      Matmul.kernel,
+      `inner dimensions differ: op(A) is [${m}x${ka}] (A stored [${aDims[0]}x${aDims[1]}]${opts.transA ? ', transposed' : ''}) ` +
+        `but op(B) is [${kb}x${n}] (B stored [${bDims[0]}x${bDims[1]}]${opts.transB ? ', transposed' : ''})`,
+    );
+  }
+  return { m, n, k: ka };
+}
+
+function checkGrid(gpu: Gpu, kernel: string, grid: readonly [number, number], what: string): void {
+  const max = gpu.device.limits.maxComputeWorkgroupsPerDimension;
+  if (grid[0] > max || grid[1] > max) {
+    throw new KernelError(kernel, `${what} needs a grid of ${grid[0]}x${grid[1]} workgroups, more than this adapter's maxComputeWorkgroupsPerDimension (${max}); split the product`);
+  }
+}
+
+export class Matmul {
+  static readonly kernel = 'matmul';
+
+  private constructor(
+    private readonly gpu: Gpu,
+    private readonly pipe: GPUComputePipeline,
+    private readonly params: GPUBuffer,
+    /** Bound in place of a bias when there is none: 'auto' layouts keep the binding. */
+    private readonly noBias: GPUBuffer | null,
+    private readonly grid: [number, number],
+    readonly shape: MatmulShape,
+    readonly options: Readonly<Required<MatmulOptions>>,
+  ) {}
+
+  /**
+   * Uniform (binding 0, fixed at create): u32 [m, n, k, 0]. Nothing changes per step.
+   * Bindings: 1 A, 2 B, 3 bias (or a dummy), 4 C (read_write).
+   */
+  static async create(gpu: Gpu, shape: MatmulShape, opts: MatmulOptions = {}, scope: BufferScope = gpu.buffers): Promise<Matmul> {
+    const k = Matmul.kernel;
+    const o: Required<MatmulOptions> = {
+      variant: opts.variant ?? DEFAULT_MATMUL_VARIANT,
+      transA: opts.transA ?? false,
+      transB: opts.transB ?? false,
+      bias: opts.bias ?? false,
+      activation: opts.activation ?? 'none',
+      accumulate: opts.accumulate ?? false,
+    };
+    const geo = GEOMETRY[o.variant];
+    if (!geo) throw new KernelError(k, `unknown variant "${String(o.variant)}"; choose one of ${MATMUL_VARIANTS.join(', ')}`);
+    if (!(o.activation in ACTIVATIONS)) throw new KernelError(k, `unknown activation "${String(o.activation)}"; choose one of ${Object.keys(ACTIVATIONS).join(', ')}`);
+    checkMatmulShape(k, shape);
+    const what = fmtShape(shape, o);
+    checkBindingSize(gpu, k, `A of ${what}`, shape.m * shape.k * 4);
+    checkBindingSize(gpu, k, `B of ${what}`, shape.k * shape.n * 4);
+    checkBindingSize(gpu, k, `C of ${what}`, shape.m * shape.n * 4);
+    const span = geo.side * geo.perThread;
+    const grid: [number, number] = [Math.ceil(shape.n / span), Math.ceil(shape.m / span)];
+    checkGrid(gpu, k, grid, `${what} with variant ${o.variant}`);
+    const pipe = await pipeline(gpu, 'matmul', source, geo.entryPoint, {
+      TILE: geo.side,
+      TRANS_A: Number(o.transA),
+      TRANS_B: Number(o.transB),
+      HAS_BIAS: Number(o.bias),
+      ACT: ACTIVATIONS[o.activation],
+      ACCUMULATE: Number(o.accumulate),
+    });
+    const params = scope.uniform(`${k}.params`, [shape.m, shape.n, shape.k, 0]);
+    const noBias = o.bias ? null : scope.create(`${k}.no-bias`, 16);
+    return new Matmul(gpu, pipe, params, noBias, grid, shape, o);
+  }
+
+  /** A [m,k] (or [k,m] with transA), B [k,n] (or [n,k] with transB), bias [n] when created with `bias`, C [m,n]. */
+  bind(bufs: { a: GPUBuffer; b: GPUBuffer; c: GPUBuffer; bias?: GPUBuffer }): Dispatch {
+    const { m, n, k } = this.shape;
+    const name = Matmul.kernel;
+    const what = fmtShape(this.shape, this.options);
+    checkBufferSize(name, 'a', bufs.a, m * k * 4, what);
+    checkBufferSize(name, 'b', bufs.b, k * n * 4, what);
+    checkBufferSize(name, 'c', bufs.c, m * n * 4, what);
+    if (this.options.bias) {
+      if (!bufs.bias) throw new KernelError(name, `created with bias: bind a bias buffer of ${n} floats`);
+      checkBufferSize(name, 'bias', bufs.bias, n * 4, what);
+    } else if (bufs.bias) {
+      throw new KernelError(name, 'a bias buffer was given but the kernel was created without bias: create it with { bias: true }');
+    }
+    if (bufs.c === bufs.a || bufs.c === bufs.b || bufs.c === bufs.bias) {
+      throw new KernelError(name, 'c must not be the same buffer as an input (WebGPU forbids a written binding that aliases a read one)');
+    }
+    const bias = bufs.bias ?? this.noBias;
+    if (!bias) throw new KernelError(name, 'internal: no bias buffer');
+    return {
+      label: `${name}.${this.options.variant}`,
+      pipeline: this.pipe,
+      bindGroup: bindGroup(this.gpu, this.pipe, name, { 0: this.params, 1: bufs.a, 2: bufs.b, 3: bias, 4: bufs.c }),
+      grid: this.grid,
+    };
+  }
+}
+
+const WG = 64;
+
+/** dZ = dY ⊙ act'(Z) from the layer's output Y = act(Z): relu → [Y > 0], sigmoid → Y(1-Y), tanh → 1-Y². */
+export class ActBackward {
+  static readonly kernel = 'matmul_act_backward';
+
+  private constructor(
+    private readonly gpu: Gpu,
+    private readonly pipe: GPUComputePipeline,
+    private readonly params: GPUBuffer,
+    readonly count: number,
+    readonly activation: Activation,
+  ) {}
+
+  /**
+   * `count` elements. Uniform (binding 5, fixed): u32 [count, 0, 0, 0].
+   * Bindings: 6 dY, 7 Y, 8 dZ (read_write; must be a third buffer).
+   */
+  static async create(gpu: Gpu, count: number, opts: { activation: Activation }, scope: BufferScope = gpu.buffers): Promise<ActBackward> {
+    const k = ActBackward.kernel;
+    checkInteger(k, 'count', count, 1);
+    if (!(opts.activation in ACTIVATIONS)) throw new KernelError(k, `unknown activation "${String(opts.activation)}"; choose one of ${Object.keys(ACTIVATIONS).join(', ')}`);
+    checkBindingSize(gpu, k, `dZ of ${count} elements`, count * 4);
+    const pipe = await pipeline(gpu, 'matmul', source, 'act_backward', { WG, ACT: ACTIVATIONS[opts.activation] });
+    const params = scope.uniform(`${k}.params`, [count, 0, 0, 0]);
+    return new ActBackward(gpu, pipe, params, count, opts.activation);
+  }
+
+  bind(b: { dy: GPUBuffer; y: GPUBuffer; dz: GPUBuffer }): Dispatch {
+    const k = ActBackward.kernel;
+    const what = `${this.count} elements (${this.activation})`;
+    checkBufferSize(k, 'dy', b.dy, this.count * 4, what);
+    checkBufferSize(k, 'y', b.y, this.count * 4, what);
+    checkBufferSize(k, 'dz', b.dz, this.count * 4, what);
+    if (b.dz === b.dy || b.dz === b.y) throw new KernelError(k, 'dz must not be the same buffer as dy or y (WebGPU forbids a written binding that aliases a read one)');
+    return {
+      label: k,
+      pipeline: this.pipe,
+      bindGroup: bindGroup(this.gpu, this.pipe, k, { 5: this.params, 6: b.dy, 7: b.y, 8: b.dz }),
+      grid: grid1d(this.gpu, this.count, WG),
+    };
+  }
+}
+
+/**
+ * Ways to sum dZ's columns, each in a fixed order (deterministic, but the two orders differ in
+ * their last bits): 'column' one thread per column over all rows; 'split' chunks of rows, then
+ * the chunks (two dispatches, more parallel for tall dZ).
+ */
+export const BIAS_GRAD_VARIANTS = ['column', 'split'] as const;
+export type BiasGradVariant = (typeof BIAS_GRAD_VARIANTS)[number];
+// Measured on SwiftShader (2 cores): 16384x512 column ~40-50 ms vs split ~46 ms, 16384x8 0.72 vs
+// 0.79 ms — a tie within noise, since a CPU saturates with a few hundred threads. 'split' is the
+// default because a GPU does not: 'column' runs a 16k-row, 8-column dZ on 8 threads.
+export const DEFAULT_BIAS_GRAD_VARIANT: BiasGradVariant = 'split';
+/** Rows per chunk in 'split'. */
+export const BIAS_GRAD_CHUNK = 64;
+
+/** db[n] (+)= Σ_m dZ[m, n]. */
+export class BiasGrad {
+  static readonly kernel = 'matmul_bias_grad';
+
+  private constructor(
+    private readonly gpu: Gpu,
+    private readonly pipes: GPUComputePipeline[],
+    private readonly params: GPUBuffer,
+    private readonly partial: GPUBuffer | null,
+    readonly shape: { m: number; n: number },
+    readonly variant: BiasGradVariant,
+  ) {}
+
+  /**
+   * dZ is [m, n]. Uniform (binding 9, fixed): u32 [m, n, chunks, 0]. Bindings: 10 dZ, 11/12 the
+   * kernel's own partial sums [chunks, n] ('split'), 13 db (read_write). `accumulate`: db += sums.
+   */
+  static async create(
+    gpu: Gpu,
+    shape: { m: number; n: number },
+    opts: { variant?: BiasGradVariant; accumulate?: boolean } = {},
+    scope: BufferScope = gpu.buffers,
+  ): Promise<BiasGrad> {
+    const k = BiasGrad.kernel;
+    const variant = opts.variant ?? DEFAULT_BIAS_GRAD_VARIANT;
+    if (!BIAS_GRAD_VARIANTS.includes(variant)) throw new KernelError(k, `unknown variant "${String(variant)}"; choose one of ${BIAS_GRAD_VARIANTS.join(', ')}`);
+    checkInteger(k, 'm', shape.m, 1);
+    checkInteger(k, 'n', shape.n, 1);
+    checkBindingSize(gpu, k, `dZ [${shape.m}x${shape.n}]`, shape.m * shape.n * 4);
+    const chunks = Math.ceil(shape.m / BIAS_GRAD_CHUNK);
+    const constants = { WG, CHUNK: BIAS_GRAD_CHUNK, ACCUMULATE: Number(opts.accumulate ?? false) };
+    const params = scope.uniform(`${k}.params`, [shape.m, shape.n, chunks, 0]);
+    if (variant === 'column') {
+      const pipe = await pipeline(gpu, 'matmul', source, 'bias_grad_column', constants);
+      return new BiasGrad(gpu, [pipe], params, null, shape, variant);
+    }
+    const pipes = await Promise.all([
+      pipeline(gpu, 'matmul', source, 'bias_grad_partial', { WG, CHUNK: BIAS_GRAD_CHUNK }),
+      pipeline(gpu, 'matmul', source, 'bias_grad_finish', constants),
+    ]);
+    const partial = scope.create(`${k}.partial`, chunks * shape.n * 4);
+    return new BiasGrad(gpu, pipes, params, partial, shape, variant);
+  }
+
+  bind(b: { dz: GPUBuffer; db: GPUBuffer }): Dispatch[] {
+    const k = BiasGrad.kernel;
+    const { m, n } = this.shape;
+    const what = `dZ [${m}x${n}]`;
+    checkBufferSize(k, 'dz', b.dz, m * n * 4, what);
+    checkBufferSize(k, 'db', b.db, n * 4, what);
+    if (b.dz === b.db) throw new KernelError(k, 'db must not be the same buffer as dz');
+    if (!this.partial) {
+      return [{ label: `${k}.column`, pipeline: this.pipes[0], bindGroup: bindGroup(this.gpu, this.pipes[0], k, { 9: this.params, 10: b.dz, 13: b.db }), grid: grid1d(this.gpu, n, WG) }];
+    }
+    const chunks = Math.ceil(m / BIAS_GRAD_CHUNK);
+    return [
+      {
+        label: `${k}.partial`,
+        pipeline: this.pipes[0],
+        bindGroup: bindGroup(this.gpu, this.pipes[0], k, { 9: this.params, 10: b.dz, 11: this.partial }),
+        grid: grid1d(this.gpu, chunks * n, WG),
+      },
+      {
+        label: `${k}.finish`,
+        pipeline: this.pipes[1],
+        bindGroup: bindGroup(this.gpu, this.pipes[1], k, { 9: this.params, 12: this.partial, 13: b.db }),
+        grid: grid1d(this.gpu, n, WG),
+      },
+    ];
+  }
+}
