@@ -103,11 +103,13 @@ export async function loadCacheText(name: string): Promise<string | null> {
   }
 }
 
+let tmpCounter = 0;
+
 /** Written to a temporary name, then renamed: a reader never sees half a file. */
 export async function saveCacheText(name: string, text: string): Promise<void> {
   const dir = cacheDir();
   await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `${name}.tmp-${process.pid}`);
+  const tmp = join(dir, `${name}.tmp-${process.pid}-${++tmpCounter}`);
   await writeFile(tmp, text);
   await rename(tmp, join(dir, name));
 }

@@ -46,7 +46,17 @@ export interface TuneResult<V extends string> {
   timings: Partial<Record<V, number | null>>;
 }
 
-export async function autotune<V extends string>(gpu: Gpu, opts: TuneOptions<V>): Promise<TuneResult<V>> {
+// Measurements run one at a time: overlapping ones would time each other, and a graph lowers
+// its nodes concurrently, often several with the same key.
+let queue: Promise<unknown> = Promise.resolve();
+
+export function autotune<V extends string>(gpu: Gpu, opts: TuneOptions<V>): Promise<TuneResult<V>> {
+  const run = queue.then(() => tune(gpu, opts));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function tune<V extends string>(gpu: Gpu, opts: TuneOptions<V>): Promise<TuneResult<V>> {
   const t = await load();
   const adapter = adapterKey(gpu);
   const hit = t[adapter]?.[opts.key];

@@ -42,7 +42,9 @@ async function agreesWithNaive(gpu: Gpu, scope: BufferScope, ring: StagingRing, 
   return got.every((v, i) => Math.abs(v - want[i]) <= 1e-5 * (1 + Math.abs(want[i])));
 }
 
-export async function tuneMatmul(gpu: Gpu, shape: MatmulShape, o: Pick<MatmulOptions, 'transA' | 'transB'> = {}, refresh = false): Promise<TuneResult<MatmulVariant>> {
+export async function tuneMatmul(gpu: Gpu, shape: MatmulShape, opts: Pick<MatmulOptions, 'transA' | 'transB'> = {}, refresh = false): Promise<TuneResult<MatmulVariant>> {
+  // Only the transposes change the access pattern; the epilogue is the same for every variant.
+  const o = { transA: !!opts.transA, transB: !!opts.transB };
   const scope = gpu.buffers.scope();
   const ring = new StagingRing(gpu, 2);
   const timer = new GpuTimer(gpu);
@@ -57,6 +59,7 @@ export async function tuneMatmul(gpu: Gpu, shape: MatmulShape, o: Pick<MatmulOpt
       variants: MATMUL_VARIANTS,
       refresh,
       measure: async (variant) => {
+        // A throw here (a variant that does not compile on this adapter) counts as unusable.
         if (!(await agreesWithNaive(gpu, scope, ring, variant, o))) return null;
         const k = await Matmul.create(gpu, probe, { ...o, variant }, scope);
         const d = k.bind({ a, b, c });

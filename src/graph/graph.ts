@@ -1,0 +1,107 @@
+// The graph builder: parameters, inputs and ops over static shapes.
+import { Node, type OpKind, type Phase } from './node.ts';
+import { GraphError, Tensor, type DType } from './tensor.ts';
+
+export type TypedData = Float32Array | Uint32Array;
+
+/** A host-side function of a fed input, computed before upload (e.g. the CSR of an index batch). */
+export interface Derivation {
+  from: Tensor;
+  compute(src: TypedData): TypedData;
+}
+
+export class Graph {
+  readonly nodes: Node[] = [];
+  readonly tensors: Tensor[] = [];
+  /** Initial contents of parameters. */
+  readonly init = new Map<Tensor, Float32Array>();
+  readonly derivations = new Map<Tensor, Derivation>();
+  /** Tensors whose values must survive the whole step (losses, metrics, anything read back). */
+  readonly kept = new Set<Tensor>();
+  private phase: Phase = 'forward';
+  private readonly names = new Set<string>();
+
+  private unique(name: string): string {
+    if (!this.names.has(name)) {
+      this.names.add(name);
+      return name;
+    }
+    for (let i = 1; ; i++) {
+      const n = `${name}_${i}`;
+      if (!this.names.has(n)) {
+        this.names.add(n);
+        return n;
+      }
+    }
+  }
+
+  private add(name: string, shape: readonly number[], dtype: DType, kind: Tensor['kind'], exact = false): Tensor {
+    if (exact && this.names.has(name)) throw new GraphError(`a tensor named "${name}" already exists`);
+    const t = new Tensor(exact ? name : this.unique(name), shape, dtype, kind);
+    if (exact) this.names.add(name);
+    this.tensors.push(t);
+    return t;
+  }
+
+  /** A trained parameter; its name is its checkpoint key, so it must be unique. */
+  param(name: string, shape: readonly number[], init: Float32Array): Tensor {
+    const t = this.add(name, shape, 'f32', 'param', true);
+    if (init.length !== t.size) throw new GraphError(`parameter "${name}" ${JSON.stringify(shape)} needs ${t.size} initial values, got ${init.length}`);
+    this.init.set(t, init);
+    return t;
+  }
+
+  /** Persistent, zero-initialised (optimizer moments, accumulators). */
+  state(name: string, shape: readonly number[]): Tensor {
+    return this.add(name, shape, 'f32', 'state', true);
+  }
+
+  /** Written by the host every step. */
+  input(name: string, shape: readonly number[], dtype: DType): Tensor {
+    return this.add(name, shape, dtype, 'input', true);
+  }
+
+  /** An input the host computes from another input each step. */
+  derived(name: string, shape: readonly number[], dtype: DType, d: Derivation): Tensor {
+    if (d.from.kind !== 'input') throw new GraphError(`derived input "${name}" must come from an input, not ${d.from}`);
+    const t = this.add(name, shape, dtype, 'input', true);
+    this.derivations.set(t, d);
+    return t;
+  }
+
+  /** Runs `fn` with new nodes tagged with `phase`. */
+  inPhase<T>(phase: Phase, fn: () => T): T {
+    const prev = this.phase;
+    this.phase = phase;
+    try {
+      return fn();
+    } finally {
+      this.phase = prev;
+    }
+  }
+
+  apply<A>(op: OpKind<A>, inputs: readonly Tensor[], attrs: A): Tensor[] {
+    for (const t of inputs) {
+      if (!this.tensors.includes(t)) throw new GraphError(`${op.name}: input ${t} belongs to another graph`);
+    }
+    const specs = op.outputs(inputs, attrs);
+    const outputs = specs.map((s) => this.add(s.name, s.shape, s.dtype, 'value'));
+    const node = new Node(this.nodes.length, op as OpKind<unknown>, inputs, outputs, attrs as unknown, this.phase);
+    for (const o of outputs) o.producer = node;
+    this.nodes.push(node);
+    return outputs;
+  }
+
+  keep(t: Tensor): Tensor {
+    this.kept.add(t);
+    return t;
+  }
+
+  get params(): Tensor[] {
+    return this.tensors.filter((t) => t.kind === 'param');
+  }
+
+  get inputs(): Tensor[] {
+    return this.tensors.filter((t) => t.kind === 'input');
+  }
+}

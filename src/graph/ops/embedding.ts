@@ -1,0 +1,80 @@
+// Embedding lookup as a graph op; its gradient is a deterministic segmented scatter-add over
+// the CSR of the batch's indices, which the host derives when it feeds the indices.
+import { EmbeddingBackward, EmbeddingGather, csrWords, packSegments, type EmbeddingShape } from '../../kernels/embedding.ts';
+import { Fill } from '../../kernels/fill.ts';
+import type { Graph } from '../graph.ts';
+import type { OpKind } from '../node.ts';
+import { GraphError, shapeString, type Tensor } from '../tensor.ts';
+
+interface GatherAttrs {
+  csr: Tensor;
+}
+
+function embeddingShape(table: Tensor, indices: Tensor): EmbeddingShape {
+  return { rows: table.shape[0], dim: table.shape[1], n: indices.size };
+}
+
+const gatherOp: OpKind<GatherAttrs> = {
+  name: 'embedding',
+  outputs([table, indices]) {
+    if (table.shape.length !== 2 || table.dtype !== 'f32') throw new GraphError(`embedding: the table must be a 2-D f32 tensor, got ${table} ${shapeString(table)}`);
+    if (indices.dtype !== 'u32' || indices.shape.length !== 1) throw new GraphError(`embedding: indices must be a 1-D u32 tensor, got ${indices} ${indices.dtype} ${shapeString(indices)}`);
+    return [{ name: `${table.name}.rows`, shape: [indices.size, table.shape[1]], dtype: 'f32' }];
+  },
+  async lower(ctx, node) {
+    const [table, indices] = node.inputs;
+    const k = await EmbeddingGather.create(ctx.gpu, embeddingShape(table, indices), ctx.scope);
+    return [k.bind({ table: ctx.buffer(table), indices: ctx.buffer(indices), out: ctx.buffer(node.outputs[0]) })];
+  },
+  grad(g, node, [dOut]) {
+    const [table, indices] = node.inputs;
+    const [dTable] = g.apply(embeddingBackwardOp, [dOut as Tensor, node.attrs.csr], { rows: table.shape[0], n: indices.size, table: table.name });
+    return [dTable, null];
+  },
+};
+
+interface BackwardAttrs {
+  rows: number;
+  n: number;
+  table: string;
+}
+
+const embeddingBackwardOp: OpKind<BackwardAttrs> = {
+  name: 'embedding_backward',
+  outputs([dOut], a) {
+    return [{ name: `d${a.table}`, shape: [a.rows, dOut.shape[1]], dtype: 'f32' }];
+  },
+  async lower(ctx, node) {
+    const [dOut, csr] = node.inputs;
+    const out = ctx.buffer(node.outputs[0]);
+    const shape = { rows: node.attrs.rows, dim: dOut.shape[1], n: node.attrs.n };
+    const [zero, k] = await Promise.all([Fill.create(ctx.gpu, shape.rows * shape.dim, 0, ctx.scope), EmbeddingBackward.create(ctx.gpu, shape, {}, ctx.scope)]);
+    // Rows the batch does not touch get a zero gradient (dense Adam still decays their moments).
+    return [zero.bind(out), k.bind({ gradOut: ctx.buffer(dOut), csr: ctx.buffer(csr), gradTable: out })];
+  },
+};
+
+const csrCache = new WeakMap<Tensor, Map<number, Tensor>>();
+
+/** The CSR input of `indices` for a table of `rows` rows, made once per pair. */
+function csrOf(g: Graph, indices: Tensor, rows: number): Tensor {
+  let byRows = csrCache.get(indices);
+  if (!byRows) csrCache.set(indices, (byRows = new Map()));
+  let csr = byRows.get(rows);
+  if (!csr) {
+    const shape = { rows, dim: 1, n: indices.size };
+    csr = g.derived(`${indices.name}.csr${rows}`, [csrWords(shape)], 'u32', {
+      from: indices,
+      compute: (src) => packSegments(src as Uint32Array, shape),
+    });
+    byRows.set(rows, csr);
+  }
+  return csr;
+}
+
+/** Rows of `table` at `indices` (a u32 input). */
+export function embedding(g: Graph, table: Tensor, indices: Tensor): Tensor {
+  if (indices.kind !== 'input') throw new GraphError(`embedding: indices must be an input fed by the host (its gradient needs their CSR), got ${indices}`);
+  if (table.shape.length !== 2) throw new GraphError(`embedding: the table must be 2-D, got ${table} ${shapeString(table)}`);
+  return g.apply(gatherOp, [table, indices], { csr: csrOf(g, indices, table.shape[0]) })[0];
+}
