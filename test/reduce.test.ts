@@ -30,21 +30,11 @@ import {
 } from '../src/kernels/reduce.ts';
 import { Rng } from '../src/random.ts';
 import { expectClose, expectSameBits } from './support/compare.ts';
+import { f32, normals, U } from './support/data.ts';
 import { useGpu } from './support/gpu.ts';
 
 const t = useGpu();
 
-/** Half an ulp, relative: the error of one correctly rounded f32 operation. */
-const U = 2 ** -24;
-
-/** A loop, not Float32Array.from(x, fn): that goes through the iterator protocol, ~1 s per 4M elements. */
-function f32(n: number, f: (i: number) => number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = f(i);
-  return out;
-}
-
-const normals = (rng: Rng, n: number): Float32Array => f32(n, () => rng.normal());
 
 /** |actual[i] - expected[i]| <= bound[i] everywhere; reports the worst element otherwise. */
 function expectWithin(actual: ArrayLike<number>, expected: ArrayLike<number>, bound: ArrayLike<number>, what: string): void {
