@@ -1,6 +1,5 @@
 // Element-wise maps and concat / split against float64 references, in Node and Chromium.
 import { describe, expect, it } from 'vitest';
-import type { BufferScope } from '../src/gpu/buffers.ts';
 import {
   Accumulate,
   Add,
@@ -17,7 +16,7 @@ import {
   scaleShiftRef,
   splitRef,
 } from '../src/kernels/elementwise.ts';
-import { KernelError, submitDispatches, type Dispatch } from '../src/kernels/kernel.ts';
+import { KernelError } from '../src/kernels/kernel.ts';
 import { Rng } from '../src/random.ts';
 import { expectClose, expectSameBits } from './support/compare.ts';
 import { f32, normals, U } from './support/data.ts';
@@ -26,20 +25,7 @@ import { useGpu } from './support/gpu.ts';
 const t = useGpu();
 
 
-/** Builds dispatches in a fresh scope, runs them, and reads back `count` floats of each output. */
-async function run(build: (scope: BufferScope) => Promise<{ dispatches: Dispatch[]; outputs: [GPUBuffer, number][] }>): Promise<Float32Array[]> {
-  const { gpu, ring } = t;
-  const scope = gpu.buffers.scope();
-  try {
-    const { dispatches, outputs } = await build(scope);
-    submitDispatches(gpu, dispatches);
-    const out: Float32Array[] = [];
-    for (const [buf, count] of outputs) out.push(await ring.readF32(buf, count));
-    return out;
-  } finally {
-    scope.destroy();
-  }
-}
+const run = t.run;
 
 async function binary(op: typeof Add | typeof Multiply, a: Float32Array, b: Float32Array, initial?: Float32Array): Promise<Float32Array> {
   const [out] = await run(async (scope) => {

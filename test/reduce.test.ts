@@ -2,8 +2,7 @@
 // float64 references, in Node and Chromium. Sums are also checked bit for bit against f32
 // emulations of the GPU's fixed order: that is what makes them device-independent.
 import { describe, expect, it } from 'vitest';
-import type { BufferScope } from '../src/gpu/buffers.ts';
-import { submitDispatches, type Dispatch } from '../src/kernels/kernel.ts';
+import { submitDispatches } from '../src/kernels/kernel.ts';
 import {
   ColumnReduce,
   ColumnReduceBackward,
@@ -46,20 +45,7 @@ function expectWithin(actual: ArrayLike<number>, expected: ArrayLike<number>, bo
   }
 }
 
-/** Builds dispatches in a fresh scope, runs them, and reads back `count` floats of each output. */
-async function run(build: (scope: BufferScope) => Promise<{ dispatches: Dispatch[]; outputs: [GPUBuffer, number][] }>): Promise<Float32Array[]> {
-  const { gpu, ring } = t;
-  const scope = gpu.buffers.scope();
-  try {
-    const { dispatches, outputs } = await build(scope);
-    submitDispatches(gpu, dispatches);
-    const out: Float32Array[] = [];
-    for (const [buf, count] of outputs) out.push(await ring.readF32(buf, count));
-    return out;
-  } finally {
-    scope.destroy();
-  }
-}
+const run = t.run;
 
 async function rowDot(a: Float32Array, b: Float32Array, rows: number): Promise<Float32Array> {
   const [out] = await run(async (scope) => {

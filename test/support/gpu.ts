@@ -1,11 +1,17 @@
 // One GPU context per test file, destroyed after the file (Dawn keeps Node alive otherwise).
 import { afterAll, beforeAll } from 'vitest';
+import type { BufferScope } from '../../src/gpu/buffers.ts';
 import { Gpu } from '../../src/gpu/context.ts';
 import { StagingRing } from '../../src/gpu/readback.ts';
+import { submitDispatches, type Dispatch } from '../../src/kernels/kernel.ts';
+
+export type Build = (scope: BufferScope) => Promise<{ dispatches: Dispatch[]; outputs: [GPUBuffer, number][] }>;
 
 export interface TestGpu {
   readonly gpu: Gpu;
   readonly ring: StagingRing;
+  /** Builds dispatches in a fresh scope, runs them, and reads back `count` floats of each output. */
+  run(build: Build): Promise<Float32Array[]>;
 }
 
 export function useGpu(): TestGpu {
@@ -19,7 +25,7 @@ export function useGpu(): TestGpu {
     ring?.destroy();
     gpu?.destroy();
   });
-  return {
+  const self: TestGpu = {
     get gpu(): Gpu {
       if (!gpu) throw new Error('the GPU is not ready: useGpu() must be called at the top of the test file');
       return gpu;
@@ -28,5 +34,18 @@ export function useGpu(): TestGpu {
       if (!ring) throw new Error('the GPU is not ready: useGpu() must be called at the top of the test file');
       return ring;
     },
+    async run(build) {
+      const scope = self.gpu.buffers.scope();
+      try {
+        const { dispatches, outputs } = await build(scope);
+        submitDispatches(self.gpu, dispatches);
+        const out: Float32Array[] = [];
+        for (const [buf, count] of outputs) out.push(await self.ring.readF32(buf, count));
+        return out;
+      } finally {
+        scope.destroy();
+      }
+    },
   };
+  return self;
 }
