@@ -6,6 +6,7 @@ import { CompiledStep } from '../src/graph/compile.ts';
 import { Graph } from '../src/graph/graph.ts';
 import { add } from '../src/graph/ops/basic.ts';
 import { dense } from '../src/graph/ops/matmul.ts';
+import { Metrics } from '../src/graph/metrics.ts';
 import { accumulateMetric, mseLoss } from '../src/graph/ops/loss.ts';
 import type { Tensor } from '../src/graph/tensor.ts';
 import { AdamOptimizer } from '../src/optim/adam.ts';
@@ -140,6 +141,21 @@ describe('graph engine', () => {
       }
     }
     expect(losses[3]).toBeLessThan(losses[0] / 5);
+    step.destroy();
+  });
+
+  it('stops with the step and the tensor named when a loss is not finite', async () => {
+    const g = new Graph();
+    const w = g.param('w', [3, 1], new Float32Array([1, 2, 3]));
+    const x = g.input('x', [2, 3], 'f32');
+    const y = g.input('y', [2, 1], 'f32');
+    const loss = mseLoss(g, dense(g, x, w, undefined), y);
+    const metrics = new Metrics(g, ['mse']);
+    metrics.add(g, 'mse', loss);
+    const step = await CompiledStep.create(t.gpu, g);
+    step.feed({ x: new Float32Array([1, 2, 3, 4, 5, 6]), y: new Float32Array([0, Number.NaN]) });
+    step.run();
+    await expect(metrics.read(step, t.ring, 1, 7)).rejects.toThrow(/training stopped: "mse" \(tensor x@w\.mse\[2\]\) became NaN by step 7/);
     step.destroy();
   });
 
