@@ -364,3 +364,49 @@ export class Split {
     return out;
   }
 }
+
+export interface BlockShape {
+  rows: number;
+  width: number;
+  srcStride: number;
+  srcOffset: number;
+  dstStride: number;
+  dstOffset: number;
+}
+
+/**
+ * dst[r, dstOffset + c] (+)= src[r, srcOffset + c] for r < rows, c < width (strides in
+ * elements): a slice of a sequence buffer at an element offset, where binding offsets would
+ * need 256-byte alignment (an LSTM's h[t-1] inside [T, B, H]).
+ */
+export class CopyBlock {
+  static readonly kernel = 'copy_block';
+
+  private constructor(
+    private readonly gpu: Gpu,
+    private readonly pipe: GPUComputePipeline,
+    private readonly params: GPUBuffer,
+    readonly shape: BlockShape,
+  ) {}
+
+  static async create(gpu: Gpu, shape: BlockShape, opts: AccumulateOption = {}, scope: BufferScope = gpu.buffers): Promise<CopyBlock> {
+    const k = CopyBlock.kernel;
+    checkInteger(k, 'rows', shape.rows, 1);
+    checkInteger(k, 'width', shape.width, 1);
+    for (const key of ['srcStride', 'srcOffset', 'dstStride', 'dstOffset'] as const) checkInteger(k, key, shape[key], 0);
+    const pipe = await pipeline(gpu, 'elementwise', source, 'copy_block', { WG, ACCUMULATE: opts.accumulate ? 1 : 0 });
+    const s = shape;
+    const params = scope.uniform(`${k}.params`, [s.rows, s.width, s.srcStride, s.srcOffset, s.dstStride, s.dstOffset, 0, 0]);
+    return new CopyBlock(gpu, pipe, params, { ...shape });
+  }
+
+  bind(b: { src: GPUBuffer; dst: GPUBuffer }): Dispatch {
+    const k = CopyBlock.kernel;
+    const s = this.shape;
+    const what = `${s.rows}x${s.width} block from offset ${s.srcOffset} (stride ${s.srcStride}) to offset ${s.dstOffset} (stride ${s.dstStride})`;
+    checkBufferSize(k, 'src', b.src, ((s.rows - 1) * s.srcStride + s.srcOffset + s.width) * 4, what);
+    checkBufferSize(k, 'dst', b.dst, ((s.rows - 1) * s.dstStride + s.dstOffset + s.width) * 4, what);
+    checkDistinct(k, { dst: b.dst }, { src: b.src });
+    return dispatch(this.gpu, k, this.pipe, { 7: this.params, 8: b.src, 9: b.dst }, s.rows * s.width);
+  }
+}
