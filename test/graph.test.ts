@@ -6,7 +6,10 @@ import { CompiledStep } from '../src/graph/compile.ts';
 import { Graph } from '../src/graph/graph.ts';
 import { add } from '../src/graph/ops/basic.ts';
 import { dense } from '../src/graph/ops/matmul.ts';
+import { loadCheckpoint, saveCheckpoint } from '../src/graph/checkpoint.ts';
 import { Metrics } from '../src/graph/metrics.ts';
+import { Gpu } from '../src/gpu/context.ts';
+import { StagingRing } from '../src/gpu/readback.ts';
 import { accumulateMetric, mseLoss } from '../src/graph/ops/loss.ts';
 import type { Tensor } from '../src/graph/tensor.ts';
 import { AdamOptimizer } from '../src/optim/adam.ts';
@@ -142,6 +145,55 @@ describe('graph engine', () => {
     }
     expect(losses[3]).toBeLessThan(losses[0] / 5);
     step.destroy();
+  });
+
+  it('resumes from a checkpoint on a new device with the same bits as a run that never stopped', async () => {
+    /** `steps` steps from `from` (or from scratch) on a device of its own; returns the checkpoint after. */
+    const run = async (steps: number, from?: Uint8Array): Promise<Uint8Array> => {
+      const gpu = await Gpu.create();
+      const ring = new StagingRing(gpu);
+      try {
+        const m = buildMlp(6);
+        const opt = new AdamOptimizer(m.g, m.grads, { lr: 0.01 });
+        const step = await CompiledStep.create(gpu, m.g);
+        let rng = new Rng(99);
+        if (from) {
+          const meta = loadCheckpoint(from, step, 'half.safetensors');
+          opt.step = meta.step;
+          rng = Rng.fromState(meta.rng);
+          expect(meta.config).toEqual({ hidden: HID });
+        }
+        for (let s = 0; s < steps; s++) {
+          step.feed(batch(rng.nextU32()));
+          opt.prepare(step);
+          step.run();
+        }
+        return await saveCheckpoint(step, ring, { step: opt.step, rng: rng.state(), config: { hidden: HID } });
+      } finally {
+        ring.destroy();
+        gpu.destroy();
+      }
+    };
+    const straight = await run(6);
+    const resumed = await run(3, await run(3));
+    // Parameters, both Adam moments, metric sums, step count and RNG state: byte for byte.
+    expect(resumed.length).toBe(straight.length);
+    expect(resumed.every((b, i) => b === straight[i])).toBe(true);
+  });
+
+  it('says what differs when a checkpoint does not fit the model', async () => {
+    const m = buildMlp(7);
+    const step = await CompiledStep.create(t.gpu, m.g);
+    const g2 = new Graph();
+    g2.param('W1', [IN, HID + 1], new Float32Array(IN * (HID + 1)));
+    g2.param('extra', [2], new Float32Array(2));
+    const other = await CompiledStep.create(t.gpu, g2);
+    const bytes = await saveCheckpoint(other, t.ring, { step: 1, rng: new Uint32Array(4), config: {} });
+    expect(() => loadCheckpoint(bytes, step, 'other.safetensors')).toThrow(
+      /other\.safetensors does not fit this model: "W1" is \[5, 9\], the model has \[5, 8\]; "b1" \[8\] is missing;.*"extra" is not in this model/,
+    );
+    step.destroy();
+    other.destroy();
   });
 
   it('stops with the step and the tensor named when a loss is not finite', async () => {

@@ -1,0 +1,66 @@
+// Checkpoints: every persistent tensor of a compiled step (parameters, optimizer moments,
+// metric accumulators) in safetensors, with the step count, the host RNG state and the
+// model's config in the metadata. Loading checks names, shapes and dtypes and says what
+// differs, so a run resumed from a checkpoint continues with the same bits.
+import type { StagingRing } from '../gpu/readback.ts';
+import { decodeSafetensors, encodeSafetensors, type StTensor } from '../log/safetensors.ts';
+import type { CompiledStep } from './compile.ts';
+
+export const CHECKPOINT_FORMAT = 'shadertrain-checkpoint-v1';
+
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+}
+
+export interface CheckpointMeta {
+  /** Optimizer steps taken. */
+  step: number;
+  /** The host generator's state (Rng.state()). */
+  rng: Uint32Array;
+  /** The model's configuration, as JSON-able values. */
+  config: Record<string, unknown>;
+}
+
+export async function saveCheckpoint(step: CompiledStep, ring: StagingRing, meta: CheckpointMeta): Promise<Uint8Array> {
+  const tensors: Record<string, StTensor> = {};
+  for (const t of step.graph.tensors) {
+    if (t.kind !== 'param' && t.kind !== 'state') continue;
+    const data = (await step.read(ring, t)) as Float32Array;
+    tensors[t.name] = { dtype: 'F32', shape: [...t.shape], data };
+  }
+  return encodeSafetensors(tensors, {
+    format: CHECKPOINT_FORMAT,
+    step: String(meta.step),
+    rng: JSON.stringify(Array.from(meta.rng)),
+    config: JSON.stringify(meta.config),
+  });
+}
+
+/** Writes the checkpoint's tensors into `step` and returns its metadata. `source` names the file in errors. */
+export function loadCheckpoint(bytes: Uint8Array, step: CompiledStep, source: string): CheckpointMeta {
+  const { tensors, metadata } = decodeSafetensors(bytes, source);
+  if (metadata.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${source} is not a shadertrain checkpoint (format "${metadata.format ?? 'none'}", expected "${CHECKPOINT_FORMAT}")`);
+  const wanted = step.graph.tensors.filter((t) => t.kind === 'param' || t.kind === 'state');
+  const problems: string[] = [];
+  for (const t of wanted) {
+    const c = tensors[t.name];
+    if (!c) problems.push(`"${t.name}" [${t.shape.join(', ')}] is missing`);
+    else if (c.dtype !== 'F32') problems.push(`"${t.name}" is ${c.dtype}, expected F32`);
+    else if (c.shape.join() !== t.shape.join()) problems.push(`"${t.name}" is [${c.shape.join(', ')}], the model has [${t.shape.join(', ')}]`);
+  }
+  const known = new Set(wanted.map((t) => t.name));
+  for (const name of Object.keys(tensors)) if (!known.has(name)) problems.push(`"${name}" is not in this model`);
+  if (problems.length) throw new CheckpointError(`${source} does not fit this model: ${problems.join('; ')}`);
+  let rng: number[];
+  let config: Record<string, unknown>;
+  const stepCount = Number(metadata.step);
+  try {
+    rng = JSON.parse(metadata.rng) as number[];
+    config = JSON.parse(metadata.config) as Record<string, unknown>;
+  } catch {
+    throw new CheckpointError(`${source} has unreadable rng or config metadata`);
+  }
+  if (!Number.isInteger(stepCount) || stepCount < 0 || !Array.isArray(rng) || rng.length !== 4) throw new CheckpointError(`${source} has a bad step count or rng state`);
+  for (const t of wanted) step.write(t, tensors[t.name].data as Float32Array);
+  return { step: stepCount, rng: Uint32Array.from(rng), config };
+}
