@@ -6,13 +6,19 @@ import { adapterLine } from '../src/gpu/adapter-report.ts';
 import { StagingRing } from '../src/gpu/readback.ts';
 import { formatTable, runCase, type BenchCase, type BenchResult } from './harness.ts';
 import { kernelCases } from './kernels/index.ts';
+import { stepResults } from './step.ts';
 
 const SUITES: Record<string, () => BenchCase[]> = {
   kernels: kernelCases,
 };
 
+/** Suites that time whole training steps rather than kernel variants. */
+const STEP_SUITES: Record<string, (gpu: Gpu, reps: number, log: (l: string) => void) => Promise<BenchResult[]>> = {
+  step: stepResults,
+};
+
 const USAGE = `usage: npm run bench -- SUITE [--json FILE] [--reps N] [--warmup N] [--filter TEXT]
-suites: ${Object.keys(SUITES).join(', ')}`;
+suites: ${[...Object.keys(SUITES), ...Object.keys(STEP_SUITES)].join(', ')}`;
 
 async function main(): Promise<number> {
   let parsed;
@@ -38,7 +44,8 @@ async function main(): Promise<number> {
   }
   const suite = positionals[0] ?? 'kernels';
   const make = SUITES[suite];
-  if (!make) {
+  const steps = STEP_SUITES[suite];
+  if (!make && !steps) {
     console.error(`bench: unknown suite "${suite}".\n${USAGE}`);
     return 2;
   }
@@ -52,9 +59,13 @@ async function main(): Promise<number> {
   const ring = new StagingRing(gpu);
   try {
     console.log(`adapter: ${adapterLine(gpu.report)}; timing: ${gpu.report.timestamps ? 'GPU timestamps' : 'wall clock'}`);
-    const cases = make().filter((c) => !values.filter || c.case.includes(values.filter));
     const results: BenchResult[] = [];
-    for (const c of cases) results.push(...(await runCase(gpu, ring, c, { reps, warmup, log: (l) => console.error(l) })));
+    const log = (l: string): void => console.error(l);
+    if (steps) results.push(...(await steps(gpu, reps, log)));
+    else {
+      const cases = make().filter((c) => !values.filter || c.case.includes(values.filter));
+      for (const c of cases) results.push(...(await runCase(gpu, ring, c, { reps, warmup, log })));
+    }
     console.log(formatTable(results));
     if (values.json) {
       const out = {

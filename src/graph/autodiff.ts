@@ -37,7 +37,8 @@ export function gradients(g: Graph, losses: readonly Tensor[], wrt: readonly Ten
     if (dOut.every((d) => d === null)) continue;
     if (!n.inputs.some((t) => dependent.has(t) && !stop.has(t))) continue;
     if (!n.op.grad) throw new GraphError(`${n.op.name} has no gradient, but ${n.inputs.map(String).join(', ')} needs one`);
-    const dIn = g.inPhase('backward', () => n.op.grad!(g, n, dOut));
+    const needed = n.inputs.map((t) => dependent.has(t) && !stop.has(t));
+    const dIn = g.inPhase('backward', () => n.op.grad!(g, n, dOut, needed));
     n.inputs.forEach((t, k) => {
       const d = dIn[k];
       if (d && dependent.has(t) && !stop.has(t)) contribute(t, d);

@@ -35,8 +35,9 @@ export interface OpKind<A> {
   /**
    * Reverse mode: given the gradients of the outputs (null where none flows), adds the ops
    * that compute the inputs' gradients to `g` and returns them (null: no gradient).
+   * `needed[k]` is false for inputs no trained tensor depends on: skip their work.
    */
-  grad?(g: Graph, node: Node<A>, dOut: readonly (Tensor | null)[]): (Tensor | null)[];
+  grad?(g: Graph, node: Node<A>, dOut: readonly (Tensor | null)[], needed: readonly boolean[]): (Tensor | null)[];
 }
 
 export class Node<A = unknown> {

@@ -67,15 +67,17 @@ const lstmOp: OpKind<LstmAttrs> = {
     }
     return out;
   },
-  grad(g, node, [dh]) {
+  grad(g, node, [dh], needed) {
     if (!dh) return [null, null, null, null];
     const [x, wih, whh] = node.inputs;
     const [h, c, gates] = node.outputs;
-    return g.apply(lstmBackwardOp, [dh, x, wih, whh, h, c, gates], node.attrs);
+    const [dx, ...rest] = g.apply(lstmBackwardOp, [dh, x, wih, whh, h, c, gates], { ...node.attrs, dx: needed[0] });
+    return [needed[0] ? dx : null, ...rest];
   },
 };
 
-const lstmBackwardOp: OpKind<LstmAttrs> = {
+/** `dx`: whether the input's gradient is wanted (a first layer fed by data needs none). */
+const lstmBackwardOp: OpKind<LstmAttrs & { dx: boolean }> = {
   name: 'lstm_backward',
   outputs([, x, wih, whh]) {
     return [
@@ -120,9 +122,9 @@ const lstmBackwardOp: OpKind<LstmAttrs> = {
     out.push(
       dWih.bind({ a: ctx.buffer(x), b: dGates, c: ctx.buffer(dwih) }),
       dWhh.bind({ a: hPrevSeq, b: dGates, c: ctx.buffer(dwhh) }),
-      dX.bind({ a: dGates, b: ctx.buffer(wih), c: ctx.buffer(dx) }),
       ...bias.bind({ dz: dGates, db: ctx.buffer(db) }),
     );
+    if (node.attrs.dx) out.push(dX.bind({ a: dGates, b: ctx.buffer(wih), c: ctx.buffer(dx) }));
     return out;
   },
 };

@@ -37,14 +37,14 @@ const matmulOp: OpKind<MatmulAttrs> = {
     const k = await createTunedMatmul(ctx.gpu, shape, { transA: a.transA, transB: a.transB, bias: !!bias, activation: a.activation }, ctx.scope);
     return [k.bind({ a: ctx.buffer(x), b: ctx.buffer(w), c: ctx.buffer(node.outputs[0]), ...(bias ? { bias: ctx.buffer(bias) } : {}) })];
   },
-  grad(g, node, [dY]) {
+  grad(g, node, [dY], needed) {
     const [x, w, bias] = node.inputs;
     const { transA, transB, activation } = node.attrs;
     if (transA || transB) throw new GraphError('matmul: gradients of transposed products are not implemented (they only appear inside backward passes)');
     const dZ = activation === 'none' ? (dY as Tensor) : g.apply(actBackwardOp, [dY as Tensor, node.outputs[0]], { activation })[0];
-    const dX = matmul(g, dZ, w, { transB: true });
-    const dW = matmul(g, x, dZ, { transA: true });
-    const dB = bias ? g.apply(biasGradOp, [dZ], {})[0] : null;
+    const dX = needed[0] ? matmul(g, dZ, w, { transB: true }) : null;
+    const dW = needed[1] ? matmul(g, x, dZ, { transA: true }) : null;
+    const dB = bias && needed[2] ? g.apply(biasGradOp, [dZ], {})[0] : null;
     return bias ? [dX, dW, dB] : [dX, dW];
   },
 };
