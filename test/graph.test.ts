@@ -211,6 +211,27 @@ describe('graph engine', () => {
     step.destroy();
   });
 
+  it('alternates two input sets, and a rejected batch changes neither', async () => {
+    const m = buildMlp(8);
+    const step = await CompiledStep.create(t.gpu, m.g);
+    const [a, b] = [batch(20), batch(21)];
+    const lossAfter = async (): Promise<number> => {
+      step.run();
+      const v = (await step.read(t.ring, m.loss)) as Float32Array;
+      return v.reduce((x, y) => x + y, 0);
+    };
+    step.feed(a);
+    const la = await lossAfter();
+    step.feed(b);
+    const lb = await lossAfter();
+    expect(() => step.feed({ x: a.x })).toThrow(/input "y" was not fed/);
+    expect(await lossAfter()).toBe(lb); // still batch b
+    step.feed(a);
+    expect(await lossAfter()).toBe(la); // batch a again, through the other input set
+    expect(la).not.toBe(lb);
+    step.destroy();
+  });
+
   it('names the op and both shapes when they do not fit', () => {
     const g = new Graph();
     const x = g.input('x', [4, 3], 'f32');

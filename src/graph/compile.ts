@@ -1,6 +1,10 @@
 // The scheduler: a graph's nodes in order, lowered once to dispatches whose pipelines and
 // bind groups are all made at compile time. A step is then one compute pass replaying those
 // dispatches, after the host's only uploads: the batch inputs and the per-step uniforms.
+//
+// Inputs are double-buffered: the graph is lowered twice, once per input set (pipelines come
+// from the cache; only bind groups and small uniforms are made twice), and feed() alternates
+// sets, so the host writes batch k+1 into buffers that batch k's dispatches do not bind.
 import type { Gpu } from '../gpu/context.ts';
 import type { BufferScope } from '../gpu/buffers.ts';
 import type { StagingRing } from '../gpu/readback.ts';
@@ -9,6 +13,8 @@ import type { Graph, TypedData } from './graph.ts';
 import type { Node, LowerContext } from './node.ts';
 import { planMemory, type MemoryPlan } from './plan.ts';
 import { GraphError, type Tensor } from './tensor.ts';
+
+type Program = { node: Node; dispatches: Dispatch[] }[];
 
 export interface CompileOptions {
   /** Share value buffers between tensors whose lifetimes do not overlap (default true). */
@@ -20,36 +26,48 @@ export class CompiledStep {
     private readonly gpu: Gpu,
     readonly graph: Graph,
     private readonly scope: BufferScope,
-    private readonly buffers: Map<Tensor, GPUBuffer>,
+    /** Per input set: every tensor's buffer (only inputs differ between the two). */
+    private readonly buffers: [Map<Tensor, GPUBuffer>, Map<Tensor, GPUBuffer>],
     private readonly uniforms: Map<string, GPUBuffer>,
-    /** Dispatches per node, in node order. */
-    readonly program: { node: Node; dispatches: Dispatch[] }[],
+    /** Per input set: dispatches per node, in node order. */
+    private readonly programs: [Program, Program],
     readonly memory: MemoryPlan,
   ) {}
+
+  /** The input set the next run uses (flipped by each feed). */
+  private current = 0;
+
+  /** Dispatches per node of the current input set. */
+  get program(): Program {
+    return this.programs[this.current];
+  }
 
   static async create(gpu: Gpu, graph: Graph, opts: CompileOptions = {}): Promise<CompiledStep> {
     const scope = gpu.buffers.scope();
     try {
       const memory = planMemory(graph.nodes, graph.kept, opts.reuse ?? true);
       const slotBuffers = memory.slots.map((bytes, i) => scope.create(`slot${i}`, bytes));
-      const buffers = new Map<Tensor, GPUBuffer>();
+      const buffers: [Map<Tensor, GPUBuffer>, Map<Tensor, GPUBuffer>] = [new Map(), new Map()];
       for (const t of graph.tensors) {
         if (t.kind === 'value') {
           const slot = memory.slotOf.get(t);
           // A value no node writes cannot exist: Graph.apply creates values only as outputs.
           if (slot === undefined) throw new GraphError(`${t} has no producer in the step`);
-          buffers.set(t, slotBuffers[slot]);
+          for (const b of buffers) b.set(t, slotBuffers[slot]);
+        } else if (t.kind === 'input') {
+          buffers.forEach((b, k) => b.set(t, scope.create(`${t.name}[${k}]`, t.bytes)));
         } else {
           const init = graph.init.get(t);
-          buffers.set(t, init ? scope.upload(t.name, init) : scope.create(t.name, t.bytes));
+          const buf = init ? scope.upload(t.name, init) : scope.create(t.name, t.bytes);
+          for (const b of buffers) b.set(t, buf);
         }
       }
       const uniforms = new Map<string, GPUBuffer>();
-      const ctx: LowerContext = {
+      const context = (set: Map<Tensor, GPUBuffer>): LowerContext => ({
         gpu,
         scope,
         buffer: (t) => {
-          const b = buffers.get(t);
+          const b = set.get(t);
           if (!b) throw new GraphError(`${t} is not part of this graph`);
           return b;
         },
@@ -59,12 +77,16 @@ export class CompiledStep {
           if (u.size < bytes) throw new GraphError(`uniform "${name}" was made with ${u.size} bytes, an op needs ${bytes}`);
           return u;
         },
+      });
+      const lower = async (set: Map<Tensor, GPUBuffer>): Promise<Program> => {
+        const ctx = context(set);
+        // Every node's pipelines compile concurrently.
+        const lowered = await Promise.all(graph.nodes.map((n) => n.op.lower(ctx, n)));
+        return graph.nodes.map((node, i) => ({ node, dispatches: lowered[i] }));
       };
-      // Every node's pipelines compile concurrently.
-      const lowered = await Promise.all(graph.nodes.map((n) => n.op.lower(ctx, n)));
-      const program = graph.nodes.map((node, i) => ({ node, dispatches: lowered[i] }));
+      const programs: [Program, Program] = [await lower(buffers[0]), await lower(buffers[1])];
       await gpu.idle(); // uploads done, and any validation error surfaces here
-      return new CompiledStep(gpu, graph, scope, buffers, uniforms, program, memory);
+      return new CompiledStep(gpu, graph, scope, buffers, uniforms, programs, memory);
     } catch (err) {
       scope.destroy();
       throw err;
@@ -72,14 +94,14 @@ export class CompiledStep {
   }
 
   buffer(t: Tensor): GPUBuffer {
-    const b = this.buffers.get(t);
+    const b = this.buffers[this.current].get(t);
     if (!b) throw new GraphError(`${t} is not part of this compiled step`);
     return b;
   }
 
-  /** Writes the batch: every input by name, then the inputs derived from them on the host. */
+  /** Writes the batch into the other input set (the next run uses it): every input by name, then the inputs derived from them on the host. */
   feed(data: Record<string, TypedData>): void {
-    const q = this.gpu.device.queue;
+    // Everything is checked and derived before anything is written: a bad batch leaves both sets as they were.
     const fed = new Map<Tensor, TypedData>();
     for (const t of this.graph.inputs) {
       if (this.graph.derivations.has(t)) continue;
@@ -88,15 +110,16 @@ export class CompiledStep {
       if (d.length !== t.size) throw new GraphError(`input "${t.name}" ${JSON.stringify(t.shape)} needs ${t.size} values, got ${d.length}`);
       if ((t.dtype === 'u32') !== d instanceof Uint32Array) throw new GraphError(`input "${t.name}" is ${t.dtype}, got a ${d.constructor.name}`);
       fed.set(t, d);
-      q.writeBuffer(this.buffer(t), 0, d.buffer, d.byteOffset, d.byteLength);
     }
     for (const [t, der] of this.graph.derivations) {
       const src = fed.get(der.from);
       if (!src) throw new GraphError(`derived input "${t.name}" needs "${der.from.name}", which was not fed`);
-      const d = der.compute(src);
-      q.writeBuffer(this.buffer(t), 0, d.buffer, d.byteOffset, d.byteLength);
+      fed.set(t, der.compute(src));
     }
+    this.current ^= 1;
+    for (const [t, d] of fed) this.gpu.device.queue.writeBuffer(this.buffer(t), 0, d.buffer, d.byteOffset, d.byteLength);
   }
+
 
   writeUniform(name: string, data: Float32Array | Uint32Array): void {
     const u = this.uniforms.get(name);
