@@ -1,6 +1,8 @@
 // Adam over parameter tensors as update ops at the end of the step. The step scalars (lr,
 // bias corrections) live in one uniform the host rewrites before each step.
-import { ADAM_STEP_BYTES, Adam as AdamKernel, adamStepWords, type AdamHyper } from '../kernels/adam.ts';
+import { ADAM_STEP_BYTES, Adam as AdamKernel, LazyAdam, adamStepWords, type AdamHyper } from '../kernels/adam.ts';
+import { csrOf } from '../graph/ops/embedding.ts';
+import { GraphError } from '../graph/tensor.ts';
 import type { CompiledStep } from '../graph/compile.ts';
 import type { Graph } from '../graph/graph.ts';
 import type { OpKind } from '../graph/node.ts';
@@ -24,9 +26,29 @@ const adamUpdateOp: OpKind<UpdateAttrs> = {
   },
 };
 
+/** Lazy Adam: only the rows in the batch's CSR move; other rows keep their parameters and moments. */
+const lazyAdamUpdateOp: OpKind<UpdateAttrs & { n: number }> = {
+  name: 'lazy_adam_update',
+  outputs() {
+    return [];
+  },
+  async lower(ctx, node) {
+    const [param, grad, m, v, csr] = node.inputs;
+    const shape = { rows: param.shape[0], dim: param.size / param.shape[0], n: node.attrs.n };
+    const k = await LazyAdam.create(ctx.gpu, shape, { decoupled: node.attrs.decoupled }, ctx.scope);
+    const step = ctx.uniform(node.attrs.uniform, ADAM_STEP_BYTES);
+    return [k.bind({ step, csr: ctx.buffer(csr), param: ctx.buffer(param), grad: ctx.buffer(grad), m: ctx.buffer(m), v: ctx.buffer(v) })];
+  },
+};
+
 export interface AdamConfig extends AdamHyper {
   /** AdamW: decoupled weight decay. */
   decoupled?: boolean;
+  /**
+   * Row-sparse ("lazy") updates: for each embedding table here, the u32 input of indices that
+   * gathers from it; only those rows are updated each step (their moments alone advance).
+   */
+  sparse?: ReadonlyMap<Tensor, Tensor>;
 }
 
 export class AdamOptimizer {
@@ -34,7 +56,10 @@ export class AdamOptimizer {
   private readonly words: Float32Array<ArrayBuffer>;
   readonly moments: Tensor[] = [];
 
-  /** Adds the update of every parameter in `grads` to `g`, with moments as state tensors. */
+  /**
+   * Adds the update of every parameter in `grads` to `g`, with moments as state tensors.
+   * Parameter groups with other hyper-parameters are further optimizers with their own `uniform` name.
+   */
   constructor(
     g: Graph,
     grads: ReadonlyMap<Tensor, Tensor>,
@@ -47,7 +72,14 @@ export class AdamOptimizer {
         const m = g.state(`${p.name}.adam_m`, p.shape);
         const v = g.state(`${p.name}.adam_v`, p.shape);
         this.moments.push(m, v);
-        g.apply(adamUpdateOp, [p, d, m, v], { uniform, decoupled: !!config.decoupled });
+        const indices = config.sparse?.get(p);
+        if (indices) {
+          if (p.shape.length !== 2) throw new GraphError(`lazy Adam: ${p} must be a 2-D embedding table`);
+          const csr = csrOf(g, indices, p.shape[0]);
+          g.apply(lazyAdamUpdateOp, [p, d, m, v, csr], { uniform, decoupled: !!config.decoupled, n: indices.size });
+        } else {
+          g.apply(adamUpdateOp, [p, d, m, v], { uniform, decoupled: !!config.decoupled });
+        }
       }
     });
   }

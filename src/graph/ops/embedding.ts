@@ -56,8 +56,8 @@ const embeddingBackwardOp: OpKind<BackwardAttrs> = {
 
 const csrCache = new WeakMap<Tensor, Map<number, Tensor>>();
 
-/** The CSR input of `indices` for a table of `rows` rows, made once per pair. */
-function csrOf(g: Graph, indices: Tensor, rows: number): Tensor {
+/** The CSR input of `indices` for a table of `rows` rows, made once per pair (also what lazy Adam reads). */
+export function csrOf(g: Graph, indices: Tensor, rows: number): Tensor {
   let byRows = csrCache.get(indices);
   if (!byRows) csrCache.set(indices, (byRows = new Map()));
   let csr = byRows.get(rows);
