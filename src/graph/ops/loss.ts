@@ -1,7 +1,7 @@
 // Losses as graph ops. Each fused loss kernel writes the per-element loss and its gradient in
 // one dispatch, both scaled by weight / n (a weighted mean), so reverse mode starts from the
 // gradient output directly (see autodiff.ts). Metrics sum on the GPU into a persistent tensor.
-import { MseLoss } from '../../kernels/losses.ts';
+import { BceWithLogits, MseLoss, RankingLoss, SoftmaxCrossEntropy, type RankingKind } from '../../kernels/losses.ts';
 import { Sum } from '../../kernels/reduce.ts';
 import type { Graph } from '../graph.ts';
 import type { OpKind } from '../node.ts';
@@ -35,8 +35,129 @@ const mseOp: OpKind<LossAttrs> = {
 
 /** Per-element terms of weight · mean((pred - target)²); their sum is the loss. */
 export function mseLoss(g: Graph, pred: Tensor, target: Tensor, weight = 1): Tensor {
-  if (!(weight >= 0 && Number.isFinite(weight))) throw new GraphError(`mse_loss: the weight must be a finite number >= 0, got ${weight}`);
+  checkWeight('mse_loss', weight);
   return g.apply(mseOp, [pred, target], { weight })[0];
+}
+
+function checkWeight(op: string, weight: number): void {
+  if (!(weight >= 0 && Number.isFinite(weight))) throw new GraphError(`${op}: the weight must be a finite number >= 0, got ${weight}`);
+}
+
+const rankingOp: OpKind<LossAttrs & { kind: RankingKind }> = {
+  name: 'ranking_loss',
+  outputs([pos, neg]) {
+    if (pos.size !== neg.size) throw new GraphError(`ranking_loss: positive scores ${pos} ${shapeString(pos)} and negative scores ${neg} ${shapeString(neg)} differ in size`);
+    return [
+      { name: `${pos.name}.rank`, shape: [pos.size], dtype: 'f32' },
+      { name: `${pos.name}.drank`, shape: pos.shape, dtype: 'f32' },
+      { name: `${neg.name}.drank`, shape: neg.shape, dtype: 'f32' },
+    ];
+  },
+  async lower(ctx, node) {
+    const [pos, neg] = node.inputs;
+    const [loss, gp, gn] = node.outputs;
+    const k = await RankingLoss.create(ctx.gpu, { n: pos.size }, { kind: node.attrs.kind }, ctx.scope);
+    const scale = ctx.scope.upload('ranking.scale', new Float32Array([node.attrs.weight / pos.size]));
+    return [k.bind({ pos: ctx.buffer(pos), neg: ctx.buffer(neg), scale, loss: ctx.buffer(loss), gradPos: ctx.buffer(gp), gradNeg: ctx.buffer(gn) })];
+  },
+  grad(_g, node, [seed]) {
+    return seed ? [node.outputs[1], node.outputs[2]] : [null, null];
+  },
+};
+
+/**
+ * Per-pair terms of weight · mean(ranking loss of pos - neg): 'cs330' is 1 - σ(pos - neg) (the
+ * course's), 'bpr' is -log σ(pos - neg).
+ */
+export function rankingLoss(g: Graph, pos: Tensor, neg: Tensor, kind: RankingKind, weight = 1): Tensor {
+  checkWeight('ranking_loss', weight);
+  return g.apply(rankingOp, [pos, neg], { weight, kind })[0];
+}
+
+const bceOp: OpKind<LossAttrs & { masked: boolean }> = {
+  name: 'bce_with_logits',
+  outputs([logits, labels, mask]) {
+    if (logits.size !== labels.size || (mask && mask.size !== logits.size)) {
+      throw new GraphError(`bce_with_logits: logits ${logits} ${shapeString(logits)}, labels ${labels} ${shapeString(labels)}${mask ? ` and mask ${mask} ${shapeString(mask)}` : ''} differ in size`);
+    }
+    return [
+      { name: `${logits.name}.bce`, shape: [logits.size], dtype: 'f32' },
+      { name: `${logits.name}.dbce`, shape: logits.shape, dtype: 'f32' },
+    ];
+  },
+  async lower(ctx, node) {
+    const [logits, labels, mask] = node.inputs;
+    const [loss, grad] = node.outputs;
+    const k = await BceWithLogits.create(ctx.gpu, { n: logits.size }, { masked: node.attrs.masked }, ctx.scope);
+    const scale = ctx.scope.upload('bce.scale', new Float32Array([node.attrs.weight / logits.size]));
+    return [k.bind({ logits: ctx.buffer(logits), labels: ctx.buffer(labels), ...(mask ? { mask: ctx.buffer(mask) } : {}), scale, loss: ctx.buffer(loss), grad: ctx.buffer(grad) })];
+  },
+  grad(_g, node, [seed]) {
+    return node.inputs.map((_, i) => (seed && i === 0 ? node.outputs[1] : null));
+  },
+};
+
+/**
+ * Per-element terms of weight · (Σ BCE(σ(logits), labels)) / n, from logits (stable). With a
+ * mask, elements where it is 0 contribute nothing (a missing label); the mean stays over n.
+ */
+export function bceWithLogits(g: Graph, logits: Tensor, labels: Tensor, o: { weight?: number; mask?: Tensor } = {}): Tensor {
+  const weight = o.weight ?? 1;
+  checkWeight('bce_with_logits', weight);
+  return g.apply(bceOp, o.mask ? [logits, labels, o.mask] : [logits, labels], { weight, masked: !!o.mask })[0];
+}
+
+const softmaxCeOp: OpKind<LossAttrs & { divisor: number }> = {
+  name: 'softmax_cross_entropy',
+  outputs([logits, labels, rowWeights]) {
+    if (logits.shape.length !== 2 || labels.dtype !== 'u32' || labels.size !== logits.shape[0] || (rowWeights && rowWeights.size !== logits.shape[0])) {
+      throw new GraphError(`softmax_cross_entropy: logits ${logits} ${shapeString(logits)} need one u32 label${rowWeights ? ' and one weight' : ''} per row; got labels ${labels} ${labels.dtype} ${shapeString(labels)}`);
+    }
+    return [
+      { name: `${logits.name}.ce`, shape: [logits.shape[0]], dtype: 'f32' },
+      { name: `${logits.name}.dce`, shape: logits.shape, dtype: 'f32' },
+      { name: `${logits.name}.correct`, shape: [logits.shape[0]], dtype: 'f32' },
+    ];
+  },
+  async lower(ctx, node) {
+    const [logits, labels, rowWeights] = node.inputs;
+    const [loss, grad, correct] = node.outputs;
+    const k = await SoftmaxCrossEntropy.create(ctx.gpu, { rows: logits.shape[0], cols: logits.shape[1] }, { weighted: !!rowWeights, accuracy: true }, ctx.scope);
+    const scale = ctx.scope.upload('ce.scale', new Float32Array([node.attrs.weight / node.attrs.divisor]));
+    return [
+      k.bind({
+        logits: ctx.buffer(logits),
+        labels: ctx.buffer(labels),
+        ...(rowWeights ? { weights: ctx.buffer(rowWeights) } : {}),
+        scale,
+        loss: ctx.buffer(loss),
+        grad: ctx.buffer(grad),
+        correct: ctx.buffer(correct),
+      }),
+    ];
+  },
+  grad(_g, node, [seed]) {
+    return node.inputs.map((_, i) => (seed && i === 0 ? node.outputs[1] : null));
+  },
+};
+
+/**
+ * Softmax cross-entropy over the last dimension from logits [R, C] and u32 labels [R]:
+ * per-row terms of weight · Σ_r w_r CE_r / divisor (divisor: the number of rows trained on,
+ * R by default), and the per-row 0/1 flags of a correct argmax for accuracy.
+ */
+export function softmaxCrossEntropy(
+  g: Graph,
+  logits: Tensor,
+  labels: Tensor,
+  o: { weight?: number; rowWeights?: Tensor; divisor?: number } = {},
+): { loss: Tensor; correct: Tensor } {
+  const weight = o.weight ?? 1;
+  checkWeight('softmax_cross_entropy', weight);
+  const divisor = o.divisor ?? logits.shape[0];
+  if (!(divisor > 0)) throw new GraphError(`softmax_cross_entropy: the divisor must be > 0, got ${divisor}`);
+  const [loss, , correct] = g.apply(softmaxCeOp, o.rowWeights ? [logits, labels, o.rowWeights] : [logits, labels], { weight, divisor });
+  return { loss, correct };
 }
 
 interface MetricAttrs {
