@@ -3,68 +3,22 @@
 import { describe, expect, it } from 'vitest';
 import { gradients } from '../src/graph/autodiff.ts';
 import { CompiledStep } from '../src/graph/compile.ts';
-import { Graph } from '../src/graph/graph.ts';
 import { add } from '../src/graph/ops/basic.ts';
+import { Graph } from '../src/graph/graph.ts';
 import { dense } from '../src/graph/ops/matmul.ts';
 import { loadCheckpoint, saveCheckpoint } from '../src/graph/checkpoint.ts';
 import { Metrics } from '../src/graph/metrics.ts';
 import { Gpu } from '../src/gpu/context.ts';
 import { StagingRing } from '../src/gpu/readback.ts';
-import { accumulateMetric, mseLoss } from '../src/graph/ops/loss.ts';
+import { mseLoss } from '../src/graph/ops/loss.ts';
 import type { Tensor } from '../src/graph/tensor.ts';
 import { AdamOptimizer } from '../src/optim/adam.ts';
 import { Rng } from '../src/random.ts';
 import { expectSameBits } from './support/compare.ts';
 import { useGpu } from './support/gpu.ts';
+import { B, HID, IN, batch, buildMlp } from './fixtures/mlp.ts';
 
 const t = useGpu();
-const B = 16;
-const IN = 5;
-const HID = 8;
-
-function uniform(rng: Rng, n: number, bound: number): Float32Array {
-  return Float32Array.from({ length: n }, () => (rng.uniform() * 2 - 1) * bound);
-}
-
-interface Mlp {
-  g: Graph;
-  params: Tensor[];
-  loss: Tensor;
-  metrics: Tensor;
-  grads: Map<Tensor, Tensor>;
-  init: Float32Array[];
-}
-
-/** pred = relu(x W1 + b1) W2 + b2; loss = mean((pred - y)^2). */
-function buildMlp(seed: number): Mlp {
-  const rng = new Rng(seed);
-  const g = new Graph();
-  const init = [uniform(rng, IN * HID, 1 / Math.sqrt(IN)), uniform(rng, HID, 1 / Math.sqrt(IN)), uniform(rng, HID, 1 / Math.sqrt(HID)), uniform(rng, 1, 1 / Math.sqrt(HID))];
-  const W1 = g.param('W1', [IN, HID], init[0]);
-  const b1 = g.param('b1', [HID], init[1]);
-  const W2 = g.param('W2', [HID, 1], init[2]);
-  const b2 = g.param('b2', [1], init[3]);
-  const x = g.input('x', [B, IN], 'f32');
-  const y = g.input('y', [B, 1], 'f32');
-  const h = dense(g, x, W1, b1, 'relu');
-  // x feeds the loss twice through h, so reverse mode must sum two contributions to W1's path.
-  const pred = dense(g, h, W2, b2);
-  const loss = g.keep(mseLoss(g, pred, y));
-  const metrics = g.state('metrics', [1]);
-  accumulateMetric(g, loss, metrics, 0);
-  const params = [W1, b1, W2, b2];
-  const grads = gradients(g, [loss], params, add);
-  for (const d of grads.values()) g.keep(d);
-  return { g, params, loss, metrics, grads, init };
-}
-
-function batch(seed: number): { x: Float32Array; y: Float32Array } {
-  const rng = new Rng(seed);
-  const x = uniform(rng, B * IN, 1);
-  const y = Float32Array.from({ length: B }, (_, i) => Math.sin(x[i * IN] * 2) + x[i * IN + 1] * x[i * IN + 2]);
-  return { x, y };
-}
-
 /** The same MLP's loss in float64 on the host. */
 function lossRef(p: Float64Array[], x: Float32Array, y: Float32Array): number {
   let total = 0;
@@ -230,6 +184,20 @@ describe('graph engine', () => {
     expect(await lossAfter()).toBe(la); // batch a again, through the other input set
     expect(la).not.toBe(lb);
     step.destroy();
+  });
+
+  it('computes gradients only along paths from the trained tensors, and not through stopped ones', () => {
+    const g = new Graph();
+    const x = g.input('x', [4, 3], 'f32');
+    const w1 = g.param('w1', [3, 2], new Float32Array(6));
+    const w2 = g.param('w2', [2, 1], new Float32Array(2));
+    const h = dense(g, x, w1, undefined);
+    const loss = mseLoss(g, dense(g, h, w2, undefined), g.input('y', [4, 1], 'f32'));
+    const before = g.nodes.length;
+    const stopped = gradients(g, [loss], [w1, w2], add, new Set([h]));
+    expect([...stopped.keys()]).toEqual([w2]);
+    // Only w2's product was added: no dX for the data, nothing below the stop.
+    expect(g.nodes.slice(before).map((n) => n.op.name)).toEqual(['matmul']);
   });
 
   it('names the op and both shapes when they do not fit', () => {
