@@ -43,8 +43,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const suite = positionals[0] ?? 'kernels';
-  const make = SUITES[suite];
-  const steps = STEP_SUITES[suite];
+  const make = Object.hasOwn(SUITES, suite) ? SUITES[suite] : undefined;
+  const steps = Object.hasOwn(STEP_SUITES, suite) ? STEP_SUITES[suite] : undefined;
   if (!make && !steps) {
     console.error(`bench: unknown suite "${suite}".\n${USAGE}`);
     return 2;
@@ -58,11 +58,12 @@ async function main(): Promise<number> {
   const gpu = await Gpu.create();
   const ring = new StagingRing(gpu);
   try {
-    console.log(`adapter: ${adapterLine(gpu.report)}; timing: ${gpu.report.timestamps ? 'GPU timestamps' : 'wall clock'}`);
+    const timing = steps ? `wall clock, mean over ${reps} steps after 3 warm-up steps` : gpu.report.timestamps ? 'GPU timestamps, median' : 'wall clock, median';
+    console.log(`adapter: ${adapterLine(gpu.report)}; timing: ${timing}`);
     const results: BenchResult[] = [];
     const log = (l: string): void => console.error(l);
     if (steps) results.push(...(await steps(gpu, reps, log)));
-    else {
+    else if (make) {
       const cases = make().filter((c) => !values.filter || c.case.includes(values.filter));
       for (const c of cases) results.push(...(await runCase(gpu, ring, c, { reps, warmup, log })));
     }
