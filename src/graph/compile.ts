@@ -19,6 +19,12 @@ type Program = { node: Node; dispatches: Dispatch[] }[];
 export interface CompileOptions {
   /** Share value buffers between tensors whose lifetimes do not overlap (default true). */
   reuse?: boolean;
+  /**
+   * Another compiled step whose parameters and state this one uses in place, matched by name
+   * (shapes must agree): an evaluation graph over the training weights, or the same step
+   * compiled for a smaller last batch. That step owns those buffers and must outlive this one.
+   */
+  shareWith?: CompiledStep;
 }
 
 export class CompiledStep {
@@ -56,6 +62,11 @@ export class CompiledStep {
           for (const b of buffers) b.set(t, slotBuffers[slot]);
         } else if (t.kind === 'input') {
           buffers.forEach((b, k) => b.set(t, scope.create(`${t.name}[${k}]`, t.bytes)));
+        } else if (opts.shareWith?.persistent(t.name)) {
+          const other = opts.shareWith.persistent(t.name) as Tensor;
+          if (other.shape.join() !== t.shape.join()) throw new GraphError(`${t} cannot share ${other} of the other step: the shapes differ`);
+          const buf = opts.shareWith.buffer(other);
+          for (const b of buffers) b.set(t, buf);
         } else {
           const init = graph.init.get(t);
           const buf = init ? scope.upload(t.name, init) : scope.create(t.name, t.bytes);
@@ -91,6 +102,11 @@ export class CompiledStep {
       scope.destroy();
       throw err;
     }
+  }
+
+  /** The parameter or state tensor called `name`, if this step has one. */
+  persistent(name: string): Tensor | undefined {
+    return this.graph.tensors.find((t) => t.name === name && (t.kind === 'param' || t.kind === 'state'));
   }
 
   buffer(t: Tensor): GPUBuffer {

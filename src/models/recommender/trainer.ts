@@ -1,0 +1,208 @@
+// Training and evaluating the recommender on the GPU: one compiled step per batch (and one
+// for the epoch's smaller last batch, over the same weights), losses summed on the GPU and read
+// once per epoch, and an evaluation step that ranks every held-out pair on the GPU.
+// Browser-safe: no file system here; the CLI and the web page bring the data and save files.
+import type { Gpu } from '../../gpu/context.ts';
+import { StagingRing } from '../../gpu/readback.ts';
+import { loadCheckpoint, saveCheckpoint } from '../../graph/checkpoint.ts';
+import { CompiledStep } from '../../graph/compile.ts';
+import { meanReciprocalRank, ratedMask } from '../../kernels/rank.ts';
+import { Rng } from '../../random.ts';
+import { checkConfig, type RecommenderConfig } from './config.ts';
+import { evalGraph, initialWeights, trainGraph, type EvalGraph, type TrainGraph, type Tables } from './model.ts';
+import { splitRows, tableSizes, type RatingRows, type Split } from './split.ts';
+
+export interface EpochMetrics {
+  epoch: number;
+  /** Means over the epoch's batches, unweighted. */
+  factorizationLoss: number;
+  trainMse: number;
+  jointLoss: number;
+  mrr: number;
+  testMse: number;
+  /** Wall time of the epoch's training steps and of its evaluation. */
+  trainMs: number;
+  evalMs: number;
+}
+
+interface Compiled {
+  graph: TrainGraph;
+  step: CompiledStep;
+}
+
+export class RecommenderTrainer {
+  /** Epochs finished (the next epoch's index). */
+  epoch = 0;
+
+  private constructor(
+    readonly config: RecommenderConfig,
+    readonly tables: Tables,
+    private readonly data: RatingRows,
+    readonly split: Split,
+    private rng: Rng,
+    private readonly ring: StagingRing,
+    private readonly full: Compiled,
+    private readonly tail: Compiled | null,
+    private readonly evaluation: { graph: EvalGraph; step: CompiledStep },
+  ) {}
+
+  /** Splits the data, initialises the weights and compiles every step. */
+  static async create(gpu: Gpu, data: RatingRows, config: RecommenderConfig): Promise<RecommenderTrainer> {
+    checkConfig(config);
+    const tables = tableSizes(data);
+    // One generator for everything, in a fixed order: split, weights, then each epoch's shuffle and negatives.
+    const rng = new Rng(config.seed);
+    const split = splitRows(data.count, config.testFraction, rng);
+    if (split.train.length === 0 || split.test.length === 0) {
+      throw new RangeError(`${data.count} ratings with --test_fraction ${config.testFraction} leave ${split.train.length} for training and ${split.test.length} for testing; both need at least one`);
+    }
+    const init = initialWeights(config, tables, rng);
+    const batch = Math.min(config.batchSize, split.train.length);
+    const tailSize = split.train.length % batch;
+    const ring = new StagingRing(gpu);
+    const made: CompiledStep[] = [];
+    try {
+      const fullGraph = trainGraph(config, tables, init, batch);
+      const full = { graph: fullGraph, step: await CompiledStep.create(gpu, fullGraph.g) };
+      made.push(full.step);
+      let tail: Compiled | null = null;
+      if (tailSize > 0) {
+        const tg = trainGraph(config, tables, init, tailSize);
+        tail = { graph: tg, step: await CompiledStep.create(gpu, tg.g, { shareWith: full.step }) };
+        made.push(tail.step);
+      }
+      const eg = evalGraph(config, tables, init, split.test.length);
+      const evaluation = { graph: eg, step: await CompiledStep.create(gpu, eg.g, { shareWith: full.step }) };
+      made.push(evaluation.step);
+      const trainer = new RecommenderTrainer(config, tables, data, split, rng, ring, full, tail, evaluation);
+      trainer.feedEvaluation();
+      return trainer;
+    } catch (err) {
+      for (const s of made.reverse()) s.destroy();
+      ring.destroy();
+      throw err;
+    }
+  }
+
+  get stepsPerEpoch(): number {
+    return Math.ceil(this.split.train.length / this.full.graph.batch);
+  }
+
+  /** Optimizer steps taken so far (all steps share one count: they are one optimizer). */
+  get step(): number {
+    return this.full.graph.optimizer.step;
+  }
+
+  private feedEvaluation(): void {
+    const { data, split, tables } = this;
+    const pick = <T extends Uint32Array | Float32Array>(src: T, rows: Uint32Array): T => {
+      const out = new (src.constructor as { new (n: number): T })(rows.length);
+      for (let i = 0; i < rows.length; i++) out[i] = src[rows[i]];
+      return out;
+    };
+    const rated = ratedMask(pick(data.users, split.train), pick(data.items, split.train), tables);
+    // Fed twice: the step alternates between two input sets, and evaluation inputs never change.
+    for (let k = 0; k < 2; k++) this.evaluation.step.feed({ users: pick(data.users, split.test), items: pick(data.items, split.test), rated });
+  }
+
+  /**
+   * One epoch: shuffle the training rows, sequential batches, one uniform negative item per row.
+   * `onStep(done, total)` is called after each step is submitted.
+   */
+  async trainEpoch(onStep?: (done: number, total: number) => void): Promise<Pick<EpochMetrics, 'factorizationLoss' | 'trainMse' | 'jointLoss' | 'trainMs'>> {
+    const t0 = performance.now();
+    const { data, rng } = this;
+    const order = rng.shuffle(Uint32Array.from(this.split.train));
+    const total = this.stepsPerEpoch;
+    for (let s = 0; s < total; s++) {
+      const rows = order.subarray(s * this.full.graph.batch, (s + 1) * this.full.graph.batch);
+      const c = rows.length === this.full.graph.batch ? this.full : (this.tail as Compiled);
+      const n = rows.length;
+      const users = new Uint32Array(n);
+      const items = new Uint32Array(2 * n);
+      const ratings = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        users[i] = data.users[rows[i]];
+        items[i] = data.items[rows[i]];
+        ratings[i] = data.ratings[rows[i]];
+      }
+      for (let i = 0; i < n; i++) items[n + i] = rng.int(this.tables.items);
+      c.step.feed(this.config.sharedEmbeddings ? { users, items, ratings } : { users, items, ratings, positives: items.subarray(0, n) });
+      // Both compiled steps count steps in one shared optimizer clock.
+      c.graph.optimizer.step = this.step;
+      c.graph.optimizer.prepare(c.step);
+      if (c !== this.full) this.full.graph.optimizer.step = c.graph.optimizer.step;
+      c.step.run();
+      onStep?.(s + 1, total);
+    }
+    const sums = await this.full.graph.metrics.read(this.full.step, this.ring, total, this.step);
+    const { factorizationWeight: wF, regressionWeight: wR } = this.config;
+    const f = sums.factorization / (wF > 0 ? wF : 1);
+    const r = sums.regression / (wR > 0 ? wR : 1);
+    return { factorizationLoss: f, trainMse: r, jointLoss: wF * f + wR * r, trainMs: performance.now() - t0 };
+  }
+
+  /** MRR over users with held-out ratings, and the held-out MSE of the regression head. */
+  async evaluate(): Promise<Pick<EpochMetrics, 'mrr' | 'testMse' | 'evalMs'>> {
+    const t0 = performance.now();
+    const { step, graph } = this.evaluation;
+    step.run();
+    const ranks = await step.read(this.ring, graph.ranks);
+    const pred = await step.read(this.ring, graph.predictions);
+    const { data, split } = this;
+    const users = new Uint32Array(split.test.length);
+    let se = 0;
+    for (let i = 0; i < split.test.length; i++) {
+      const row = split.test[i];
+      users[i] = data.users[row];
+      se += (data.ratings[row] - pred[i]) ** 2;
+    }
+    return { mrr: meanReciprocalRank(users, ranks), testMse: se / split.test.length, evalMs: performance.now() - t0 };
+  }
+
+  /** Trains one epoch and evaluates. */
+  async epochWithEval(onStep?: (done: number, total: number) => void): Promise<EpochMetrics> {
+    const train = await this.trainEpoch(onStep);
+    const ev = await this.evaluate();
+    const m = { epoch: this.epoch, ...train, ...ev };
+    this.epoch += 1;
+    return m;
+  }
+
+  /** The current parameters by name (for inspection: top items, tests). */
+  async weights(): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    for (const t of this.full.graph.g.params) out.set(t.name, (await this.full.step.read(this.ring, t)) as Float32Array);
+    return out;
+  }
+
+  async checkpoint(): Promise<Uint8Array> {
+    return saveCheckpoint(this.full.step, this.ring, { step: this.step, rng: this.rng.state(), config: { model: 'recommender', epoch: this.epoch, ...this.config } });
+  }
+
+  /** Continues from a checkpoint of the same configuration (the number of epochs may differ). */
+  restore(bytes: Uint8Array, source: string): void {
+    const meta = loadCheckpoint(bytes, this.full.step, source);
+    const saved = meta.config;
+    const mismatched = (Object.keys(this.config) as (keyof RecommenderConfig)[]).filter(
+      (k) => k !== 'epochs' && JSON.stringify(saved[k]) !== JSON.stringify(this.config[k]),
+    );
+    if (saved.model !== 'recommender' || mismatched.length) {
+      throw new RestoreError(`${source} was trained with other settings (${mismatched.map((k) => `${k}: ${JSON.stringify(saved[k])}`).join(', ') || `model ${String(saved.model)}`}); resume with the same flags`);
+    }
+    this.full.graph.optimizer.step = meta.step;
+    this.rng = Rng.fromState(meta.rng);
+    this.epoch = Number(saved.epoch);
+  }
+
+  destroy(): void {
+    this.evaluation.step.destroy();
+    this.tail?.step.destroy();
+    this.full.step.destroy();
+    this.ring.destroy();
+  }
+}
+
+export class RestoreError extends Error {
+  override name = 'CheckpointError';
+}
