@@ -15,8 +15,8 @@ const common = {
   outdir: 'dist',
   sourcemap: 'linked',
   loader: { '.wgsl': 'text' },
-  // The native Dawn addon cannot be bundled.
-  external: ['webgpu'],
+  // The native Dawn addon cannot be bundled; cli-progress is CommonJS that requires Node built-ins at run time.
+  external: ['webgpu', 'cli-progress'],
   logLevel: 'warning',
 };
 

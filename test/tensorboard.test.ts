@@ -1,0 +1,236 @@
+// TensorBoard event bytes against the TFRecord and protobuf specs, written out by hand here
+// (never re-encoded with the code under test), then a round trip through an independent reader.
+import { describe, expect, it } from 'vitest';
+import { EventFileEncoder, crc32c, fileVersionEvent, frameRecord, maskedCrc32c, scalarEvent } from '../src/log/tensorboard.ts';
+
+const hex = (s: string): number[] => (s.replace(/\s+/g, '').match(/../g) ?? []).map((b) => parseInt(b, 16));
+const bytesOf = (s: string): number[] => Array.from(new TextEncoder().encode(s));
+
+/** Bitwise CRC32C (reflected polynomial 0x82F63B78): slow, obvious, and not the crc-32 package. */
+function refCrc32c(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+const refMask = (c: number): number => Number(((BigInt(c) >> 15n) | (BigInt(c) << 17n)) % 2n ** 32n + 0xa282ead8n) % 2 ** 32;
+
+interface DecodedEvent {
+  wallTime?: number;
+  step?: bigint;
+  fileVersion?: string;
+  values: { tag?: string; simpleValue?: number }[];
+}
+
+/** A minimal protobuf reader for the Event fields this writer uses; unknown fields fail. */
+function decodeEvent(data: Uint8Array): DecodedEvent {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const readVarint = (at: { i: number }): bigint => {
+    let v = 0n;
+    for (let shift = 0n; ; shift += 7n) {
+      const b = data[at.i++];
+      if (b === undefined) throw new Error('varint runs past the end');
+      v |= BigInt(b & 0x7f) << shift;
+      if (!(b & 0x80)) return v;
+    }
+  };
+  const fields = (start: number, end: number, on: (field: number, wire: number, at: { i: number }) => void): void => {
+    const at = { i: start };
+    while (at.i < end) {
+      const key = Number(readVarint(at));
+      on(key >> 3, key & 7, at);
+    }
+    if (at.i !== end) throw new Error('message overruns its length');
+  };
+  const ev: DecodedEvent = { values: [] };
+  fields(0, data.length, (field, wire, at) => {
+    if (field === 1 && wire === 1) {
+      ev.wallTime = view.getFloat64(at.i, true);
+      at.i += 8;
+    } else if (field === 2 && wire === 0) {
+      ev.step = BigInt.asIntN(64, readVarint(at));
+    } else if (field === 3 && wire === 2) {
+      const n = Number(readVarint(at));
+      ev.fileVersion = new TextDecoder().decode(data.subarray(at.i, at.i + n));
+      at.i += n;
+    } else if (field === 5 && wire === 2) {
+      const n = Number(readVarint(at));
+      const end = at.i + n;
+      fields(at.i, end, (f, w, at2) => {
+        if (f !== 1 || w !== 2) throw new Error(`Summary field ${f}/${w}`);
+        const m = Number(readVarint(at2));
+        const value: DecodedEvent['values'][number] = {};
+        fields(at2.i, at2.i + m, (vf, vw, at3) => {
+          if (vf === 1 && vw === 2) {
+            const k = Number(readVarint(at3));
+            value.tag = new TextDecoder().decode(data.subarray(at3.i, at3.i + k));
+            at3.i += k;
+          } else if (vf === 2 && vw === 5) {
+            value.simpleValue = view.getFloat32(at3.i, true);
+            at3.i += 4;
+          } else throw new Error(`Value field ${vf}/${vw}`);
+        });
+        at2.i += m;
+        ev.values.push(value);
+      });
+      at.i = end;
+    } else throw new Error(`Event field ${field}/${wire}`);
+  });
+  return ev;
+}
+
+/** Splits an event file into records, checking both CRCs of each. */
+function readRecords(file: Uint8Array): Uint8Array[] {
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const out: Uint8Array[] = [];
+  let at = 0;
+  while (at < file.length) {
+    if (at + 12 > file.length) throw new Error(`truncated record header at ${at}`);
+    const n = Number(view.getBigUint64(at, true));
+    if (view.getUint32(at + 8, true) !== refMask(refCrc32c(file.subarray(at, at + 8)))) throw new Error(`bad length CRC at ${at}`);
+    const data = file.subarray(at + 12, at + 12 + n);
+    if (data.length !== n || at + 16 + n > file.length) throw new Error(`truncated record at ${at}`);
+    if (view.getUint32(at + 12 + n, true) !== refMask(refCrc32c(data))) throw new Error(`bad data CRC at ${at}`);
+    out.push(data);
+    at += 16 + n;
+  }
+  return out;
+}
+
+describe('CRC32C', () => {
+  it('gives the standard check value and its TFRecord mask', () => {
+    const check = new TextEncoder().encode('123456789');
+    expect(crc32c(check)).toBe(0xe3069283);
+    // ((0xe3069283 >>> 15) | (0xe3069283 << 17)) mod 2^32 = 0x0001c60d | 0x25060000 = 0x2507c60d;
+    // + 0xa282ead8 = 0xc78ab0e5 (mod 2^32)
+    expect(maskedCrc32c(check)).toBe(0xc78ab0e5);
+    expect(refCrc32c(check)).toBe(0xe3069283);
+    expect(refMask(0xe3069283)).toBe(0xc78ab0e5);
+  });
+
+  it('agrees with the bitwise reference on arbitrary bytes', () => {
+    const bytes = new Uint8Array(1000);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 131 + 7) & 255;
+    for (const n of [0, 1, 3, 8, 63, 1000]) expect(maskedCrc32c(bytes.subarray(0, n))).toBe(refMask(refCrc32c(bytes.subarray(0, n))));
+  });
+});
+
+describe('Event protobuf', () => {
+  it('encodes the file_version event as protobuf does', () => {
+    expect(Array.from(fileVersionEvent(1.5))).toEqual([
+      ...hex('09'), // field 1 (wall_time), wire type 1 (64-bit)
+      ...hex('00 00 00 00 00 00 f8 3f'), // 1.5 as an IEEE double, little-endian (0x3ff8000000000000)
+      ...hex('1a 0d'), // field 3 (file_version), wire type 2, 13 bytes
+      ...bytesOf('brain.Event:2'),
+    ]);
+  });
+
+  it('encodes a scalar event as SummaryWriter.add_scalar does', () => {
+    expect(Array.from(scalarEvent('loss', 0.5, 3, 1700000000.25))).toEqual([
+      ...hex('09'), // Event.wall_time: field 1, 64-bit
+      ...hex('00 00 10 40 fc 54 d9 41'), // 1700000000.25 as a double = 0x41d954fc40100000, LE
+      ...hex('10 03'), // Event.step: field 2, varint, 3
+      ...hex('2a 0d'), // Event.summary: field 5, length-delimited, 13 bytes
+      ...hex('0a 0b'), //   Summary.value: field 1, length-delimited, 11 bytes
+      ...hex('0a 04'), //     Value.tag: field 1, length-delimited, 4 bytes
+      ...bytesOf('loss'),
+      ...hex('15'), //     Value.simple_value: field 2, wire type 5 (32-bit)
+      ...hex('00 00 00 3f'), //     0.5 as a float = 0x3f000000, LE
+    ]);
+  });
+
+  it('omits step 0 (proto3 default) but always writes simple_value (a oneof member), even 0', () => {
+    expect(Array.from(scalarEvent('a', 0, 0, 1.5))).toEqual([
+      ...hex('09 00 00 00 00 00 00 f8 3f'), // wall_time 1.5
+      ...hex('2a 0a 0a 08'), // summary (10 bytes) > value (8 bytes)
+      ...hex('0a 01'), ...bytesOf('a'), // tag "a"
+      ...hex('15 00 00 00 00'), // simple_value 0.0f
+    ]);
+  });
+
+  it('encodes multi-byte varints and negative steps as int64 does (two\'s complement, 10 bytes)', () => {
+    const tail = [...hex('2a 0a 0a 08 0a 01'), ...bytesOf('a'), ...hex('15 00 00 80 3f')]; // tag "a", 1.0f
+    // 300 = 0b10_0101100 -> low 7 bits 0x2c with the continuation bit (0xac), then 0x02
+    expect(Array.from(scalarEvent('a', 1, 300, 1.5))).toEqual([...hex('09 00 00 00 00 00 00 f8 3f 10 ac 02'), ...tail]);
+    // -1 as uint64 is 2^64 - 1: nine bytes of 0x7f with continuation bits, then 0x01
+    expect(Array.from(scalarEvent('a', 1, -1, 1.5))).toEqual([...hex('09 00 00 00 00 00 00 f8 3f 10 ff ff ff ff ff ff ff ff ff 01'), ...tail]);
+    expect(decodeEvent(scalarEvent('a', 1, -123456789, 1.5)).step).toBe(-123456789n);
+    expect(decodeEvent(scalarEvent('a', 1, Number.MAX_SAFE_INTEGER, 1.5)).step).toBe(BigInt(Number.MAX_SAFE_INTEGER));
+  });
+
+  it('keeps NaN and infinities as float32 values, and rejects steps that are not integers', () => {
+    expect(decodeEvent(scalarEvent('a', NaN, 1, 1)).values[0].simpleValue).toBeNaN();
+    expect(decodeEvent(scalarEvent('a', -Infinity, 1, 1)).values[0].simpleValue).toBe(-Infinity);
+    expect(() => scalarEvent('a', 1, 1.5, 1)).toThrow(/step must be an integer, got 1\.5/);
+    expect(() => scalarEvent('a', 1, NaN, 1)).toThrow(/step must be an integer/);
+    expect(() => scalarEvent('a', 1, 2 ** 60, 1)).toThrow(/step must be an integer/);
+    expect(() => scalarEvent('a', 1, 1, NaN)).toThrow(/wall time/);
+  });
+
+  it('writes UTF-8 tags with their byte length', () => {
+    const ev = decodeEvent(scalarEvent('test/μ-loss', 2, 1, 1));
+    expect(ev.values).toEqual([{ tag: 'test/μ-loss', simpleValue: 2 }]);
+    expect(Array.from(scalarEvent('μ', 2, 1, 1).subarray(9 + 2 + 4, 9 + 2 + 4 + 4))).toEqual([...hex('0a 02'), 0xce, 0xbc]);
+  });
+});
+
+describe('TFRecord framing', () => {
+  it('frames a record as length, masked CRC of the length, data, masked CRC of the data', () => {
+    const data = scalarEvent('loss', 0.5, 3, 1.5); // 26 bytes
+    expect(Array.from(frameRecord(data))).toEqual([
+      ...hex('1a 00 00 00 00 00 00 00'), // uint64 LE length 26
+      ...hex('12 9b d8 2d'), // masked CRC32C of those 8 bytes (0x2dd89b12, from a bitwise CRC32C)
+      ...hex('09 00 00 00 00 00 00 f8 3f 10 03 2a 0d 0a 0b 0a 04'),
+      ...bytesOf('loss'),
+      ...hex('15 00 00 00 3f'),
+      ...hex('80 65 5e e3'), // masked CRC32C of the 26 data bytes (0xe35e6580)
+    ]);
+    const header = frameRecord(fileVersionEvent(1.5)); // 24 bytes of data
+    expect(Array.from(header.subarray(0, 12))).toEqual(hex('18 00 00 00 00 00 00 00 a3 7f 4b 22'));
+    expect(Array.from(header.subarray(36))).toEqual(hex('2a 28 64 6c'));
+  });
+
+  it('produces a file an independent reader decodes event by event, CRCs and all', () => {
+    let t = 1700000000;
+    const enc = new EventFileEncoder(() => (t += 0.5));
+    const parts: Uint8Array[] = [];
+    const expected: { tag: string; value: number; step: number }[] = [];
+    for (let step = 0; step < 200; step++) {
+      const values = { 'train/loss': 1 / (step + 1), 'test/mse': Math.fround(0.9 - step * 1e-3), [`tag-${'x'.repeat(step)}`]: step };
+      parts.push(enc.scalars(step, values));
+      for (const [tag, value] of Object.entries(values)) expected.push({ tag, value, step });
+    }
+    const file = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      file.set(p, at);
+      at += p.length;
+    }
+    const events = readRecords(file).map(decodeEvent);
+    expect(events.length).toBe(1 + expected.length);
+    expect(events[0]).toEqual({ wallTime: 1700000000.5, fileVersion: 'brain.Event:2', values: [] });
+    for (let i = 0; i < expected.length; i++) {
+      const e = events[i + 1];
+      expect(e.step ?? 0n).toBe(BigInt(expected[i].step));
+      expect(e.values).toEqual([{ tag: expected[i].tag, simpleValue: Math.fround(expected[i].value) }]);
+    }
+    // One clock reading per scalars() call; wall times never go backwards.
+    const times = events.map((e) => e.wallTime ?? 0);
+    for (let i = 1; i < times.length; i++) expect(times[i]).toBeGreaterThanOrEqual(times[i - 1]);
+    // A flipped bit anywhere is caught by a CRC.
+    const bad = file.slice();
+    bad[1000] ^= 4;
+    expect(() => readRecords(bad)).toThrow(/bad (length|data) CRC/);
+  });
+
+  it('emits the file_version record once, before the first scalar', () => {
+    const enc = new EventFileEncoder(() => 1.5);
+    expect(enc.hasStarted).toBe(false);
+    const first = enc.scalar('a', 1, 1);
+    expect(readRecords(first).map(decodeEvent).map((e) => e.fileVersion ?? null)).toEqual(['brain.Event:2', null]);
+    expect(readRecords(enc.scalar('a', 2, 2)).length).toBe(1);
+    expect(enc.header().length).toBe(0);
+  });
+});
