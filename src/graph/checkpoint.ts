@@ -39,7 +39,7 @@ export async function saveCheckpoint(step: CompiledStep, ring: StagingRing, meta
 /** Writes the checkpoint's tensors into `step` and returns its metadata. `source` names the file in errors. */
 export function loadCheckpoint(bytes: Uint8Array, step: CompiledStep, source: string): CheckpointMeta {
   const { tensors, metadata } = decodeSafetensors(bytes, source);
-  if (metadata.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${source} is not a shadertrain checkpoint (format "${metadata.format ?? 'none'}", expected "${CHECKPOINT_FORMAT}")`);
+  checkFormat(metadata, source);
   const wanted = step.graph.tensors.filter((t) => t.kind === 'param' || t.kind === 'state');
   const problems: string[] = [];
   for (const t of wanted) {
@@ -63,4 +63,19 @@ export function loadCheckpoint(bytes: Uint8Array, step: CompiledStep, source: st
   if (!Number.isInteger(stepCount) || stepCount < 0 || !Array.isArray(rng) || rng.length !== 4) throw new CheckpointError(`${source} has a bad step count or rng state`);
   for (const t of wanted) step.write(t, tensors[t.name].data as Float32Array);
   return { step: stepCount, rng: Uint32Array.from(rng), config };
+}
+
+/** The config stored in a checkpoint, read without touching any step (to compare settings first). */
+export function checkpointConfig(bytes: Uint8Array, source: string): Record<string, unknown> {
+  const { metadata } = decodeSafetensors(bytes, source);
+  checkFormat(metadata, source);
+  try {
+    return JSON.parse(metadata.config) as Record<string, unknown>;
+  } catch {
+    throw new CheckpointError(`${source} has unreadable config metadata`);
+  }
+}
+
+function checkFormat(metadata: Record<string, string>, source: string): void {
+  if (metadata.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${source} is not a shadertrain checkpoint (format "${metadata.format ?? 'none'}", expected "${CHECKPOINT_FORMAT}")`);
 }

@@ -4,7 +4,7 @@
 // Browser-safe: no file system here; the CLI and the web page bring the data and save files.
 import type { Gpu } from '../../gpu/context.ts';
 import { StagingRing } from '../../gpu/readback.ts';
-import { loadCheckpoint, saveCheckpoint } from '../../graph/checkpoint.ts';
+import { checkpointConfig, loadCheckpoint, saveCheckpoint } from '../../graph/checkpoint.ts';
 import { CompiledStep } from '../../graph/compile.ts';
 import { meanReciprocalRank, ratedMask } from '../../kernels/rank.ts';
 import { Rng } from '../../random.ts';
@@ -182,14 +182,15 @@ export class RecommenderTrainer {
 
   /** Continues from a checkpoint of the same configuration (the number of epochs may differ). */
   restore(bytes: Uint8Array, source: string): void {
-    const meta = loadCheckpoint(bytes, this.full.step, source);
-    const saved = meta.config;
+    // The settings first: a checkpoint of another configuration is named as such, not as a list of tensors.
+    const saved = checkpointConfig(bytes, source);
     const mismatched = (Object.keys(this.config) as (keyof RecommenderConfig)[]).filter(
       (k) => k !== 'epochs' && JSON.stringify(saved[k]) !== JSON.stringify(this.config[k]),
     );
     if (saved.model !== 'recommender' || mismatched.length) {
       throw new RestoreError(`${source} was trained with other settings (${mismatched.map((k) => `${k}: ${JSON.stringify(saved[k])}`).join(', ') || `model ${String(saved.model)}`}); resume with the same flags`);
     }
+    const meta = loadCheckpoint(bytes, this.full.step, source);
     this.full.graph.optimizer.step = meta.step;
     this.rng = Rng.fromState(meta.rng);
     this.epoch = Number(saved.epoch);

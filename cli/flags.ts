@@ -1,0 +1,50 @@
+// Flags as the course's scripts spell them (snake_case), kebab-case accepted too, parsed with
+// node:util's parseArgs; every bad value is one sentence naming the flag.
+import { parseArgs } from 'node:util';
+import { UserError } from './errors.ts';
+
+export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+/** parseArgs over both spellings of every snake_case flag; values come back under the snake_case name. */
+export function parseFlags(args: string[], spec: FlagSpec): Record<string, string | boolean | undefined> {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const [name, o] of Object.entries(spec)) {
+    options[name] = o;
+    if (name.includes('_')) options[name.replaceAll('_', '-')] = { type: o.type };
+  }
+  // parseArgs takes "-1" after a string flag for another flag; a negative number is a value.
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith('--') ? args[i].slice(2) : '';
+    if (options[name]?.type === 'string' && i + 1 < args.length && /^-\d|^-\.\d/.test(args[i + 1])) joined.push(`${args[i]}=${args[++i]}`);
+    else joined.push(args[i]);
+  }
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: joined, options, strict: true, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> });
+  } catch (err) {
+    throw new UserError(`${(err as Error).message.replace(/\. To specify a positional.*$/s, '')}; see --help`);
+  }
+  const out: Record<string, string | boolean | undefined> = {};
+  for (const name of Object.keys(spec)) {
+    const kebab = name.replaceAll('_', '-');
+    if (name !== kebab && values[name] !== undefined && values[kebab] !== undefined) throw new UserError(`--${name} and --${kebab} are the same flag; give it once`);
+    out[name] = values[name] ?? values[kebab];
+  }
+  return out;
+}
+
+export function numberFlag(name: string, v: string | boolean | undefined, dflt: number, ok: (n: number) => boolean, what: string): number {
+  if (v === undefined) return dflt;
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!Number.isFinite(n) || !ok(n)) throw new UserError(`--${name} must be ${what}, not "${String(v)}"`);
+  return n;
+}
+
+export function intFlag(name: string, v: string | boolean | undefined, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  return numberFlag(name, v, dflt, (n) => Number.isInteger(n) && n >= min && n <= max, `an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}`);
+}
+
+export function stringFlag(v: string | boolean | undefined): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
