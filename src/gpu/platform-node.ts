@@ -49,6 +49,12 @@ function dawnFlags(req: AdapterRequest): string[] {
   const flags: string[] = [];
   if (req.backend) flags.push(`backend=${req.backend}`);
   if (req.adapterName) flags.push(`adapter=${req.adapterName}`);
+  // Robustness (bounds checks on every access) costs 1.4-2x on SwiftShader; every kernel here
+  // checks its buffer sizes before binding and guards its indices, so Node runs without it.
+  // SHADERTRAIN_ROBUSTNESS=1 turns it back on (browsers always keep it).
+  if (process.env.SHADERTRAIN_ROBUSTNESS !== '1') flags.push('enable-dawn-features=disable_robustness');
+  // Expert knob: extra dawn.node flags.
+  for (const f of (process.env.SHADERTRAIN_DAWN_FLAGS ?? '').split(/\s+/)) if (f) flags.push(f);
   return flags;
 }
 
@@ -90,7 +96,8 @@ export async function requestPlatformAdapter(req: AdapterRequest): Promise<Platf
 
 // ---- small persistent caches (autotune results, preprocessed data) ----------------------
 
-function cacheDir(): string {
+/** The cache root: $SHADERTRAIN_CACHE, else $XDG_CACHE_HOME/shadertrain or ~/.cache/shadertrain. */
+export function cacheDir(): string {
   const base = process.env.SHADERTRAIN_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'shadertrain');
   return base;
 }
