@@ -1,6 +1,8 @@
-// The preprocessed Omniglot set every consumer sees: characters in the fixed order of
-// `../shared/data/omniglot/characters.tsv` (background alphabets then evaluation alphabets,
-// each alphabetical), 20 drawings each, 28×28 with ink = 255 and background = 0.
+// The preprocessed Omniglot set every consumer sees: characters in Omniglot's own numbering
+// (`../shared/data/omniglot/characters.tsv`, the npz row order and the PNG name prefixes):
+// background alphabets then evaluation alphabets, alphabets ordered by Lake's short names
+// (Estrangelo, Futhorc, Hiragana, Magi, ...), characters 01, 02, ...; 20 drawings each,
+// 28×28 with ink = 255 and background = 0.
 
 export const OMNIGLOT_CHARACTERS = 1623;
 export const OMNIGLOT_DRAWINGS = 20;
