@@ -43,9 +43,9 @@ fn lerp_torch(a: f32, b: f32, w: f32) -> f32 {
   return b - (b - a) * (1.0 - w);
 }
 
-fn adam_update(i: u32) {
+fn adam_apply(i: u32, grad_i: f32) {
   var p = param[i];
-  var g = grad[i];
+  var g = grad_i;
   if (DECOUPLED == 1u) {
     p = p * st.decay;
   } else {
@@ -58,6 +58,10 @@ fn adam_update(i: u32) {
   m[i] = mi;
   v[i] = vi;
   param[i] = p + (-st.step_size) * (mi / denom);
+}
+
+fn adam_update(i: u32) {
+  adam_apply(i, grad[i]);
 }
 
 // ---- dense: every element of one parameter tensor -------------------------------------
@@ -92,6 +96,38 @@ fn adam_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
   // packSegments checks its rows; this guard only keeps a stale csr from writing elsewhere.
   if (row >= rp.rows) { return; }
   adam_update(row * rp.dim + (t - s * rp.dim));
+}
+
+// ---- dense over an embedding table, gradient summed in the same pass ------------------
+//
+// Dense Adam moves every row of a table each step (PyTorch's behaviour), but only the rows
+// the batch touched have a non-zero gradient. Instead of zero-filling a [rows, dim] gradient,
+// scattering the batch into it and reading it back, each element sums its row's segment of
+// the batch here (the CSR and order of embedding.wgsl's segment_sum, so the same bits) and
+// updates at once. seg_of_row[r] is 1 + r's segment in the CSR, or 0 for an untouched row.
+
+@group(0) @binding(8) var<uniform> tp: RowParams;
+@group(0) @binding(9) var<storage, read> table_csr: array<u32>;
+@group(0) @binding(10) var<storage, read> seg_of_row: array<u32>;
+@group(0) @binding(11) var<storage, read> grad_rows: array<f32>;
+
+@compute @workgroup_size(WG)
+fn adam_table(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_id(gid, nwg);
+  if (i >= tp.rows * tp.dim) { return; }
+  let r = i / tp.dim;
+  let d = i - r * tp.dim;
+  let seg = seg_of_row[r];
+  var acc = 0.0;
+  if (seg != 0u) {
+    let s = seg - 1u;
+    let starts_at = 1u + tp.cap;
+    let perm_at = 2u + 2u * tp.cap;
+    for (var k = table_csr[starts_at + s]; k < table_csr[starts_at + s + 1u]; k++) {
+      acc += grad_rows[table_csr[perm_at + k] * tp.dim + d];
+    }
+  }
+  adam_apply(i, acc);
 }
 
 // ---- unfused chain (bench baseline) ---------------------------------------------------

@@ -92,6 +92,15 @@ export class Graph {
     return outputs;
   }
 
+  /** Drops a node nothing reads (an optimizer fused its work into another op), with its outputs. */
+  removeNode(node: Node): void {
+    for (const o of node.outputs) {
+      if (this.kept.has(o) || this.nodes.some((n) => n.inputs.includes(o))) throw new GraphError(`cannot remove ${node}: ${o} is still used`);
+    }
+    this.nodes.splice(this.nodes.indexOf(node), 1);
+    for (const o of node.outputs) this.tensors.splice(this.tensors.indexOf(o), 1);
+  }
+
   keep(t: Tensor): Tensor {
     this.kept.add(t);
     return t;

@@ -20,7 +20,7 @@ export interface AdamOptions {
   wg?: number;
 }
 
-const DEFAULT_WG = 256;
+export const DEFAULT_WG = 256;
 
 /** A uniform buffer for the step scalars, owned by `scope`; fill it with writeAdamStep. */
 export function createAdamStepBuffer(scope: BufferScope, label = 'adam.step'): GPUBuffer {
@@ -33,14 +33,14 @@ export function writeAdamStep(gpu: Gpu, buffer: GPUBuffer, t: number, hp: AdamHy
   gpu.device.queue.writeBuffer(buffer, 0, words.buffer, words.byteOffset, words.byteLength);
 }
 
-function checkWg(gpu: Gpu, kernel: string, wg: number): void {
+export function checkWg(gpu: Gpu, kernel: string, wg: number): void {
   const max = gpu.device.limits.maxComputeInvocationsPerWorkgroup;
   if (!Number.isInteger(wg) || wg < 1 || wg > Math.min(max, gpu.device.limits.maxComputeWorkgroupSizeX)) {
     throw new KernelError(kernel, `wg must be an integer in [1, ${Math.min(max, gpu.device.limits.maxComputeWorkgroupSizeX)}], got ${wg}`);
   }
 }
 
-function checkStep(kernel: string, step: GPUBuffer): void {
+export function checkStep(kernel: string, step: GPUBuffer): void {
   if (step.size < ADAM_STEP_BYTES) throw new KernelError(kernel, `the step uniform has ${step.size} bytes, needs ${ADAM_STEP_BYTES} (see ADAM_STEP_WORDS)`);
   if (!(step.usage & GPUBufferUsage.UNIFORM)) throw new KernelError(kernel, 'the step buffer must have UNIFORM usage (use createAdamStepBuffer)');
 }

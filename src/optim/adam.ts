@@ -1,7 +1,8 @@
 // Adam over parameter tensors as update ops at the end of the step. The step scalars (lr,
 // bias corrections) live in one uniform the host rewrites before each step.
 import { ADAM_STEP_BYTES, Adam as AdamKernel, LazyAdam, adamStepWords, type AdamHyper } from '../kernels/adam.ts';
-import { csrOf } from '../graph/ops/embedding.ts';
+import { TableAdam } from '../kernels/adam-table.ts';
+import { csrOf, segmentMapOf, tableGradientSource } from '../graph/ops/embedding.ts';
 import { GraphError } from '../graph/tensor.ts';
 import type { CompiledStep } from '../graph/compile.ts';
 import type { Graph } from '../graph/graph.ts';
@@ -41,6 +42,22 @@ const lazyAdamUpdateOp: OpKind<UpdateAttrs & { n: number }> = {
   },
 };
 
+/** Dense Adam on a table whose gradient is summed from the batch's rows in the same pass. */
+const tableAdamUpdateOp: OpKind<UpdateAttrs & { n: number }> = {
+  name: 'table_adam_update',
+  outputs() {
+    return [];
+  },
+  async lower(ctx, node) {
+    const [param, dRows, m, v, csr, segOf] = node.inputs;
+    const shape = { rows: param.shape[0], dim: param.size / param.shape[0], n: node.attrs.n };
+    const k = await TableAdam.create(ctx.gpu, shape, { decoupled: node.attrs.decoupled }, ctx.scope);
+    const step = ctx.uniform(node.attrs.uniform, ADAM_STEP_BYTES);
+    const b = (t: Tensor): GPUBuffer => ctx.buffer(t);
+    return [k.bind({ step, csr: b(csr), segOf: b(segOf), gradRows: b(dRows), param: b(param), m: b(m), v: b(v) })];
+  },
+};
+
 export interface AdamConfig extends AdamHyper {
   /** AdamW: decoupled weight decay. */
   decoupled?: boolean;
@@ -49,6 +66,8 @@ export interface AdamConfig extends AdamHyper {
    * gathers from it; only those rows are updated each step (their moments alone advance).
    */
   sparse?: ReadonlyMap<Tensor, Tensor>;
+  /** Fuse an embedding table's gradient sum into its dense update (default true; same bits). */
+  fuseTables?: boolean;
 }
 
 export class AdamOptimizer {
@@ -78,7 +97,14 @@ export class AdamOptimizer {
           const csr = csrOf(g, indices, p.shape[0]);
           g.apply(lazyAdamUpdateOp, [p, d, m, v, csr], { uniform, decoupled: !!config.decoupled, n: indices.size });
         } else {
-          g.apply(adamUpdateOp, [p, d, m, v], { uniform, decoupled: !!config.decoupled });
+          const src = config.fuseTables === false ? null : tableGradientSource(g, d);
+          if (src) {
+            g.removeNode(src.node);
+            const segOf = segmentMapOf(g, src.csr, p.shape[0]);
+            g.apply(tableAdamUpdateOp, [p, src.dRows, m, v, src.csr, segOf], { uniform, decoupled: !!config.decoupled, n: src.dRows.shape[0] });
+          } else {
+            g.apply(adamUpdateOp, [p, d, m, v], { uniform, decoupled: !!config.decoupled });
+          }
         }
       }
     });

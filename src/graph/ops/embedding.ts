@@ -1,9 +1,10 @@
 // Embedding lookup as a graph op; its gradient is a deterministic segmented scatter-add over
 // the CSR of the batch's indices, which the host derives when it feeds the indices.
 import { EmbeddingBackward, EmbeddingGather, csrWords, packSegments, type EmbeddingShape } from '../../kernels/embedding.ts';
+import { segmentMap } from '../../kernels/adam-table.ts';
 import { Fill } from '../../kernels/fill.ts';
 import type { Graph } from '../graph.ts';
-import type { OpKind } from '../node.ts';
+import type { Node, OpKind } from '../node.ts';
 import { GraphError, shapeString, type Tensor } from '../tensor.ts';
 
 interface GatherAttrs {
@@ -77,4 +78,28 @@ export function embedding(g: Graph, table: Tensor, indices: Tensor): Tensor {
   if (indices.kind !== 'input') throw new GraphError(`embedding: indices must be an input fed by the host (its gradient needs their CSR), got ${indices}`);
   if (table.shape.length !== 2) throw new GraphError(`embedding: the table must be 2-D, got ${table} ${shapeString(table)}`);
   return g.apply(gatherOp, [table, indices], { csr: csrOf(g, indices, table.shape[0]) })[0];
+}
+
+/**
+ * When `grad` is a whole table's gradient made by one embedding backward that nothing else
+ * reads, the rows' gradient and CSR it was summed from: an optimizer can then sum and update
+ * in one pass and drop the [rows, dim] gradient (see TableAdam).
+ */
+export function tableGradientSource(g: Graph, grad: Tensor): { node: Node; dRows: Tensor; csr: Tensor } | null {
+  const node = grad.producer;
+  if (!node || node.op !== (embeddingBackwardOp as OpKind<unknown>) || g.kept.has(grad)) return null;
+  if (g.nodes.some((n) => n.inputs.includes(grad))) return null;
+  return { node, dRows: node.inputs[0], csr: node.inputs[1] };
+}
+
+const segmentMaps = new WeakMap<Tensor, Tensor>();
+
+/** 1 + each row's segment in `csr` (0: untouched), derived on the host with the CSR. */
+export function segmentMapOf(g: Graph, csr: Tensor, rows: number): Tensor {
+  let map = segmentMaps.get(csr);
+  if (!map) {
+    map = g.derived(`${csr.name}.segments`, [rows], 'u32', { from: csr, compute: (src) => segmentMap(src as Uint32Array, rows) });
+    segmentMaps.set(csr, map);
+  }
+  return map;
 }

@@ -1,0 +1,56 @@
+// Dense Adam over an embedding table with the batch's gradient summed in the same pass
+// (shaders/adam.wgsl, adam_table): one dispatch instead of zero-fill, segmented scatter-add
+// and Adam, with the same bits. The host derives the row → segment map with the CSR.
+import source from '../../shaders/adam.wgsl';
+import type { BufferScope } from '../gpu/buffers.ts';
+import type { Gpu } from '../gpu/context.ts';
+import { checkStep, checkWg, DEFAULT_WG, type AdamOptions } from './adam.ts';
+import { csrWords, segmentCapacity, type EmbeddingShape } from './embedding.ts';
+import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, grid1d, pipeline, type Dispatch } from './kernel.ts';
+
+/** seg_of_row for a packed CSR (packSegments): 1 + the row's segment, 0 for rows the batch does not touch. */
+export function segmentMap(csr: Uint32Array, rows: number, out = new Uint32Array(rows)): Uint32Array {
+  out.fill(0);
+  const nseg = csr[0];
+  for (let s = 0; s < nseg; s++) out[csr[1 + s]] = s + 1;
+  return out;
+}
+
+export class TableAdam {
+  static readonly kernel = 'table_adam';
+
+  private constructor(
+    private readonly gpu: Gpu,
+    private readonly pipe: GPUComputePipeline,
+    private readonly params: GPUBuffer,
+    private readonly wg: number,
+    readonly shape: EmbeddingShape,
+  ) {}
+
+  static async create(gpu: Gpu, shape: EmbeddingShape, opts: AdamOptions = {}, scope: BufferScope = gpu.buffers): Promise<TableAdam> {
+    const k = TableAdam.kernel;
+    checkInteger(k, 'rows', shape.rows, 1);
+    checkInteger(k, 'dim', shape.dim, 1);
+    checkInteger(k, 'n (indices per batch)', shape.n, 1);
+    const wg = opts.wg ?? DEFAULT_WG;
+    checkWg(gpu, k, wg);
+    checkBindingSize(gpu, k, `the table [${shape.rows}, ${shape.dim}]`, shape.rows * shape.dim * 4);
+    const pipe = await pipeline(gpu, 'adam', source, 'adam_table', { WG: wg, DECOUPLED: opts.decoupled ? 1 : 0 });
+    const params = scope.uniform(`${k}.params`, [shape.dim, segmentCapacity(shape), shape.rows, 0]);
+    return new TableAdam(gpu, pipe, params, wg, shape);
+  }
+
+  /** `gradRows`: the [n, dim] gradient of the gathered rows; `csr` and `segOf` from the batch's indices. */
+  bind(b: { step: GPUBuffer; csr: GPUBuffer; segOf: GPUBuffer; gradRows: GPUBuffer; param: GPUBuffer; m: GPUBuffer; v: GPUBuffer }): Dispatch {
+    const k = TableAdam.kernel;
+    const { rows, dim, n } = this.shape;
+    const shape = `[rows=${rows}, dim=${dim}] with ${n} indices`;
+    checkStep(k, b.step);
+    checkBufferSize(k, 'csr', b.csr, csrWords(this.shape) * 4, shape);
+    checkBufferSize(k, 'segOf', b.segOf, rows * 4, shape);
+    checkBufferSize(k, 'gradRows', b.gradRows, n * dim * 4, shape);
+    for (const name of ['param', 'm', 'v'] as const) checkBufferSize(k, name, b[name], rows * dim * 4, shape);
+    const resources = { 0: b.step, 8: this.params, 9: b.csr, 10: b.segOf, 11: b.gradRows, 2: b.param, 4: b.m, 5: b.v };
+    return { label: k, pipeline: this.pipe, bindGroup: bindGroup(this.gpu, this.pipe, k, resources), grid: grid1d(this.gpu, rows * dim, this.wg) };
+  }
+}
