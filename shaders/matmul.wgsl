@@ -11,31 +11,10 @@
 // barriers are costly and a per-thread register tile wins. Every variant adds the K terms of
 // each output in ascending k, one at a time, so they agree to rounding (and usually to the bit).
 
-// ---- compile-time variants -----------------------------------------------------------------
+// Prepended: matmul-epilogue.wgsl (options, uniform, bias, C, the epilogue).
 
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
-override HAS_BIAS: bool = false;
-// 0 none, 1 relu, 2 sigmoid, 3 tanh (the same codes as ACTIVATIONS in src/kernels/matmul.ts).
-override ACT: u32 = 0u;
-// Add into C (a weight used at several timesteps sums its gradients) instead of overwriting.
-override ACCUMULATE: bool = false;
-// Threads per workgroup side: naive and reg4x4 use it as the workgroup shape, tiled as the tile.
-override TILE: u32 = 8u;
-
-const ACT_NONE = 0u;
-const ACT_RELU = 1u;
-const ACT_SIGMOID = 2u;
-const ACT_TANH = 3u;
-
-struct Params { m: u32, n: u32, k: u32, _pad: u32 }
-
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
-// Without HAS_BIAS the wrapper binds a small dummy buffer: 'auto' layouts keep the binding.
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
 // op(A)[m, k] and op(B)[k, n]; the callers keep the indices in range.
 fn a_at(m: u32, k: u32) -> f32 {
@@ -46,40 +25,6 @@ fn a_at(m: u32, k: u32) -> f32 {
 fn b_at(k: u32, n: u32) -> f32 {
   if (TRANS_B) { return b[n * p.k + k]; }
   return b[k * p.n + n];
-}
-
-// Both branches of each select are finite, so no inf/inf NaN for large |z| (a naive
-// tanh = (e^2z - 1)/(e^2z + 1) overflows), and small sigmoids keep their relative precision.
-fn sigmoid(z: f32) -> f32 {
-  let e = exp(-abs(z));
-  return select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0);
-}
-
-fn tanh_stable(z: f32) -> f32 {
-  let e = exp(-2.0 * abs(z));
-  return sign(z) * (1.0 - e) / (1.0 + e);
-}
-
-fn activate(z: f32) -> f32 {
-  switch (ACT) {
-    case 1u: { return max(z, 0.0); }
-    case 2u: { return sigmoid(z); }
-    case 3u: { return tanh_stable(z); }
-    default: { return z; }
-  }
-}
-
-// The fused epilogue: bias, activation, then write or accumulate. Callers check m < M, n < N.
-fn store(m: u32, n: u32, acc: f32) {
-  var z = acc;
-  if (HAS_BIAS) { z += bias[n]; }
-  let y = activate(z);
-  let o = m * p.n + n;
-  if (ACCUMULATE) {
-    c[o] = c[o] + y;
-  } else {
-    c[o] = y;
-  }
 }
 
 // ---- naive: one thread per output ----------------------------------------------------------

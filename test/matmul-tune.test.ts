@@ -1,7 +1,7 @@
 // The engine's matmul is the variant measured fastest here, validated first, and cached.
 import { describe, expect, it } from 'vitest';
 import { clearAutotuneMemory } from '../src/kernels/autotune.ts';
-import { MATMUL_VARIANTS } from '../src/kernels/matmul.ts';
+import { MATMUL_VARIANTS, vec4Fits } from '../src/kernels/matmul.ts';
 import { createTunedMatmul, matmulTuneKey, tuneMatmul } from '../src/kernels/matmul-tune.ts';
 import { useGpu } from './support/gpu.ts';
 
@@ -21,7 +21,8 @@ describe('matmul autotune', () => {
     const second = await tuneMatmul(t.gpu, shape, { transB: true });
     expect(second).toMatchObject({ cached: true, variant: first.variant });
     const k = await createTunedMatmul(t.gpu, shape, { transB: true });
-    expect(k.options.variant).toBe(first.variant);
+    // k = 70 cannot be read as vec4s: there the vec4 variant is reg4x4 itself.
+    expect(k.options.variant).toBe(first.variant === 'reg4x4v' && !vec4Fits(shape, { transB: true }) ? 'reg4x4' : first.variant);
   });
 
   it('buckets shapes by powers of two, capped', () => {

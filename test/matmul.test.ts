@@ -7,6 +7,7 @@ import {
   BIAS_GRAD_VARIANTS,
   BiasGrad,
   MATMUL_VARIANTS,
+  vec4Fits,
   Matmul,
   actBackwardRef,
   activateRef,
@@ -106,6 +107,21 @@ describe('matmul forward', () => {
         }
       });
     }
+  }
+
+  // The vec4 variant reads whole vec4s only on shapes it fits (else it is reg4x4): multiples of
+  // 4 where needed, rows of A and columns of B that still overhang the 4x4 tile.
+  for (const tr of TRANSPOSES) {
+    it(`reg4x4v reads vec4s and gives reg4x4's bits (transA=${tr.transA} transB=${tr.transB})`, async () => {
+      const rng = new Rng(13);
+      const shape = { m: tr.transA ? 36 : 34, n: tr.transB ? 45 : 44, k: 52 };
+      expect(vec4Fits(shape, tr)).toBe(true);
+      const x = { ...operands(rng, shape), bias: randomMat(rng, shape.n) };
+      const opts = { ...tr, activation: 'relu' as const };
+      const v = await runMatmul(shape, { ...opts, variant: 'reg4x4v' }, x);
+      expectMatmulClose(v, x.a, x.b, shape, opts, x, 'reg4x4v');
+      expect(new Uint32Array(v.buffer)).toEqual(new Uint32Array((await runMatmul(shape, { ...opts, variant: 'reg4x4' }, x)).buffer));
+    });
   }
 
   for (const variant of MATMUL_VARIANTS) {

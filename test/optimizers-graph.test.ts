@@ -91,12 +91,12 @@ describe('optimizers in the graph', () => {
     step.destroy();
   });
 
-  it('dense Adam on a table sums the batch in its own pass with the same bits as scatter-add then Adam', async () => {
+  for (const dim of [5, 8]) it(`dense Adam on a table (dim ${dim}${dim % 4 ? '' : ', vec4'}) sums the batch in its own pass with the same bits as scatter-add then Adam`, async () => {
     const run = async (fuseTables: boolean): Promise<{ table: Float32Array; other: Float32Array; dispatches: number }> => {
       const rng = new Rng(4);
       const g = new Graph();
-      const table = g.param('table', [37, 5], Float32Array.from({ length: 37 * 5 }, () => rng.normal()));
-      const other = g.param('other', [9, 5], Float32Array.from({ length: 45 }, () => rng.normal()));
+      const table = g.param('table', [37, dim], Float32Array.from({ length: 37 * dim }, () => rng.normal()));
+      const other = g.param('other', [9, dim], Float32Array.from({ length: 9 * dim }, () => rng.normal()));
       const ids = g.input('ids', [40], 'u32');
       const oids = g.input('oids', [40], 'u32');
       const y = g.input('y', [40], 'f32');

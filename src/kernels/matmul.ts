@@ -8,13 +8,18 @@
 //             Matmul {m: batch, k: out, n: in}  transB: dX = dZ·Wᵀ
 //             Matmul {m: in, k: batch, n: out}  transA: dW = Xᵀ·dZ   (accumulate: sum over timesteps)
 //             BiasGrad {m: batch, n: out}:               db = Σ_rows dZ
-import source from '../../shaders/matmul.wgsl';
+import epilogue from '../../shaders/matmul-epilogue.wgsl';
+import body from '../../shaders/matmul.wgsl';
+import vec4Body from '../../shaders/matmul-vec4.wgsl';
 import type { Gpu } from '../gpu/context.ts';
 import type { BufferScope } from '../gpu/buffers.ts';
 import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, grid1d, KernelError, pipeline, type Dispatch } from './kernel.ts';
 import type { Activation, MatmulShape } from './matmul-ref.ts';
 
 export type { Activation, MatmulShape } from './matmul-ref.ts';
+
+const source = `${epilogue}\n${body}`;
+const vec4Source = `${epilogue}\n${vec4Body}`;
 export { actBackwardRef, activateRef, biasGradRef, denseBackwardRef, denseForwardRef, matmulAbsRef, matmulRef } from './matmul-ref.ts';
 
 /** Activation codes shared with ACT in shaders/matmul.wgsl. */
@@ -26,8 +31,9 @@ export const ACTIVATIONS: Readonly<Record<Activation, number>> = { none: 0, relu
  * - naive: one thread per output.
  * - tiled8, tiled16: 8x8 / 16x16 tiles of A and B in workgroup memory (GPUs).
  * - reg4x4: each thread a 4x4 block in registers, no barriers (fastest on SwiftShader / CPUs).
+ * - reg4x4v: reg4x4 reading A and B as vec4s, where the shape allows (see vec4Fits); reg4x4 elsewhere.
  */
-export const MATMUL_VARIANTS = ['naive', 'tiled8', 'tiled16', 'reg4x4'] as const;
+export const MATMUL_VARIANTS = ['naive', 'tiled8', 'tiled16', 'reg4x4', 'reg4x4v'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
 /** The default where nothing has been measured: the fastest on SwiftShader, our CI adapter. */
@@ -46,7 +52,13 @@ const GEOMETRY: Record<MatmulVariant, Geometry> = {
   tiled8: { entryPoint: 'matmul_tiled', side: 8, perThread: 1 },
   tiled16: { entryPoint: 'matmul_tiled', side: 16, perThread: 1 },
   reg4x4: { entryPoint: 'matmul_reg4x4', side: 8, perThread: 4 },
+  reg4x4v: { entryPoint: 'matmul_reg4x4v', side: 8, perThread: 4 },
 };
+
+/** reg4x4v reads whole vec4s inside rows: K, and the stored row length of each operand, divisible by 4. */
+export function vec4Fits(s: MatmulShape, o: { transA?: boolean; transB?: boolean }): boolean {
+  return s.k % 4 === 0 && (!o.transA || s.m % 4 === 0) && (o.transB || s.n % 4 === 0);
+}
 
 export interface MatmulOptions {
   variant?: MatmulVariant;
@@ -124,6 +136,8 @@ export class Matmul {
       activation: opts.activation ?? 'none',
       accumulate: opts.accumulate ?? false,
     };
+    // reg4x4v on a shape it cannot read as vec4s is reg4x4: the same tile and the same bits.
+    if (o.variant === 'reg4x4v' && !vec4Fits(shape, o)) o.variant = 'reg4x4';
     const geo = GEOMETRY[o.variant];
     if (!geo) throw new KernelError(k, `unknown variant "${String(o.variant)}"; choose one of ${MATMUL_VARIANTS.join(', ')}`);
     if (!(o.activation in ACTIVATIONS)) throw new KernelError(k, `unknown activation "${String(o.activation)}"; choose one of ${Object.keys(ACTIVATIONS).join(', ')}`);
@@ -135,7 +149,7 @@ export class Matmul {
     const span = geo.side * geo.perThread;
     const grid: [number, number] = [Math.ceil(shape.n / span), Math.ceil(shape.m / span)];
     checkGrid(gpu, k, grid, `${what} with variant ${o.variant}`);
-    const pipe = await pipeline(gpu, 'matmul', source, geo.entryPoint, {
+    const pipe = await pipeline(gpu, 'matmul', o.variant === 'reg4x4v' ? vec4Source : source, geo.entryPoint, {
       TILE: geo.side,
       TRANS_A: Number(o.transA),
       TRANS_B: Number(o.transB),
