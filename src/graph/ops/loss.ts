@@ -2,6 +2,7 @@
 // one dispatch, both scaled by weight / n (a weighted mean), so reverse mode starts from the
 // gradient output directly (see autodiff.ts). Metrics sum on the GPU into a persistent tensor.
 import { BceWithLogits, MseLoss, RankingLoss, SoftmaxCrossEntropy, type RankingKind } from '../../kernels/losses.ts';
+import { MfRanking } from '../../kernels/mf-ranking.ts';
 import { Sum } from '../../kernels/reduce.ts';
 import type { Graph } from '../graph.ts';
 import type { OpKind } from '../node.ts';
@@ -181,4 +182,42 @@ export function accumulateMetric(g: Graph, x: Tensor, metrics: Tensor, slot: num
   if (metrics.kind !== 'state') throw new GraphError(`metric_sum: ${metrics} must be a state tensor`);
   if (!(Number.isInteger(slot) && slot >= 0 && slot < metrics.size)) throw new GraphError(`metric_sum: slot ${slot} is outside ${metrics} ${shapeString(metrics)}`);
   g.apply(metricOp, [x, metrics], { slot });
+}
+
+const mfRankingOp: OpKind<LossAttrs> = {
+  name: 'mf_ranking_loss',
+  outputs([u, q, a, b]) {
+    const n = u.shape[0];
+    const dim = u.shape[1];
+    if (u.shape.length !== 2 || q.shape.join() !== `${2 * n},${dim}` || a.size !== n || b.size !== 2 * n) {
+      throw new GraphError(`mf_ranking_loss: users ${shapeString(u)}, items ${shapeString(q)} (positives then negatives: [${2 * n}, ${dim}]), user biases ${shapeString(a)} ([${n}]) and item biases ${shapeString(b)} ([${2 * n}]) do not fit`);
+    }
+    return [
+      { name: `${u.name}.mf`, shape: [n], dtype: 'f32' },
+      { name: `d${u.name}.mf`, shape: u.shape, dtype: 'f32' },
+      { name: `d${q.name}.mf`, shape: q.shape, dtype: 'f32' },
+      { name: `d${a.name}.mf`, shape: a.shape, dtype: 'f32' },
+      { name: `d${b.name}.mf`, shape: b.shape, dtype: 'f32' },
+    ];
+  },
+  async lower(ctx, node) {
+    const [u, q, a, b] = node.inputs;
+    const [loss, du, dq, da, db] = node.outputs.map((t) => ctx.buffer(t));
+    const k = await MfRanking.create(ctx.gpu, { n: u.shape[0], dim: u.shape[1] }, ctx.scope);
+    const scale = ctx.scope.upload('mf.scale', new Float32Array([node.attrs.weight / u.shape[0]]));
+    return [k.bind({ scale, u: ctx.buffer(u), q: ctx.buffer(q), a: ctx.buffer(a), b: ctx.buffer(b), loss, du, dq, da, db })];
+  },
+  grad(_g, node, [seed]) {
+    return seed ? node.outputs.slice(1) : [null, null, null, null];
+  },
+};
+
+/**
+ * The factorization head's scores and the course's ranking loss in one op: per-rating terms of
+ * weight · mean(1 - σ(pos - neg)) with pos = u·q⁺ + a + b⁺, neg = u·q⁻ + a + b⁻; `q` and `b`
+ * hold the positives' rows then the negatives'.
+ */
+export function mfRankingLoss(g: Graph, u: Tensor, q: Tensor, a: Tensor, b: Tensor, weight = 1): Tensor {
+  checkWeight('mf_ranking_loss', weight);
+  return g.apply(mfRankingOp, [u, q, a, b], { weight })[0];
 }

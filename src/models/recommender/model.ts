@@ -9,10 +9,10 @@ import { Metrics } from '../../graph/metrics.ts';
 import { add } from '../../graph/ops/basic.ts';
 import { concat, mul, scale } from '../../graph/ops/elementwise.ts';
 import { embedding } from '../../graph/ops/embedding.ts';
-import { mseLoss, rankingLoss } from '../../graph/ops/loss.ts';
+import { mfRankingLoss, mseLoss } from '../../graph/ops/loss.ts';
 import { dense, matmul } from '../../graph/ops/matmul.ts';
 import { heldOutRanks } from '../../graph/ops/rank.ts';
-import { rowDot, splitRows } from '../../graph/ops/rows.ts';
+import { splitRows } from '../../graph/ops/rows.ts';
 import type { Tensor } from '../../graph/tensor.ts';
 import { maskWords } from '../../kernels/rank.ts';
 import { AdamOptimizer } from '../../optim/adam.ts';
@@ -103,15 +103,14 @@ export function trainGraph(c: RecommenderConfig, t: Tables, init: ParamInit, bat
   const positives = shared ? null : g.input('positives', [batch], 'u32');
 
   const uF = embedding(g, w.table('user', 'factorization', shared), users);
-  const [qPos, qNeg] = splitRows(g, embedding(g, w.table('item', 'factorization', shared), items), [batch, batch]);
+  const qAll = embedding(g, w.table('item', 'factorization', shared), items);
   const aU = embedding(g, w.get('user_biases'), users);
-  const [bPos, bNeg] = splitRows(g, embedding(g, w.get('item_biases'), items), [batch, batch]);
-  const score = (q: Tensor, b: Tensor): Tensor => add(g, add(g, b, aU), rowDot(g, uF, q));
+  const bAll = embedding(g, w.get('item_biases'), items);
   const wF = c.factorizationWeight;
-  const lossF = rankingLoss(g, score(qPos, bPos), score(qNeg, bNeg), 'cs330', wF > 0 ? wF : 1);
+  const lossF = mfRankingLoss(g, uF, qAll, aU, bAll, wF > 0 ? wF : 1);
 
   const uR = shared ? uF : embedding(g, w.table('user', 'regression', false), users);
-  const qR = shared ? qPos : embedding(g, w.table('item', 'regression', false), positives as Tensor);
+  const qR = shared ? splitRows(g, qAll, [batch, batch])[0] : embedding(g, w.table('item', 'regression', false), positives as Tensor);
   const wR = c.regressionWeight;
   const lossR = mseLoss(g, regressionHead(g, c, w, uR, qR), ratings, wR > 0 ? wR : 1);
 
