@@ -1,6 +1,7 @@
 // Element-wise graph ops the models use: product (u ⊙ q), scale and shift (sigmoid · 5 for a
 // clipped rating), and concatenation along the last dimension ([u, q, u ⊙ q]).
 import { Concat, Multiply, MultiplyBackward, ScaleShift, Split } from '../../kernels/elementwise.ts';
+import { PairFeatures } from '../../kernels/pair-features.ts';
 import type { Graph } from '../graph.ts';
 import type { OpKind } from '../node.ts';
 import { GraphError, shapeString, type Tensor } from '../tensor.ts';
@@ -102,4 +103,41 @@ const splitOp: OpKind<{ widths: number[]; needed: boolean[] }> = {
 export function concat(g: Graph, inputs: readonly Tensor[]): Tensor {
   if (inputs.length < 2 || inputs.length > 3) throw new GraphError(`concat takes 2 or 3 inputs, got ${inputs.length}`);
   return g.apply(concatOp, inputs, {})[0];
+}
+
+const pairFeaturesOp: OpKind<Record<string, never>> = {
+  name: 'pair_features',
+  outputs([u, q]) {
+    if (u.shape.length !== 2 || u.shape.join() !== q.shape.join()) throw new GraphError(`pair_features: ${u} ${shapeString(u)} and ${q} ${shapeString(q)} must be 2-D and of one shape`);
+    return [{ name: `[${u.name},${q.name},*]`, shape: [u.shape[0], 3 * u.shape[1]], dtype: 'f32' }];
+  },
+  async lower(ctx, node) {
+    const [u, q] = node.inputs;
+    const k = await PairFeatures.create(ctx.gpu, { rows: u.shape[0], dim: u.shape[1] }, ctx.scope);
+    return [k.forward({ u: ctx.buffer(u), q: ctx.buffer(q), x: ctx.buffer(node.outputs[0]) })];
+  },
+  grad(g, node, [dx]) {
+    return g.apply(pairFeaturesBackwardOp, [dx as Tensor, ...node.inputs], {});
+  },
+};
+
+const pairFeaturesBackwardOp: OpKind<Record<string, never>> = {
+  name: 'pair_features_backward',
+  outputs([, u, q]) {
+    return [
+      { name: `d${u.name}`, shape: u.shape, dtype: 'f32' },
+      { name: `d${q.name}`, shape: q.shape, dtype: 'f32' },
+    ];
+  },
+  async lower(ctx, node) {
+    const [dx, u, q] = node.inputs;
+    const k = await PairFeatures.create(ctx.gpu, { rows: u.shape[0], dim: u.shape[1] }, ctx.scope);
+    const [du, dq] = node.outputs;
+    return [k.backward({ u: ctx.buffer(u), q: ctx.buffer(q), dx: ctx.buffer(dx), du: ctx.buffer(du), dq: ctx.buffer(dq) })];
+  },
+};
+
+/** [u, q, u ⊙ q] along the last dimension (the recommender's regression input), one dispatch each way. */
+export function pairFeatures(g: Graph, u: Tensor, q: Tensor): Tensor {
+  return g.apply(pairFeaturesOp, [u, q], {})[0];
 }

@@ -7,7 +7,7 @@ import { gradients } from '../../graph/autodiff.ts';
 import { Graph } from '../../graph/graph.ts';
 import { Metrics } from '../../graph/metrics.ts';
 import { add } from '../../graph/ops/basic.ts';
-import { concat, mul, scale } from '../../graph/ops/elementwise.ts';
+import { pairFeatures, scale } from '../../graph/ops/elementwise.ts';
 import { embedding } from '../../graph/ops/embedding.ts';
 import { mfRankingLoss, mseLoss } from '../../graph/ops/loss.ts';
 import { dense, matmul } from '../../graph/ops/matmul.ts';
@@ -69,7 +69,7 @@ class Weights {
 
 /** The regression head on gathered rows: MLP([u, q, u⊙q]) → [n, 1]. */
 function regressionHead(g: Graph, c: RecommenderConfig, w: Weights, u: Tensor, q: Tensor): Tensor {
-  let x = concat(g, [u, q, mul(g, u, q)]);
+  let x = pairFeatures(g, u, q);
   const layers = c.layerSizes.length;
   for (let l = 0; l < layers; l++) {
     const last = l === layers - 1;

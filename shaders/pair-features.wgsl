@@ -1,0 +1,44 @@
+// The regression head's input from a user row u and an item row q: x = [u, q, u ⊙ q], and its
+// backward du = dx_u + dx_uq ⊙ q, dq = dx_q + dx_uq ⊙ u. One thread per (row, column), each a
+// dispatch of its own instead of a product, a three-way concat and, backward, a split, the
+// product's backward and two adds.
+
+override WG: u32 = 64u;
+
+struct Params { rows: u32, dim: u32, _pad0: u32, _pad1: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> u: array<f32>;    // [rows, dim]
+@group(0) @binding(2) var<storage, read> q: array<f32>;    // [rows, dim]
+@group(0) @binding(3) var<storage, read_write> x: array<f32>;  // [rows, 3·dim]
+@group(0) @binding(4) var<storage, read> dx: array<f32>;   // [rows, 3·dim]
+@group(0) @binding(5) var<storage, read_write> du: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dq: array<f32>;
+
+fn flat_id(gid: vec3u, nwg: vec3u) -> u32 {
+  return gid.x + gid.y * nwg.x * WG;
+}
+
+@compute @workgroup_size(WG)
+fn pair_features(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = flat_id(gid, nwg);
+  if (t >= p.rows * p.dim) { return; }
+  let r = t / p.dim;
+  let j = t - r * p.dim;
+  let o = r * 3u * p.dim + j;
+  x[o] = u[t];
+  x[o + p.dim] = q[t];
+  x[o + 2u * p.dim] = u[t] * q[t];
+}
+
+@compute @workgroup_size(WG)
+fn pair_features_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = flat_id(gid, nwg);
+  if (t >= p.rows * p.dim) { return; }
+  let r = t / p.dim;
+  let j = t - r * p.dim;
+  let o = r * 3u * p.dim + j;
+  let g = dx[o + 2u * p.dim];
+  du[t] = dx[o] + g * q[t];
+  dq[t] = dx[o + p.dim] + g * u[t];
+}
