@@ -12,7 +12,7 @@ import { RecommenderTrainer, type EpochMetrics } from '../src/models/recommender
 import { UserError } from './errors.ts';
 import { intFlag, numberFlag, parseFlags, stringFlag } from './flags.ts';
 import { GPU_HELP, GPU_OPTIONS, gpuOptions } from './gpu-options.ts';
-import { Progress } from './progress.ts';
+import { Progress, type ProgressFields } from './progress.ts';
 import { HW0_RUNS, runExperiments } from './recommender-experiments.ts';
 
 const HELP = `usage: shadertrain recommender [options]
@@ -145,7 +145,10 @@ export async function trainRun(gpu: Gpu, data: MovieLensData, config: Recommende
     const t0 = performance.now();
     for (let e = trainer.epoch; e < config.epochs; e++) {
       const bar = progress;
-      const m = await trainer.epochWithEval(() => bar.step());
+      // Losses are summed on the GPU and read once an epoch: the bar shows the last epoch's.
+      const last = epochs[epochs.length - 1];
+      const fields: ProgressFields = last ? { loss: last.jointLoss, 'test MRR': last.mrr, 'test MSE': last.testMse } : {};
+      const m = await trainer.epochWithEval(() => bar.step(fields));
       epochs.push(m);
       trainMs += m.trainMs;
       steps += trainer.stepsPerEpoch;
