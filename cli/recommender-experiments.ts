@@ -2,8 +2,6 @@
 // another on the same data, then a markdown table and an SVG chart comparing them.
 import { join } from 'node:path';
 import { writeFileAtomic } from '../src/data/files-node.ts';
-import type { MovieLensData } from '../src/data/movielens-node.ts';
-import type { Gpu } from '../src/gpu/context.ts';
 import { lineChartSvg } from '../src/log/chart-svg.ts';
 import { markdownTable } from '../src/log/markdown.ts';
 import type { RecommenderConfig } from '../src/models/recommender/config.ts';
@@ -35,13 +33,18 @@ function argmin(xs: number[]): number {
   return xs.reduce((best, x, i) => (x < xs[best] ? i : best), 0);
 }
 
-export async function runExperiments(_gpu: Gpu, _data: MovieLensData, base: RecommenderConfig, runs: Experiment[], logdir: string, train: Train): Promise<ExperimentReport> {
+export async function runExperiments(base: RecommenderConfig, runs: Experiment[], logdir: string, train: Train): Promise<ExperimentReport> {
   const results: { e: Experiment; r: RunResult }[] = [];
   for (const [i, e] of runs.entries()) {
     const { label, ...weights } = e;
     const dir = join(logdir, label.replace(/[ /]/g, '_'));
     results.push({ e, r: await train({ ...base, ...weights }, dir, `[${i + 1}/${runs.length} ${label}]`) });
   }
+  return writeComparison(results, base, logdir);
+}
+
+/** The comparison table (markdown) and chart (SVG) of finished runs, written into `logdir`. */
+export async function writeComparison(results: { e: Pick<Experiment, 'label'>; r: RunResult }[], base: RecommenderConfig, logdir: string): Promise<ExperimentReport> {
   const at = (r: RunResult, epoch: number): RunResult['epochs'][number] | undefined => r.epochs.find((m) => m.epoch === epoch);
   const fmt = (x: number | undefined, d: number): string => (x === undefined ? '–' : x.toFixed(d));
   const rows = results.map(({ e, r }) => {

@@ -200,7 +200,7 @@ export async function recommender(args: string[]): Promise<number> {
     say(`data: ${data.ratings.count} ratings from ${data.source}`);
     if (experiments) {
       const logdir = stringFlag(v.logdir) ?? join('runs', `hw0-${stamp()}`);
-      const report = await runExperiments(gpu, data, config, HW0_RUNS, logdir, (c, dir, label) => trainRun(gpu, data, c, { logdir: dir, quiet, label }));
+      const report = await runExperiments(config, HW0_RUNS, logdir, (c, dir, label) => trainRun(gpu, data, c, { logdir: dir, quiet, label }));
       if (v.json) console.log(JSON.stringify({ adapter: gpu.report, data: data.source, ...report }, null, 2));
       else say(`wrote ${report.table} and ${report.chart}`);
       return 0;

@@ -52,7 +52,7 @@ function dawnFlags(req: AdapterRequest): string[] {
   // Robustness (bounds checks on every access) costs 1.4-2x on SwiftShader; every kernel here
   // checks its buffer sizes before binding and guards its indices, so Node runs without it.
   // SHADERTRAIN_ROBUSTNESS=1 turns it back on (browsers always keep it).
-  if (process.env.SHADERTRAIN_ROBUSTNESS !== '1') flags.push('enable-dawn-features=disable_robustness');
+  if (!(req.robustness ?? process.env.SHADERTRAIN_ROBUSTNESS === '1')) flags.push('enable-dawn-features=disable_robustness');
   // Expert knob: extra dawn.node flags.
   for (const f of (process.env.SHADERTRAIN_DAWN_FLAGS ?? '').split(/\s+/)) if (f) flags.push(f);
   return flags;

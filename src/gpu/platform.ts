@@ -8,6 +8,12 @@ export interface AdapterRequest {
   /** Dawn adapter name in Node (substring of the adapter's description). */
   adapterName?: string;
   powerPreference?: GPUPowerPreference;
+  /**
+   * Dawn's bounds checks on every buffer access (Node only; browsers always keep them). Off by
+   * default, since every shadertrain kernel checks sizes and guards its indices; on for code
+   * that reads past its buffers (TF.js's packed matmul does), or with SHADERTRAIN_ROBUSTNESS=1.
+   */
+  robustness?: boolean;
 }
 
 export interface PlatformAdapter {
