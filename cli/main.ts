@@ -1,10 +1,12 @@
 // The `shadertrain` command.
 import { describeError } from './errors.ts';
+import { fewshot } from './fewshot.ts';
 import { info } from './info.ts';
 import { recommender } from './recommender.ts';
 import { smoke } from './smoke.ts';
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; summary: string }> = {
+  fewshot: { run: fewshot, summary: 'few-shot Omniglot with a memory-augmented LSTM (CS330 homework 1)' },
   info: { run: info, summary: 'show the WebGPU adapter and its limits' },
   recommender: { run: recommender, summary: 'the multi-task recommender on MovieLens (CS330 homework 0)' },
   smoke: { run: smoke, summary: 'train a tiny model on the GPU and print the loss' },

@@ -1,0 +1,190 @@
+// Embedding bag (shaders/embedding-bag.wgsl): out[r] = Σ src[idx] over row r's CSR list (+ bias).
+// Forward x·W for a 0/1 x from its active indices; backward dW = xᵀ·dY through the transposed
+// CSR, built on the host. Wrapper, host-side CSR helpers and the float64 reference.
+import source from '../../shaders/embedding-bag.wgsl';
+import type { Gpu } from '../gpu/context.ts';
+import type { BufferScope } from '../gpu/buffers.ts';
+import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, grid1d, KernelError, pipeline, type Dispatch } from './kernel.ts';
+
+const WG = 64;
+
+export interface EmbeddingBagShape {
+  /** Output rows (bags). */
+  rows: number;
+  /** Columns of src and out. */
+  dim: number;
+  /** Rows of src: the table forward, the bags backward. */
+  srcRows: number;
+  /** Index slots of the CSR: the most entries any batch may have (the graph's shapes are static). */
+  capacity: number;
+}
+
+/**
+ * - scalar: one column per thread.
+ * - vec4: four columns per thread with vec4 loads (dim a multiple of 4), a quarter of the index
+ *   reads and loop trips.
+ * - vec4x8: 32 columns per thread (dim a multiple of 32); on SwiftShader about 2× vec4.
+ * All add the same terms in the same order: the same bits.
+ */
+export const EMBEDDING_BAG_VARIANTS = ['scalar', 'vec4', 'vec4x8'] as const;
+
+/** Columns per thread of each variant. */
+const COLUMNS: Record<EmbeddingBagVariant, number> = { scalar: 1, vec4: 4, vec4x8: 32 };
+const ENTRY: Record<EmbeddingBagVariant, string> = { scalar: 'bag_sum', vec4: 'bag_sum_vec4', vec4x8: 'bag_sum_vec4x8' };
+
+/** The widest variant `dim` allows. */
+export function defaultBagVariant(dim: number): EmbeddingBagVariant {
+  return dim % 32 === 0 ? 'vec4x8' : dim % 4 === 0 ? 'vec4' : 'scalar';
+}
+export type EmbeddingBagVariant = (typeof EMBEDDING_BAG_VARIANTS)[number];
+
+const fmt = (s: EmbeddingBagShape): string => `[rows=${s.rows}, dim=${s.dim}] from ${s.srcRows} source rows, ${s.capacity} index slots`;
+
+/** u32 words of a CSR: [off (rows + 1) | idx (capacity)]. */
+export function bagCsrWords(rows: number, capacity: number): number {
+  return rows + 1 + capacity;
+}
+
+/**
+ * Checks a packed CSR on the host (offsets start at 0, never decrease, end within the capacity;
+ * every index below srcRows), naming the first problem. Returns the number of entries.
+ */
+export function checkBagCsr(csr: ArrayLike<number>, shape: EmbeddingBagShape, kernel = EmbeddingBag.kernel): number {
+  const { rows, capacity, srcRows } = shape;
+  if (csr.length < rows + 1) throw new KernelError(kernel, `the CSR has ${csr.length} words, fewer than the ${rows + 1} offsets of ${fmt(shape)}`);
+  if (csr[0] !== 0) throw new KernelError(kernel, `the CSR's first offset must be 0, got ${csr[0]}`);
+  for (let r = 0; r < rows; r++) {
+    if (!(csr[r + 1] >= csr[r])) throw new KernelError(kernel, `CSR offsets decrease at row ${r}: ${csr[r]} then ${csr[r + 1]}`);
+  }
+  const nnz = csr[rows];
+  if (nnz > capacity) throw new KernelError(kernel, `the batch has ${nnz} entries, more than the ${capacity} slots of ${fmt(shape)}`);
+  if (csr.length < rows + 1 + nnz) throw new KernelError(kernel, `the CSR has ${csr.length} words, but its offsets need ${rows + 1 + nnz}`);
+  for (let k = 0; k < nnz; k++) {
+    const v = csr[rows + 1 + k];
+    if (!(v < srcRows)) throw new KernelError(kernel, `index ${v} at slot ${k} is out of range for ${srcRows} source rows`);
+  }
+  return nnz;
+}
+
+/**
+ * Packs per-row lists (each sorted ascending by the caller) into a CSR of `capacity` slots.
+ * Returns the used prefix: [off | the nnz indices], enough to upload.
+ */
+export function packBagCsr(lists: readonly ArrayLike<number>[], capacity: number, out: Uint32Array = new Uint32Array(bagCsrWords(lists.length, capacity))): Uint32Array {
+  const rows = lists.length;
+  let k = 0;
+  out[0] = 0;
+  for (let r = 0; r < rows; r++) {
+    const l = lists[r];
+    if (k + l.length > capacity) throw new KernelError(EmbeddingBag.kernel, `the bags hold more than ${capacity} entries`);
+    for (let j = 0; j < l.length; j++) out[rows + 1 + k + j] = l[j];
+    k += l.length;
+    out[r + 1] = k;
+  }
+  return out.subarray(0, rows + 1 + k);
+}
+
+/**
+ * The transposed CSR: for each of `srcRows` source rows, the bags (in ascending order) that
+ * hold it, by a stable counting sort. `csr` has `rows` bags. Returns the used prefix of `out`.
+ */
+export function transposeBagCsr(csr: ArrayLike<number>, rows: number, srcRows: number, capacity: number, out: Uint32Array = new Uint32Array(bagCsrWords(srcRows, capacity))): Uint32Array {
+  const nnz = csr[rows];
+  const idxAt = rows + 1;
+  out.fill(0, 0, srcRows + 1);
+  for (let k = 0; k < nnz; k++) out[csr[idxAt + k] + 1]++;
+  for (let v = 0; v < srcRows; v++) out[v + 1] += out[v];
+  // cursor[v] starts at off[v]; the bags come in ascending order, so each list is sorted.
+  const cursor = out.slice(0, srcRows);
+  const at = srcRows + 1;
+  for (let r = 0; r < rows; r++) {
+    for (let k = csr[r]; k < csr[r + 1]; k++) out[at + cursor[csr[idxAt + k]]++] = r;
+  }
+  return out.subarray(0, srcRows + 1 + nnz);
+}
+
+// ---- float64 reference -------------------------------------------------------------------
+
+/** out[r, :] = Σ src[idx, :] over row r's list (+ bias), in float64. */
+export function bagSumRef(src: ArrayLike<number>, csr: ArrayLike<number>, rows: number, dim: number, bias?: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(rows * dim);
+  for (let r = 0; r < rows; r++) {
+    for (let k = csr[r]; k < csr[r + 1]; k++) {
+      const s = csr[rows + 1 + k];
+      for (let d = 0; d < dim; d++) out[r * dim + d] += src[s * dim + d];
+    }
+    if (bias) for (let d = 0; d < dim; d++) out[r * dim + d] += bias[d];
+  }
+  return out;
+}
+
+// ---- GPU wrapper ---------------------------------------------------------------------------
+
+export interface EmbeddingBagOptions {
+  /** Add bias[dim] to every row (the forward of a layer with a bias). */
+  bias?: boolean;
+  /** Default: the widest the dim allows (defaultBagVariant). */
+  variant?: EmbeddingBagVariant;
+}
+
+export class EmbeddingBag {
+  static readonly kernel = 'embedding_bag';
+
+  private constructor(
+    private readonly gpu: Gpu,
+    private readonly pipe: GPUComputePipeline,
+    private readonly params: GPUBuffer,
+    /** Bound in place of a bias when there is none: 'auto' layouts keep the binding. */
+    private readonly noBias: GPUBuffer | null,
+    readonly shape: EmbeddingBagShape,
+    readonly options: Readonly<Required<EmbeddingBagOptions>>,
+  ) {}
+
+  /** Uniform (fixed): u32 [rows, dim, srcRows, capacity]. */
+  static async create(gpu: Gpu, shape: EmbeddingBagShape, opts: EmbeddingBagOptions = {}, scope: BufferScope = gpu.buffers): Promise<EmbeddingBag> {
+    const k = EmbeddingBag.kernel;
+    checkInteger(k, `rows of ${fmt(shape)}`, shape.rows, 1);
+    checkInteger(k, `dim of ${fmt(shape)}`, shape.dim, 1);
+    checkInteger(k, `srcRows of ${fmt(shape)}`, shape.srcRows, 1);
+    checkInteger(k, `capacity of ${fmt(shape)}`, shape.capacity, 1);
+    const variant = opts.variant ?? defaultBagVariant(shape.dim);
+    if (!EMBEDDING_BAG_VARIANTS.includes(variant)) throw new KernelError(k, `unknown variant "${String(variant)}"; choose one of ${EMBEDDING_BAG_VARIANTS.join(', ')}`);
+    if (shape.dim % COLUMNS[variant] !== 0) throw new KernelError(k, `variant ${variant} needs dim a multiple of ${COLUMNS[variant]}, got ${shape.dim}`);
+    if (shape.rows * shape.dim > 0xffffffff || shape.srcRows * shape.dim > 0xffffffff) throw new KernelError(k, `${fmt(shape)} is too large for u32 indexing`);
+    checkBindingSize(gpu, k, `the source of ${fmt(shape)}`, shape.srcRows * shape.dim * 4);
+    checkBindingSize(gpu, k, `the output of ${fmt(shape)}`, shape.rows * shape.dim * 4);
+    checkBindingSize(gpu, k, `the CSR of ${fmt(shape)}`, bagCsrWords(shape.rows, shape.capacity) * 4);
+    const bias = !!opts.bias;
+    const pipe = await pipeline(gpu, 'embedding-bag', source, ENTRY[variant], { WG, HAS_BIAS: Number(bias) });
+    const params = scope.uniform(`${k}.params`, [shape.rows, shape.dim, shape.srcRows, shape.capacity]);
+    const noBias = bias ? null : scope.create(`${k}.no-bias`, 16);
+    return new EmbeddingBag(gpu, pipe, params, noBias, shape, { bias, variant });
+  }
+
+  /** csr: the packed CSR (checkBagCsr); src [srcRows, dim]; bias [dim] when created with bias; out [rows, dim]. */
+  bind(b: { csr: GPUBuffer; src: GPUBuffer; out: GPUBuffer; bias?: GPUBuffer }): Dispatch {
+    const k = EmbeddingBag.kernel;
+    const { rows, dim, srcRows, capacity } = this.shape;
+    const s = fmt(this.shape);
+    checkBufferSize(k, 'csr', b.csr, bagCsrWords(rows, capacity) * 4, s);
+    checkBufferSize(k, 'src', b.src, srcRows * dim * 4, s);
+    checkBufferSize(k, 'out', b.out, rows * dim * 4, s);
+    if (this.options.bias) {
+      if (!b.bias) throw new KernelError(k, `created with bias: bind a bias buffer of ${dim} floats`);
+      checkBufferSize(k, 'bias', b.bias, dim * 4, s);
+    } else if (b.bias) {
+      throw new KernelError(k, 'a bias buffer was given but the kernel was created without bias: create it with { bias: true }');
+    }
+    if (b.out === b.src || b.out === b.csr || b.out === b.bias) throw new KernelError(k, 'out must not be the same buffer as an input (WebGPU forbids a written binding that aliases a read one)');
+    const bias = b.bias ?? this.noBias;
+    if (!bias) throw new KernelError(k, 'internal: no bias buffer');
+    const variant = this.options.variant;
+    const res: Record<number, GPUBuffer> = variant !== 'scalar' ? { 0: this.params, 1: b.csr, 5: b.src, 6: bias, 7: b.out } : { 0: this.params, 1: b.csr, 2: b.src, 3: bias, 4: b.out };
+    return {
+      label: `${k}.${this.options.variant}`,
+      pipeline: this.pipe,
+      bindGroup: bindGroup(this.gpu, this.pipe, k, res),
+      grid: grid1d(this.gpu, (rows * dim) / COLUMNS[variant], WG),
+    };
+  }
+}

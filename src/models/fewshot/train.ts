@@ -1,0 +1,223 @@
+// Training and evaluating the few-shot network: one compiled step per batch (forward, loss,
+// backward, Adam in one command buffer), the loss and accuracy summed on the GPU and read only
+// at evaluations, and the next batch's episodes drawn on the host while the GPU runs this one.
+// Evaluation is a second, forward-only compiled step over the same weight buffers.
+// Browser-safe: no file system here; the CLI (or a web worker) brings the data and keeps files.
+import type { OmniglotSet } from '../../data/omniglot-set.ts';
+import { splitOmniglotCharacters, type CharacterSplit } from '../../data/omniglot-split.ts';
+import type { Gpu } from '../../gpu/context.ts';
+import { StagingRing } from '../../gpu/readback.ts';
+import { CheckpointError, loadCheckpoint, saveCheckpoint } from '../../graph/checkpoint.ts';
+import { CompiledStep } from '../../graph/compile.ts';
+import type { Graph } from '../../graph/graph.ts';
+import { Metrics, NonFiniteError } from '../../graph/metrics.ts';
+import { accumulateMetric } from '../../graph/ops/loss.ts';
+import type { Tensor } from '../../graph/tensor.ts';
+import { AdamOptimizer } from '../../optim/adam.ts';
+import { Rng } from '../../random.ts';
+import { checkFewshotConfig, checkFewshotData, type FewshotConfig } from './config.ts';
+import { ImageBank, sampleEpisodes, episodeWords, type EpisodeShape } from './episodes.ts';
+import { buildFewshotGraph, initFewshotParams, type FewshotGraph, type InputPath } from './model.ts';
+
+export interface FewshotEval {
+  /** Optimizer steps taken when this evaluation ran. */
+  step: number;
+  testLoss: number;
+  testAccuracy: number;
+  /** Means over the training steps since the last evaluation (null at step 0). */
+  trainLoss: number | null;
+  trainAccuracy: number | null;
+  /** Wall time per training step since the last evaluation (null at step 0). */
+  msPerStep: number | null;
+}
+
+export interface TrainOptions {
+  /** Evaluate every this many steps (and after the last one). */
+  evalEvery: number;
+  /** After each step is submitted. */
+  onStep?(step: number): void;
+  /** After each evaluation; awaited (save a checkpoint here: the generator is at the right place). */
+  onEval?(e: FewshotEval): void | Promise<void>;
+}
+
+/** Steps kept queued on the GPU: enough to overlap the host's sampling, few enough to stay responsive. */
+const IN_FLIGHT = 2;
+
+export class FewshotTrainer {
+  /** Optimizer steps taken. */
+  private steps = 0;
+  private evaluatedAtStart = false;
+
+  private constructor(
+    private readonly gpu: Gpu,
+    readonly config: FewshotConfig,
+    readonly split: CharacterSplit,
+    readonly path: InputPath,
+    private readonly drawings: number,
+    private rng: Rng,
+    private readonly ring: StagingRing,
+    private readonly train: { graph: FewshotGraph; step: CompiledStep; optimizer: AdamOptimizer; metrics: Metrics; shape: EpisodeShape },
+    private readonly evaluation: { graph: FewshotGraph; step: CompiledStep; sums: Tensor; shape: EpisodeShape },
+  ) {}
+
+  /** Checks the configuration against the data, splits the characters, initialises and compiles both steps. */
+  static async create(gpu: Gpu, set: OmniglotSet, config: FewshotConfig): Promise<FewshotTrainer> {
+    checkFewshotConfig(config);
+    const split = splitOmniglotCharacters(set.characters, config.splitSeed);
+    checkFewshotData(config, set, split);
+    const path: InputPath = config.input === 'auto' ? (set.binary ? 'bags' : 'dense') : config.input;
+    const bank = new ImageBank(set);
+    // One generator for everything, in a fixed order: the weights, then the episodes of each
+    // step and evaluation as they come. Its state in a checkpoint resumes the same sequence.
+    const rng = new Rng(config.seed);
+    const init = initFewshotParams(rng, config.numClasses, config.hidden, bank.pixels);
+    const model = { numClasses: config.numClasses, numShot: config.numShot, hidden: config.hidden };
+    const trainShape = { ...model, batch: config.metaBatch };
+    const evalShape = { ...model, batch: config.evalBatch };
+    const ring = new StagingRing(gpu);
+    const made: CompiledStep[] = [];
+    try {
+      const tg = buildFewshotGraph(trainShape, bank, init, path, true);
+      const metrics = new Metrics(tg.g, ['loss', 'correct']);
+      metrics.add(tg.g, 'loss', tg.loss);
+      metrics.add(tg.g, 'correct', tg.correct);
+      const optimizer = new AdamOptimizer(tg.g, tg.grads as Map<Tensor, Tensor>, { lr: config.learningRate });
+      const trainStep = await CompiledStep.create(gpu, tg.g);
+      made.push(trainStep);
+      const eg = buildFewshotGraph(evalShape, bank, init, path, false);
+      const sums = evalSums(eg.g, eg);
+      // The weights are the training step's buffers, matched by name.
+      const evalStep = await CompiledStep.create(gpu, eg.g, { shareWith: trainStep });
+      made.push(evalStep);
+      return new FewshotTrainer(gpu, config, split, path, set.drawings, rng, ring, { graph: tg, step: trainStep, optimizer, metrics, shape: trainShape }, { graph: eg, step: evalStep, sums, shape: evalShape });
+    } catch (err) {
+      for (const s of made.reverse()) s.destroy();
+      ring.destroy();
+      throw err;
+    }
+  }
+
+  /** Optimizer steps taken so far. */
+  get step(): number {
+    return this.steps;
+  }
+
+  /** Dispatches per training step, and the bytes its values take. */
+  get stats(): { dispatches: number; valueBytes: number; evalDispatches: number } {
+    return { dispatches: this.train.step.dispatchCount, valueBytes: this.train.step.memory.peakBytes, evalDispatches: this.evaluation.step.dispatchCount };
+  }
+
+  /** The training step itself (the bench times it and its kernels). */
+  get compiled(): { step: CompiledStep; optimizer: AdamOptimizer; sample(): Uint32Array } {
+    return { step: this.train.step, optimizer: this.train.optimizer, sample: () => this.sample(this.split.train, this.train.shape) };
+  }
+
+  private sample(characters: readonly number[], shape: EpisodeShape, out?: Uint32Array): Uint32Array {
+    return sampleEpisodes(this.rng, characters, this.drawings, shape, out ?? new Uint32Array(episodeWords(shape)));
+  }
+
+  /** Query loss and accuracy of the current weights on one batch of fresh meta-test episodes. */
+  async evaluate(): Promise<{ loss: number; accuracy: number }> {
+    const { step, sums, shape } = this.evaluation;
+    step.feed({ episodes: this.sample(this.split.test, shape) });
+    step.run();
+    const [loss, correct] = (await step.read(this.ring, sums)) as Float32Array;
+    step.write(sums, new Float32Array(2));
+    if (!Number.isFinite(loss)) throw new NonFiniteError(`evaluation stopped: the meta-test loss became ${loss} by step ${this.steps}; lower the learning rate`);
+    return { loss, accuracy: correct / (shape.numClasses * shape.batch) };
+  }
+
+  /**
+   * Trains until `until` steps in all, evaluating at step 0 (once, before any training) and
+   * every `evalEvery` steps and after the last.
+   */
+  async run(until: number, o: TrainOptions): Promise<void> {
+    if (!(Number.isInteger(o.evalEvery) && o.evalEvery >= 1)) throw new RangeError(`evalEvery must be an integer >= 1, got ${o.evalEvery}`);
+    const { step, optimizer, metrics, shape } = this.train;
+    const queue = this.gpu.device.queue;
+    if (this.steps === 0 && !this.evaluatedAtStart) {
+      this.evaluatedAtStart = true;
+      const ev = await this.evaluate();
+      await o.onEval?.({ step: 0, testLoss: ev.loss, testAccuracy: ev.accuracy, trainLoss: null, trainAccuracy: null, msPerStep: null });
+    }
+    if (this.steps >= until) return;
+    const buffers = [new Uint32Array(episodeWords(shape)), new Uint32Array(episodeWords(shape))];
+    let next = this.sample(this.split.train, shape, buffers[0]);
+    const inFlight: Promise<unknown>[] = [];
+    let since = 0;
+    let t0 = performance.now();
+    while (this.steps < until) {
+      step.feed({ episodes: next });
+      optimizer.prepare(step);
+      step.run();
+      this.steps += 1;
+      since += 1;
+      inFlight.push(queue.onSubmittedWorkDone());
+      const evalNow = this.steps % o.evalEvery === 0 || this.steps === until;
+      // The next batch is drawn while the GPU runs this one (except before an evaluation,
+      // whose episodes come first from the generator, so that a checkpoint taken there resumes
+      // the same sequence).
+      if (!evalNow) next = this.sample(this.split.train, shape, buffers[this.steps & 1]);
+      while (inFlight.length > IN_FLIGHT) await this.gpu.guard(inFlight.shift() as Promise<unknown>);
+      o.onStep?.(this.steps);
+      if (evalNow) {
+        inFlight.length = 0;
+        await this.gpu.idle();
+        const ms = (performance.now() - t0) / since;
+        const train = await metrics.read(step, this.ring, since, this.steps);
+        const ev = await this.evaluate();
+        const e: FewshotEval = {
+          step: this.steps,
+          testLoss: ev.loss,
+          testAccuracy: ev.accuracy,
+          trainLoss: train.loss,
+          trainAccuracy: train.correct / (shape.numClasses * shape.batch),
+          msPerStep: ms,
+        };
+        await o.onEval?.(e);
+        since = 0;
+        if (this.steps < until) next = this.sample(this.split.train, shape, buffers[this.steps & 1]);
+        t0 = performance.now();
+      }
+    }
+  }
+
+  /** Every weight, Adam moment and metric sum, the step count, the generator and the configuration. */
+  async checkpoint(): Promise<Uint8Array> {
+    return saveCheckpoint(this.train.step, this.ring, {
+      step: this.steps,
+      rng: this.rng.state(),
+      config: { model: 'fewshot', ...this.config },
+    });
+  }
+
+  /** Continues from a checkpoint of the same model (N, K, hidden size); the run then goes on exactly as it would have. */
+  restore(bytes: Uint8Array, source: string): void {
+    const meta = loadCheckpoint(bytes, this.train.step, source);
+    const saved = meta.config;
+    const keys = ['numClasses', 'numShot', 'hidden', 'metaBatch'] as const;
+    const differ = keys.filter((k) => saved[k] !== this.config[k]);
+    if (saved.model !== 'fewshot' || differ.length) {
+      const what = differ.map((k) => `${k} ${JSON.stringify(saved[k])} instead of ${this.config[k]}`).join(', ') || `model "${String(saved.model)}"`;
+      throw new CheckpointError(`${source} was trained with other settings (${what}); resume with the same --num_classes, --num_shot, --hidden_size and --meta_batch_size`);
+    }
+    this.steps = meta.step;
+    this.train.optimizer.step = meta.step;
+    this.rng = Rng.fromState(meta.rng);
+    this.evaluatedAtStart = true;
+  }
+
+  destroy(): void {
+    this.evaluation.step.destroy();
+    this.train.step.destroy();
+    this.ring.destroy();
+  }
+}
+
+/** The evaluation's sums on the GPU: [loss, correct], its own state (the training step keeps `metrics`). */
+function evalSums(g: Graph, m: FewshotGraph): Tensor {
+  const sums = g.state('eval.sums', [2]);
+  accumulateMetric(g, m.loss, sums, 0);
+  accumulateMetric(g, m.correct, sums, 1);
+  return sums;
+}
