@@ -4,8 +4,10 @@ import { parseArgs } from 'node:util';
 import { Gpu } from '../src/gpu/context.ts';
 import { adapterLine } from '../src/gpu/adapter-report.ts';
 import { StagingRing } from '../src/gpu/readback.ts';
+import { fewshotResults } from './fewshot.ts';
 import { formatTable, runCase, type BenchCase, type BenchResult } from './harness.ts';
 import { kernelCases } from './kernels/index.ts';
+import { recommenderResults } from './recommender.ts';
 import { stepResults } from './step.ts';
 
 const SUITES: Record<string, () => BenchCase[]> = {
@@ -15,6 +17,8 @@ const SUITES: Record<string, () => BenchCase[]> = {
 /** Suites that time whole training steps rather than kernel variants. */
 const STEP_SUITES: Record<string, (gpu: Gpu, reps: number, log: (l: string) => void) => Promise<BenchResult[]>> = {
   step: stepResults,
+  recommender: recommenderResults,
+  fewshot: fewshotResults,
 };
 
 const USAGE = `usage: npm run bench -- SUITE [--json FILE] [--reps N] [--warmup N] [--filter TEXT]

@@ -17,6 +17,8 @@ const common = {
   loader: { '.wgsl': 'text' },
   // The native Dawn addon cannot be bundled; cli-progress is CommonJS that requires Node built-ins at run time.
   external: ['webgpu', 'cli-progress'],
+  // CommonJS packages bundled into ESM (TF.js) call require() for Node built-ins.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning',
 };
 

@@ -1,0 +1,77 @@
+// `npm run bench -- recommender`: CS330 homework 0's training step (batch 256, both heads,
+// dense Adam) in shadertrain and in TensorFlow.js's WebGPU backend on the same adapter, in one
+// run; and one whole epoch with evaluation (MRR over every item, test MSE) in shadertrain.
+// MovieLens 100K comes from ../shared/data/ml-100k (or $SHADERTRAIN_ML100K, or the download
+// cache); it is read, never copied.
+import { existsSync } from 'node:fs';
+import { resolveMovieLens } from '../src/data/movielens-node.ts';
+import type { Gpu } from '../src/gpu/context.ts';
+import { RECOMMENDER_DEFAULTS, type RecommenderConfig } from '../src/models/recommender/config.ts';
+import { RecommenderTrainer } from '../src/models/recommender/trainer.ts';
+import type { BenchResult } from './harness.ts';
+import { createTfjsRecommender } from './tfjs/recommender.ts';
+
+/** PyTorch 2 on this machine's CPU, as the issue quotes it: not measured by this bench. */
+const PYTORCH_CPU = { msPerStep: 1.1, secondsPerEpochIdle: 0.55, secondsPerEpochBusy: 1.2 };
+
+const CONFIG: RecommenderConfig = { ...RECOMMENDER_DEFAULTS, factorizationWeight: 0.99, regressionWeight: 0.01 };
+
+function dataPath(): string | undefined {
+  const env = process.env.SHADERTRAIN_ML100K;
+  if (env) return env;
+  return ['../shared/data/ml-100k', '../../shared/data/ml-100k'].find((p) => existsSync(p));
+}
+
+export async function recommenderResults(gpu: Gpu, reps: number, log: (l: string) => void): Promise<BenchResult[]> {
+  const data = await resolveMovieLens({ data: dataPath(), log });
+  log(`  data: ${data.ratings.count} ratings from ${data.source}`);
+
+  // shadertrain: a warm-up epoch (pipelines, autotune), then a timed epoch of training alone
+  // and a timed epoch with its evaluation.
+  const trainer = await RecommenderTrainer.create(gpu, data.ratings, CONFIG);
+  let ours: { msPerStep: number; epochSeconds: number; evalMs: number; steps: number };
+  try {
+    await trainer.epochWithEval();
+    const train = await trainer.trainEpoch();
+    const t0 = performance.now();
+    const m = await trainer.epochWithEval();
+    ours = { msPerStep: train.trainMs / trainer.stepsPerEpoch, epochSeconds: (performance.now() - t0) / 1000, evalMs: m.evalMs, steps: trainer.stepsPerEpoch };
+    log(`  shadertrain: ${trainer.stepsPerEpoch} steps per epoch, ${ours.msPerStep.toFixed(2)} ms/step; epoch with evaluation ${ours.epochSeconds.toFixed(2)} s (evaluation ${m.evalMs.toFixed(0)} ms)`);
+  } finally {
+    trainer.destroy();
+  }
+
+  // TensorFlow.js: the same model and batch size on the same adapter; slow, so fewer steps.
+  const tfSteps = Math.max(2, Math.min(reps, 10));
+  let tfMs: number | null = null;
+  let tfError: string | undefined;
+  try {
+    const tfm = await createTfjsRecommender({ batch: CONFIG.batchSize, dim: CONFIG.embeddingDim, hidden: CONFIG.layerSizes[1], shared: true });
+    try {
+      log(`  TF.js: ${tfm.backendInfo}`);
+      for (let i = 0; i < 2; i++) await tfm.step();
+      const t0 = performance.now();
+      for (let i = 0; i < tfSteps; i++) await tfm.step();
+      tfMs = (performance.now() - t0) / tfSteps;
+      log(`  TF.js WebGPU: ${tfMs.toFixed(1)} ms/step over ${tfSteps} steps`);
+    } finally {
+      tfm.dispose();
+    }
+  } catch (err) {
+    tfError = (err as Error).message;
+    log(`  TF.js WebGPU could not run: ${tfError}`);
+  }
+
+  const step = 'recommender train step (batch 256, both heads, Adam)';
+  const epoch = 'recommender epoch with evaluation';
+  const rows: BenchResult[] = [];
+  rows.push({ case: step, impl: 'TF.js WebGPU', median_ms: tfMs ?? NaN, ok: tfMs !== null, speedup: tfMs === null ? null : 1, ...(tfError ? { error: tfError } : {}) });
+  rows.push({ case: step, impl: 'shadertrain', median_ms: ours.msPerStep, ok: true, speedup: tfMs === null ? null : tfMs / ours.msPerStep });
+  rows.push({ case: step, impl: 'PyTorch CPU (quoted, not run)', median_ms: PYTORCH_CPU.msPerStep, ok: true, speedup: tfMs === null ? null : tfMs / PYTORCH_CPU.msPerStep });
+  const tfEpoch = tfMs === null ? null : tfMs * ours.steps; // TF.js would need minutes: extrapolated from its step
+  rows.push({ case: epoch, impl: 'TF.js WebGPU (steps × ms/step, no eval)', median_ms: tfEpoch ?? NaN, ok: tfEpoch !== null, speedup: tfEpoch === null ? null : 1 });
+  rows.push({ case: epoch, impl: 'shadertrain (measured)', median_ms: ours.epochSeconds * 1000, ok: true, speedup: tfEpoch === null ? null : tfEpoch / (ours.epochSeconds * 1000) });
+  rows.push({ case: epoch, impl: 'PyTorch CPU idle (quoted, not run)', median_ms: PYTORCH_CPU.secondsPerEpochIdle * 1000, ok: true, speedup: tfEpoch === null ? null : tfEpoch / (PYTORCH_CPU.secondsPerEpochIdle * 1000) });
+  log(`  shadertrain vs PyTorch CPU (quoted): step ${(PYTORCH_CPU.msPerStep / ours.msPerStep).toFixed(2)}x, epoch ${(PYTORCH_CPU.secondsPerEpochIdle / ours.epochSeconds).toFixed(2)}x (idle) / ${(PYTORCH_CPU.secondsPerEpochBusy / ours.epochSeconds).toFixed(2)}x (busy)`);
+  return rows;
+}
