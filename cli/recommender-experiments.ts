@@ -46,7 +46,7 @@ export async function runExperiments(base: RecommenderConfig, runs: Experiment[]
 /** The comparison table (markdown) and chart (SVG) of finished runs, written into `logdir`. */
 export async function writeComparison(results: { e: Pick<Experiment, 'label'>; r: RunResult }[], base: RecommenderConfig, logdir: string): Promise<ExperimentReport> {
   const at = (r: RunResult, epoch: number): RunResult['epochs'][number] | undefined => r.epochs.find((m) => m.epoch === epoch);
-  const fmt = (x: number | undefined, d: number): string => (x === undefined ? '–' : x.toFixed(d));
+  const fmt = (x: number | undefined, d: number): string => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
   const rows = results.map(({ e, r }) => {
     const last = r.epochs[r.epochs.length - 1];
     const mse = r.epochs.map((m) => m.testMse);
@@ -63,8 +63,8 @@ export async function writeComparison(results: { e: Pick<Experiment, 'label'>; r
       fmt(last.testMse, 3),
       `${fmt(mse[best], 3)} (${r.epochs[best].epoch})`,
       fmt(Math.max(...r.epochs.map((m) => m.mrr)), 4),
-      r.msPerStep.toFixed(2),
-      r.secondsPerEpoch.toFixed(2),
+      fmt(r.msPerStep, 2),
+      fmt(r.secondsPerEpoch, 2),
     ];
   });
   const headers = ['run', 'MRR e0', 'MSE e0', 'MRR e10', 'MSE e10', 'MRR e25', 'MSE e25', 'MRR final (epoch)', 'MSE final', 'min MSE (epoch)', 'best MRR', 'ms/step', 's/epoch'];

@@ -1,0 +1,493 @@
+// The page: choose an experiment and its data, start / pause / resume / stop a run in the
+// training worker, chart every run, download results, and look at the trained model.
+import type { Experiment, FileBytes, FromWorker, RunMode, RunState, ToWorker } from './protocol.ts';
+import { ChartGrid } from './ui/charts.ts';
+import { byId, download, el, fileBytes } from './ui/dom.ts';
+import { renderEpisode, renderTopItems } from './ui/inspect.ts';
+import { FEWSHOT_FIELDS, OptionsError, OptionsForm, RECOMMENDER_FIELDS, fewshotSpec, recommenderSpec } from './ui/options.ts';
+import { addEpoch, addEval, addEvaluated, fileStem, newRun, runCsv, runJson, type RunRecord } from './ui/runs.ts';
+
+const EMBEDDED_OMNIGLOT = 'omniglot28.bin';
+const TITLE_FILES = /^(u\.item|movies\.dat|movies\.csv)(\.gz)?$/i;
+const ACTIVE: readonly RunState[] = ['starting', 'running', 'pausing', 'paused', 'stopping'];
+const INSPECTABLE: readonly RunState[] = ['paused', 'stopped', 'done'];
+
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+const send = (msg: ToWorker, transfer: Transferable[] = []): void => worker.postMessage(msg, transfer);
+
+const recForm = new OptionsForm('rec', RECOMMENDER_FIELDS, byId('recommender-options'));
+const fsForm = new OptionsForm('fs', FEWSHOT_FIELDS, byId('fewshot-options'));
+const charts = new ChartGrid(byId('charts'));
+
+let ready = false;
+let adapterLine = '';
+let experiment: Experiment = 'recommender';
+const runs: RunRecord[] = [];
+let current: RunRecord | null = null;
+let nextId = 1;
+let checkpointFile: File | null = null;
+let ratingsName: string | null = null;
+let omniglotName: string | null = null;
+/** Resolved when the worker answers a data message (true: loaded). */
+const waiting: Partial<Record<'ratings' | 'omniglot', { promise: Promise<boolean>; resolve: (ok: boolean) => void }>> = {};
+
+function expect(kind: 'ratings' | 'omniglot'): void {
+  waiting[kind]?.resolve(false);
+  let resolve: (ok: boolean) => void = () => undefined;
+  const promise = new Promise<boolean>((r) => (resolve = r));
+  waiting[kind] = { promise, resolve };
+}
+
+function answered(kind: 'ratings' | 'omniglot', ok: boolean): void {
+  waiting[kind]?.resolve(ok);
+  delete waiting[kind];
+}
+
+// ---- messages and errors ------------------------------------------------------------------
+
+type ErrorSlot = 'ratings' | 'titles' | 'omniglot' | 'checkpoint' | 'options' | 'run' | 'results' | 'inspect';
+const INPUT_OF: Partial<Record<ErrorSlot, string>> = { ratings: 'ratings-file', titles: 'titles-file', omniglot: 'omniglot-files', checkpoint: 'checkpoint-file' };
+
+function showError(slot: ErrorSlot, message: string, focus?: HTMLElement): void {
+  byId(`${slot}-error`).textContent = message;
+  const input = focus ?? (INPUT_OF[slot] ? byId(INPUT_OF[slot] as string) : undefined);
+  if (input) {
+    input.setAttribute('aria-invalid', message ? 'true' : 'false');
+    if (message && focus) focus.focus();
+  }
+}
+
+function clearErrors(...slots: ErrorSlot[]): void {
+  for (const s of slots) showError(s, '');
+  for (const i of document.querySelectorAll('[aria-invalid="true"]')) i.setAttribute('aria-invalid', 'false');
+}
+
+function showNoWebGPU(detail: string): void {
+  const banner = byId('no-webgpu');
+  const noApi = /does not provide WebGPU/.test(detail);
+  banner.replaceChildren(
+    el(
+      'p',
+      {},
+      `This page trains with WebGPU, and ${noApi ? 'this browser does not provide it' : 'this browser found no usable WebGPU adapter'}. ` +
+        'Use Chrome or Edge 113 or newer (on Linux, enable chrome://flags/#enable-unsafe-webgpu or start it with --enable-unsafe-webgpu), ' +
+        'Safari 26 or newer, or Firefox 141 or newer on Windows; keep hardware acceleration on, and open the page from https:// or from localhost.',
+    ),
+    el('p', { class: 'hint' }, `The browser said: ${detail}`),
+  );
+  banner.hidden = false;
+  byId('adapter').textContent = 'No WebGPU adapter: nothing can be trained in this browser.';
+}
+
+// ---- rendering ----------------------------------------------------------------------------
+
+const num = (n: number): string => n.toLocaleString('en-US');
+
+function latestText(run: RunRecord): string {
+  const e = run.epochs[run.epochs.length - 1];
+  if (e) {
+    return `epoch ${e.epoch + 1}: joint loss ${e.jointLoss.toFixed(4)} (factorization ${e.factorizationLoss.toFixed(4)}, MSE ${e.trainMse.toFixed(3)}); test MRR ${e.mrr.toFixed(4)}, test MSE ${e.testMse.toFixed(3)}`;
+  }
+  const v = run.evals[run.evals.length - 1];
+  if (v) {
+    return `step ${num(v.step)}: ${v.trainLoss !== null ? `train loss ${v.trainLoss.toFixed(4)}, ` : ''}test loss ${v.testLoss.toFixed(4)}, test accuracy ${v.testAccuracy.toFixed(3)}`;
+  }
+  const x = run.evaluated[run.evaluated.length - 1];
+  if (x) return `evaluated at ${run.experiment === 'recommender' ? 'epoch' : 'step'} ${x.at}: ${Object.entries(x.values).map(([k, val]) => `${k} ${val.toFixed(4)}`).join(', ')}`;
+  return '—';
+}
+
+function statusText(run: RunRecord): string {
+  const { done, total } = run.progress;
+  const where =
+    run.spec.experiment === 'recommender' && runInfo.get(run.id)?.stepsPerEpoch
+      ? (() => {
+          const info = runInfo.get(run.id) as { stepsPerEpoch: number; start: number };
+          const S = info.stepsPerEpoch;
+          const epochs = (run.spec.config as { epochs: number }).epochs;
+          return `${num(info.start + Math.floor(done / S))} of ${num(epochs)} epochs done, ${num(done)} of ${num(total)} steps`;
+        })()
+      : total > 0
+        ? `step ${num((runInfo.get(run.id)?.start ?? 0) + done)} of ${num(run.spec.experiment === 'fewshot' ? run.spec.steps : total)}`
+        : '';
+  const words: Record<RunState, string> = {
+    starting: 'compiling the model',
+    running: 'training',
+    pausing: run.experiment === 'recommender' ? 'pausing at the end of this epoch' : 'pausing at the next evaluation',
+    paused: `paused ${run.detail}`,
+    stopping: run.experiment === 'recommender' ? 'stopping at the end of this epoch' : 'stopping at the next evaluation',
+    stopped: 'stopped',
+    done: run.mode === 'evaluate' ? 'evaluated' : 'finished',
+    failed: 'failed',
+  };
+  return `Run ${run.label}: ${words[run.state]}${where && run.mode === 'train' ? ` — ${where}` : ''}.`;
+}
+
+const runInfo = new Map<number, { stepsPerEpoch: number; start: number }>();
+
+function render(): void {
+  const run = current;
+  const status = byId('run-status');
+  const progress = byId<HTMLProgressElement>('progress');
+  if (run) {
+    status.textContent = statusText(run);
+    status.dataset.state = run.state;
+    status.dataset.run = String(run.id);
+    const { done, total } = run.progress;
+    progress.max = Math.max(1, total);
+    progress.value = run.state === 'done' && run.mode === 'train' ? progress.max : done;
+    byId('fact-ms').textContent = run.msPerStep !== null ? run.msPerStep.toFixed(2) : '—';
+    byId('fact-latest').textContent = latestText(run);
+  }
+  renderButtons();
+  renderRuns();
+  charts.update(experiment, runs);
+}
+
+function renderButtons(): void {
+  const state = current?.state;
+  const active = state !== undefined && ACTIVE.includes(state);
+  const start = byId<HTMLButtonElement>('start');
+  const pause = byId<HTMLButtonElement>('pause');
+  start.disabled = !ready || active;
+  pause.disabled = !(state === 'running' || state === 'paused');
+  pause.textContent = state === 'paused' ? 'Resume' : state === 'pausing' ? 'Pausing…' : 'Pause';
+  byId<HTMLButtonElement>('stop').disabled = !(state === 'running' || state === 'pausing' || state === 'paused');
+  byId<HTMLButtonElement>('evaluate').disabled = !ready || active || !checkpointFile;
+  const hasMetrics = !!current && current.series.size > 0;
+  byId<HTMLButtonElement>('download-csv').disabled = !hasMetrics;
+  byId<HTMLButtonElement>('download-json').disabled = !hasMetrics;
+  const inspectable = !!current && state !== undefined && INSPECTABLE.includes(state);
+  byId<HTMLButtonElement>('download-checkpoint').disabled = !inspectable;
+  byId<HTMLButtonElement>('inspect-user-go').disabled = !(inspectable && current?.experiment === 'recommender');
+  byId<HTMLButtonElement>('inspect-episode-go').disabled = !(inspectable && current?.experiment === 'fewshot');
+}
+
+function renderRuns(): void {
+  const body = byId('runs').querySelector('tbody') as HTMLTableSectionElement;
+  const shown = runs.filter((r) => r.experiment === experiment);
+  body.replaceChildren(
+    ...shown.map((r) => {
+      const box = el('input', { type: 'checkbox', 'aria-label': `Show run ${r.label} on the charts` });
+      box.checked = r.visible;
+      box.addEventListener('change', () => {
+        r.visible = box.checked;
+        charts.update(experiment, runs);
+      });
+      const swatch = el('span', { class: 'swatch', 'aria-hidden': 'true' });
+      swatch.style.background = r.color;
+      return el(
+        'tr',
+        { 'data-run': String(r.id) },
+        el('td', {}, box),
+        el('th', { scope: 'row' }, swatch, r.label),
+        el('td', {}, r.state),
+        el('td', {}, r.msPerStep !== null ? r.msPerStep.toFixed(2) : '—'),
+        el('td', {}, latestText(r)),
+      );
+    }),
+  );
+  if (shown.length === 0) body.replaceChildren(el('tr', {}, el('td', { colspan: '5', class: 'empty' }, 'No runs yet.')));
+}
+
+// ---- the worker's messages -------------------------------------------------------------------
+
+const trainedSteps = new Map<number, { ms: number; steps: number }>();
+
+function runOf(id: number): RunRecord | undefined {
+  return runs.find((r) => r.id === id);
+}
+
+worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => {
+  const msg = ev.data;
+  switch (msg.type) {
+    case 'ready':
+      ready = true;
+      adapterLine = msg.adapterLine;
+      byId('adapter').textContent = `Adapter: ${msg.adapterLine}${msg.adapter.software ? ' — a CPU implementation: expect it to be slow' : ''}.`;
+      byId('fact-adapter').textContent = msg.adapterLine;
+      break;
+    case 'no-webgpu':
+      showNoWebGPU(msg.message);
+      break;
+    case 'ratings': {
+      const s = msg.summary;
+      ratingsName = s.name;
+      byId('ratings-status').textContent = `${s.name}: ${num(s.count)} ratings, user ids up to ${num(s.users)}, item ids up to ${num(s.items)} (${s.format} format)${s.titles ? `; ${num(s.titles)} titles` : ''}.`;
+      answered('ratings', true);
+      break;
+    }
+    case 'titles':
+      byId('titles-status').textContent = `${msg.name}: ${num(msg.count)} titles.`;
+      break;
+    case 'omniglot': {
+      const s = msg.summary;
+      omniglotName = s.source;
+      byId('omniglot-status').textContent = `${s.source}: ${num(s.characters)} characters × ${s.drawings} drawings, ${s.side}×${s.side} ${s.filter}${s.binary ? ' (binary)' : ''}.`;
+      answered('omniglot', true);
+      break;
+    }
+    case 'input-error':
+      if (msg.about === 'ratings') {
+        ratingsName = null;
+        byId('ratings-status').textContent = 'No usable ratings file.';
+        answered('ratings', false);
+      }
+      if (msg.about === 'omniglot') {
+        omniglotName = null;
+        answered('omniglot', false);
+      }
+      showError(msg.about === 'config' ? 'options' : msg.about, msg.message);
+      break;
+    case 'state': {
+      const run = runOf(msg.runId);
+      if (!run) break;
+      run.state = msg.state;
+      run.detail = msg.detail ?? '';
+      break;
+    }
+    case 'run-info':
+      runInfo.set(msg.runId, { stepsPerEpoch: msg.stepsPerEpoch ?? 0, start: msg.startEpoch ?? msg.startStep ?? 0 });
+      break;
+    case 'progress': {
+      const run = runOf(msg.runId);
+      if (!run) break;
+      run.progress = { done: msg.done, total: msg.total };
+      // A live estimate until the first epoch or evaluation gives the measured one.
+      if (msg.msPerStep !== null && !trainedSteps.has(run.id)) run.msPerStep = msg.msPerStep;
+      break;
+    }
+    case 'epoch': {
+      const run = runOf(msg.runId);
+      if (!run) break;
+      addEpoch(run, msg.metrics);
+      measured(run, msg.metrics.trainMs, msg.metrics.trainMs / msg.msPerStep);
+      break;
+    }
+    case 'eval': {
+      const run = runOf(msg.runId);
+      if (!run) break;
+      addEval(run, msg.metrics);
+      const prev = run.evals.length > 1 ? run.evals[run.evals.length - 2].step : (runInfo.get(run.id)?.start ?? 0);
+      if (msg.metrics.msPerStep !== null) measured(run, msg.metrics.msPerStep * (msg.metrics.step - prev), msg.metrics.step - prev);
+      break;
+    }
+    case 'evaluated': {
+      const run = runOf(msg.runId);
+      if (run) addEvaluated(run, msg.at, msg.values);
+      break;
+    }
+    case 'run-error': {
+      // The engine names options by their CLI flags; the page by their labels.
+      const form = runOf(msg.runId)?.experiment === 'fewshot' ? fsForm : recForm;
+      showError('run', form.explain(msg.message).message);
+      break;
+    }
+    case 'checkpoint':
+      download(msg.name, msg.bytes, 'application/octet-stream');
+      byId('results-error').textContent = '';
+      break;
+    case 'top-items':
+      renderTopItems(byId('inspect-out'), msg.user, msg.top, msg.rated);
+      break;
+    case 'episode':
+      renderEpisode(byId('inspect-out'), msg.view);
+      break;
+    case 'request-error':
+      showError(lastRequest, msg.message);
+      break;
+  }
+  render();
+});
+
+worker.addEventListener('error', (ev) => {
+  showError('run', `The training worker could not run (${ev.message || 'no message'}); reload the page.`);
+});
+
+/** Wall time per training step over the whole run, as the CLI reports it. */
+function measured(run: RunRecord, ms: number, steps: number): void {
+  const t = trainedSteps.get(run.id) ?? { ms: 0, steps: 0 };
+  t.ms += ms;
+  t.steps += steps;
+  trainedSteps.set(run.id, t);
+  run.msPerStep = t.steps > 0 ? t.ms / t.steps : null;
+}
+
+// ---- data inputs -----------------------------------------------------------------------------
+
+async function sendRatings(f: File): Promise<void> {
+  clearErrors('ratings');
+  expect('ratings');
+  byId('ratings-status').textContent = `Reading ${f.name}…`;
+  const file = await fileBytes(f);
+  send({ type: 'ratings', file }, [file.bytes.buffer]);
+}
+
+async function sendTitles(f: File): Promise<void> {
+  clearErrors('titles');
+  byId('titles-status').textContent = `Reading ${f.name}…`;
+  const file = await fileBytes(f);
+  send({ type: 'titles', file }, [file.bytes.buffer]);
+}
+
+async function loadEmbeddedOmniglot(): Promise<void> {
+  expect('omniglot');
+  byId('omniglot-status').textContent = 'Loading the embedded Omniglot set…';
+  try {
+    const res = await fetch(EMBEDDED_OMNIGLOT);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const file = { name: EMBEDDED_OMNIGLOT, bytes: new Uint8Array(await res.arrayBuffer()) };
+    send({ type: 'omniglot', source: 'embedded', file }, [file.bytes.buffer]);
+  } catch (err) {
+    answered('omniglot', false);
+    showError('omniglot', `The embedded Omniglot set could not be loaded (${err instanceof Error ? err.message : String(err)}); reload the page, or choose the official zips.`);
+  }
+}
+
+async function sendOmniglotFiles(list: FileList | null): Promise<void> {
+  clearErrors('omniglot');
+  if (!list || list.length === 0) return;
+  expect('omniglot');
+  byId('omniglot-status').textContent = `Reading and resizing ${list.length} file${list.length > 1 ? 's' : ''} (this takes a while)…`;
+  const files: FileBytes[] = await Promise.all([...list].map(fileBytes));
+  const filter = byId<HTMLSelectElement>('omniglot-filter').value as 'nearest' | 'area' | 'lanczos';
+  send({ type: 'omniglot', source: 'files', files, filter }, files.map((f) => f.bytes.buffer));
+}
+
+byId<HTMLInputElement>('ratings-file').addEventListener('change', (ev) => {
+  const f = (ev.target as HTMLInputElement).files?.[0];
+  if (f) void sendRatings(f);
+});
+byId<HTMLInputElement>('titles-file').addEventListener('change', (ev) => {
+  const f = (ev.target as HTMLInputElement).files?.[0];
+  if (f) void sendTitles(f);
+});
+const drop = byId('ratings-drop');
+drop.addEventListener('dragover', (ev) => {
+  ev.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (ev) => {
+  ev.preventDefault();
+  drop.classList.remove('over');
+  const files = [...(ev.dataTransfer?.files ?? [])];
+  const titles = files.find((f) => TITLE_FILES.test(f.name));
+  const ratings = files.find((f) => f !== titles);
+  if (titles) void sendTitles(titles);
+  if (ratings) void sendRatings(ratings);
+});
+byId<HTMLInputElement>('omniglot-files').addEventListener('change', (ev) => void sendOmniglotFiles((ev.target as HTMLInputElement).files));
+byId<HTMLSelectElement>('omniglot-filter').addEventListener('change', () => void sendOmniglotFiles(byId<HTMLInputElement>('omniglot-files').files));
+for (const r of document.querySelectorAll<HTMLInputElement>('input[name="omniglot-source"]')) {
+  r.addEventListener('change', () => {
+    const files = r.value === 'files';
+    byId('omniglot-files-box').hidden = !files;
+    clearErrors('omniglot');
+    if (files) void sendOmniglotFiles(byId<HTMLInputElement>('omniglot-files').files);
+    else void loadEmbeddedOmniglot();
+  });
+}
+byId<HTMLInputElement>('checkpoint-file').addEventListener('change', (ev) => {
+  checkpointFile = (ev.target as HTMLInputElement).files?.[0] ?? null;
+  clearErrors('checkpoint');
+  render();
+});
+
+function chooseExperiment(e: Experiment): void {
+  experiment = e;
+  byId('recommender-setup').hidden = e !== 'recommender';
+  byId('fewshot-setup').hidden = e !== 'fewshot';
+  byId('inspect-recommender').hidden = e !== 'recommender';
+  byId('inspect-fewshot').hidden = e !== 'fewshot';
+  if (e === 'fewshot' && !omniglotName && !waiting.omniglot && byId<HTMLInputElement>('omniglot-embedded').checked) void loadEmbeddedOmniglot();
+  render();
+}
+for (const r of document.querySelectorAll<HTMLInputElement>('input[name="experiment"]')) {
+  r.addEventListener('change', () => chooseExperiment(r.value as Experiment));
+}
+
+// ---- run controls ----------------------------------------------------------------------------
+
+async function start(mode: RunMode): Promise<void> {
+  clearErrors('options', 'run', 'checkpoint', 'results', 'inspect');
+  let spec;
+  try {
+    spec = experiment === 'recommender' ? recommenderSpec(recForm) : fewshotSpec(fsForm);
+  } catch (err) {
+    if (err instanceof OptionsError) return showError('options', err.message, err.input);
+    throw err;
+  }
+  if (mode === 'evaluate' && !checkpointFile) return showError('checkpoint', 'Choose a checkpoint to evaluate.', byId('checkpoint-file'));
+  let data: string;
+  if (experiment === 'recommender') {
+    const ok = waiting.ratings ? await waiting.ratings.promise : !!ratingsName;
+    if (!ok || !ratingsName) {
+      if (!byId('ratings-error').textContent) showError('ratings', 'Choose a MovieLens ratings file first (u.data, ratings.dat, ratings.csv or a MovieLens zip).', byId('ratings-file'));
+      else byId('ratings-file').focus();
+      return;
+    }
+    data = ratingsName;
+  } else {
+    if (!omniglotName && !waiting.omniglot && byId<HTMLInputElement>('omniglot-embedded').checked) void loadEmbeddedOmniglot();
+    const ok = waiting.omniglot ? await waiting.omniglot.promise : !!omniglotName;
+    if (!ok || !omniglotName) {
+      if (!byId('omniglot-error').textContent) showError('omniglot', 'Choose the Omniglot zips first, or use the set served with this page.');
+      return;
+    }
+    data = omniglotName;
+  }
+  const checkpoint = checkpointFile ? await fileBytes(checkpointFile) : undefined;
+  const run = newRun(nextId++, spec, mode, data, checkpoint?.name ?? null, adapterLine);
+  runs.push(run);
+  current = run;
+  byId('inspect-out').replaceChildren();
+  send({ type: 'start', runId: run.id, spec, mode, ...(checkpoint ? { checkpoint } : {}) }, checkpoint ? [checkpoint.bytes.buffer] : []);
+  render();
+}
+
+byId('start').addEventListener('click', () => void start('train'));
+byId('evaluate').addEventListener('click', () => void start('evaluate'));
+byId('pause').addEventListener('click', () => {
+  if (current?.state === 'paused') send({ type: 'resume' });
+  else send({ type: 'pause' });
+});
+byId('stop').addEventListener('click', () => send({ type: 'stop' }));
+
+// ---- results and inspection --------------------------------------------------------------------
+
+let lastRequest: ErrorSlot = 'results';
+
+byId('download-csv').addEventListener('click', () => current && download(`${fileStem(current)}.csv`, runCsv(current), 'text/csv'));
+byId('download-json').addEventListener('click', () => current && download(`${fileStem(current)}.json`, runJson(current), 'application/json'));
+byId('download-checkpoint').addEventListener('click', () => {
+  lastRequest = 'results';
+  send({ type: 'checkpoint' });
+});
+function showUser(): void {
+  lastRequest = 'inspect';
+  clearErrors('inspect');
+  const input = byId<HTMLInputElement>('inspect-user');
+  const raw = input.value.trim();
+  if (!/^\d+$/.test(raw)) return showError('inspect', `User id must be a whole number, not "${input.value}".`, input);
+  send({ type: 'top-items', user: Number(raw) });
+}
+byId('inspect-user-go').addEventListener('click', showUser);
+byId('inspect-user').addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter') showUser();
+});
+let episodeSeed = 1;
+byId('inspect-episode-go').addEventListener('click', () => {
+  lastRequest = 'inspect';
+  clearErrors('inspect');
+  send({ type: 'episode', seed: episodeSeed++ });
+});
+
+// ---- start-up ------------------------------------------------------------------------------------
+
+send({ type: 'init' });
+chooseExperiment(byId<HTMLInputElement>('exp-fewshot').checked ? 'fewshot' : 'recommender');
+// Every file of the page is kept for offline use (not from file://, where service workers do not run).
+if ('serviceWorker' in navigator && location.protocol !== 'file:') {
+  navigator.serviceWorker.register('sw.js').catch(() => undefined);
+}

@@ -1,0 +1,178 @@
+// The training worker: owns the GPU device, the user's data and the current run, so the page
+// never waits on training. Files are parsed here by the same src/data code the CLI uses.
+import { DataError } from '../src/data/errors.ts';
+import { isZip, parseItemTitles, parseRatings, readMovieLensZip, type Ratings } from '../src/data/movielens.ts';
+import { assembleOmniglot, decodePackedOmniglot, preprocessOmniglotArchive } from '../src/data/omniglot.ts';
+import type { OmniglotSet } from '../src/data/omniglot-set.ts';
+import { adapterLine } from '../src/gpu/adapter-report.ts';
+import { Gpu } from '../src/gpu/context.ts';
+import type { FileBytes, RunMode, RunSpec, ToWorker } from './protocol.ts';
+import { CheckpointInputError, FewshotRun, RecommenderRun, StopRun, type ActiveRun, type Post } from './worker/runs.ts';
+
+const post: Post = (msg, transfer = []) => self.postMessage(msg, { transfer });
+
+let gpu: Gpu | null = null;
+let ratings: Ratings | null = null;
+let titles: Map<number, string> | null = null;
+let omniglot: OmniglotSet | null = null;
+let active: ActiveRun | null = null;
+let busy = false;
+
+const text = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** Errors whose message already tells the user what to do (as the CLI prints them). */
+const USER_FACING = new Set(['DataError', 'ConfigError', 'CheckpointError', 'CheckpointInputError', 'SafetensorsError', 'NonFiniteError', 'DeviceLostError', 'KernelError', 'RangeError']);
+
+async function init(): Promise<void> {
+  try {
+    gpu = await Gpu.create();
+    post({ type: 'ready', adapter: gpu.report, adapterLine: adapterLine(gpu.report) });
+  } catch (err) {
+    post({ type: 'no-webgpu', message: text(err) });
+  }
+}
+
+function loadRatings(file: FileBytes): void {
+  try {
+    let r: Ratings;
+    let t: Map<number, string> | null = null;
+    if (isZip(file.bytes)) {
+      const zip = readMovieLensZip(file.bytes, file.name);
+      r = zip.ratings;
+      t = zip.titles ?? null;
+    } else {
+      r = parseRatings(file.bytes, file.name);
+    }
+    ratings = r;
+    if (t) titles = t;
+    post({ type: 'ratings', summary: { name: file.name, count: r.count, users: r.maxUser, items: r.maxItem, format: r.format, titles: titles?.size ?? 0 } });
+  } catch (err) {
+    ratings = null;
+    post({ type: 'input-error', about: 'ratings', message: text(err) });
+  }
+}
+
+function loadTitles(file: FileBytes): void {
+  try {
+    titles = parseItemTitles(file.bytes, file.name);
+    post({ type: 'titles', name: file.name, count: titles.size });
+  } catch (err) {
+    post({ type: 'input-error', about: 'titles', message: text(err) });
+  }
+}
+
+function loadOmniglot(msg: Extract<ToWorker, { type: 'omniglot' }>): void {
+  try {
+    let set: OmniglotSet;
+    let source: string;
+    if (msg.source === 'embedded') {
+      set = decodePackedOmniglot(msg.file.bytes, msg.file.name);
+      source = 'the embedded 28×28 set';
+    } else {
+      if (msg.files.length === 0) throw new DataError('choose images_background.zip and images_evaluation.zip (or the .npz files).');
+      set = assembleOmniglot(msg.files.flatMap((f) => preprocessOmniglotArchive(f.bytes, f.name, { filter: msg.filter })), msg.filter);
+      source = msg.files.map((f) => f.name).join(' + ');
+    }
+    omniglot = set;
+    post({ type: 'omniglot', summary: { source, characters: set.characters, drawings: set.drawings, side: set.side, filter: set.filter, binary: set.binary } });
+  } catch (err) {
+    post({ type: 'input-error', about: 'omniglot', message: text(err) });
+  }
+}
+
+async function start(runId: number, spec: RunSpec, mode: RunMode, checkpoint: FileBytes | undefined): Promise<void> {
+  if (!gpu) return post({ type: 'run-error', runId, message: 'WebGPU is not available, so nothing can be trained here.' });
+  if (busy) return post({ type: 'run-error', runId, message: 'a run is still going: stop it first.' });
+  busy = true;
+  // One run's buffers at a time: the previous run's trainer (kept for its checkpoint and views) goes now.
+  active?.destroy();
+  active = null;
+  post({ type: 'state', runId, state: 'starting' });
+  try {
+    if (spec.experiment === 'recommender') {
+      if (!ratings) throw new DataError('Choose a MovieLens ratings file (u.data, ratings.dat, ratings.csv or a MovieLens zip) first.');
+      active = await RecommenderRun.create(gpu, runId, spec, ratings, titles, checkpoint, post);
+    } else {
+      if (!omniglot) throw new DataError('The Omniglot images are not loaded yet.');
+      active = await FewshotRun.create(gpu, runId, spec, omniglot, checkpoint, post);
+    }
+    await active.run(mode);
+    post({ type: 'state', runId, state: 'done' });
+  } catch (err) {
+    if (err instanceof StopRun) {
+      post({ type: 'state', runId, state: 'stopped' });
+    } else {
+      // One message, in one place: beside the checkpoint input when that file was the problem.
+      if (err instanceof CheckpointInputError) post({ type: 'input-error', about: 'checkpoint', message: err.message });
+      else post({ type: 'run-error', runId, message: text(err) });
+      if (!USER_FACING.has(err instanceof Error ? err.name : '')) console.error(err);
+      post({ type: 'state', runId, state: 'failed' });
+    }
+  } finally {
+    busy = false;
+  }
+}
+
+/** Requests about the current run's model; answered with request-error when there is none. */
+async function request(msg: Extract<ToWorker, { type: 'checkpoint' | 'top-items' | 'episode' }>): Promise<void> {
+  const run = active;
+  if (!run) return post({ type: 'request-error', message: 'there is no trained model yet: start a run first.' });
+  if (busy && !run.control.isPaused) return post({ type: 'request-error', message: 'the model is training: pause it first.' });
+  try {
+    if (msg.type === 'checkpoint') {
+      const c = await run.checkpoint();
+      post({ type: 'checkpoint', runId: run.runId, name: c.name, bytes: c.bytes }, [c.bytes.buffer as ArrayBuffer]);
+    } else if (msg.type === 'top-items') {
+      if (!run.topItems) throw new Error('the current run is not a recommender');
+      const v = await run.topItems(msg.user);
+      post({ type: 'top-items', runId: run.runId, user: msg.user, ...v });
+    } else {
+      if (!run.episode) throw new Error('the current run is not a few-shot run');
+      const view = await run.episode(msg.seed);
+      post({ type: 'episode', runId: run.runId, view });
+    }
+  } catch (err) {
+    post({ type: 'request-error', message: text(err) });
+  }
+}
+
+self.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
+  const msg = ev.data;
+  switch (msg.type) {
+    case 'init':
+      void init();
+      break;
+    case 'ratings':
+      loadRatings(msg.file);
+      break;
+    case 'titles':
+      loadTitles(msg.file);
+      break;
+    case 'omniglot':
+      loadOmniglot(msg);
+      break;
+    case 'start':
+      void start(msg.runId, msg.spec, msg.mode, msg.checkpoint);
+      break;
+    case 'pause':
+      if (active && busy && !active.control.isStopped) {
+        active.control.pause();
+        post({ type: 'state', runId: active.runId, state: 'pausing' });
+      }
+      break;
+    case 'resume':
+      active?.control.resume();
+      break;
+    case 'stop':
+      if (active && busy) {
+        active.control.stop();
+        post({ type: 'state', runId: active.runId, state: 'stopping' });
+      }
+      break;
+    case 'checkpoint':
+    case 'top-items':
+    case 'episode':
+      void request(msg);
+      break;
+  }
+});
