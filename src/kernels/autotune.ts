@@ -59,7 +59,9 @@ export function autotune<V extends string>(gpu: Gpu, opts: TuneOptions<V>): Prom
 async function tune<V extends string>(gpu: Gpu, opts: TuneOptions<V>): Promise<TuneResult<V>> {
   const t = await load();
   const adapter = adapterKey(gpu);
-  const hit = t[adapter]?.[opts.key];
+  // The candidates are part of the key: a new variant gets measured, not skipped by an old answer.
+  const key = `${opts.key}|${opts.variants.join(',')}`;
+  const hit = t[adapter]?.[key];
   if (!opts.refresh && hit && (opts.variants as readonly string[]).includes(hit)) {
     return { variant: hit as V, cached: true, timings: {} };
   }
@@ -76,7 +78,7 @@ async function tune<V extends string>(gpu: Gpu, opts: TuneOptions<V>): Promise<T
     if (ms !== null && (best === null || ms < (timings[best] as number))) best = v;
   }
   if (best === null) throw new Error(`autotune ${opts.key}: no variant of ${opts.variants.join(', ')} works on this adapter`);
-  (t[adapter] ??= {})[opts.key] = best;
+  (t[adapter] ??= {})[key] = best;
   await saveCacheText(CACHE_FILE, JSON.stringify(t, null, 1));
   return { variant: best, cached: false, timings };
 }
