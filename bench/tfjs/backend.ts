@@ -176,3 +176,18 @@ export async function readGradients(loss: () => tf.Scalar, vars: Record<string, 
 
 export { tf };
 
+
+/** One optimizer step as a training loop runs it: minimize, then read the loss back (which waits for the whole step, updates included: one queue). */
+export function minimizeStep(opt: tf.Optimizer, loss: () => tf.Scalar, backend: TfjsWebGpu): () => Promise<number> {
+  return async () => {
+    const cost = opt.minimize(loss, true);
+    if (!cost) throw new Error('TF.js returned no loss');
+    try {
+      const [value] = await cost.data();
+      backend.check();
+      return value;
+    } finally {
+      cost.dispose();
+    }
+  };
+}

@@ -3,7 +3,7 @@
 // unsortedSegmentSum), dense Adam over every table. One fixed batch, drawn once from a seeded
 // generator, so a benchmark times the training step alone.
 import { Rng } from '../../src/random.ts';
-import { acquireTfjsWebGpu, readGradients, tf } from './backend.ts';
+import { acquireTfjsWebGpu, minimizeStep, readGradients, tf } from './backend.ts';
 
 export interface RecommenderConfig {
   users: number;
@@ -162,18 +162,7 @@ export async function createTfjsRecommender(cfg: Partial<RecommenderConfig> = {}
       config: c,
       dispose,
       gradients: () => readGradients(loss, vars, prefix),
-      async step(): Promise<number> {
-        const cost = opt.minimize(loss, true);
-        if (!cost) throw new Error('TF.js returned no loss');
-        try {
-          // Reading the loss back waits for the whole step, updates included (one queue).
-          const [value] = await cost.data();
-          backend.check();
-          return value;
-        } finally {
-          cost.dispose();
-        }
-      },
+      step: minimizeStep(opt, loss, backend),
     };
   } catch (err) {
     dispose();
