@@ -14,8 +14,8 @@ import { checkFewshotConfig, checkFewshotData, FEWSHOT_DEFAULTS, FEWSHOT_EVAL_EV
 import { experimentsMarkdown, experimentsSvg, finalMean, FINAL_WINDOW, type FewshotRunSummary } from '../src/models/fewshot/report.ts';
 import { FewshotTrainer, type FewshotEval } from '../src/models/fewshot/train.ts';
 import { UserError } from './errors.ts';
-import { intFlag, numberFlag, parseFlags, stringFlag } from './flags.ts';
-import { GPU_HELP, GPU_OPTIONS, gpuOptions } from './gpu-options.ts';
+import { intFlag, numberFlag, parseFlags, RUN_FLAGS, stringFlag, type Values } from './flags.ts';
+import { GPU_HELP, gpuOptions } from './gpu-options.ts';
 import { Progress } from './progress.ts';
 
 const D = FEWSHOT_DEFAULTS;
@@ -61,19 +61,10 @@ const SPEC = {
   eval_every: { type: 'string' },
   eval_batch_size: { type: 'string' },
   seed: { type: 'string' },
-  data: { type: 'string' },
   filter: { type: 'string' },
   input: { type: 'string' },
-  logdir: { type: 'string' },
-  checkpoint: { type: 'string' },
-  resume: { type: 'string' },
-  json: { type: 'boolean' },
-  experiments: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-  ...GPU_OPTIONS,
+  ...RUN_FLAGS,
 } as const;
-
-type Values = Record<string, string | boolean | undefined>;
 
 function configFrom(v: Values): FewshotConfig {
   const input = stringFlag(v.input) ?? D.input;

@@ -2,6 +2,21 @@
 // node:util's parseArgs; every bad value is one sentence naming the flag.
 import { parseArgs } from 'node:util';
 import { UserError } from './errors.ts';
+import { GPU_OPTIONS } from './gpu-options.ts';
+
+export type Values = Record<string, string | boolean | undefined>;
+
+/** What every training command takes besides its model's options: data, logs, checkpoints, output, the adapter. */
+export const RUN_FLAGS = {
+  data: { type: 'string' },
+  logdir: { type: 'string' },
+  checkpoint: { type: 'string' },
+  resume: { type: 'string' },
+  json: { type: 'boolean' },
+  experiments: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  ...GPU_OPTIONS,
+} as const;
 
 export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 

@@ -10,8 +10,8 @@ import { RunLog } from '../src/log/run-log-node.ts';
 import { checkConfig, RECOMMENDER_DEFAULTS, type RecommenderConfig } from '../src/models/recommender/config.ts';
 import { RecommenderTrainer, type EpochMetrics } from '../src/models/recommender/trainer.ts';
 import { UserError } from './errors.ts';
-import { intFlag, numberFlag, parseFlags, stringFlag } from './flags.ts';
-import { GPU_HELP, GPU_OPTIONS, gpuOptions } from './gpu-options.ts';
+import { intFlag, numberFlag, parseFlags, RUN_FLAGS, stringFlag, type Values } from './flags.ts';
+import { GPU_HELP, gpuOptions } from './gpu-options.ts';
 import { Progress, type ProgressFields } from './progress.ts';
 import { HW0_RUNS, runExperiments } from './recommender-experiments.ts';
 
@@ -58,17 +58,8 @@ const SPEC = {
   test_fraction: { type: 'string' },
   seed: { type: 'string' },
   sparse_adam: { type: 'boolean' },
-  data: { type: 'string' },
-  logdir: { type: 'string' },
-  checkpoint: { type: 'string' },
-  resume: { type: 'string' },
-  json: { type: 'boolean' },
-  experiments: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-  ...GPU_OPTIONS,
+  ...RUN_FLAGS,
 } as const;
-
-type Values = Record<string, string | boolean | undefined>;
 
 function configFrom(v: Values): RecommenderConfig {
   const d = RECOMMENDER_DEFAULTS;
