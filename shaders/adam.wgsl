@@ -18,9 +18,19 @@ override WG: u32 = 256u;
 // 0: Adam, weight decay as L2 on the gradient; 1: AdamW, decoupled decay of the parameter.
 override DECOUPLED: u32 = 0u;
 
+// Elements (adam_table4: quads) per thread in adam and adam_table4: a workgroup covers
+// WG * PER consecutive ones, thread lid taking lid, lid + WG, ... (coalesced on a GPU; fewer
+// invocations on SwiftShader, where each costs).
+override PER: u32 = 1u;
+
 // Threads past 65535 workgroups spill into y; this undoes the split.
 fn flat_id(gid: vec3u, nwg: vec3u) -> u32 {
   return gid.x + gid.y * nwg.x * WG;
+}
+
+// Element j of a PER-element thread; it grows with j. Undoes the y split as flat_id does.
+fn element(wid: vec3u, nwg: vec3u, lid: u32, j: u32) -> u32 {
+  return ((wid.x + wid.y * nwg.x) * PER + j) * WG + lid;
 }
 
 // The per-step scalars, written by the caller each step (see adamStepWords); one buffer can
@@ -70,10 +80,12 @@ struct DenseParams { n: u32, _pad0: u32, _pad1: u32, _pad2: u32 }
 @group(0) @binding(1) var<uniform> dp: DenseParams;
 
 @compute @workgroup_size(WG)
-fn adam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_id(gid, nwg);
-  if (i >= dp.n) { return; }
-  adam_update(i);
+fn adam(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
+  for (var j = 0u; j < PER; j++) {
+    let i = element(wid, nwg, lid, j);
+    if (i >= dp.n) { return; }
+    adam_update(i);
+  }
 }
 
 // ---- lazy: only the rows of an embedding table that the batch touched -----------------
@@ -130,9 +142,10 @@ fn adam_table(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   adam_apply(i, acc);
 }
 
-// The same with four consecutive elements of a row per thread (dim % 4 == 0): vec4 loads and
-// element-wise vec4 math, which rounds exactly as the scalar code does. On SwiftShader the
-// per-invocation cost dominates this memory-light update, so 4x fewer threads is most of it.
+// The same on quads, four consecutive elements of a row (dim % 4 == 0), PER quads per thread:
+// vec4 loads and element-wise vec4 math, which rounds exactly as the scalar code does. On
+// SwiftShader the per-invocation cost dominates this memory-light update, so fewer threads is
+// most of it.
 
 @group(0) @binding(12) var<storage, read_write> param4: array<vec4f>;
 @group(0) @binding(13) var<storage, read_write> m4: array<vec4f>;
@@ -144,11 +157,8 @@ fn lerp_torch4(a: vec4f, b: vec4f, w: f32) -> vec4f {
   return b - (b - a) * (1.0 - w);
 }
 
-@compute @workgroup_size(WG)
-fn adam_table4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let q = flat_id(gid, nwg);
-  let quads = tp.dim / 4u;
-  if (q >= tp.rows * quads) { return; }
+// Quad q of the table, quads = dim / 4 per row.
+fn adam_quad(q: u32, quads: u32) {
   let r = q / quads;
   let dq = q - r * quads;
   let seg = seg_of_row[r];
@@ -173,6 +183,16 @@ fn adam_table4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   m4[q] = mi;
   v4[q] = vi;
   param4[q] = p + (-st.step_size) * (mi / denom);
+}
+
+@compute @workgroup_size(WG)
+fn adam_table4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
+  let quads = tp.dim / 4u;
+  for (var j = 0u; j < PER; j++) {
+    let q = element(wid, nwg, lid, j);
+    if (q >= tp.rows * quads) { return; }
+    adam_quad(q, quads);
+  }
 }
 
 // ---- unfused chain (bench baseline) ---------------------------------------------------

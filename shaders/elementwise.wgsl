@@ -7,16 +7,20 @@
 // copy_block:   dst[r, dst_off + c] (+)= src[r, src_off + c] for c < width
 //               concat runs it once per input; split (concat's backward) once per output.
 //
-// One thread per element and no reductions: each output is a fixed expression of its inputs,
+// PER elements per thread and no reductions: each output is a fixed expression of its inputs,
 // so every run gives the same bits.
 
 override WG: u32 = 64u;
+// Elements per thread: a workgroup covers WG * PER consecutive elements, thread lid taking
+// lid, lid + WG, ... (coalesced on a GPU; fewer invocations on SwiftShader, where each costs).
+override PER: u32 = 1u;
 // 1: add the result into the output (a gradient that several ops feed); 0: overwrite it.
 override ACCUMULATE: u32 = 0u;
 
-// Threads past 65535 workgroups spill into y; this undoes the split.
-fn flat_id(gid: vec3u, nwg: vec3u) -> u32 {
-  return gid.x + gid.y * nwg.x * WG;
+// Element j of this thread; it grows with j, so a thread returns at its first one past the
+// end. Workgroups past 65535 spill into y; this undoes the split.
+fn element(wid: vec3u, nwg: vec3u, lid: u32, j: u32) -> u32 {
+  return ((wid.x + wid.y * nwg.x) * PER + j) * WG + lid;
 }
 
 // ---- maps ------------------------------------------------------------------------------
@@ -38,32 +42,40 @@ fn put(i: u32, v: f32) {
 }
 
 @compute @workgroup_size(WG)
-fn add(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_id(gid, nwg);
-  if (i >= mp.n) { return; }
-  put(i, a[i] + b[i]);
+fn add(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
+  for (var j = 0u; j < PER; j++) {
+    let i = element(wid, nwg, lid, j);
+    if (i >= mp.n) { return; }
+    put(i, a[i] + b[i]);
+  }
 }
 
 @compute @workgroup_size(WG)
-fn mul(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_id(gid, nwg);
-  if (i >= mp.n) { return; }
-  put(i, a[i] * b[i]);
+fn mul(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
+  for (var j = 0u; j < PER; j++) {
+    let i = element(wid, nwg, lid, j);
+    if (i >= mp.n) { return; }
+    put(i, a[i] * b[i]);
+  }
 }
 
 @compute @workgroup_size(WG)
-fn scale_shift(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_id(gid, nwg);
-  if (i >= mp.n) { return; }
-  put(i, mp.alpha * a[i] + mp.beta);
+fn scale_shift(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
+  for (var j = 0u; j < PER; j++) {
+    let i = element(wid, nwg, lid, j);
+    if (i >= mp.n) { return; }
+    put(i, mp.alpha * a[i] + mp.beta);
+  }
 }
 
 // Always adds, whatever ACCUMULATE says: overwriting would be a plain buffer copy.
 @compute @workgroup_size(WG)
-fn accumulate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_id(gid, nwg);
-  if (i >= mp.n) { return; }
-  out[i] = out[i] + a[i];
+fn accumulate(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
+  for (var j = 0u; j < PER; j++) {
+    let i = element(wid, nwg, lid, j);
+    if (i >= mp.n) { return; }
+    out[i] = out[i] + a[i];
+  }
 }
 
 // ---- multiply backward -------------------------------------------------------------------
@@ -73,10 +85,7 @@ fn accumulate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
 @group(0) @binding(5) var<storage, read_write> grad_a: array<f32>;
 @group(0) @binding(6) var<storage, read_write> grad_b: array<f32>;
 
-@compute @workgroup_size(WG)
-fn mul_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_id(gid, nwg);
-  if (i >= mp.n) { return; }
+fn mul_backward_at(i: u32) {
   let g = grad[i];
   let da = g * b[i];
   let db = g * a[i];
@@ -89,11 +98,20 @@ fn mul_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
   }
 }
 
+@compute @workgroup_size(WG)
+fn mul_backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
+  for (var j = 0u; j < PER; j++) {
+    let i = element(wid, nwg, lid, j);
+    if (i >= mp.n) { return; }
+    mul_backward_at(i);
+  }
+}
+
 // ---- column-block copy (concat, split) ---------------------------------------------------
 
 // Row-major matrices: src is [rows, src_stride], dst is [rows, dst_stride]; the block is
-// `width` columns starting at src_off in src and at dst_off in dst. One thread per block
-// element, so consecutive threads touch consecutive addresses on both sides.
+// `width` columns starting at src_off in src and at dst_off in dst. Consecutive threads take
+// consecutive block elements, so they touch consecutive addresses on both sides.
 struct BlockParams {
   rows: u32,
   width: u32,
@@ -109,10 +127,8 @@ struct BlockParams {
 @group(0) @binding(8) var<storage, read> src: array<f32>;
 @group(0) @binding(9) var<storage, read_write> dst: array<f32>;
 
-@compute @workgroup_size(WG)
-fn copy_block(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let t = flat_id(gid, nwg);
-  if (t >= bp.rows * bp.width) { return; }
+// Block element t (row-major in the block).
+fn copy_at(t: u32) {
   let r = t / bp.width;
   let c = t - r * bp.width;
   let v = src[r * bp.src_stride + bp.src_off + c];
@@ -121,5 +137,14 @@ fn copy_block(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
     dst[o] = dst[o] + v;
   } else {
     dst[o] = v;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn copy_block(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
+  for (var j = 0u; j < PER; j++) {
+    let t = element(wid, nwg, lid, j);
+    if (t >= bp.rows * bp.width) { return; }
+    copy_at(t);
   }
 }

@@ -12,9 +12,18 @@ override WG: u32 = 64u;
 // 1: add into grad_table (a table that feeds several ops); 0: overwrite the rows touched.
 override ACCUMULATE: u32 = 0u;
 
+// Elements per gather thread: a workgroup covers WG * PER consecutive outputs, thread lid
+// taking lid, lid + WG, ... (coalesced on a GPU; fewer invocations on SwiftShader).
+override PER: u32 = 1u;
+
 // Threads past 65535 workgroups spill into y; this undoes the split.
 fn flat_id(gid: vec3u, nwg: vec3u) -> u32 {
   return gid.x + gid.y * nwg.x * WG;
+}
+
+// Element j of a PER-element thread; it grows with j. Undoes the y split as flat_id does.
+fn element(wid: vec3u, nwg: vec3u, lid: u32, j: u32) -> u32 {
+  return ((wid.x + wid.y * nwg.x) * PER + j) * WG + lid;
 }
 
 // ---- forward -------------------------------------------------------------------------
@@ -26,16 +35,23 @@ struct GatherParams { n: u32, dim: u32, rows: u32, _pad: u32 }
 @group(0) @binding(2) var<storage, read> indices: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-@compute @workgroup_size(WG)
-fn gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let t = flat_id(gid, nwg);
-  if (t >= gp.n * gp.dim) { return; }
+// Output element t.
+fn gather_at(t: u32) {
   let i = t / gp.dim;
   let d = t - i * gp.dim;
   let row = indices[i];
   // The wrapper rejects bad indices before dispatch; this guard only keeps a stale
   // index buffer from reading another tensor.
   out[t] = select(0.0, table[min(row, gp.rows - 1u) * gp.dim + d], row < gp.rows);
+}
+
+@compute @workgroup_size(WG)
+fn gather(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
+  for (var j = 0u; j < PER; j++) {
+    let t = element(wid, nwg, lid, j);
+    if (t >= gp.n * gp.dim) { return; }
+    gather_at(t);
+  }
 }
 
 // ---- backward ------------------------------------------------------------------------

@@ -1,9 +1,12 @@
 // The regression head's input from a user row u and an item row q: x = [u, q, u ⊙ q], and its
-// backward du = dx_u + dx_uq ⊙ q, dq = dx_q + dx_uq ⊙ u. One thread per (row, column), each a
-// dispatch of its own instead of a product, a three-way concat and, backward, a split, the
-// product's backward and two adds.
+// backward du = dx_u + dx_uq ⊙ q, dq = dx_q + dx_uq ⊙ u. PER (row, column) elements per thread,
+// each a dispatch of its own instead of a product, a three-way concat and, backward, a split,
+// the product's backward and two adds.
 
 override WG: u32 = 64u;
+// Elements per thread: a workgroup covers WG * PER consecutive elements, thread lid taking
+// lid, lid + WG, ... (coalesced on a GPU; fewer invocations on SwiftShader).
+override PER: u32 = 1u;
 
 struct Params { rows: u32, dim: u32, _pad0: u32, _pad1: u32 }
 
@@ -15,14 +18,14 @@ struct Params { rows: u32, dim: u32, _pad0: u32, _pad1: u32 }
 @group(0) @binding(5) var<storage, read_write> du: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dq: array<f32>;
 
-fn flat_id(gid: vec3u, nwg: vec3u) -> u32 {
-  return gid.x + gid.y * nwg.x * WG;
+// Element j of this thread; it grows with j. Workgroups past 65535 spill into y; this undoes
+// the split.
+fn element(wid: vec3u, nwg: vec3u, lid: u32, j: u32) -> u32 {
+  return ((wid.x + wid.y * nwg.x) * PER + j) * WG + lid;
 }
 
-@compute @workgroup_size(WG)
-fn pair_features(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let t = flat_id(gid, nwg);
-  if (t >= p.rows * p.dim) { return; }
+// Element t = (r, j) of u and q.
+fn forward_at(t: u32) {
   let r = t / p.dim;
   let j = t - r * p.dim;
   let o = r * 3u * p.dim + j;
@@ -31,14 +34,29 @@ fn pair_features(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   x[o + 2u * p.dim] = u[t] * q[t];
 }
 
-@compute @workgroup_size(WG)
-fn pair_features_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let t = flat_id(gid, nwg);
-  if (t >= p.rows * p.dim) { return; }
+fn backward_at(t: u32) {
   let r = t / p.dim;
   let j = t - r * p.dim;
   let o = r * 3u * p.dim + j;
   let g = dx[o + 2u * p.dim];
   du[t] = dx[o] + g * q[t];
   dq[t] = dx[o + p.dim] + g * u[t];
+}
+
+@compute @workgroup_size(WG)
+fn pair_features(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
+  for (var j = 0u; j < PER; j++) {
+    let t = element(wid, nwg, lid, j);
+    if (t >= p.rows * p.dim) { return; }
+    forward_at(t);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn pair_features_backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
+  for (var j = 0u; j < PER; j++) {
+    let t = element(wid, nwg, lid, j);
+    if (t >= p.rows * p.dim) { return; }
+    backward_at(t);
+  }
 }

@@ -13,7 +13,8 @@ import {
   type AdamHyper,
   type AdamRefState,
 } from '../src/kernels/adam.ts';
-import { packSegments, type EmbeddingShape } from '../src/kernels/embedding.ts';
+import { TableAdam, segmentMap } from '../src/kernels/adam-table.ts';
+import { packSegments, scatterAddRef, type EmbeddingShape } from '../src/kernels/embedding.ts';
 import { KernelError, submitDispatches, type Dispatch } from '../src/kernels/kernel.ts';
 import { Rng } from '../src/random.ts';
 import type { BufferScope } from '../src/gpu/buffers.ts';
@@ -141,6 +142,23 @@ describe('dense Adam', () => {
     const l2 = await dense(s, zero, hp, { decoupled: false });
     expectClose(l2.param, [1.9, -2.9, 0.4], { atol: 0, rtol: 1e-6 }, 'Adam L2');
     expectClose(l2.m, [0.1, -0.15, 0.025], { atol: 0, rtol: 1e-6 }, 'Adam L2 moments');
+  });
+
+  it('covers several workgroups of several elements per thread and a ragged tail', async () => {
+    const rng = new Rng(15);
+    const n = 3 * 64 * 16 + 37; // three workgroups of 64 threads x 16 elements and a ragged 37
+    const s = init(rng, n);
+    const grads = Array.from({ length: 2 }, () => normals(rng, n));
+    const hp: AdamHyper = { lr: 1e-2, weightDecay: 0.05 };
+    const got = await dense(s, grads, hp, { wg: 64 });
+    const want = f64(s);
+    const emu = f32(s);
+    grads.forEach((g, k) => {
+      adamRef(want, g, k + 1, hp);
+      adamRef(emu, g, k + 1, hp, { round: Math.fround });
+    });
+    expectState(got, want, TOL64, 'ragged');
+    expectState(got, emu, TOL32, 'ragged vs f32 emulation');
   });
 
   it('handles one element', async () => {
@@ -276,6 +294,51 @@ describe('lazy (row-sparse) Adam', () => {
     } finally {
       scope.destroy();
     }
+  });
+});
+
+describe('dense Adam over an embedding table, gradient summed in the pass', () => {
+  async function table(shape: EmbeddingShape, s: Init, batches: Uint32Array[], gradRows: Float32Array[], hp: AdamHyper, vec4: boolean): Promise<Init> {
+    const g = upload(s);
+    try {
+      const k = await TableAdam.create(t.gpu, shape, { wg: 64, vec4 }, g.scope);
+      const csr = g.scope.create('csr', packSegments(batches[0], shape).byteLength);
+      const segOf = g.scope.create('segOf', shape.rows * 4);
+      const rows = g.scope.create('gradRows', shape.n * shape.dim * 4);
+      const d = [k.bind({ step: g.step, csr, segOf, gradRows: rows, param: g.param, m: g.m, v: g.v })];
+      batches.forEach((idx, j) => {
+        const packed = packSegments(idx, shape);
+        write(csr, packed);
+        write(segOf, segmentMap(packed, shape.rows));
+        write(rows, gradRows[j]);
+        writeAdamStep(t.gpu, g.step, j + 1, hp);
+        submitDispatches(t.gpu, d);
+      });
+      return await read(g, s.param.length);
+    } finally {
+      g.scope.destroy();
+    }
+  }
+
+  it('quads: several workgroups of several quads per thread and a ragged tail, the bits of the scalar kernel', async () => {
+    const rng = new Rng(41);
+    // 389 rows of 8 quads = 3,112: three workgroups of 64 threads x 16 quads and a ragged 40.
+    const shape = { rows: 389, dim: 32, n: 300 };
+    const s = init(rng, shape.rows * shape.dim);
+    const batches = Array.from({ length: 2 }, () => Uint32Array.from({ length: shape.n }, () => Math.floor(shape.rows * rng.uniform() ** 2)));
+    const gradRows = Array.from({ length: 2 }, () => normals(rng, shape.n * shape.dim));
+    const hp: AdamHyper = { lr: 1e-2, weightDecay: 0.05 };
+    const quads = await table(shape, s, batches, gradRows, hp, true);
+    const scalar = await table(shape, s, batches, gradRows, hp, false);
+    // The quad kernel's vec4 math rounds as the scalar kernel's (one thread per element) does.
+    expectSameBits(quads.param, scalar.param, 'param');
+    expectSameBits(quads.m, scalar.m, 'm');
+    expectSameBits(quads.v, scalar.v, 'v');
+    // Dense Adam on the scattered gradient, every row moving (untouched rows with g = 0).
+    // Sums of a few N(0,1) rows in f32 add a few ulps of g to TOL64's margin.
+    const want = f64(s);
+    batches.forEach((idx, j) => adamRef(want, scatterAddRef(gradRows[j], idx, shape.rows, shape.dim), j + 1, hp));
+    expectState(quads, want, { atol: 5e-7, rtol: 2e-6 }, 'table Adam');
   });
 });
 

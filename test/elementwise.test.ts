@@ -4,6 +4,7 @@ import {
   Accumulate,
   Add,
   Concat,
+  CopyBlock,
   Multiply,
   MultiplyBackward,
   ScaleShift,
@@ -16,6 +17,7 @@ import {
   scaleShiftRef,
   splitRef,
 } from '../src/kernels/elementwise.ts';
+import { Fill } from '../src/kernels/fill.ts';
 import { KernelError } from '../src/kernels/kernel.ts';
 import { Rng } from '../src/random.ts';
 import { expectClose, expectSameBits } from './support/compare.ts';
@@ -119,11 +121,13 @@ describe('element-wise maps', () => {
 
   it('splits a dispatch past 65535 workgroups', async () => {
     const rng = new Rng(14);
-    const n = 65536 * 64 + 3; // 65,537 workgroups of 64
+    // 65,537 workgroups of 64 threads at 2 elements each (the default per-thread count would
+    // need 8x the memory to reach the split on SwiftShader).
+    const n = 65536 * 64 * 2 + 3;
     const a = f32(n, () => rng.uniform());
     const b = f32(n, () => rng.uniform());
     const [out] = await run(async (scope) => {
-      const k = await Add.create(t.gpu, { n }, {}, scope);
+      const k = await Add.create(t.gpu, { n }, { perThread: 2 }, scope);
       const out = scope.create('out', n * 4);
       const d = k.bind({ a: scope.upload('a', a), b: scope.upload('b', b), out });
       expect(d.grid[1], 'a 2D grid').toBeGreaterThan(1);
@@ -270,5 +274,105 @@ describe('concat and split', () => {
     } finally {
       scope.destroy();
     }
+  });
+});
+
+describe('several elements per thread', () => {
+  // Three full workgroups of 64 threads x 16 elements and a ragged 37: every thread's loop
+  // runs, and the bounds check inside it stops the last workgroup's threads at different j.
+  const n = 3 * 64 * 16 + 37;
+  const PERS = [1, 3, 16, undefined]; // undefined: this adapter's default
+  const perName = (per: number | undefined): string => `perThread ${per ?? 'default'}`;
+
+  it('maps and the multiply backward give the same bits for every per-thread count', async () => {
+    const rng = new Rng(41);
+    const [a, b, y] = [normals(rng, n), normals(rng, n), normals(rng, n)];
+    const [alpha, beta] = [-1.7, 0.25];
+    let first: Float32Array[] | undefined;
+    for (const perThread of PERS) {
+      const got = await run(async (scope) => {
+        const [ab, bb] = [scope.upload('a', a), scope.upload('b', b)];
+        const outs = Array.from({ length: 3 }, (_, i) => scope.create(`o${i}`, n * 4));
+        const [acc, ga, gb] = [scope.upload('acc', y), scope.upload('ga', y), scope.create('gb', n * 4)];
+        const shape = { n };
+        const ks = {
+          add: await Add.create(t.gpu, shape, { perThread }, scope),
+          mul: await Multiply.create(t.gpu, shape, { perThread }, scope),
+          ss: await ScaleShift.create(t.gpu, shape, { alpha, beta, perThread }, scope),
+          acc: await Accumulate.create(t.gpu, shape, scope),
+          mb: await MultiplyBackward.create(t.gpu, shape, { perThread }, scope),
+        };
+        const mbAcc = await MultiplyBackward.create(t.gpu, shape, { accumulate: true, perThread }, scope);
+        const g = scope.upload('g', y);
+        const dispatches = [
+          ks.add.bind({ a: ab, b: bb, out: outs[0] }),
+          ks.mul.bind({ a: ab, b: bb, out: outs[1] }),
+          ks.ss.bind({ x: ab, out: outs[2] }),
+          ks.acc.bind({ x: ab, y: acc }),
+          // gradA accumulates into y, gradB overwrites: both branches of ACCUMULATE.
+          mbAcc.bind({ grad: g, a: ab, b: bb, gradA: ga, gradB: scope.create('unused', n * 4) }),
+          ks.mb.bind({ grad: g, a: ab, b: bb, gradA: scope.create('unused2', n * 4), gradB: gb }),
+        ];
+        return { dispatches, outputs: [...outs, acc, ga, gb].map((o): [GPUBuffer, number] => [o, n]) };
+      });
+      const what = perName(perThread);
+      // One correctly rounded f32 operation each (two for the accumulating ones): exact bits.
+      expectSameBits(got[0], f32(n, (i) => a[i] + b[i]), `add, ${what}`);
+      expectSameBits(got[1], f32(n, (i) => a[i] * b[i]), `mul, ${what}`);
+      expectClose(got[2], scaleShiftRef(a, Math.fround(alpha), Math.fround(beta)), { atol: 1e-6, rtol: 0 }, `scale-shift, ${what}`);
+      expectSameBits(got[3], f32(n, (i) => y[i] + a[i]), `accumulate, ${what}`);
+      expectSameBits(got[4], f32(n, (i) => y[i] + Math.fround(y[i] * b[i])), `mul backward gradA +=, ${what}`);
+      expectSameBits(got[5], f32(n, (i) => y[i] * a[i]), `mul backward gradB, ${what}`);
+      // scale-shift may or may not fuse its multiply-add, but the same way for every count.
+      if (first) got.forEach((x, k) => expectSameBits(x, (first as Float32Array[])[k], `output ${k}, ${what} vs perThread 1`));
+      else first = got;
+    }
+  });
+
+  it('copy_block copies a strided block exactly, overwriting and accumulating, for every per-thread count', async () => {
+    const rng = new Rng(42);
+    // 139 x 23 = 3,197 block elements: three workgroups of 1,024 and a ragged 125.
+    const s = { rows: 139, width: 23, srcStride: 30, srcOffset: 5, dstStride: 25, dstOffset: 1 };
+    const src = normals(rng, s.rows * s.srcStride);
+    const dst0 = normals(rng, s.rows * s.dstStride);
+    const want = Float32Array.from(dst0);
+    const wantAcc = Float32Array.from(dst0);
+    for (let r = 0; r < s.rows; r++) {
+      for (let c = 0; c < s.width; c++) {
+        const o = r * s.dstStride + s.dstOffset + c;
+        want[o] = src[r * s.srcStride + s.srcOffset + c];
+        wantAcc[o] = dst0[o] + src[r * s.srcStride + s.srcOffset + c];
+      }
+    }
+    for (const perThread of PERS) {
+      const [over, acc] = await run(async (scope) => {
+        const sb = scope.upload('src', src);
+        const [d0, d1] = [scope.upload('d0', dst0), scope.upload('d1', dst0)];
+        const k = await CopyBlock.create(t.gpu, s, { perThread }, scope);
+        const kAcc = await CopyBlock.create(t.gpu, s, { accumulate: true, perThread }, scope);
+        return { dispatches: [k.bind({ src: sb, dst: d0 }), kAcc.bind({ src: sb, dst: d1 })], outputs: [[d0, dst0.length], [d1, dst0.length]] };
+      });
+      // Elements outside the block keep their values: the copy stays inside its bounds.
+      expectSameBits(over, want, `copy_block, ${perName(perThread)}`);
+      expectSameBits(acc, wantAcc, `copy_block +=, ${perName(perThread)}`);
+    }
+  });
+
+  it('rejects a per-thread count below 1', async () => {
+    await expect(Add.create(t.gpu, { n: 8 }, { perThread: 0 })).rejects.toThrow(/elementwise_add: perThread must be an integer >= 1, got 0/);
+  });
+});
+
+describe('fill', () => {
+  it('fills several workgroups and a ragged tail, and nothing past n', async () => {
+    const rng = new Rng(43);
+    const n = 3 * 64 * 16 + 37;
+    const junk = normals(rng, n + 50);
+    const [out] = await run(async (scope) => {
+      const k = await Fill.create(t.gpu, n, -2.5, scope);
+      const buf = scope.upload('out', junk);
+      return { dispatches: [k.bind(buf)], outputs: [[buf, n + 50]] };
+    });
+    expectSameBits(out, f32(n + 50, (i) => (i < n ? -2.5 : junk[i])), 'fill');
   });
 });

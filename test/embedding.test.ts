@@ -73,6 +73,16 @@ describe('embedding gather (forward)', () => {
     expectClose(out, gatherRef(table, idx, shape.dim), { atol: 0, rtol: 0 }, 'gather');
   });
 
+  it('covers several workgroups of several elements per thread and a ragged tail', async () => {
+    const rng = new Rng(4);
+    // 107 x 29 = 3,103 outputs: three workgroups of 64 threads x 16 and a ragged 31.
+    const shape = { rows: 50, dim: 29, n: 107 };
+    const table = randomTable(rng, shape.rows * shape.dim);
+    const idx = skewedIndices(rng, shape.n, shape.rows);
+    const out = await gather(shape, table, idx);
+    expectClose(out, gatherRef(table, idx, shape.dim), { atol: 0, rtol: 0 }, 'gather');
+  });
+
   it('handles one element', async () => {
     const out = await gather({ rows: 1, dim: 1, n: 1 }, new Float32Array([3.5]), new Uint32Array([0]));
     expect(Array.from(out)).toEqual([3.5]);

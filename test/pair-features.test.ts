@@ -33,4 +33,26 @@ describe('pair_features', () => {
     expectClose(du, duRef, tol, 'du');
     expectClose(dq, dqRef, tol, 'dq');
   });
+
+  it('covers several workgroups of several elements per thread and a ragged tail', async () => {
+    const rng = new Rng(10);
+    // 97 x 32 = 3,104 elements: three workgroups of 64 threads x 16 and a ragged 32.
+    const s = { rows: 97, dim: 32 };
+    const n = s.rows * s.dim;
+    const f = (k: number): Float32Array => Float32Array.from({ length: k }, () => rng.normal());
+    const [u, q, dx] = [f(n), f(n), f(3 * n)];
+    const [x, du, dq] = await t.run(async (scope) => {
+      const k = await PairFeatures.create(t.gpu, s, scope);
+      const b = { u: scope.upload('u', u), q: scope.upload('q', q), x: scope.create('x', 3 * n * 4), dx: scope.upload('dx', dx) };
+      const o = { du: scope.create('du', n * 4), dq: scope.create('dq', n * 4) };
+      return { dispatches: [k.forward(b), k.backward({ ...b, ...o })], outputs: [[b.x, 3 * n], [o.du, n], [o.dq, n]] };
+    });
+    // Copies and one correctly rounded product: 2^-24 relative. The gradients: a multiply
+    // and an add (or one FMA) of N(0,1) values, well inside 1e-6.
+    expectClose(x, pairFeaturesRef(u, q, s), { atol: 0, rtol: 2 ** -24 }, 'x');
+    const d = s.dim;
+    const at = (t2: number): number => 3 * Math.floor(t2 / d) * d + (t2 % d);
+    expectClose(du, Float64Array.from(u, (_, t2) => dx[at(t2)] + dx[at(t2) + 2 * d] * q[t2]), { atol: 1e-6, rtol: 1e-6 }, 'du');
+    expectClose(dq, Float64Array.from(q, (_, t2) => dx[at(t2) + d] + dx[at(t2) + 2 * d] * u[t2]), { atol: 1e-6, rtol: 1e-6 }, 'dq');
+  });
 });

@@ -6,7 +6,7 @@ import type { BufferScope } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/context.ts';
 import { checkStep, checkWg, DEFAULT_WG, type AdamOptions } from './adam.ts';
 import { csrWords, segmentCapacity, type EmbeddingShape } from './embedding.ts';
-import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, grid1d, KernelError, pipeline, type Dispatch } from './kernel.ts';
+import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, elementsPerThread, gridPerThread, KernelError, pipeline, type Constants, type Dispatch } from './kernel.ts';
 
 /** seg_of_row for a packed CSR (packSegments): 1 + the row's segment, 0 for rows the batch does not touch. */
 export function segmentMap(csr: Uint32Array, rows: number, out = new Uint32Array(rows)): Uint32Array {
@@ -25,8 +25,9 @@ export class TableAdam {
     private readonly params: GPUBuffer,
     private readonly wg: number,
     readonly shape: EmbeddingShape,
-    /** Four elements per thread (dim % 4 == 0; same bits). */
+    /** Quads of four elements, `per` of them per thread (dim % 4 == 0; same bits). */
     readonly vec4: boolean,
+    private readonly per: number,
   ) {}
 
   static async create(gpu: Gpu, shape: EmbeddingShape, opts: AdamOptions & { vec4?: boolean } = {}, scope: BufferScope = gpu.buffers): Promise<TableAdam> {
@@ -39,9 +40,13 @@ export class TableAdam {
     checkBindingSize(gpu, k, `the table [${shape.rows}, ${shape.dim}]`, shape.rows * shape.dim * 4);
     const vec4 = opts.vec4 ?? shape.dim % 4 === 0;
     if (vec4 && shape.dim % 4 !== 0) throw new KernelError(k, `vec4 needs dim divisible by 4, got ${shape.dim}`);
-    const pipe = await pipeline(gpu, 'adam', source, vec4 ? 'adam_table4' : 'adam_table', { WG: wg, DECOUPLED: opts.decoupled ? 1 : 0 });
+    // Only the quad kernel loops; the scalar one keeps a thread per element.
+    const per = vec4 ? elementsPerThread(gpu) : 1;
+    const constants: Constants = { WG: wg, DECOUPLED: opts.decoupled ? 1 : 0 };
+    if (vec4) constants.PER = per;
+    const pipe = await pipeline(gpu, 'adam', source, vec4 ? 'adam_table4' : 'adam_table', constants);
     const params = scope.uniform(`${k}.params`, [shape.dim, segmentCapacity(shape), shape.rows, 0]);
-    return new TableAdam(gpu, pipe, params, wg, shape, vec4);
+    return new TableAdam(gpu, pipe, params, wg, shape, vec4, per);
   }
 
   /** `gradRows`: the [n, dim] gradient of the gathered rows; `csr` and `segOf` from the batch's indices. */
@@ -56,7 +61,7 @@ export class TableAdam {
     for (const name of ['param', 'm', 'v'] as const) checkBufferSize(k, name, b[name], rows * dim * 4, shape);
     const common = { 0: b.step, 8: this.params, 9: b.csr, 10: b.segOf };
     const resources = this.vec4 ? { ...common, 15: b.gradRows, 12: b.param, 13: b.m, 14: b.v } : { ...common, 11: b.gradRows, 2: b.param, 4: b.m, 5: b.v };
-    const threads = this.vec4 ? (rows * dim) / 4 : rows * dim;
-    return { label: k, pipeline: this.pipe, bindGroup: bindGroup(this.gpu, this.pipe, k, resources), grid: grid1d(this.gpu, threads, this.wg) };
+    const items = this.vec4 ? (rows * dim) / 4 : rows * dim;
+    return { label: k, pipeline: this.pipe, bindGroup: bindGroup(this.gpu, this.pipe, k, resources), grid: gridPerThread(this.gpu, items, this.wg, this.per) };
   }
 }

@@ -9,7 +9,7 @@ import type { Gpu } from '../gpu/context.ts';
 import type { BufferScope } from '../gpu/buffers.ts';
 import { csrWords, segmentCapacity, type EmbeddingShape } from './embedding.ts';
 import { ADAM_STEP_BYTES, adamStepWords, type AdamHyper } from './adam-ref.ts';
-import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, grid1d, KernelError, pipeline, type Dispatch } from './kernel.ts';
+import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, elementsPerThread, grid1d, gridPerThread, KernelError, pipeline, type Dispatch } from './kernel.ts';
 
 export * from './adam-ref.ts';
 
@@ -55,6 +55,7 @@ export class Adam {
     private readonly params: GPUBuffer,
     private readonly wg: number,
     readonly shape: { n: number },
+    private readonly per: number,
   ) {}
 
   static async create(gpu: Gpu, shape: { n: number }, opts: AdamOptions = {}, scope: BufferScope = gpu.buffers): Promise<Adam> {
@@ -64,9 +65,10 @@ export class Adam {
     const wg = opts.wg ?? DEFAULT_WG;
     checkWg(gpu, k, wg);
     checkBindingSize(gpu, k, `a parameter tensor of ${shape.n} elements`, shape.n * 4);
-    const pipe = await pipeline(gpu, 'adam', source, 'adam', { WG: wg, DECOUPLED: opts.decoupled ? 1 : 0 });
+    const per = elementsPerThread(gpu);
+    const pipe = await pipeline(gpu, 'adam', source, 'adam', { WG: wg, PER: per, DECOUPLED: opts.decoupled ? 1 : 0 });
     const params = scope.uniform(`${k}.params`, [shape.n, 0, 0, 0]);
-    return new Adam(gpu, pipe, params, wg, shape);
+    return new Adam(gpu, pipe, params, wg, shape, per);
   }
 
   /** `step`: the caller's step uniform (createAdamStepBuffer / writeAdamStep). */
@@ -80,7 +82,7 @@ export class Adam {
       label: k,
       pipeline: this.pipe,
       bindGroup: bindGroup(this.gpu, this.pipe, k, { 0: b.step, 1: this.params, 2: b.param, 3: b.grad, 4: b.m, 5: b.v }),
-      grid: grid1d(this.gpu, n, this.wg),
+      grid: gridPerThread(this.gpu, n, this.wg, this.per),
     };
   }
 }

@@ -9,7 +9,18 @@
 import source from '../../shaders/elementwise.wgsl';
 import type { Gpu } from '../gpu/context.ts';
 import type { BufferScope } from '../gpu/buffers.ts';
-import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, grid1d, KernelError, pipeline, type BindingResource, type Dispatch } from './kernel.ts';
+import {
+  bindGroup,
+  checkBindingSize,
+  checkBufferSize,
+  checkInteger,
+  elementsPerThread,
+  gridPerThread,
+  KernelError,
+  pipeline,
+  type BindingResource,
+  type Dispatch,
+} from './kernel.ts';
 
 const WG = 64;
 
@@ -21,6 +32,18 @@ export interface ElementwiseShape {
 export interface AccumulateOption {
   /** Add into the output (a gradient that several ops feed) instead of overwriting it. */
   accumulate?: boolean;
+}
+
+export interface ElementwiseOptions extends AccumulateOption {
+  /** Elements per thread (default elementsPerThread(gpu)); the same bits whatever it is. */
+  perThread?: number;
+}
+
+/** The elements per thread an option asks for, checked, or this adapter's default. */
+function perThread(gpu: Gpu, kernel: string, opts: { perThread?: number }): number {
+  const per = opts.perThread ?? elementsPerThread(gpu);
+  checkInteger(kernel, 'perThread', per, 1);
+  return per;
 }
 
 /** The bits of `v` rounded to f32, for packing floats into a u32 uniform. */
@@ -49,9 +72,9 @@ export function checkDistinct(kernel: string, outputs: Record<string, GPUBuffer 
   });
 }
 
-/** One dispatch of `threads` invocations over bindings given by number. */
-function dispatch(gpu: Gpu, label: string, pipe: GPUComputePipeline, resources: Record<number, BindingResource>, threads: number): Dispatch {
-  return { label, pipeline: pipe, bindGroup: bindGroup(gpu, pipe, label, resources), grid: grid1d(gpu, threads, WG) };
+/** One dispatch over `n` elements, `per` to a thread, with bindings given by number. */
+function dispatch(gpu: Gpu, label: string, pipe: GPUComputePipeline, resources: Record<number, BindingResource>, n: number, per: number): Dispatch {
+  return { label, pipeline: pipe, bindGroup: bindGroup(gpu, pipe, label, resources), grid: gridPerThread(gpu, n, WG, per) };
 }
 
 // ---- float64 references --------------------------------------------------------------
@@ -111,6 +134,7 @@ abstract class MapKernel {
     protected readonly pipe: GPUComputePipeline,
     protected readonly params: GPUBuffer,
     readonly shape: ElementwiseShape,
+    protected readonly per: number,
   ) {}
 
   protected static async build(
@@ -118,15 +142,16 @@ abstract class MapKernel {
     kernel: string,
     entry: MapEntry,
     shape: ElementwiseShape,
-    accumulate: boolean,
+    opts: ElementwiseOptions,
     alpha: number,
     beta: number,
     scope: BufferScope,
-  ): Promise<{ pipe: GPUComputePipeline; params: GPUBuffer }> {
+  ): Promise<{ pipe: GPUComputePipeline; params: GPUBuffer; per: number }> {
     checkN(gpu, kernel, shape);
-    const pipe = await pipeline(gpu, 'elementwise', source, entry, { WG, ACCUMULATE: accumulate ? 1 : 0 });
+    const per = perThread(gpu, kernel, opts);
+    const pipe = await pipeline(gpu, 'elementwise', source, entry, { WG, PER: per, ACCUMULATE: opts.accumulate ? 1 : 0 });
     const params = scope.uniform(`${kernel}.params`, [shape.n, f32Bits(alpha), f32Bits(beta), 0]);
-    return { pipe, params };
+    return { pipe, params, per };
   }
 
   /** `inputs` in binding order: the first goes to binding 1 (a), the second to 2 (b). */
@@ -139,7 +164,7 @@ abstract class MapKernel {
     });
     checkBufferSize(kernel, 'out', out, bytes, fmtN(this.shape));
     checkDistinct(kernel, { out }, inputs);
-    return dispatch(this.gpu, kernel, this.pipe, resources, this.shape.n);
+    return dispatch(this.gpu, kernel, this.pipe, resources, this.shape.n, this.per);
   }
 }
 
@@ -147,9 +172,9 @@ abstract class MapKernel {
 export class Add extends MapKernel {
   static readonly kernel = 'elementwise_add';
 
-  static async create(gpu: Gpu, shape: ElementwiseShape, opts: AccumulateOption = {}, scope: BufferScope = gpu.buffers): Promise<Add> {
-    const { pipe, params } = await MapKernel.build(gpu, Add.kernel, 'add', shape, !!opts.accumulate, 0, 0, scope);
-    return new Add(gpu, pipe, params, shape);
+  static async create(gpu: Gpu, shape: ElementwiseShape, opts: ElementwiseOptions = {}, scope: BufferScope = gpu.buffers): Promise<Add> {
+    const { pipe, params, per } = await MapKernel.build(gpu, Add.kernel, 'add', shape, opts, 0, 0, scope);
+    return new Add(gpu, pipe, params, shape, per);
   }
 
   bind(b: { a: GPUBuffer; b: GPUBuffer; out: GPUBuffer }): Dispatch {
@@ -161,9 +186,9 @@ export class Add extends MapKernel {
 export class Multiply extends MapKernel {
   static readonly kernel = 'elementwise_mul';
 
-  static async create(gpu: Gpu, shape: ElementwiseShape, opts: AccumulateOption = {}, scope: BufferScope = gpu.buffers): Promise<Multiply> {
-    const { pipe, params } = await MapKernel.build(gpu, Multiply.kernel, 'mul', shape, !!opts.accumulate, 0, 0, scope);
-    return new Multiply(gpu, pipe, params, shape);
+  static async create(gpu: Gpu, shape: ElementwiseShape, opts: ElementwiseOptions = {}, scope: BufferScope = gpu.buffers): Promise<Multiply> {
+    const { pipe, params, per } = await MapKernel.build(gpu, Multiply.kernel, 'mul', shape, opts, 0, 0, scope);
+    return new Multiply(gpu, pipe, params, shape, per);
   }
 
   bind(b: { a: GPUBuffer; b: GPUBuffer; out: GPUBuffer }): Dispatch {
@@ -171,7 +196,7 @@ export class Multiply extends MapKernel {
   }
 }
 
-export interface ScaleShiftOptions extends AccumulateOption {
+export interface ScaleShiftOptions extends ElementwiseOptions {
   alpha: number;
   beta: number;
 }
@@ -185,13 +210,13 @@ export class ScaleShift extends MapKernel {
     for (const name of ['alpha', 'beta'] as const) {
       if (!Number.isFinite(opts[name])) throw new KernelError(k, `${name} must be a finite number, got ${opts[name]}`);
     }
-    const { pipe, params } = await MapKernel.build(gpu, k, 'scale_shift', shape, !!opts.accumulate, opts.alpha, opts.beta, scope);
-    return new ScaleShift(gpu, pipe, params, shape);
+    const { pipe, params, per } = await MapKernel.build(gpu, k, 'scale_shift', shape, opts, opts.alpha, opts.beta, scope);
+    return new ScaleShift(gpu, pipe, params, shape, per);
   }
 
   /** The backward of scale-shift by alpha: dx (+)= alpha * g. Bind it as { x: g, out: dx }. */
-  static backward(gpu: Gpu, shape: ElementwiseShape, alpha: number, opts: AccumulateOption = {}, scope: BufferScope = gpu.buffers): Promise<ScaleShift> {
-    return ScaleShift.create(gpu, shape, { alpha, beta: 0, accumulate: opts.accumulate }, scope);
+  static backward(gpu: Gpu, shape: ElementwiseShape, alpha: number, opts: ElementwiseOptions = {}, scope: BufferScope = gpu.buffers): Promise<ScaleShift> {
+    return ScaleShift.create(gpu, shape, { ...opts, alpha, beta: 0 }, scope);
   }
 
   bind(b: { x: GPUBuffer; out: GPUBuffer }): Dispatch {
@@ -204,8 +229,8 @@ export class Accumulate extends MapKernel {
   static readonly kernel = 'elementwise_accumulate';
 
   static async create(gpu: Gpu, shape: ElementwiseShape, scope: BufferScope = gpu.buffers): Promise<Accumulate> {
-    const { pipe, params } = await MapKernel.build(gpu, Accumulate.kernel, 'accumulate', shape, false, 0, 0, scope);
-    return new Accumulate(gpu, pipe, params, shape);
+    const { pipe, params, per } = await MapKernel.build(gpu, Accumulate.kernel, 'accumulate', shape, {}, 0, 0, scope);
+    return new Accumulate(gpu, pipe, params, shape, per);
   }
 
   bind(b: { x: GPUBuffer; y: GPUBuffer }): Dispatch {
@@ -225,14 +250,16 @@ export class MultiplyBackward {
     private readonly pipe: GPUComputePipeline,
     private readonly params: GPUBuffer,
     readonly shape: ElementwiseShape,
+    private readonly per: number,
   ) {}
 
-  static async create(gpu: Gpu, shape: ElementwiseShape, opts: AccumulateOption = {}, scope: BufferScope = gpu.buffers): Promise<MultiplyBackward> {
+  static async create(gpu: Gpu, shape: ElementwiseShape, opts: ElementwiseOptions = {}, scope: BufferScope = gpu.buffers): Promise<MultiplyBackward> {
     const k = MultiplyBackward.kernel;
     checkN(gpu, k, shape);
-    const pipe = await pipeline(gpu, 'elementwise', source, 'mul_backward', { WG, ACCUMULATE: opts.accumulate ? 1 : 0 });
+    const per = perThread(gpu, k, opts);
+    const pipe = await pipeline(gpu, 'elementwise', source, 'mul_backward', { WG, PER: per, ACCUMULATE: opts.accumulate ? 1 : 0 });
     const params = scope.uniform(`${k}.params`, [shape.n, 0, 0, 0]);
-    return new MultiplyBackward(gpu, pipe, params, shape);
+    return new MultiplyBackward(gpu, pipe, params, shape, per);
   }
 
   bind(b: { grad: GPUBuffer; a: GPUBuffer; b: GPUBuffer; gradA: GPUBuffer; gradB: GPUBuffer }): Dispatch {
@@ -240,7 +267,7 @@ export class MultiplyBackward {
     const bytes = this.shape.n * 4;
     for (const name of ['grad', 'a', 'b', 'gradA', 'gradB'] as const) checkBufferSize(k, name, b[name], bytes, fmtN(this.shape));
     checkDistinct(k, { gradA: b.gradA, gradB: b.gradB }, { grad: b.grad, a: b.a, b: b.b });
-    return dispatch(this.gpu, k, this.pipe, { 0: this.params, 1: b.a, 2: b.b, 4: b.grad, 5: b.gradA, 6: b.gradB }, this.shape.n);
+    return dispatch(this.gpu, k, this.pipe, { 0: this.params, 1: b.a, 2: b.b, 4: b.grad, 5: b.gradA, 6: b.gradB }, this.shape.n, this.per);
   }
 }
 
@@ -273,9 +300,10 @@ async function blockCopies(
   total: number,
   accumulate: readonly boolean[],
   toWide: boolean,
+  per: number,
   scope: BufferScope,
 ): Promise<{ pipes: GPUComputePipeline[]; params: GPUBuffer[] }> {
-  const pipes = await Promise.all(accumulate.map((acc) => pipeline(gpu, 'elementwise', source, 'copy_block', { WG, ACCUMULATE: acc ? 1 : 0 })));
+  const pipes = await Promise.all(accumulate.map((acc) => pipeline(gpu, 'elementwise', source, 'copy_block', { WG, PER: per, ACCUMULATE: acc ? 1 : 0 })));
   let off = 0;
   const params = s.widths.map((w, k) => {
     // [rows, width, src_stride, src_off, dst_stride, dst_off, 0, 0]
@@ -296,12 +324,14 @@ export class Concat {
     private readonly params: GPUBuffer[],
     readonly shape: ConcatShape,
     readonly width: number,
+    private readonly per: number,
   ) {}
 
   static async create(gpu: Gpu, shape: ConcatShape, scope: BufferScope = gpu.buffers): Promise<Concat> {
     const total = checkConcat(gpu, Concat.kernel, shape);
-    const { pipes, params } = await blockCopies(gpu, Concat.kernel, shape, total, shape.widths.map(() => false), true, scope);
-    return new Concat(gpu, pipes, params, { rows: shape.rows, widths: [...shape.widths] }, total);
+    const per = elementsPerThread(gpu);
+    const { pipes, params } = await blockCopies(gpu, Concat.kernel, shape, total, shape.widths.map(() => false), true, per, scope);
+    return new Concat(gpu, pipes, params, { rows: shape.rows, widths: [...shape.widths] }, total, per);
   }
 
   bind(b: { inputs: readonly GPUBuffer[]; out: GPUBuffer }): Dispatch[] {
@@ -313,7 +343,7 @@ export class Concat {
     checkDistinct(k, { out: b.out }, Object.fromEntries(b.inputs.map((x, i) => [`inputs[${i}]`, x])));
     return b.inputs.map((input, i) => {
       checkBufferSize(k, `inputs[${i}]`, input, rows * widths[i] * 4, f);
-      return dispatch(this.gpu, `${k}[${i}]`, this.pipes[i], { 7: this.params[i], 8: input, 9: b.out }, rows * widths[i]);
+      return dispatch(this.gpu, `${k}[${i}]`, this.pipes[i], { 7: this.params[i], 8: input, 9: b.out }, rows * widths[i], this.per);
     });
   }
 }
@@ -333,6 +363,7 @@ export class Split {
     private readonly params: GPUBuffer[],
     readonly shape: ConcatShape,
     readonly width: number,
+    private readonly per: number,
   ) {}
 
   static async create(gpu: Gpu, shape: ConcatShape, opts: SplitOptions = {}, scope: BufferScope = gpu.buffers): Promise<Split> {
@@ -343,8 +374,9 @@ export class Split {
       throw new KernelError(k, `accumulate has ${acc.length} flags but shape ${fmtConcat(shape)} has ${shape.widths.length} inputs`);
     }
     const flags = shape.widths.map((_, i) => (Array.isArray(acc) ? !!acc[i] : !!acc));
-    const { pipes, params } = await blockCopies(gpu, k, shape, total, flags, false, scope);
-    return new Split(gpu, pipes, params, { rows: shape.rows, widths: [...shape.widths] }, total);
+    const per = elementsPerThread(gpu);
+    const { pipes, params } = await blockCopies(gpu, k, shape, total, flags, false, per, scope);
+    return new Split(gpu, pipes, params, { rows: shape.rows, widths: [...shape.widths] }, total, per);
   }
 
   /** `gradInputs[k]` null: input k needs no gradient, and gets no dispatch. */
@@ -359,7 +391,7 @@ export class Split {
     b.gradInputs.forEach((g, i) => {
       if (!g) return;
       checkBufferSize(k, `gradInputs[${i}]`, g, rows * widths[i] * 4, f);
-      out.push(dispatch(this.gpu, `${k}[${i}]`, this.pipes[i], { 7: this.params[i], 8: b.gradOut, 9: g }, rows * widths[i]));
+      out.push(dispatch(this.gpu, `${k}[${i}]`, this.pipes[i], { 7: this.params[i], 8: b.gradOut, 9: g }, rows * widths[i], this.per));
     });
     return out;
   }
@@ -387,17 +419,19 @@ export class CopyBlock {
     private readonly pipe: GPUComputePipeline,
     private readonly params: GPUBuffer,
     readonly shape: BlockShape,
+    private readonly per: number,
   ) {}
 
-  static async create(gpu: Gpu, shape: BlockShape, opts: AccumulateOption = {}, scope: BufferScope = gpu.buffers): Promise<CopyBlock> {
+  static async create(gpu: Gpu, shape: BlockShape, opts: ElementwiseOptions = {}, scope: BufferScope = gpu.buffers): Promise<CopyBlock> {
     const k = CopyBlock.kernel;
     checkInteger(k, 'rows', shape.rows, 1);
     checkInteger(k, 'width', shape.width, 1);
     for (const key of ['srcStride', 'srcOffset', 'dstStride', 'dstOffset'] as const) checkInteger(k, key, shape[key], 0);
-    const pipe = await pipeline(gpu, 'elementwise', source, 'copy_block', { WG, ACCUMULATE: opts.accumulate ? 1 : 0 });
+    const per = perThread(gpu, k, opts);
+    const pipe = await pipeline(gpu, 'elementwise', source, 'copy_block', { WG, PER: per, ACCUMULATE: opts.accumulate ? 1 : 0 });
     const s = shape;
     const params = scope.uniform(`${k}.params`, [s.rows, s.width, s.srcStride, s.srcOffset, s.dstStride, s.dstOffset, 0, 0]);
-    return new CopyBlock(gpu, pipe, params, { ...shape });
+    return new CopyBlock(gpu, pipe, params, { ...shape }, per);
   }
 
   bind(b: { src: GPUBuffer; dst: GPUBuffer }): Dispatch {
@@ -407,6 +441,6 @@ export class CopyBlock {
     checkBufferSize(k, 'src', b.src, ((s.rows - 1) * s.srcStride + s.srcOffset + s.width) * 4, what);
     checkBufferSize(k, 'dst', b.dst, ((s.rows - 1) * s.dstStride + s.dstOffset + s.width) * 4, what);
     checkDistinct(k, { dst: b.dst }, { src: b.src });
-    return dispatch(this.gpu, k, this.pipe, { 7: this.params, 8: b.src, 9: b.dst }, s.rows * s.width);
+    return dispatch(this.gpu, k, this.pipe, { 7: this.params, 8: b.src, 9: b.dst }, s.rows * s.width, this.per);
   }
 }

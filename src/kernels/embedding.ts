@@ -2,7 +2,7 @@
 import source from '../../shaders/embedding.wgsl';
 import type { Gpu } from '../gpu/context.ts';
 import type { BufferScope } from '../gpu/buffers.ts';
-import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, grid1d, KernelError, pipeline, type Dispatch } from './kernel.ts';
+import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, elementsPerThread, grid1d, gridPerThread, KernelError, pipeline, type Dispatch } from './kernel.ts';
 
 const WG = 64;
 
@@ -105,6 +105,7 @@ export class EmbeddingGather {
     private readonly pipe: GPUComputePipeline,
     private readonly params: GPUBuffer,
     readonly shape: EmbeddingShape,
+    private readonly per: number,
   ) {}
 
   static async create(gpu: Gpu, shape: EmbeddingShape, scope: BufferScope = gpu.buffers): Promise<EmbeddingGather> {
@@ -112,9 +113,10 @@ export class EmbeddingGather {
     checkShape(k, shape);
     checkBindingSize(gpu, k, 'the table', shape.rows * shape.dim * 4);
     checkBindingSize(gpu, k, 'the output', shape.n * shape.dim * 4);
-    const pipe = await pipeline(gpu, 'embedding', source, 'gather', { WG });
+    const per = elementsPerThread(gpu);
+    const pipe = await pipeline(gpu, 'embedding', source, 'gather', { WG, PER: per });
     const params = scope.uniform(`${k}.params`, [shape.n, shape.dim, shape.rows, 0]);
-    return new EmbeddingGather(gpu, pipe, params, shape);
+    return new EmbeddingGather(gpu, pipe, params, shape, per);
   }
 
   bind(b: { table: GPUBuffer; indices: GPUBuffer; out: GPUBuffer }): Dispatch {
@@ -127,7 +129,7 @@ export class EmbeddingGather {
       label: k,
       pipeline: this.pipe,
       bindGroup: bindGroup(this.gpu, this.pipe, k, { 0: this.params, 1: b.table, 2: b.indices, 3: b.out }),
-      grid: grid1d(this.gpu, n * dim, WG),
+      grid: gridPerThread(this.gpu, n * dim, WG, this.per),
     };
   }
 }

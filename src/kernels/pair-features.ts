@@ -2,7 +2,7 @@
 import source from '../../shaders/pair-features.wgsl';
 import type { BufferScope } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/context.ts';
-import { bindGroup, checkBufferSize, checkInteger, grid1d, KernelError, pipeline, type Dispatch } from './kernel.ts';
+import { bindGroup, checkBufferSize, checkInteger, elementsPerThread, gridPerThread, KernelError, pipeline, type Dispatch } from './kernel.ts';
 
 const WG = 64;
 
@@ -19,16 +19,19 @@ export class PairFeatures {
     private readonly pipes: { forward: GPUComputePipeline; backward: GPUComputePipeline },
     private readonly params: GPUBuffer,
     readonly shape: PairShape,
+    private readonly per: number,
   ) {}
 
   static async create(gpu: Gpu, shape: PairShape, scope: BufferScope = gpu.buffers): Promise<PairFeatures> {
     checkInteger(PairFeatures.kernel, 'rows', shape.rows, 1);
     checkInteger(PairFeatures.kernel, 'dim', shape.dim, 1);
+    const per = elementsPerThread(gpu);
     const [forward, backward] = await Promise.all([
-      pipeline(gpu, 'pair-features', source, 'pair_features', { WG }),
-      pipeline(gpu, 'pair-features', source, 'pair_features_backward', { WG }),
+      pipeline(gpu, 'pair-features', source, 'pair_features', { WG, PER: per }),
+      pipeline(gpu, 'pair-features', source, 'pair_features_backward', { WG, PER: per }),
     ]);
-    return new PairFeatures(gpu, { forward, backward }, scope.uniform(`${PairFeatures.kernel}.params`, [shape.rows, shape.dim, 0, 0]), { ...shape });
+    const params = scope.uniform(`${PairFeatures.kernel}.params`, [shape.rows, shape.dim, 0, 0]);
+    return new PairFeatures(gpu, { forward, backward }, params, { ...shape }, per);
   }
 
   private dispatch(pipe: GPUComputePipeline, label: string, resources: Record<number, GPUBuffer>): Dispatch {
@@ -39,7 +42,7 @@ export class PairFeatures {
       checkBufferSize(label, `binding ${b}`, buf, words * 4, what);
     }
     if (resources[5] && (resources[5] === resources[6] || resources[5] === resources[1] || resources[6] === resources[2])) throw new KernelError(label, 'du and dq must be buffers of their own');
-    return { label, pipeline: pipe, bindGroup: bindGroup(this.gpu, pipe, label, { 0: this.params, ...resources }), grid: grid1d(this.gpu, rows * dim, WG) };
+    return { label, pipeline: pipe, bindGroup: bindGroup(this.gpu, pipe, label, { 0: this.params, ...resources }), grid: gridPerThread(this.gpu, rows * dim, WG, this.per) };
   }
 
   forward(b: { u: GPUBuffer; q: GPUBuffer; x: GPUBuffer }): Dispatch {
