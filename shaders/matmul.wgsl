@@ -138,10 +138,11 @@ struct CountParams { count: u32, _p0: u32, _p1: u32, _p2: u32 }
 @group(0) @binding(7) var<storage, read> y_out: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dz: array<f32>;
 
-@compute @workgroup_size(WG)
-fn act_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let t = flat_id(gid, nwg);
-  if (t >= ap.count) { return; }
+// Elements per act_backward thread: a workgroup covers WG * PER consecutive elements, thread
+// lid taking lid, lid + WG, ... (coalesced on a GPU; fewer invocations on SwiftShader).
+override PER: u32 = 1u;
+
+fn act_backward_at(t: u32) {
   let g = dy[t];
   let y = y_out[t];
   switch (ACT) {
@@ -149,6 +150,17 @@ fn act_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
     case 2u: { dz[t] = g * (y * (1.0 - y)); }
     case 3u: { dz[t] = g * ((1.0 - y) * (1.0 + y)); }
     default: { dz[t] = g; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn act_backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
+  // Workgroups past 65535 spill into y; (wid.x + wid.y * nwg.x) undoes the split.
+  let base = (wid.x + wid.y * nwg.x) * PER * WG + lid;
+  for (var j = 0u; j < PER; j++) {
+    let t = base + j * WG;
+    if (t >= ap.count) { return; }
+    act_backward_at(t);
   }
 }
 

@@ -7,6 +7,7 @@ import {
   BIAS_GRAD_VARIANTS,
   BiasGrad,
   MATMUL_VARIANTS,
+  matmulVariantsFor,
   vec4Fits,
   Matmul,
   actBackwardRef,
@@ -49,6 +50,16 @@ interface Inputs {
   b: Float32Array;
   bias?: Float32Array;
   c0?: Float32Array;
+}
+
+/**
+ * sg4 runs only where subgroups are exactly 4 wide (SwiftShader). On another device the test
+ * checks instead that asking for it fails with a clear error, and stops there.
+ */
+async function unavailable(variant: MatmulVariant): Promise<boolean> {
+  if (matmulVariantsFor(t.gpu).includes(variant)) return false;
+  await expect(Matmul.create(t.gpu, { m: 2, n: 2, k: 2 }, { variant })).rejects.toThrow(/sg4 needs the subgroups feature with subgroups of exactly 4/);
+  return true;
 }
 
 async function runMatmul(shape: MatmulShape, opts: MatmulOptions, x: Inputs): Promise<Float32Array> {
@@ -99,6 +110,7 @@ describe('matmul forward', () => {
   for (const variant of MATMUL_VARIANTS) {
     for (const tr of TRANSPOSES) {
       it(`${variant} transA=${tr.transA} transB=${tr.transB} matches the reference on odd sizes`, async () => {
+        if (await unavailable(variant)) return;
         const rng = new Rng(11);
         for (const shape of shapes) {
           const x = operands(rng, shape);
@@ -124,8 +136,26 @@ describe('matmul forward', () => {
     });
   }
 
+  // sg4 puts 1 to 4 subgroups side by side depending on N's 16-column tiles (2, 6 and 19
+  // here: 2, 3 and 4 per workgroup), clamps rows and columns past the edges, and adds each
+  // output's terms in the same order as reg4x4.
+  for (const tr of TRANSPOSES) {
+    it(`sg4 gives reg4x4's bits on ragged tiles (transA=${tr.transA} transB=${tr.transB})`, async () => {
+      if (await unavailable('sg4')) return;
+      const rng = new Rng(14);
+      for (const shape of [{ m: 37, n: 29, k: 41 }, { m: 20, n: 96, k: 9 }, { m: 5, n: 300, k: 33 }]) {
+        const x = { ...operands(rng, shape), bias: randomMat(rng, shape.n) };
+        const opts = { ...tr, activation: 'tanh' as const };
+        const s = await runMatmul(shape, { ...opts, variant: 'sg4' }, x);
+        expectMatmulClose(s, x.a, x.b, shape, opts, x, `sg4 ${shape.m}x${shape.n}x${shape.k}`);
+        expect(new Uint32Array(s.buffer)).toEqual(new Uint32Array((await runMatmul(shape, { ...opts, variant: 'reg4x4' }, x)).buffer));
+      }
+    });
+  }
+
   for (const variant of MATMUL_VARIANTS) {
     it(`${variant}: every activation with a bias, and accumulate`, async () => {
+      if (await unavailable(variant)) return;
       const rng = new Rng(12);
       const shape = { m: 33, n: 17, k: 29 };
       // A scaled by 1/sqrt(k): pre-activations of order 1, where the activations bend.
@@ -142,6 +172,7 @@ describe('matmul forward', () => {
 
   it('handles 1x1x1 in every variant, with every epilogue', async () => {
     for (const variant of MATMUL_VARIANTS) {
+      if (await unavailable(variant)) continue;
       const shape = { m: 1, n: 1, k: 1 };
       const x = { a: new Float32Array([1.5]), b: new Float32Array([-2]) };
       expect(Array.from(await runMatmul(shape, { variant }, x)), variant).toEqual([-3]);
@@ -156,6 +187,7 @@ describe('matmul forward', () => {
     const shape = { m: 70, n: 45, k: 38 };
     const x = { ...operands(rng, shape), bias: randomMat(rng, shape.n) };
     for (const variant of MATMUL_VARIANTS) {
+      if (await unavailable(variant)) continue;
       const opts = { variant, transB: true, activation: 'sigmoid' as const };
       expectSameBits(await runMatmul(shape, opts, x), await runMatmul(shape, opts, x), variant);
     }
@@ -268,6 +300,18 @@ describe('dense backward helpers', () => {
     expectClose(await runActBackward(dy, y, 'relu'), actBackwardRef(dy, y, 'relu'), { atol: 0, rtol: 0 }, 'relu');
   });
 
+  it('activation backward covers several workgroups of several elements per thread and a ragged tail', async () => {
+    const rng = new Rng(24);
+    // Three workgroups of 64 threads x 16 elements and a ragged 37.
+    const count = 3 * 64 * 16 + 37;
+    const dy = randomMat(rng, count);
+    const z = randomMat(rng, count, 2);
+    for (const act of ACTS) {
+      const y = z.map((v) => activateRef(v, act));
+      expectClose(await runActBackward(dy, y, act), actBackwardRef(dy, y, act), { atol: 1e-30, rtol: 4 * EPS }, act);
+    }
+  });
+
   for (const variant of BIAS_GRAD_VARIANTS) {
     it(`bias gradient (${variant}) equals the fixed-order f32 sums bit for bit, and accumulates`, async () => {
       const rng = new Rng(23);
@@ -354,6 +398,7 @@ describe('a whole dense layer: loss = sum(w ⊙ act(X·W + b))', () => {
       expectClose(ref.dw, numericGrad((v) => lossRef(x, v, b, w, act), wt), fdTol, `${act} dW vs finite differences`);
       expectClose(ref.db, numericGrad((v) => lossRef(x, wt, v, w, act), b), fdTol, `${act} db vs finite differences`);
       for (const variant of MATMUL_VARIANTS) {
+        if (await unavailable(variant)) continue;
         const got = await gpuBackward(variant, act, x, wt, b, w);
         // Products of at most 7 terms of order 1, through f32 activations: 2e-5 covers it.
         const tol = { atol: 2e-5, rtol: 2e-5 };

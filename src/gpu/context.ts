@@ -54,6 +54,8 @@ export class Gpu {
     const { adapter, note } = await requestPlatformAdapter(opts);
     const requiredFeatures: GPUFeatureName[] = [];
     if (opts.timestamps !== false && adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+    // Subgroup operations let kernel variants share loads between lanes (see matmul-sg.wgsl).
+    if (adapter.features.has('subgroups')) requiredFeatures.push('subgroups');
     // Take the adapter's full limits: the defaults cap storage bindings at 128 MiB.
     const wanted = [
       'maxStorageBufferBindingSize',
@@ -90,6 +92,16 @@ export class Gpu {
   async idle(): Promise<void> {
     await this.guard(this.device.queue.onSubmittedWorkDone());
     this.check();
+  }
+
+  /**
+   * The subgroup size when the device has subgroups and the adapter promises one fixed size
+   * (SwiftShader: 4), else null. Kernels written for one size ask this before using it.
+   */
+  get fixedSubgroupSize(): number | null {
+    if (!this.device.features.has('subgroups')) return null;
+    const { subgroupMinSize: lo, subgroupMaxSize: hi } = this.adapter.info;
+    return lo !== undefined && lo === hi ? lo : null;
   }
 
   get isDestroyed(): boolean {

@@ -8,7 +8,7 @@ import { GpuTimer } from '../gpu/timing.ts';
 import { Rng } from '../random.ts';
 import { autotune, type TuneResult } from './autotune.ts';
 import { encodeDispatch, submitDispatches } from './kernel.ts';
-import { Matmul, MATMUL_VARIANTS, type MatmulOptions, type MatmulShape, type MatmulVariant } from './matmul.ts';
+import { Matmul, matmulVariantsFor, type MatmulOptions, type MatmulShape, type MatmulVariant } from './matmul.ts';
 
 /** Dimensions above this are timed at this size: variants rank the same on large products. */
 const TUNE_CAP = 256;
@@ -57,7 +57,7 @@ export async function tuneMatmul(gpu: Gpu, shape: MatmulShape, opts: Pick<Matmul
     const c = scope.create('tune.C', probe.m * probe.n * 4);
     return await autotune(gpu, {
       key: matmulTuneKey(shape, o),
-      variants: MATMUL_VARIANTS,
+      variants: matmulVariantsFor(gpu),
       refresh,
       measure: async (variant) => {
         // A throw here (a variant that does not compile on this adapter) counts as unusable.

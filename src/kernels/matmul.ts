@@ -11,15 +11,17 @@
 import epilogue from '../../shaders/matmul-epilogue.wgsl';
 import body from '../../shaders/matmul.wgsl';
 import vec4Body from '../../shaders/matmul-vec4.wgsl';
+import sgBody from '../../shaders/matmul-sg.wgsl';
 import type { Gpu } from '../gpu/context.ts';
 import type { BufferScope } from '../gpu/buffers.ts';
-import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, grid1d, KernelError, pipeline, type Dispatch } from './kernel.ts';
+import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, elementsPerThread, grid1d, gridPerThread, KernelError, pipeline, type Dispatch } from './kernel.ts';
 import type { Activation, MatmulShape } from './matmul-ref.ts';
 
 export type { Activation, MatmulShape } from './matmul-ref.ts';
 
 const source = `${epilogue}\n${body}`;
 const vec4Source = `${epilogue}\n${vec4Body}`;
+const sgSource = `enable subgroups;\n${source}\n${sgBody}`;
 export { actBackwardRef, activateRef, biasGradRef, denseBackwardRef, denseForwardRef, matmulAbsRef, matmulRef } from './matmul-ref.ts';
 
 /** Activation codes shared with ACT in shaders/matmul.wgsl. */
@@ -32,8 +34,9 @@ export const ACTIVATIONS: Readonly<Record<Activation, number>> = { none: 0, relu
  * - tiled8, tiled16: 8x8 / 16x16 tiles of A and B in workgroup memory (GPUs).
  * - reg4x4: each thread a 4x4 block in registers, no barriers (fastest on SwiftShader / CPUs).
  * - reg4x4v: reg4x4 reading A and B as vec4s, where the shape allows (see vec4Fits); reg4x4 elsewhere.
+ * - sg4: a 16x16 tile per subgroup of four lanes sharing loads (SwiftShader; see sgFits).
  */
-export const MATMUL_VARIANTS = ['naive', 'tiled8', 'tiled16', 'reg4x4', 'reg4x4v'] as const;
+export const MATMUL_VARIANTS = ['naive', 'tiled8', 'tiled16', 'reg4x4', 'reg4x4v', 'sg4'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
 /** The default where nothing has been measured: the fastest on SwiftShader, our CI adapter. */
@@ -41,19 +44,44 @@ export const DEFAULT_MATMUL_VARIANT: MatmulVariant = 'reg4x4';
 
 interface Geometry {
   entryPoint: string;
-  /** Workgroup side (the TILE override). */
-  side: number;
-  /** Outputs per thread along each side. */
-  perThread: number;
+  /** The TILE override: the workgroup side, or for sg4 the subgroups per workgroup. */
+  tile: number;
+  /** Columns and rows of C one workgroup computes. */
+  span: readonly [number, number];
 }
 
+const square = (entryPoint: string, side: number, perThread: number): Geometry => ({ entryPoint, tile: side, span: [side * perThread, side * perThread] });
+
 const GEOMETRY: Record<MatmulVariant, Geometry> = {
-  naive: { entryPoint: 'matmul_naive', side: 8, perThread: 1 },
-  tiled8: { entryPoint: 'matmul_tiled', side: 8, perThread: 1 },
-  tiled16: { entryPoint: 'matmul_tiled', side: 16, perThread: 1 },
-  reg4x4: { entryPoint: 'matmul_reg4x4', side: 8, perThread: 4 },
-  reg4x4v: { entryPoint: 'matmul_reg4x4v', side: 8, perThread: 4 },
+  naive: square('matmul_naive', 8, 1),
+  tiled8: square('matmul_tiled', 8, 1),
+  tiled16: square('matmul_tiled', 16, 1),
+  reg4x4: square('matmul_reg4x4', 8, 4),
+  reg4x4v: square('matmul_reg4x4v', 8, 4),
+  // Up to four subgroups side by side, each a 16x16 tile (see sgGeometry).
+  sg4: { entryPoint: 'matmul_sg4', tile: 4, span: [64, 16] },
 };
+
+/**
+ * sg4's subgroups per workgroup: the most (up to 4) that divide N's 16-column tiles, so no
+ * subgroup recomputes a clamped tile (N = 96 has 6 tiles: 3 per workgroup, not 4 and 4 with
+ * 2 idle). Past 16 tiles the waste of 4 is at most 3/16.
+ */
+function sgGeometry(n: number): Geometry {
+  const tiles = Math.ceil(n / 16);
+  const tile = tiles >= 16 ? 4 : [4, 3, 2, 1].find((d) => tiles % d === 0) ?? 1;
+  return { ...GEOMETRY.sg4, tile, span: [16 * tile, 16] };
+}
+
+/** sg4 needs subgroups of exactly four invocations (SwiftShader's SIMD width). */
+export function sgFits(gpu: Gpu): boolean {
+  return gpu.fixedSubgroupSize === 4;
+}
+
+/** The variants this device can run. */
+export function matmulVariantsFor(gpu: Gpu): MatmulVariant[] {
+  return MATMUL_VARIANTS.filter((v) => v !== 'sg4' || sgFits(gpu));
+}
 
 /** reg4x4v reads whole vec4s inside rows: K, and the stored row length of each operand, divisible by 4. */
 export function vec4Fits(s: MatmulShape, o: { transA?: boolean; transB?: boolean }): boolean {
@@ -138,19 +166,22 @@ export class Matmul {
     };
     // reg4x4v on a shape it cannot read as vec4s is reg4x4: the same tile and the same bits.
     if (o.variant === 'reg4x4v' && !vec4Fits(shape, o)) o.variant = 'reg4x4';
-    const geo = GEOMETRY[o.variant];
+    const geo = o.variant === 'sg4' ? sgGeometry(shape.n) : GEOMETRY[o.variant];
     if (!geo) throw new KernelError(k, `unknown variant "${String(o.variant)}"; choose one of ${MATMUL_VARIANTS.join(', ')}`);
+    if (o.variant === 'sg4' && !sgFits(gpu)) {
+      throw new KernelError(k, `variant sg4 needs the subgroups feature with subgroups of exactly 4 invocations; this device has ${gpu.fixedSubgroupSize === null ? 'no fixed subgroup size' : `subgroups of ${gpu.fixedSubgroupSize}`}`);
+    }
     if (!(o.activation in ACTIVATIONS)) throw new KernelError(k, `unknown activation "${String(o.activation)}"; choose one of ${Object.keys(ACTIVATIONS).join(', ')}`);
     checkMatmulShape(k, shape);
     const what = fmtShape(shape, o);
     checkBindingSize(gpu, k, `A of ${what}`, shape.m * shape.k * 4);
     checkBindingSize(gpu, k, `B of ${what}`, shape.k * shape.n * 4);
     checkBindingSize(gpu, k, `C of ${what}`, shape.m * shape.n * 4);
-    const span = geo.side * geo.perThread;
-    const grid: [number, number] = [Math.ceil(shape.n / span), Math.ceil(shape.m / span)];
+    const grid: [number, number] = [Math.ceil(shape.n / geo.span[0]), Math.ceil(shape.m / geo.span[1])];
     checkGrid(gpu, k, grid, `${what} with variant ${o.variant}`);
-    const pipe = await pipeline(gpu, 'matmul', o.variant === 'reg4x4v' ? vec4Source : source, geo.entryPoint, {
-      TILE: geo.side,
+    const code = o.variant === 'reg4x4v' ? vec4Source : o.variant === 'sg4' ? sgSource : source;
+    const pipe = await pipeline(gpu, 'matmul', code, geo.entryPoint, {
+      TILE: geo.tile,
       TRANS_A: Number(o.transA),
       TRANS_B: Number(o.transB),
       HAS_BIAS: Number(o.bias),
@@ -202,6 +233,7 @@ export class ActBackward {
     private readonly params: GPUBuffer,
     readonly count: number,
     readonly activation: Activation,
+    private readonly per: number,
   ) {}
 
   /**
@@ -213,9 +245,10 @@ export class ActBackward {
     checkInteger(k, 'count', count, 1);
     if (!(opts.activation in ACTIVATIONS)) throw new KernelError(k, `unknown activation "${String(opts.activation)}"; choose one of ${Object.keys(ACTIVATIONS).join(', ')}`);
     checkBindingSize(gpu, k, `dZ of ${count} elements`, count * 4);
-    const pipe = await pipeline(gpu, 'matmul', source, 'act_backward', { WG, ACT: ACTIVATIONS[opts.activation] });
+    const per = elementsPerThread(gpu);
+    const pipe = await pipeline(gpu, 'matmul', source, 'act_backward', { WG, PER: per, ACT: ACTIVATIONS[opts.activation] });
     const params = scope.uniform(`${k}.params`, [count, 0, 0, 0]);
-    return new ActBackward(gpu, pipe, params, count, opts.activation);
+    return new ActBackward(gpu, pipe, params, count, opts.activation, per);
   }
 
   bind(b: { dy: GPUBuffer; y: GPUBuffer; dz: GPUBuffer }): Dispatch {
@@ -229,7 +262,7 @@ export class ActBackward {
       label: k,
       pipeline: this.pipe,
       bindGroup: bindGroup(this.gpu, this.pipe, k, { 5: this.params, 6: b.dy, 7: b.y, 8: b.dz }),
-      grid: grid1d(this.gpu, this.count, WG),
+      grid: gridPerThread(this.gpu, this.count, WG, this.per),
     };
   }
 }

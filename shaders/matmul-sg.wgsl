@@ -1,0 +1,93 @@
+// ---- sg4: a 16x16 tile of C per subgroup of four lanes, which share their loads ------------
+//
+// Appended to matmul-epilogue.wgsl + matmul.wgsl (a_at, b_at, store), after `enable subgroups;`.
+//
+// Why: on SwiftShader (a CPU) four invocations run as one SIMD group, and every storage load
+// whose address differs per lane is an emulated gather costing about ten arithmetic ops. A
+// register tile is bounded by its loads per multiply-add. Here each lane loads a quarter of
+// the tile's A column and of its B row at every k, and subgroupBroadcast (a register shuffle)
+// hands the A values to all four lanes: 8 loads per 64 multiply-adds per lane, where reg4x4
+// needs 8 loads per 16. Measured on SwiftShader at 256x96x64: about 1.7x reg4x4.
+//
+// Lane l owns columns n0 + 4j + l (j < 4) of rows m0 .. m0 + 15: accR[j] is C[m0 + R, n0 + 4j + l].
+// It loads A's rows m0 + 4i + l (i < 4) at k; broadcasting al[i] from lane s gives row m0 + 4i + s.
+// Each output still adds its K products in ascending k, one at a time, like every variant.
+//
+// The wrapper offers it only where subgroups are exactly four consecutive invocations, and
+// the autotuner validates it against the naive kernel before use.
+
+const SG_LANES = 4u;
+const SG_ROWS = 16u;
+const SG_COLS = 16u;
+
+// Row m's four outputs held by this lane; columns past N (clamped duplicates) are skipped.
+fn store_sg_row(m: u32, n0: u32, lane: u32, acc: vec4f) {
+  if (m >= p.m) { return; }
+  for (var j = 0u; j < 4u; j++) {
+    let n = n0 + 4u * j + lane;
+    if (n < p.n) { store(m, n, acc[j]); }
+  }
+}
+
+// TILE subgroups per workgroup, side by side along N; one row of tiles per workgroup row.
+@compute @workgroup_size(SG_LANES * TILE)
+fn matmul_sg4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) lane: u32) {
+  let m0 = wid.y * SG_ROWS;
+  let n0 = (wid.x * TILE + li / SG_LANES) * SG_COLS;
+  // Rows and columns past the edges are clamped to the last one, so every lane loads in
+  // range and stays for every broadcast (which needs all four); their sums are not stored.
+  let ra = min(vec4u(m0 + lane) + vec4u(0u, 4u, 8u, 12u), vec4u(p.m - 1u));
+  let cb = min(vec4u(n0 + lane) + vec4u(0u, 4u, 8u, 12u), vec4u(p.n - 1u));
+  var acc0 = vec4f(0.0);
+  var acc1 = vec4f(0.0);
+  var acc2 = vec4f(0.0);
+  var acc3 = vec4f(0.0);
+  var acc4 = vec4f(0.0);
+  var acc5 = vec4f(0.0);
+  var acc6 = vec4f(0.0);
+  var acc7 = vec4f(0.0);
+  var acc8 = vec4f(0.0);
+  var acc9 = vec4f(0.0);
+  var acc10 = vec4f(0.0);
+  var acc11 = vec4f(0.0);
+  var acc12 = vec4f(0.0);
+  var acc13 = vec4f(0.0);
+  var acc14 = vec4f(0.0);
+  var acc15 = vec4f(0.0);
+  for (var k = 0u; k < p.k; k++) {
+    let al = vec4f(a_at(ra.x, k), a_at(ra.y, k), a_at(ra.z, k), a_at(ra.w, k));
+    let bk = vec4f(b_at(k, cb.x), b_at(k, cb.y), b_at(k, cb.z), b_at(k, cb.w));
+    acc0 += subgroupBroadcast(al.x, 0u) * bk;
+    acc1 += subgroupBroadcast(al.x, 1u) * bk;
+    acc2 += subgroupBroadcast(al.x, 2u) * bk;
+    acc3 += subgroupBroadcast(al.x, 3u) * bk;
+    acc4 += subgroupBroadcast(al.y, 0u) * bk;
+    acc5 += subgroupBroadcast(al.y, 1u) * bk;
+    acc6 += subgroupBroadcast(al.y, 2u) * bk;
+    acc7 += subgroupBroadcast(al.y, 3u) * bk;
+    acc8 += subgroupBroadcast(al.z, 0u) * bk;
+    acc9 += subgroupBroadcast(al.z, 1u) * bk;
+    acc10 += subgroupBroadcast(al.z, 2u) * bk;
+    acc11 += subgroupBroadcast(al.z, 3u) * bk;
+    acc12 += subgroupBroadcast(al.w, 0u) * bk;
+    acc13 += subgroupBroadcast(al.w, 1u) * bk;
+    acc14 += subgroupBroadcast(al.w, 2u) * bk;
+    acc15 += subgroupBroadcast(al.w, 3u) * bk;
+  }
+  store_sg_row(m0 + 0u, n0, lane, acc0);
+  store_sg_row(m0 + 1u, n0, lane, acc1);
+  store_sg_row(m0 + 2u, n0, lane, acc2);
+  store_sg_row(m0 + 3u, n0, lane, acc3);
+  store_sg_row(m0 + 4u, n0, lane, acc4);
+  store_sg_row(m0 + 5u, n0, lane, acc5);
+  store_sg_row(m0 + 6u, n0, lane, acc6);
+  store_sg_row(m0 + 7u, n0, lane, acc7);
+  store_sg_row(m0 + 8u, n0, lane, acc8);
+  store_sg_row(m0 + 9u, n0, lane, acc9);
+  store_sg_row(m0 + 10u, n0, lane, acc10);
+  store_sg_row(m0 + 11u, n0, lane, acc11);
+  store_sg_row(m0 + 12u, n0, lane, acc12);
+  store_sg_row(m0 + 13u, n0, lane, acc13);
+  store_sg_row(m0 + 14u, n0, lane, acc14);
+  store_sg_row(m0 + 15u, n0, lane, acc15);
+}
