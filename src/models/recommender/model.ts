@@ -7,6 +7,7 @@ import { gradients } from '../../graph/autodiff.ts';
 import { Graph } from '../../graph/graph.ts';
 import { Metrics } from '../../graph/metrics.ts';
 import { add } from '../../graph/ops/basic.ts';
+import { denseMseLoss } from '../../graph/ops/dense-mse.ts';
 import { pairFeatures, scale } from '../../graph/ops/elementwise.ts';
 import { embedding } from '../../graph/ops/embedding.ts';
 import { mfRankingLoss, mseLoss } from '../../graph/ops/loss.ts';
@@ -67,15 +68,28 @@ class Weights {
   }
 }
 
+/** The regression head's hidden layers on gathered rows: [u, q, u⊙q] through the ReLU layers. */
+function hiddenLayers(g: Graph, c: RecommenderConfig, w: Weights, u: Tensor, q: Tensor): Tensor {
+  let x = pairFeatures(g, u, q);
+  for (let l = 0; l + 1 < c.layerSizes.length; l++) x = dense(g, x, w.get(`mlp.${l}.weight`), w.get(`mlp.${l}.bias`), 'relu');
+  return x;
+}
+
 /** The regression head on gathered rows: MLP([u, q, u⊙q]) → [n, 1]. */
 function regressionHead(g: Graph, c: RecommenderConfig, w: Weights, u: Tensor, q: Tensor): Tensor {
-  let x = pairFeatures(g, u, q);
-  const layers = c.layerSizes.length;
-  for (let l = 0; l < layers; l++) {
-    const last = l === layers - 1;
-    x = dense(g, x, w.get(`mlp.${l}.weight`), w.get(`mlp.${l}.bias`), last ? (c.clipPredictedRating ? 'sigmoid' : 'none') : 'relu');
-  }
+  const last = c.layerSizes.length - 1;
+  const x = dense(g, hiddenLayers(g, c, w, u, q), w.get(`mlp.${last}.weight`), w.get(`mlp.${last}.bias`), c.clipPredictedRating ? 'sigmoid' : 'none');
   return c.clipPredictedRating ? scale(g, x, 5) : x;
+}
+
+/**
+ * The regression loss terms: the last layer and the MSE fused into one op (two dispatches),
+ * or, with a clipped rating (sigmoid · 5 between them), the head then the loss.
+ */
+function regressionLoss(g: Graph, c: RecommenderConfig, w: Weights, u: Tensor, q: Tensor, ratings: Tensor, weight: number): Tensor {
+  if (c.clipPredictedRating) return mseLoss(g, regressionHead(g, c, w, u, q), ratings, weight);
+  const last = c.layerSizes.length - 1;
+  return denseMseLoss(g, hiddenLayers(g, c, w, u, q), w.get(`mlp.${last}.weight`), w.get(`mlp.${last}.bias`), ratings, weight);
 }
 
 export const METRICS = ['factorization', 'regression'] as const;
@@ -112,7 +126,7 @@ export function trainGraph(c: RecommenderConfig, t: Tables, init: ParamInit, bat
   const uR = shared ? uF : embedding(g, w.table('user', 'regression', false), users);
   const qR = shared ? splitRows(g, qAll, [batch, batch])[0] : embedding(g, w.table('item', 'regression', false), positives as Tensor);
   const wR = c.regressionWeight;
-  const lossR = mseLoss(g, regressionHead(g, c, w, uR, qR), ratings, wR > 0 ? wR : 1);
+  const lossR = regressionLoss(g, c, w, uR, qR, ratings, wR > 0 ? wR : 1);
 
   const metrics = new Metrics(g, METRICS);
   metrics.add(g, 'factorization', lossF);

@@ -1,0 +1,46 @@
+// The last layer of a regression head and its MSE as one op: pred = h·w + b (one output per
+// row), loss terms weight · mean((pred - target)²), and the gradients of h, w and b, in two
+// dispatches (kernels/dense-mse.ts) instead of six.
+import { DenseMse } from '../../kernels/dense-mse.ts';
+import type { Graph } from '../graph.ts';
+import type { OpKind } from '../node.ts';
+import { GraphError, shapeString, type Tensor } from '../tensor.ts';
+
+const denseMseOp: OpKind<{ weight: number }> = {
+  name: 'dense_mse_loss',
+  outputs([h, w, b, target]) {
+    const [rows, hidden] = h.shape;
+    if (h.shape.length !== 2 || w.size !== hidden || (w.shape.length === 2 && w.shape[1] !== 1) || b.size !== 1 || target.size !== rows) {
+      throw new GraphError(
+        `dense_mse_loss: inputs ${shapeString(h)}, weight ${w} ${shapeString(w)} ([${hidden}, 1]), bias ${b} ${shapeString(b)} ([1]) and target ${target} ${shapeString(target)} ([${rows}]) do not fit`,
+      );
+    }
+    return [
+      { name: `${h.name}@${w.name}.mse`, shape: [rows], dtype: 'f32' },
+      { name: `${h.name}@${w.name}.dmse`, shape: [rows], dtype: 'f32' },
+      { name: `d${h.name}`, shape: h.shape, dtype: 'f32' },
+      { name: `d${w.name}`, shape: w.shape, dtype: 'f32' },
+      { name: `d${b.name}`, shape: b.shape, dtype: 'f32' },
+    ];
+  },
+  async lower(ctx, node) {
+    const [h, w, b, target] = node.inputs;
+    const [loss, g, dh, dw, db] = node.outputs.map((t) => ctx.buffer(t));
+    const k = await DenseMse.create(ctx.gpu, { rows: h.shape[0], hidden: h.shape[1] }, ctx.scope);
+    const scale = ctx.scope.upload('dense_mse.scale', new Float32Array([node.attrs.weight / h.shape[0]]));
+    return k.bind({ scale, h: ctx.buffer(h), w: ctx.buffer(w), bias: ctx.buffer(b), target: ctx.buffer(target), loss, g, dh, dw, db });
+  },
+  grad(_g, node, [seed]) {
+    // The loss seeds reverse mode; the gradients are this op's own outputs.
+    return seed ? [node.outputs[2], node.outputs[3], node.outputs[4], null] : [null, null, null, null];
+  },
+};
+
+/**
+ * Per-row terms of weight · mean((h·w + b - target)²) for a layer to one output (w [hidden, 1],
+ * b [1]): the same values and gradients as dense() then mseLoss(), in two dispatches.
+ */
+export function denseMseLoss(g: Graph, h: Tensor, w: Tensor, b: Tensor, target: Tensor, weight = 1): Tensor {
+  if (!(weight >= 0 && Number.isFinite(weight))) throw new GraphError(`dense_mse_loss: the weight must be a finite number >= 0, got ${weight}`);
+  return g.apply(denseMseOp, [h, w, b, target], { weight })[0];
+}

@@ -1,0 +1,102 @@
+// A dense layer to one output with its mean squared error, forward and backward
+// (shaders/dense-mse.wgsl), and the float64 reference.
+import source from '../../shaders/dense-mse.wgsl';
+import type { BufferScope } from '../gpu/buffers.ts';
+import type { Gpu } from '../gpu/context.ts';
+import { bindGroup, checkBufferSize, checkInteger, KernelError, pipeline, type Dispatch } from './kernel.ts';
+
+const WG = 64;
+
+export interface DenseMseShape {
+  rows: number;
+  hidden: number;
+}
+
+export interface DenseMseBuffers {
+  /** One float: weight / rows. */
+  scale: GPUBuffer;
+  h: GPUBuffer;
+  w: GPUBuffer;
+  bias: GPUBuffer;
+  target: GPUBuffer;
+  loss: GPUBuffer;
+  /** dL/dpred per row, written by the first pass and read by the second. */
+  g: GPUBuffer;
+  dh: GPUBuffer;
+  dw: GPUBuffer;
+  db: GPUBuffer;
+}
+
+export class DenseMse {
+  static readonly kernel = 'dense_mse';
+
+  private constructor(
+    private readonly gpu: Gpu,
+    private readonly rowsPipe: GPUComputePipeline,
+    private readonly columnsPipe: GPUComputePipeline,
+    private readonly params: GPUBuffer,
+    readonly shape: DenseMseShape,
+  ) {}
+
+  static async create(gpu: Gpu, shape: DenseMseShape, scope: BufferScope = gpu.buffers): Promise<DenseMse> {
+    checkInteger(DenseMse.kernel, 'rows', shape.rows, 1);
+    checkInteger(DenseMse.kernel, 'hidden', shape.hidden, 1);
+    const limit = gpu.device.limits.maxComputeWorkgroupsPerDimension * WG;
+    if (shape.rows > limit) throw new KernelError(DenseMse.kernel, `${shape.rows} rows need more than ${limit} threads in one dimension; split the batch`);
+    const [rowsPipe, columnsPipe] = await Promise.all([
+      pipeline(gpu, 'dense-mse', source, 'dense_mse_rows', { WG }),
+      pipeline(gpu, 'dense-mse', source, 'dense_mse_columns', { WG }),
+    ]);
+    return new DenseMse(gpu, rowsPipe, columnsPipe, scope.uniform(`${DenseMse.kernel}.params`, [shape.rows, shape.hidden, 0, 0]), { ...shape });
+  }
+
+  /** Two dispatches: rows (loss, g, dh), then columns (dw, db). */
+  bind(x: DenseMseBuffers): Dispatch[] {
+    const k = DenseMse.kernel;
+    const { rows, hidden } = this.shape;
+    const what = `${rows} rows of ${hidden}`;
+    const sizes: [keyof DenseMseBuffers, number][] = [
+      ['scale', 1], ['h', rows * hidden], ['w', hidden], ['bias', 1], ['target', rows],
+      ['loss', rows], ['g', rows], ['dh', rows * hidden], ['dw', hidden], ['db', 1],
+    ];
+    for (const [name, count] of sizes) checkBufferSize(k, name, x[name], count * 4, what);
+    const shared = { 0: this.params, 1: x.scale, 2: x.h, 3: x.w, 4: x.bias, 5: x.target };
+    return [
+      {
+        label: `${k}.rows`,
+        pipeline: this.rowsPipe,
+        bindGroup: bindGroup(this.gpu, this.rowsPipe, `${k}.rows`, { ...shared, 6: x.loss, 7: x.g, 8: x.dh }),
+        grid: [Math.ceil(rows / WG), 1],
+      },
+      {
+        label: `${k}.columns`,
+        pipeline: this.columnsPipe,
+        bindGroup: bindGroup(this.gpu, this.columnsPipe, `${k}.columns`, { 0: this.params, 2: x.h, 9: x.g, 10: x.dw, 11: x.db }),
+        grid: [Math.ceil((hidden + 1) / WG), 1],
+      },
+    ];
+  }
+}
+
+/** float64: the loss terms and every gradient the two passes write. */
+export function denseMseRef(h: ArrayLike<number>, w: ArrayLike<number>, bias: number, target: ArrayLike<number>, shape: DenseMseShape, scale: number) {
+  const { rows, hidden } = shape;
+  const loss = new Float64Array(rows);
+  const g = new Float64Array(rows);
+  const dh = new Float64Array(rows * hidden);
+  const dw = new Float64Array(hidden);
+  let db = 0;
+  for (let r = 0; r < rows; r++) {
+    let pred = bias;
+    for (let j = 0; j < hidden; j++) pred += h[r * hidden + j] * w[j];
+    const e = pred - target[r];
+    loss[r] = scale * e * e;
+    g[r] = 2 * scale * e;
+    db += g[r];
+    for (let j = 0; j < hidden; j++) {
+      dh[r * hidden + j] = g[r] * w[j];
+      dw[j] += h[r * hidden + j] * g[r];
+    }
+  }
+  return { loss, g, dh, dw, db };
+}

@@ -1,0 +1,117 @@
+// The fused last layer + MSE: the kernel against its float64 reference, and the graph op
+// against dense() then mseLoss() through reverse mode, bit for bit.
+import { describe, expect, it } from 'vitest';
+import { gradients } from '../src/graph/autodiff.ts';
+import { CompiledStep } from '../src/graph/compile.ts';
+import { Graph } from '../src/graph/graph.ts';
+import { add } from '../src/graph/ops/basic.ts';
+import { denseMseLoss } from '../src/graph/ops/dense-mse.ts';
+import { mseLoss } from '../src/graph/ops/loss.ts';
+import { dense } from '../src/graph/ops/matmul.ts';
+import { DenseMse, denseMseRef } from '../src/kernels/dense-mse.ts';
+import { KernelError } from '../src/kernels/kernel.ts';
+import { GraphError } from '../src/graph/tensor.ts';
+import { Rng } from '../src/random.ts';
+import { expectClose, expectSameBits } from './support/compare.ts';
+import { useGpu } from './support/gpu.ts';
+
+const t = useGpu();
+
+function data(rows: number, hidden: number, seed: number) {
+  const rng = new Rng(seed);
+  const u = (n: number, s: number): Float32Array => Float32Array.from({ length: n }, () => (rng.uniform() * 2 - 1) * s);
+  return { h: u(rows * hidden, 1), w: u(hidden, 0.5), b: u(1, 0.3), target: Float32Array.from({ length: rows }, () => 1 + rng.int(5)) };
+}
+
+describe('dense_mse kernel', () => {
+  // 150 rows span three workgroups with a ragged tail; 13 columns plus the bias thread.
+  it('matches the float64 reference: loss, dL/dpred, dh, dw, db', async () => {
+    const shape = { rows: 150, hidden: 13 };
+    const x = data(shape.rows, shape.hidden, 3);
+    const scale = 0.7 / shape.rows;
+    const [loss, g, dh, dw, db] = await t.run(async (scope) => {
+      const k = await DenseMse.create(t.gpu, shape, scope);
+      const out = {
+        loss: scope.create('loss', shape.rows * 4),
+        g: scope.create('g', shape.rows * 4),
+        dh: scope.create('dh', shape.rows * shape.hidden * 4),
+        dw: scope.create('dw', shape.hidden * 4),
+        db: scope.create('db', 4),
+      };
+      const dispatches = k.bind({
+        scale: scope.upload('scale', new Float32Array([scale])),
+        h: scope.upload('h', x.h),
+        w: scope.upload('w', x.w),
+        bias: scope.upload('b', x.b),
+        target: scope.upload('t', x.target),
+        ...out,
+      });
+      return { dispatches, outputs: [[out.loss, shape.rows], [out.g, shape.rows], [out.dh, shape.rows * shape.hidden], [out.dw, shape.hidden], [out.db, 1]] };
+    });
+    const ref = denseMseRef(x.h, x.w, x.b[0], x.target, shape, scale);
+    // 13-term f32 dot products of order 1, then squared: a few ulps of order 1e-6 relative.
+    const tol = { atol: 1e-6, rtol: 1e-5 };
+    expectClose(loss, ref.loss, tol, 'loss');
+    expectClose(g, ref.g, tol, 'g');
+    expectClose(dh, ref.dh, tol, 'dh');
+    expectClose(dw, ref.dw, { atol: 1e-5, rtol: 1e-5 }, 'dw'); // 150-term sums
+    expectClose(db, [ref.db], { atol: 1e-5, rtol: 1e-5 }, 'db');
+  });
+
+  it('rejects bad shapes and buffers, naming the kernel', async () => {
+    await expect(DenseMse.create(t.gpu, { rows: 0, hidden: 4 })).rejects.toThrow(KernelError);
+    const scope = t.gpu.buffers.scope();
+    try {
+      const k = await DenseMse.create(t.gpu, { rows: 4, hidden: 3 }, scope);
+      const b = (n: number): GPUBuffer => scope.create('x', n * 4);
+      expect(() => k.bind({ scale: b(1), h: b(11), w: b(3), bias: b(1), target: b(4), loss: b(4), g: b(4), dh: b(12), dw: b(3), db: b(1) })).toThrow(/dense_mse: .*h/);
+    } finally {
+      scope.destroy();
+    }
+  });
+});
+
+describe('dense_mse_loss op', () => {
+  // Two graphs from the same weights: the fused op, and dense() + mseLoss() with their
+  // gradients by reverse mode. 50 rows keep the bias gradient in one chunk of its kernel,
+  // so every sum runs in the same order and the bits agree.
+  it('gives the bits of dense() then mseLoss(), loss and every gradient', async () => {
+    const [rows, hidden] = [50, 9];
+    const x = data(rows, hidden, 4);
+    const build = (fused: boolean) => {
+      const g = new Graph();
+      const h = g.param('h', [rows, hidden], x.h);
+      const w = g.param('w', [hidden, 1], x.w);
+      const b = g.param('b', [1], x.b);
+      const target = g.input('target', [rows], 'f32');
+      const loss = g.keep(fused ? denseMseLoss(g, h, w, b, target, 0.3) : mseLoss(g, dense(g, h, w, b, 'none'), target, 0.3));
+      const grads = gradients(g, [loss], [h, w, b], add);
+      return { g, loss, grads: [h, w, b].map((p) => g.keep(grads.get(p)!)) };
+    };
+    const results: Float32Array[][] = [];
+    for (const fused of [true, false]) {
+      const m = build(fused);
+      const step = await CompiledStep.create(t.gpu, m.g);
+      try {
+        step.feed({ target: x.target });
+        step.run();
+        const out: Float32Array[] = [];
+        for (const tensor of [m.loss, ...m.grads]) out.push((await step.read(t.ring, tensor)) as Float32Array);
+        results.push(out);
+      } finally {
+        step.destroy();
+      }
+    }
+    ['loss', 'dh', 'dw', 'db'].forEach((what, i) => expectSameBits(results[0][i], results[1][i], what));
+  });
+
+  it('checks the shapes it is given', () => {
+    const g = new Graph();
+    const h = g.param('h', [4, 3], new Float32Array(12));
+    const w = g.param('w', [3, 2], new Float32Array(6));
+    const b = g.param('b', [1], new Float32Array(1));
+    const target = g.input('target', [4], 'f32');
+    expect(() => denseMseLoss(g, h, w, b, target)).toThrow(GraphError);
+    expect(() => denseMseLoss(g, h, g.param('w1', [3, 1], new Float32Array(3)), b, target, -1)).toThrow(/weight must be a finite number >= 0/);
+  });
+});
