@@ -53,12 +53,12 @@ interface Inputs {
 }
 
 /**
- * sg4 runs only where subgroups are exactly 4 wide (SwiftShader). On another device the test
- * checks instead that asking for it fails with a clear error, and stops there.
+ * sg4 and sg4w run only where subgroups are exactly 4 wide (SwiftShader). On another device the
+ * test checks instead that asking for one fails with a clear error, and stops there.
  */
 async function unavailable(variant: MatmulVariant): Promise<boolean> {
   if (matmulVariantsFor(t.gpu).includes(variant)) return false;
-  await expect(Matmul.create(t.gpu, { m: 2, n: 2, k: 2 }, { variant })).rejects.toThrow(/sg4 needs the subgroups feature with subgroups of exactly 4/);
+  await expect(Matmul.create(t.gpu, { m: 2, n: 2, k: 2 }, { variant })).rejects.toThrow(new RegExp(`variant ${variant} needs the subgroups feature with subgroups of exactly 4`));
   return true;
 }
 
@@ -136,21 +136,25 @@ describe('matmul forward', () => {
     });
   }
 
-  // sg4 puts 1 to 4 subgroups side by side depending on N's 16-column tiles (2, 6 and 19
-  // here: 2, 3 and 4 per workgroup), clamps rows and columns past the edges, and adds each
-  // output's terms in the same order as reg4x4.
-  for (const tr of TRANSPOSES) {
-    it(`sg4 gives reg4x4's bits on ragged tiles (transA=${tr.transA} transB=${tr.transB})`, async () => {
-      if (await unavailable('sg4')) return;
-      const rng = new Rng(14);
-      for (const shape of [{ m: 37, n: 29, k: 41 }, { m: 20, n: 96, k: 9 }, { m: 5, n: 300, k: 33 }]) {
-        const x = { ...operands(rng, shape), bias: randomMat(rng, shape.n) };
-        const opts = { ...tr, activation: 'tanh' as const };
-        const s = await runMatmul(shape, { ...opts, variant: 'sg4' }, x);
-        expectMatmulClose(s, x.a, x.b, shape, opts, x, `sg4 ${shape.m}x${shape.n}x${shape.k}`);
-        expect(new Uint32Array(s.buffer)).toEqual(new Uint32Array((await runMatmul(shape, { ...opts, variant: 'reg4x4' }, x)).buffer));
-      }
-    });
+  // sg4 and sg4w put 1 to 4 subgroups side by side depending on N's 16- or 32-column tiles
+  // (sg4: 2, 6, 19 and 11 tiles here, so 2, 3, 4 and 1 per workgroup; sg4w: 1, 3, 10 and 6,
+  // so 1, 3, 2 and 3, the last with a tile whose second 16 columns are all past N = 170), clamp
+  // rows and columns past the edges, and add each output's terms in the same order as reg4x4.
+  const ragged: MatmulShape[] = [{ m: 37, n: 29, k: 41 }, { m: 20, n: 96, k: 9 }, { m: 5, n: 300, k: 33 }, { m: 18, n: 170, k: 6 }];
+  for (const variant of ['sg4', 'sg4w'] as const) {
+    for (const tr of TRANSPOSES) {
+      it(`${variant} gives reg4x4's bits on ragged tiles (transA=${tr.transA} transB=${tr.transB})`, async () => {
+        if (await unavailable(variant)) return;
+        const rng = new Rng(14);
+        for (const shape of ragged) {
+          const x = { ...operands(rng, shape), bias: randomMat(rng, shape.n) };
+          const opts = { ...tr, activation: 'tanh' as const };
+          const s = await runMatmul(shape, { ...opts, variant }, x);
+          expectMatmulClose(s, x.a, x.b, shape, opts, x, `${variant} ${shape.m}x${shape.n}x${shape.k}`);
+          expect(new Uint32Array(s.buffer), `${variant} ${shape.m}x${shape.n}x${shape.k}`).toEqual(new Uint32Array((await runMatmul(shape, { ...opts, variant: 'reg4x4' }, x)).buffer));
+        }
+      });
+    }
   }
 
   for (const variant of MATMUL_VARIANTS) {

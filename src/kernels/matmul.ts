@@ -35,8 +35,9 @@ export const ACTIVATIONS: Readonly<Record<Activation, number>> = { none: 0, relu
  * - reg4x4: each thread a 4x4 block in registers, no barriers (fastest on SwiftShader / CPUs).
  * - reg4x4v: reg4x4 reading A and B as vec4s, where the shape allows (see vec4Fits); reg4x4 elsewhere.
  * - sg4: a 16x16 tile per subgroup of four lanes sharing loads (SwiftShader; see sgFits).
+ * - sg4w: sg4 with a 16x32 tile, fewer loads per multiply-add but more registers (see sgFits).
  */
-export const MATMUL_VARIANTS = ['naive', 'tiled8', 'tiled16', 'reg4x4', 'reg4x4v', 'sg4'] as const;
+export const MATMUL_VARIANTS = ['naive', 'tiled8', 'tiled16', 'reg4x4', 'reg4x4v', 'sg4', 'sg4w'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
 /** The default where nothing has been measured: the fastest on SwiftShader, our CI adapter. */
@@ -44,7 +45,7 @@ export const DEFAULT_MATMUL_VARIANT: MatmulVariant = 'reg4x4';
 
 interface Geometry {
   entryPoint: string;
-  /** The TILE override: the workgroup side, or for sg4 the subgroups per workgroup. */
+  /** The TILE override: the workgroup side, or for sg4 / sg4w the subgroups per workgroup. */
   tile: number;
   /** Columns and rows of C one workgroup computes. */
   span: readonly [number, number];
@@ -58,29 +59,33 @@ const GEOMETRY: Record<MatmulVariant, Geometry> = {
   tiled16: square('matmul_tiled', 16, 1),
   reg4x4: square('matmul_reg4x4', 8, 4),
   reg4x4v: square('matmul_reg4x4v', 8, 4),
-  // Up to four subgroups side by side, each a 16x16 tile (see sgGeometry).
+  // Up to four subgroups side by side, each a 16x16 (sg4w: 16x32) tile (see sgGeometry).
   sg4: { entryPoint: 'matmul_sg4', tile: 4, span: [64, 16] },
+  sg4w: { entryPoint: 'matmul_sg4w', tile: 4, span: [128, 16] },
 };
 
+/** The subgroup variants, and the columns of C one subgroup computes. */
+const SG_COLS: Partial<Record<MatmulVariant, number>> = { sg4: 16, sg4w: 32 };
+
 /**
- * sg4's subgroups per workgroup: the most (up to 4) that divide N's 16-column tiles, so no
- * subgroup recomputes a clamped tile (N = 96 has 6 tiles: 3 per workgroup, not 4 and 4 with
- * 2 idle). Past 16 tiles the waste of 4 is at most 3/16.
+ * sg4's and sg4w's subgroups per workgroup: the most (up to 4) that divide N's tiles (16 or 32
+ * columns each), so no subgroup recomputes a clamped tile (N = 96 has 6 tiles of 16: 3 per
+ * workgroup, not 4 and 4 with 2 idle). Past 16 tiles the waste of 4 is at most 3/16.
  */
-function sgGeometry(n: number): Geometry {
-  const tiles = Math.ceil(n / 16);
+function sgGeometry(variant: MatmulVariant, cols: number, n: number): Geometry {
+  const tiles = Math.ceil(n / cols);
   const tile = tiles >= 16 ? 4 : [4, 3, 2, 1].find((d) => tiles % d === 0) ?? 1;
-  return { ...GEOMETRY.sg4, tile, span: [16 * tile, 16] };
+  return { ...GEOMETRY[variant], tile, span: [cols * tile, 16] };
 }
 
-/** sg4 needs subgroups of exactly four invocations (SwiftShader's SIMD width). */
+/** sg4 and sg4w need subgroups of exactly four invocations (SwiftShader's SIMD width). */
 export function sgFits(gpu: Gpu): boolean {
   return gpu.fixedSubgroupSize === 4;
 }
 
 /** The variants this device can run. */
 export function matmulVariantsFor(gpu: Gpu): MatmulVariant[] {
-  return MATMUL_VARIANTS.filter((v) => v !== 'sg4' || sgFits(gpu));
+  return MATMUL_VARIANTS.filter((v) => SG_COLS[v] === undefined || sgFits(gpu));
 }
 
 /** reg4x4v reads whole vec4s inside rows: K, and the stored row length of each operand, divisible by 4. */
@@ -166,10 +171,11 @@ export class Matmul {
     };
     // reg4x4v on a shape it cannot read as vec4s is reg4x4: the same tile and the same bits.
     if (o.variant === 'reg4x4v' && !vec4Fits(shape, o)) o.variant = 'reg4x4';
-    const geo = o.variant === 'sg4' ? sgGeometry(shape.n) : GEOMETRY[o.variant];
+    const sgCols = Object.hasOwn(SG_COLS, o.variant) ? SG_COLS[o.variant] : undefined;
+    const geo = sgCols !== undefined ? sgGeometry(o.variant, sgCols, shape.n) : GEOMETRY[o.variant];
     if (!geo) throw new KernelError(k, `unknown variant "${String(o.variant)}"; choose one of ${MATMUL_VARIANTS.join(', ')}`);
-    if (o.variant === 'sg4' && !sgFits(gpu)) {
-      throw new KernelError(k, `variant sg4 needs the subgroups feature with subgroups of exactly 4 invocations; this device has ${gpu.fixedSubgroupSize === null ? 'no fixed subgroup size' : `subgroups of ${gpu.fixedSubgroupSize}`}`);
+    if (sgCols !== undefined && !sgFits(gpu)) {
+      throw new KernelError(k, `variant ${o.variant} needs the subgroups feature with subgroups of exactly 4 invocations; this device has ${gpu.fixedSubgroupSize === null ? 'no fixed subgroup size' : `subgroups of ${gpu.fixedSubgroupSize}`}`);
     }
     if (!(o.activation in ACTIVATIONS)) throw new KernelError(k, `unknown activation "${String(o.activation)}"; choose one of ${Object.keys(ACTIVATIONS).join(', ')}`);
     checkMatmulShape(k, shape);
@@ -179,7 +185,7 @@ export class Matmul {
     checkBindingSize(gpu, k, `C of ${what}`, shape.m * shape.n * 4);
     const grid: [number, number] = [Math.ceil(shape.n / geo.span[0]), Math.ceil(shape.m / geo.span[1])];
     checkGrid(gpu, k, grid, `${what} with variant ${o.variant}`);
-    const code = o.variant === 'reg4x4v' ? vec4Source : o.variant === 'sg4' ? sgSource : source;
+    const code = o.variant === 'reg4x4v' ? vec4Source : sgCols !== undefined ? sgSource : source;
     const pipe = await pipeline(gpu, 'matmul', code, geo.entryPoint, {
       TILE: geo.tile,
       TRANS_A: Number(o.transA),
