@@ -2,6 +2,7 @@
 import { Add } from '../../kernels/elementwise.ts';
 import type { Graph } from '../graph.ts';
 import type { OpKind } from '../node.ts';
+import { addRows, paddedRowsSource } from './rows.ts';
 import { GraphError, shapeString, type Tensor } from '../tensor.ts';
 
 const addOp: OpKind<Record<string, never>> = {
@@ -22,4 +23,25 @@ const addOp: OpKind<Record<string, never>> = {
 
 export function add(g: Graph, a: Tensor, b: Tensor): Tensor {
   return g.apply(addOp, [a, b], {})[0];
+}
+
+/**
+ * Sums two gradient contributions for reverse mode (pass it to `gradients` as its `sum`):
+ * `add`, except when one addend is a slice's zero-padded gradient (pad_rows, read by no op,
+ * not kept). Then the padding node is dropped and the block is added straight into the other
+ * addend's rows (add_rows): no zero fill, no full-size add, and the same bits as `add`, since
+ * IEEE addition commutes and x + 0 = x (up to the sign of a zero).
+ */
+export function sumGradients(g: Graph, a: Tensor, b: Tensor): Tensor {
+  for (const [padded, other] of [
+    [a, b],
+    [b, a],
+  ]) {
+    const src = paddedRowsSource(g, padded);
+    if (src && padded !== other && padded.shape.join() === other.shape.join()) {
+      g.removeNode(src.node);
+      return addRows(g, other, src.block, src.start);
+    }
+  }
+  return add(g, a, b);
 }

@@ -1,11 +1,13 @@
 // Row-wise ops: the dot product of matching rows (the factorization score u·q), and splitting
-// a matrix into blocks of consecutive rows (positive and negative items gathered as one batch).
-import { CopyBlock } from '../../kernels/elementwise.ts';
+// a matrix into blocks of consecutive rows (positive and negative items gathered as one batch):
+// all the blocks (split_rows), or one (slice_rows), whose gradient is zero-padded (pad_rows) and
+// which sumGradients (basic.ts) adds straight into the other gradient's rows (add_rows).
+import { Add, CopyBlock } from '../../kernels/elementwise.ts';
 import { Fill } from '../../kernels/fill.ts';
 import { RowDot, RowDotBackward } from '../../kernels/reduce.ts';
 import type { Graph } from '../graph.ts';
 import type { Dispatch } from '../../kernels/kernel.ts';
-import type { OpKind } from '../node.ts';
+import type { Node, OpKind } from '../node.ts';
 import { GraphError, shapeString, type Tensor } from '../tensor.ts';
 
 const rowDotOp: OpKind<Record<string, never>> = {
@@ -114,4 +116,121 @@ const concatRowsOp: OpKind<ConcatRowsAttrs> = {
 export function splitRows(g: Graph, x: Tensor, counts: readonly number[]): Tensor[] {
   for (const c of counts) if (!Number.isInteger(c) || c < 1) throw new GraphError(`split_rows: block sizes must be positive integers, got ${counts.join(', ')}`);
   return g.apply(splitRowsOp, [x], { counts: [...counts] });
+}
+
+/** Checks a block of `count` rows from `start` inside `x`, for `op`'s message; returns x's row width. */
+function checkBlock(op: string, x: Tensor, start: number, count: number): number {
+  if (!Number.isInteger(start) || start < 0 || !Number.isInteger(count) || count < 1) throw new GraphError(`${op}: start must be a non-negative integer and count a positive one, got ${start} and ${count}`);
+  if (x.shape.length < 1 || start + count > x.shape[0]) throw new GraphError(`${op}: rows [${start}, ${start + count}) do not fit in ${x} ${shapeString(x)}`);
+  return x.size / x.shape[0];
+}
+
+interface SliceRowsAttrs {
+  start: number;
+  count: number;
+}
+
+const sliceRowsOp: OpKind<SliceRowsAttrs> = {
+  name: 'slice_rows',
+  outputs([x], a) {
+    checkBlock('slice_rows', x, a.start, a.count);
+    return [{ name: `${x.name}.rows${a.start}:${a.start + a.count}`, shape: [a.count, ...x.shape.slice(1)], dtype: x.dtype }];
+  },
+  async lower(ctx, node) {
+    const [x] = node.inputs;
+    const o = node.outputs[0];
+    const k = await copyRange(ctx, o.size, node.attrs.start * (x.size / x.shape[0]), 0);
+    return [k.bind({ src: ctx.buffer(x), dst: ctx.buffer(o) })];
+  },
+  grad(g, node, [d]) {
+    return [g.apply(padRowsOp, [d as Tensor], { start: node.attrs.start, like: node.inputs[0] })[0]];
+  },
+};
+
+interface PadRowsAttrs {
+  start: number;
+  /** The sliced tensor: the padded gradient has its shape. */
+  like: Tensor;
+}
+
+/** slice_rows' gradient: the block's gradient at its rows, zero elsewhere. */
+const padRowsOp: OpKind<PadRowsAttrs> = {
+  name: 'pad_rows',
+  outputs([d], a) {
+    checkBlock('pad_rows', a.like, a.start, d.shape[0]);
+    if (d.size / d.shape[0] !== a.like.size / a.like.shape[0]) throw new GraphError(`pad_rows: ${d} ${shapeString(d)} does not have the rows of ${a.like} ${shapeString(a.like)}`);
+    return [{ name: `d${a.like.name}`, shape: a.like.shape, dtype: 'f32' }];
+  },
+  async lower(ctx, node) {
+    const [d] = node.inputs;
+    const o = node.outputs[0];
+    const out = ctx.buffer(o);
+    const dispatches: Dispatch[] = [];
+    if (d.size < o.size) dispatches.push((await Fill.create(ctx.gpu, o.size, 0, ctx.scope)).bind(out));
+    const width = o.size / o.shape[0];
+    dispatches.push((await copyRange(ctx, d.size, 0, node.attrs.start * width)).bind({ src: ctx.buffer(d), dst: out }));
+    return dispatches;
+  },
+  grad(g, node, [d]) {
+    return [sliceRows(g, d as Tensor, node.attrs.start, node.inputs[0].shape[0])];
+  },
+};
+
+interface AddRowsAttrs {
+  start: number;
+}
+
+/**
+ * out = full, plus block at rows [start, start + count). Two dispatches: from row 0, the block
+ * rows are one elementwise add (whole buffers bound, the add reads their first elements) and
+ * the rest one copy, so every element is touched once; elsewhere, a copy of full and an
+ * accumulate of the block (elementwise add would need a binding offset 256-byte aligned).
+ */
+const addRowsOp: OpKind<AddRowsAttrs> = {
+  name: 'add_rows',
+  outputs([full, block], a) {
+    checkBlock('add_rows', full, a.start, block.shape[0]);
+    if (block.shape.slice(1).join() !== full.shape.slice(1).join()) throw new GraphError(`add_rows: ${block} ${shapeString(block)} does not have the rows of ${full} ${shapeString(full)}`);
+    return [{ name: `${full.name}+`, shape: full.shape, dtype: 'f32' }];
+  },
+  async lower(ctx, node) {
+    const [full, block] = node.inputs;
+    const out = ctx.buffer(node.outputs[0]);
+    const src = ctx.buffer(full);
+    const offset = node.attrs.start * (full.size / full.shape[0]);
+    if (offset === 0) {
+      // full + block, as add(full, pad(block)) computes it (IEEE addition commutes).
+      const add = await Add.create(ctx.gpu, { n: block.size }, {}, ctx.scope);
+      const dispatches = [add.bind({ a: src, b: ctx.buffer(block), out })];
+      if (block.size < full.size) dispatches.push((await copyRange(ctx, full.size - block.size, block.size, block.size)).bind({ src, dst: out }));
+      return dispatches;
+    }
+    const copy = await copyRange(ctx, full.size, 0, 0);
+    const acc = await CopyBlock.create(ctx.gpu, { rows: 1, width: block.size, srcStride: 0, srcOffset: 0, dstStride: 0, dstOffset: offset }, { accumulate: true }, ctx.scope);
+    return [copy.bind({ src, dst: out }), acc.bind({ src: ctx.buffer(block), dst: out })];
+  },
+  grad(g, node, [d], needed) {
+    return [needed[0] ? d : null, needed[1] ? sliceRows(g, d as Tensor, node.attrs.start, node.inputs[1].shape[0]) : null];
+  },
+};
+
+/** Rows [start, start + count) of `x`: one copy. */
+export function sliceRows(g: Graph, x: Tensor, start: number, count: number): Tensor {
+  return g.apply(sliceRowsOp, [x], { start, count })[0];
+}
+
+/** `full` with `block` added to its rows [start, start + block rows). */
+export function addRows(g: Graph, full: Tensor, block: Tensor, start: number): Tensor {
+  return g.apply(addRowsOp, [full, block], { start })[0];
+}
+
+/**
+ * If `t` is a slice's zero-padded gradient that no op reads and the step does not keep, its
+ * pad_rows node (which the caller may remove) and the block with its first row.
+ */
+export function paddedRowsSource(g: Graph, t: Tensor): { node: Node; block: Tensor; start: number } | null {
+  const node = t.producer;
+  if (!node || node.op !== (padRowsOp as OpKind<unknown>) || g.kept.has(t)) return null;
+  if (g.nodes.some((n) => n.inputs.includes(t))) return null;
+  return { node, block: node.inputs[0], start: (node.attrs as PadRowsAttrs).start };
 }

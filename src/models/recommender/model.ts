@@ -6,14 +6,14 @@
 import { gradients } from '../../graph/autodiff.ts';
 import { Graph } from '../../graph/graph.ts';
 import { Metrics } from '../../graph/metrics.ts';
-import { add } from '../../graph/ops/basic.ts';
+import { sumGradients } from '../../graph/ops/basic.ts';
 import { denseMseLoss } from '../../graph/ops/dense-mse.ts';
 import { pairFeatures, scale } from '../../graph/ops/elementwise.ts';
 import { embedding } from '../../graph/ops/embedding.ts';
 import { mfRankingLoss, mseLoss } from '../../graph/ops/loss.ts';
 import { dense, matmul } from '../../graph/ops/matmul.ts';
 import { heldOutRanks } from '../../graph/ops/rank.ts';
-import { splitRows } from '../../graph/ops/rows.ts';
+import { sliceRows } from '../../graph/ops/rows.ts';
 import type { Tensor } from '../../graph/tensor.ts';
 import { maskWords } from '../../kernels/rank.ts';
 import { AdamOptimizer } from '../../optim/adam.ts';
@@ -124,7 +124,7 @@ export function trainGraph(c: RecommenderConfig, t: Tables, init: ParamInit, bat
   const lossF = mfRankingLoss(g, uF, qAll, aU, bAll, wF > 0 ? wF : 1);
 
   const uR = shared ? uF : embedding(g, w.table('user', 'regression', false), users);
-  const qR = shared ? splitRows(g, qAll, [batch, batch])[0] : embedding(g, w.table('item', 'regression', false), positives as Tensor);
+  const qR = shared ? sliceRows(g, qAll, 0, batch) : embedding(g, w.table('item', 'regression', false), positives as Tensor);
   const wR = c.regressionWeight;
   const lossR = regressionLoss(g, c, w, uR, qR, ratings, wR > 0 ? wR : 1);
 
@@ -133,7 +133,7 @@ export function trainGraph(c: RecommenderConfig, t: Tables, init: ParamInit, bat
   metrics.add(g, 'regression', lossR);
   const seeds = [...(wF > 0 ? [lossF] : []), ...(wR > 0 ? [lossR] : [])];
   const params = [...w.t.values()];
-  const grads = gradients(g, seeds, params, add);
+  const grads = gradients(g, seeds, params, sumGradients);
   const sparse = new Map<Tensor, Tensor>();
   if (c.sparseAdam) {
     for (const head of ['factorization', 'regression'] as const) {
