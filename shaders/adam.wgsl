@@ -157,32 +157,46 @@ fn lerp_torch4(a: vec4f, b: vec4f, w: f32) -> vec4f {
   return b - (b - a) * (1.0 - w);
 }
 
-// Quad q of the table, quads = dim / 4 per row.
-fn adam_quad(q: u32, quads: u32) {
-  let r = q / quads;
-  let dq = q - r * quads;
-  let seg = seg_of_row[r];
-  var g = vec4f(0.0);
-  if (seg != 0u) {
-    let s = seg - 1u;
-    let starts_at = 1u + tp.cap;
-    let perm_at = 2u + 2u * tp.cap;
-    for (var k = table_csr[starts_at + s]; k < table_csr[starts_at + s + 1u]; k++) {
-      g += grad_rows4[table_csr[perm_at + k] * quads + dq];
-    }
-  }
-  var p = param4[q];
+// p, m and v of four elements.
+struct Quad { p: vec4f, m: vec4f, v: vec4f }
+
+// One Adam step on a quad with the given gradient and step scalars: adam_apply's arithmetic
+// on vec4s. The deferred table update (adam-deferred.wgsl) replays skipped steps through it.
+fn adam_step4(x: Quad, grad: vec4f, step_size: f32, bc2_sqrt: f32, decay: f32) -> Quad {
+  var p = x.p;
+  var g = grad;
   if (DECOUPLED == 1u) {
-    p = p * st.decay;
+    p = p * decay;
   } else {
     if (st.weight_decay != 0.0) { g = g + st.weight_decay * p; }
   }
-  let mi = lerp_torch4(m4[q], g, st.one_minus_beta1);
-  let vi = v4[q] * st.beta2 + (st.one_minus_beta2 * g) * g;
-  let denom = sqrt(vi) / st.bc2_sqrt + st.eps;
-  m4[q] = mi;
-  v4[q] = vi;
-  param4[q] = p + (-st.step_size) * (mi / denom);
+  let mi = lerp_torch4(x.m, g, st.one_minus_beta1);
+  let vi = x.v * st.beta2 + (st.one_minus_beta2 * g) * g;
+  let denom = sqrt(vi) / bc2_sqrt + st.eps;
+  return Quad(p + (-step_size) * (mi / denom), mi, vi);
+}
+
+// The gradient of quad dq of the row whose CSR segment is s: its positions summed in order.
+fn segment_grad4(s: u32, quads: u32, dq: u32) -> vec4f {
+  let starts_at = 1u + tp.cap;
+  let perm_at = 2u + 2u * tp.cap;
+  var g = vec4f(0.0);
+  for (var k = table_csr[starts_at + s]; k < table_csr[starts_at + s + 1u]; k++) {
+    g += grad_rows4[table_csr[perm_at + k] * quads + dq];
+  }
+  return g;
+}
+
+// Quad q of the table, quads = dim / 4 per row.
+fn adam_quad(q: u32, quads: u32) {
+  let r = q / quads;
+  let seg = seg_of_row[r];
+  var g = vec4f(0.0);
+  if (seg != 0u) { g = segment_grad4(seg - 1u, quads, q - r * quads); }
+  let x = adam_step4(Quad(param4[q], m4[q], v4[q]), g, st.step_size, st.bc2_sqrt, st.decay);
+  m4[q] = x.m;
+  v4[q] = x.v;
+  param4[q] = x.p;
 }
 
 @compute @workgroup_size(WG)

@@ -10,7 +10,7 @@ import type { BufferScope } from '../gpu/buffers.ts';
 import type { StagingRing } from '../gpu/readback.ts';
 import { encodeDispatch, type Dispatch } from '../kernels/kernel.ts';
 import type { Graph, TypedData } from './graph.ts';
-import type { Node, LowerContext } from './node.ts';
+import type { Node, LowerContext, Phase } from './node.ts';
 import { planMemory, type MemoryPlan } from './plan.ts';
 import { GraphError, type Tensor } from './tensor.ts';
 
@@ -147,11 +147,23 @@ export class CompiledStep {
     return this.uniforms.has(name);
   }
 
-  /** Records the whole step into `encoder` as one compute pass. */
+  /** Records the whole step into `encoder` as one compute pass ('flush' nodes run only by runPhase). */
   encode(encoder: GPUCommandEncoder): void {
     const pass = encoder.beginComputePass({ label: 'step' });
-    for (const p of this.program) for (const d of p.dispatches) encodeDispatch(pass, d);
+    for (const p of this.program) if (p.node.phase !== 'flush') for (const d of p.dispatches) encodeDispatch(pass, d);
     pass.end();
+  }
+
+  /** Submits only the nodes of `phase` (e.g. 'flush'), in order; false when there are none. */
+  runPhase(phase: Phase): boolean {
+    const nodes = this.program.filter((p) => p.node.phase === phase);
+    if (nodes.length === 0) return false;
+    const encoder = this.gpu.device.createCommandEncoder({ label: phase });
+    const pass = encoder.beginComputePass({ label: phase });
+    for (const p of nodes) for (const d of p.dispatches) encodeDispatch(pass, d);
+    pass.end();
+    this.gpu.device.queue.submit([encoder.finish()]);
+    return true;
   }
 
   /** One step: one command buffer, one submit. */
@@ -164,6 +176,7 @@ export class CompiledStep {
   /** Eager/debug mode: one submit per node, and `after` may read anything in between. */
   async runEager(after?: (node: Node) => Promise<void>): Promise<void> {
     for (const p of this.program) {
+      if (p.node.phase === 'flush') continue;
       const encoder = this.gpu.device.createCommandEncoder({ label: p.node.op.name });
       const pass = encoder.beginComputePass({ label: p.node.op.name });
       for (const d of p.dispatches) encodeDispatch(pass, d);
@@ -178,15 +191,20 @@ export class CompiledStep {
     return t.dtype === 'u32' ? new Uint32Array(bytes) : new Float32Array(bytes);
   }
 
-  /** Overwrites a persistent tensor (loading a checkpoint). */
-  write(t: Tensor, data: Float32Array): void {
+  /** Overwrites a persistent tensor (loading a checkpoint), or its elements from `offset` on. */
+  write(t: Tensor, data: Float32Array | Uint32Array, offset = 0): void {
     if (t.kind === 'value') throw new GraphError(`${t} is made inside the step and cannot be written`);
-    if (data.length !== t.size) throw new GraphError(`${t} needs ${t.size} values, got ${data.length}`);
-    this.gpu.device.queue.writeBuffer(this.buffer(t), 0, data.buffer, data.byteOffset, data.byteLength);
+    if ((t.dtype === 'u32') !== data instanceof Uint32Array) throw new GraphError(`${t} is ${t.dtype}, got a ${data.constructor.name}`);
+    const whole = offset === 0 && data.length === t.size;
+    if (!whole && !(Number.isInteger(offset) && offset >= 0 && offset + data.length <= t.size)) {
+      throw new GraphError(`${t} has ${t.size} values: cannot write ${data.length} at ${offset}`);
+    }
+    this.gpu.device.queue.writeBuffer(this.buffer(t), offset * 4, data.buffer, data.byteOffset, data.byteLength);
   }
 
+  /** Dispatches per run (flush nodes excluded). */
   get dispatchCount(): number {
-    return this.program.reduce((a, p) => a + p.dispatches.length, 0);
+    return this.program.reduce((a, p) => a + (p.node.phase === 'flush' ? 0 : p.dispatches.length), 0);
   }
 
   destroy(): void {

@@ -18,7 +18,10 @@ export class Graph {
   readonly derivations = new Map<Tensor, Derivation>();
   /** Tensors whose values must survive the whole step (losses, metrics, anything read back). */
   readonly kept = new Set<Tensor>();
+  /** State that checkpoints leave out: bookkeeping rebuilt on load (see AdamOptimizer's deferral). */
+  readonly unsaved = new Set<Tensor>();
   private phase: Phase = 'forward';
+  private nextId = 0;
   private readonly names = new Set<string>();
 
   private unique(name: string): string {
@@ -51,9 +54,11 @@ export class Graph {
     return t;
   }
 
-  /** Persistent, zero-initialised (optimizer moments, accumulators). */
-  state(name: string, shape: readonly number[]): Tensor {
-    return this.add(name, shape, 'f32', 'state', true);
+  /** Persistent, zero-initialised (optimizer moments, accumulators); `saved: false` keeps it out of checkpoints. */
+  state(name: string, shape: readonly number[], o: { dtype?: DType; saved?: boolean } = {}): Tensor {
+    const t = this.add(name, shape, o.dtype ?? 'f32', 'state', true);
+    if (o.saved === false) this.unsaved.add(t);
+    return t;
   }
 
   /** Written by the host every step. */
@@ -86,9 +91,14 @@ export class Graph {
     }
     const specs = op.outputs(inputs, attrs);
     const outputs = specs.map((s) => this.add(s.name, s.shape, s.dtype, 'value'));
-    const node = new Node(this.nodes.length, op as OpKind<unknown>, inputs, outputs, attrs as unknown, this.phase);
+    const node = new Node(this.nextId++, op as OpKind<unknown>, inputs, outputs, attrs as unknown, this.phase);
     for (const o of outputs) o.producer = node;
-    this.nodes.push(node);
+    if (this.phase === 'prologue') {
+      const first = this.nodes.findIndex((n) => n.phase !== 'prologue');
+      this.nodes.splice(first < 0 ? this.nodes.length : first, 0, node);
+    } else {
+      this.nodes.push(node);
+    }
     return outputs;
   }
 

@@ -2,6 +2,7 @@
 // bias corrections) live in one uniform the host rewrites before each step.
 import { ADAM_STEP_BYTES, Adam as AdamKernel, LazyAdam, adamStepWords, type AdamHyper } from '../kernels/adam.ts';
 import { TableAdam } from '../kernels/adam-table.ts';
+import { deferRing, deferTableAdam, writeDeferredStep } from './adam-deferred.ts';
 import { csrOf, segmentMapOf, tableGradientSource } from '../graph/ops/embedding.ts';
 import { GraphError } from '../graph/tensor.ts';
 import type { CompiledStep } from '../graph/compile.ts';
@@ -68,12 +69,23 @@ export interface AdamConfig extends AdamHyper {
   sparse?: ReadonlyMap<Tensor, Tensor>;
   /** Fuse an embedding table's gradient sum into its dense update (default true; same bits). */
   fuseTables?: boolean;
+  /**
+   * Dense updates of fused embedding tables (dim % 4 == 0) with the untouched rows' steps
+   * deferred until they are read: the same bits, touching only the batch's rows per step.
+   * `cap` is the most steps between flush() calls (each epoch, before reading weights).
+   */
+  deferTables?: { cap: number };
 }
 
 export class AdamOptimizer {
   private t = 0;
   private readonly words: Float32Array<ArrayBuffer>;
   readonly moments: Tensor[] = [];
+  /** Deferred tables' step counters, and the ring of step scalars they share. */
+  private readonly deferred: Tensor[] = [];
+  private ring: Tensor | null = null;
+  /** The step count at the last flush (or restore): rows lag at most cap steps behind it. */
+  flushedAt = 0;
 
   /**
    * Adds the update of every parameter in `grads` to `g`, with moments as state tensors.
@@ -98,10 +110,16 @@ export class AdamOptimizer {
           g.apply(lazyAdamUpdateOp, [p, d, m, v, csr], { uniform, decoupled: !!config.decoupled, n: indices.size });
         } else {
           const src = config.fuseTables === false ? null : tableGradientSource(g, d);
-          if (src) {
+          const attrs = { uniform, decoupled: !!config.decoupled, n: src?.dRows.shape[0] ?? 0 };
+          if (src && config.deferTables && p.shape.length === 2 && (p.size / p.shape[0]) % 4 === 0) {
+            g.removeNode(src.node);
+            const cap = config.deferTables.cap;
+            this.ring ??= deferRing(g, uniform, cap);
+            this.deferred.push(deferTableAdam(g, p, m, v, src.dRows, src.csr, this.ring, { ...attrs, cap }));
+          } else if (src) {
             g.removeNode(src.node);
             const segOf = segmentMapOf(g, src.csr, p.shape[0]);
-            g.apply(tableAdamUpdateOp, [p, src.dRows, m, v, src.csr, segOf], { uniform, decoupled: !!config.decoupled, n: src.dRows.shape[0] });
+            g.apply(tableAdamUpdateOp, [p, src.dRows, m, v, src.csr, segOf], attrs);
           } else {
             g.apply(adamUpdateOp, [p, d, m, v], { uniform, decoupled: !!config.decoupled });
           }
@@ -124,5 +142,38 @@ export class AdamOptimizer {
     this.t += 1;
     adamStepWords(this.t, { ...this.config, lr }, this.words);
     step.writeUniform(this.uniform, this.words);
+    if (this.ring) {
+      const cap = this.capacity;
+      if (this.t - this.flushedAt > cap) {
+        throw new GraphError(`deferred Adam: step ${this.t} is ${this.t - this.flushedAt} steps after the last flush, more than its ring of ${cap}; call flush() at least every ${cap} steps`);
+      }
+      writeDeferredStep(step, this.uniform, this.ring, this.t, cap, this.words);
+    }
+  }
+
+  private get capacity(): number {
+    return (this.config.deferTables as { cap: number }).cap;
+  }
+
+  /** True when some tables' updates are deferred: flush() before reading their weights. */
+  get defers(): boolean {
+    return this.ring !== null;
+  }
+
+  /** Brings every deferred row up to the current step (submitted now, before later work). */
+  flush(step: CompiledStep): void {
+    if (!this.ring) return;
+    // The flush reads the fixed hyper-parameters from the step uniform: make sure it holds them.
+    adamStepWords(Math.max(this.t, 1), this.config, this.words);
+    step.writeUniform(this.uniform, this.words);
+    step.writeUniform(`${this.uniform}.defer`, new Uint32Array([this.t, this.capacity, 0, 0]));
+    step.runPhase('flush');
+    this.flushedAt = this.t;
+  }
+
+  /** After loading a checkpoint (whose tables are up to date) at the current step. */
+  resetDeferred(step: CompiledStep): void {
+    for (const last of this.deferred) step.write(last, new Uint32Array(last.size).fill(this.t));
+    this.flushedAt = this.t;
   }
 }

@@ -107,7 +107,7 @@ export interface TrainGraph {
  * per-step sums; a head whose weight is 0 is still computed (for its metric, unweighted) but
  * seeds no gradient, so it trains nothing.
  */
-export function trainGraph(c: RecommenderConfig, t: Tables, init: ParamInit, batch: number): TrainGraph {
+export function trainGraph(c: RecommenderConfig, t: Tables, init: ParamInit, batch: number, o: { deferSteps?: number } = {}): TrainGraph {
   const g = new Graph();
   const w = new Weights(g, init);
   const shared = c.sharedEmbeddings;
@@ -144,7 +144,10 @@ export function trainGraph(c: RecommenderConfig, t: Tables, init: ParamInit, bat
     sparse.set(w.get('item_biases'), items);
   }
   // Tables a head with weight 0 never touches get no gradient; Adam skips them, as PyTorch does.
-  const optimizer = new AdamOptimizer(g, grads, { lr: c.lr, ...(c.sparseAdam ? { sparse } : {}) });
+  // Dense Adam moves every row each step; with deferSteps the untouched rows' moves wait until
+  // they are read (the same bits; the caller flushes at least every deferSteps steps).
+  const defer = !c.sparseAdam && o.deferSteps ? { deferTables: { cap: o.deferSteps } } : {};
+  const optimizer = new AdamOptimizer(g, grads, { lr: c.lr, ...(c.sparseAdam ? { sparse } : {}), ...defer });
   return { g, optimizer, metrics, batch };
 }
 

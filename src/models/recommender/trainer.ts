@@ -61,13 +61,16 @@ export class RecommenderTrainer {
     const tailSize = split.train.length % batch;
     const ring = new StagingRing(gpu);
     const made: CompiledStep[] = [];
+    // Table rows the batches skip catch up when read; every epoch ends with a flush, so a row
+    // lags at most one epoch's steps.
+    const deferSteps = Math.ceil(split.train.length / batch) + 1;
     try {
-      const fullGraph = trainGraph(config, tables, init, batch);
+      const fullGraph = trainGraph(config, tables, init, batch, { deferSteps });
       const full = { graph: fullGraph, step: await CompiledStep.create(gpu, fullGraph.g) };
       made.push(full.step);
       let tail: Compiled | null = null;
       if (tailSize > 0) {
-        const tg = trainGraph(config, tables, init, tailSize);
+        const tg = trainGraph(config, tables, init, tailSize, { deferSteps });
         tail = { graph: tg, step: await CompiledStep.create(gpu, tg.g, { shareWith: full.step }) };
         made.push(tail.step);
       }
@@ -130,11 +133,13 @@ export class RecommenderTrainer {
       c.step.feed(this.config.sharedEmbeddings ? { users, items, ratings } : { users, items, ratings, positives: items.subarray(0, n) });
       // Both compiled steps count steps in one shared optimizer clock.
       c.graph.optimizer.step = this.step;
+      c.graph.optimizer.flushedAt = this.full.graph.optimizer.flushedAt;
       c.graph.optimizer.prepare(c.step);
       if (c !== this.full) this.full.graph.optimizer.step = c.graph.optimizer.step;
       c.step.run();
       onStep?.(s + 1, total);
     }
+    this.flush();
     const sums = await this.full.graph.metrics.read(this.full.step, this.ring, total, this.step);
     const { factorizationWeight: wF, regressionWeight: wR } = this.config;
     const f = sums.factorization / (wF > 0 ? wF : 1);
@@ -142,10 +147,16 @@ export class RecommenderTrainer {
     return { factorizationLoss: f, trainMse: r, jointLoss: wF * f + wR * r, trainMs: performance.now() - t0 };
   }
 
+  /** Brings the tables' deferred rows up to date (submitted before whatever reads them next). */
+  private flush(): void {
+    this.full.graph.optimizer.flush(this.full.step);
+  }
+
   /** MRR over users with held-out ratings, and the held-out MSE of the regression head. */
   async evaluate(): Promise<Pick<EpochMetrics, 'mrr' | 'testMse' | 'evalMs'>> {
     const t0 = performance.now();
     const { step, graph } = this.evaluation;
+    this.flush();
     step.run();
     const ranks = await step.read(this.ring, graph.ranks);
     const pred = await step.read(this.ring, graph.predictions);
@@ -172,11 +183,13 @@ export class RecommenderTrainer {
   /** The current parameters by name (for inspection: top items, tests). */
   async weights(): Promise<Map<string, Float32Array>> {
     const out = new Map<string, Float32Array>();
+    this.flush();
     for (const t of this.full.graph.g.params) out.set(t.name, (await this.full.step.read(this.ring, t)) as Float32Array);
     return out;
   }
 
   async checkpoint(): Promise<Uint8Array> {
+    this.flush();
     return saveCheckpoint(this.full.step, this.ring, { step: this.step, rng: this.rng.state(), config: { model: 'recommender', epoch: this.epoch, ...this.config } });
   }
 
@@ -192,6 +205,8 @@ export class RecommenderTrainer {
     }
     const meta = loadCheckpoint(bytes, this.full.step, source);
     this.full.graph.optimizer.step = meta.step;
+    // Checkpoints hold flushed tables: every row is current at the restored step.
+    this.full.graph.optimizer.resetDeferred(this.full.step);
     this.rng = Rng.fromState(meta.rng);
     this.epoch = Number(saved.epoch);
   }

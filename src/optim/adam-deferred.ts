@@ -1,0 +1,81 @@
+// Dense Adam on an embedding table with the untouched rows' steps deferred (see
+// shaders/adam-deferred.wgsl): three nodes per table over the same buffers. The step's
+// scalars go into a ring the host writes each step; rows catch up before they are gathered,
+// and a flush brings every row up to date before anything outside the step reads the table.
+import { ADAM_STEP_BYTES } from '../kernels/adam.ts';
+import { DEFER_PARAMS_BYTES, DEFER_SLOT_WORDS, DeferredTableAdam, deferSlot, type DeferredBuffers } from '../kernels/adam-deferred.ts';
+import type { CompiledStep } from '../graph/compile.ts';
+import type { Graph } from '../graph/graph.ts';
+import type { LowerContext, OpKind } from '../graph/node.ts';
+import type { Tensor } from '../graph/tensor.ts';
+
+interface DeferAttrs {
+  /** The AdamStep uniform's name; the deferral's own uniform is `${uniform}.defer`. */
+  uniform: string;
+  decoupled: boolean;
+  /** Indices per batch (the CSR's size). */
+  n: number;
+  cap: number;
+}
+
+const kernelOf = (ctx: LowerContext, p: Tensor, a: DeferAttrs): Promise<DeferredTableAdam> =>
+  DeferredTableAdam.create(ctx.gpu, { rows: p.shape[0], dim: p.size / p.shape[0], n: a.n }, a.cap, { decoupled: a.decoupled }, ctx.scope);
+
+const uniforms = (ctx: LowerContext, a: DeferAttrs): Pick<DeferredBuffers, 'step' | 'defer'> => ({
+  step: ctx.uniform(a.uniform, ADAM_STEP_BYTES),
+  defer: ctx.uniform(`${a.uniform}.defer`, DEFER_PARAMS_BYTES),
+});
+
+/** Prologue: the batch's rows take the steps they missed, before the forward gathers them. */
+const catchUpOp: OpKind<DeferAttrs> = {
+  name: 'table_adam_catch_up',
+  outputs: () => [],
+  async lower(ctx, node) {
+    const [param, m, v, last, hist, csr] = node.inputs.map((t) => ctx.buffer(t));
+    return [(await kernelOf(ctx, node.inputs[0], node.attrs)).bindCatchUp({ ...uniforms(ctx, node.attrs), param, m, v, last, hist, csr })];
+  },
+};
+
+/** Update: the batch's rows take this step with their summed gradient. */
+const updateOp: OpKind<DeferAttrs> = {
+  name: 'table_adam_deferred',
+  outputs: () => [],
+  async lower(ctx, node) {
+    const [param, gradRows, m, v, csr, last] = node.inputs.map((t) => ctx.buffer(t));
+    return [(await kernelOf(ctx, node.inputs[0], node.attrs)).bindUpdate({ ...uniforms(ctx, node.attrs), param, gradRows, m, v, csr, last })];
+  },
+};
+
+/** Flush (run on request): every row takes the steps it missed. */
+const flushOp: OpKind<DeferAttrs> = {
+  name: 'table_adam_flush',
+  outputs: () => [],
+  async lower(ctx, node) {
+    const [param, m, v, last, hist] = node.inputs.map((t) => ctx.buffer(t));
+    return [(await kernelOf(ctx, node.inputs[0], node.attrs)).bindFlush({ ...uniforms(ctx, node.attrs), param, m, v, last, hist })];
+  },
+};
+
+/** The ring of step scalars one optimizer's deferred tables share. */
+export function deferRing(g: Graph, uniform: string, cap: number): Tensor {
+  return g.state(`${uniform}.defer_ring`, [cap, DEFER_SLOT_WORDS], { saved: false });
+}
+
+/**
+ * Adds the deferred dense update of table `p` (gradient rows `dRows` summed by `csr`) and
+ * returns its per-quad step counter. Call inside the optimizer's 'update' phase.
+ */
+export function deferTableAdam(g: Graph, p: Tensor, m: Tensor, v: Tensor, dRows: Tensor, csr: Tensor, hist: Tensor, attrs: DeferAttrs): Tensor {
+  // u32 step counters per quad; checkpoints hold flushed tables, so they are rebuilt on load.
+  const last = g.state(`${p.name}.adam_last`, [p.shape[0], p.size / p.shape[0] / 4], { dtype: 'u32', saved: false });
+  g.inPhase('prologue', () => g.apply(catchUpOp, [p, m, v, last, hist, csr], attrs));
+  g.apply(updateOp, [p, dRows, m, v, csr, last], attrs);
+  g.inPhase('flush', () => g.apply(flushOp, [p, m, v, last, hist], attrs));
+  return last;
+}
+
+/** Host side of step t: the deferral uniform and the ring slot of its scalars. */
+export function writeDeferredStep(step: CompiledStep, uniform: string, hist: Tensor, t: number, cap: number, stepWords: Float32Array): void {
+  step.writeUniform(`${uniform}.defer`, new Uint32Array([t, cap, 0, 0]));
+  step.write(hist, deferSlot(stepWords), (t % cap) * DEFER_SLOT_WORDS);
+}
