@@ -127,10 +127,8 @@ struct BlockParams {
 @group(0) @binding(8) var<storage, read> src: array<f32>;
 @group(0) @binding(9) var<storage, read_write> dst: array<f32>;
 
-// Block element t (row-major in the block).
-fn copy_at(t: u32) {
-  let r = t / bp.width;
-  let c = t - r * bp.width;
+// Block element (r, c).
+fn copy_at(r: u32, c: u32) {
   let v = src[r * bp.src_stride + bp.src_off + c];
   let o = r * bp.dst_stride + bp.dst_off + c;
   if (ACCUMULATE == 1u) {
@@ -140,11 +138,24 @@ fn copy_at(t: u32) {
   }
 }
 
+// A thread's block elements are t0, t0 + WG, ...: (r, c) advance by (WG / width, WG % width)
+// with a carry, so a thread divides twice, not once per element (integer division costs as
+// much as a memory access on SwiftShader).
 @compute @workgroup_size(WG)
 fn copy_block(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
+  let t0 = element(wid, nwg, lid, 0u);
+  var r = t0 / bp.width;
+  var c = t0 - r * bp.width;
+  let dr = WG / bp.width;
+  let dc = WG - dr * bp.width;
   for (var j = 0u; j < PER; j++) {
-    let t = element(wid, nwg, lid, j);
-    if (t >= bp.rows * bp.width) { return; }
-    copy_at(t);
+    if (t0 + j * WG >= bp.rows * bp.width) { return; }
+    copy_at(r, c);
+    r += dr;
+    c += dc;
+    if (c >= bp.width) {
+      c -= bp.width;
+      r += 1u;
+    }
   }
 }

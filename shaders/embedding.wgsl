@@ -35,22 +35,34 @@ struct GatherParams { n: u32, dim: u32, rows: u32, _pad: u32 }
 @group(0) @binding(2) var<storage, read> indices: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-// Output element t.
-fn gather_at(t: u32) {
-  let i = t / gp.dim;
-  let d = t - i * gp.dim;
+// Output element t = (i, d): out[i, d] = table[indices[i], d].
+fn gather_at(t: u32, i: u32, d: u32) {
   let row = indices[i];
   // The wrapper rejects bad indices before dispatch; this guard only keeps a stale
   // index buffer from reading another tensor.
   out[t] = select(0.0, table[min(row, gp.rows - 1u) * gp.dim + d], row < gp.rows);
 }
 
+// The thread's elements are t0, t0 + WG, ...: their (i, d) advance by (WG / dim, WG % dim)
+// with a carry, so a thread divides twice, not once per element (integer division costs
+// as much as a memory access on SwiftShader).
 @compute @workgroup_size(WG)
 fn gather(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
+  let t0 = element(wid, nwg, lid, 0u);
+  var i = t0 / gp.dim;
+  var d = t0 - i * gp.dim;
+  let di = WG / gp.dim;
+  let dd = WG - di * gp.dim;
   for (var j = 0u; j < PER; j++) {
-    let t = element(wid, nwg, lid, j);
+    let t = t0 + j * WG;
     if (t >= gp.n * gp.dim) { return; }
-    gather_at(t);
+    gather_at(t, i, d);
+    i += di;
+    d += dd;
+    if (d >= gp.dim) {
+      d -= gp.dim;
+      i += 1u;
+    }
   }
 }
 

@@ -83,6 +83,18 @@ describe('embedding gather (forward)', () => {
     expectClose(out, gatherRef(table, idx, shape.dim), { atol: 0, rtol: 0 }, 'gather');
   });
 
+  // Each thread walks its elements' (row, column) with a carry instead of dividing: rows wider
+  // than a workgroup (the carry adds a whole row per step) and narrower ones both work.
+  it('walks rows wider and narrower than a workgroup', async () => {
+    const rng = new Rng(5);
+    for (const shape of [{ rows: 30, dim: 100, n: 41 }, { rows: 30, dim: 64, n: 23 }, { rows: 9, dim: 3, n: 1500 }]) {
+      const table = randomTable(rng, shape.rows * shape.dim);
+      const idx = skewedIndices(rng, shape.n, shape.rows);
+      const out = await gather(shape, table, idx);
+      expectClose(out, gatherRef(table, idx, shape.dim), { atol: 0, rtol: 0 }, `gather dim ${shape.dim}`);
+    }
+  });
+
   it('handles one element', async () => {
     const out = await gather({ rows: 1, dim: 1, n: 1 }, new Float32Array([3.5]), new Uint32Array([0]));
     expect(Array.from(out)).toEqual([3.5]);

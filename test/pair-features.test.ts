@@ -8,9 +8,10 @@ import { useGpu } from './support/gpu.ts';
 const t = useGpu();
 
 describe('pair_features', () => {
-  it('builds [u, q, u·q] and sends each gradient back to u and q', async () => {
+  // dim 5 and 70: rows narrower and wider than a workgroup (each thread walks its elements' (row, column) with a carry).
+  it.each([5, 70])('builds [u, q, u·q] and sends each gradient back to u and q (dim %i)', async (dim) => {
     const rng = new Rng(9);
-    const s = { rows: 70, dim: 5 };
+    const s = { rows: 70, dim };
     const f = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.normal());
     const [u, q, dx] = [f(s.rows * s.dim), f(s.rows * s.dim), f(3 * s.rows * s.dim)];
     const [x, du, dq] = await t.run(async (scope) => {
