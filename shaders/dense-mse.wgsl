@@ -11,6 +11,9 @@
 // the results are the same bits.
 
 override WG: u32 = 64u;
+// db sums g in chunks of CHUNK rows, then the chunks in order: the bias-gradient kernel's
+// order (BIAS_GRAD_CHUNK in src/kernels/matmul.ts), so the bits agree.
+override CHUNK: u32 = 64u;
 
 struct Params { rows: u32, hidden: u32, _pad0: u32, _pad1: u32 }
 
@@ -59,7 +62,11 @@ fn dense_mse_columns(@builtin(global_invocation_id) gid: vec3u) {
   if (j > p.hidden) { return; }
   var acc = 0.0;
   if (j == p.hidden) {
-    for (var r = 0u; r < p.rows; r++) { acc += g_in[r]; }
+    for (var c0 = 0u; c0 < p.rows; c0 += CHUNK) {
+      var part = 0.0;
+      for (var r = c0; r < min(p.rows, c0 + CHUNK); r++) { part += g_in[r]; }
+      acc += part;
+    }
     db[0] = acc;
     return;
   }

@@ -73,10 +73,10 @@ describe('dense_mse kernel', () => {
 
 describe('dense_mse_loss op', () => {
   // Two graphs from the same weights: the fused op, and dense() + mseLoss() with their
-  // gradients by reverse mode. 50 rows keep the bias gradient in one chunk of its kernel,
-  // so every sum runs in the same order and the bits agree.
+  // gradients by reverse mode. 150 rows span three chunks of the bias gradient's sum, which
+  // the fused op follows, so every sum runs in the same order and the bits agree.
   it('gives the bits of dense() then mseLoss(), loss and every gradient', async () => {
-    const [rows, hidden] = [50, 9];
+    const [rows, hidden] = [150, 9];
     const x = data(rows, hidden, 4);
     const build = (fused: boolean) => {
       const g = new Graph();

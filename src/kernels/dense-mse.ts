@@ -4,6 +4,7 @@ import source from '../../shaders/dense-mse.wgsl';
 import type { BufferScope } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/context.ts';
 import { bindGroup, checkBufferSize, checkInteger, KernelError, pipeline, type Dispatch } from './kernel.ts';
+import { BIAS_GRAD_CHUNK } from './matmul.ts';
 
 const WG = 64;
 
@@ -45,7 +46,7 @@ export class DenseMse {
     if (shape.rows > limit) throw new KernelError(DenseMse.kernel, `${shape.rows} rows need more than ${limit} threads in one dimension; split the batch`);
     const [rowsPipe, columnsPipe] = await Promise.all([
       pipeline(gpu, 'dense-mse', source, 'dense_mse_rows', { WG }),
-      pipeline(gpu, 'dense-mse', source, 'dense_mse_columns', { WG }),
+      pipeline(gpu, 'dense-mse', source, 'dense_mse_columns', { WG, CHUNK: BIAS_GRAD_CHUNK }),
     ]);
     return new DenseMse(gpu, rowsPipe, columnsPipe, scope.uniform(`${DenseMse.kernel}.params`, [shape.rows, shape.hidden, 0, 0]), { ...shape });
   }
