@@ -58,6 +58,31 @@ describe('dense_mse kernel', () => {
     expectClose(db, [ref.db], { atol: 1e-5, rtol: 1e-5 }, 'db');
   });
 
+  it('with relu: takes h = max(z, 0) and writes dz = dh where z > 0', async () => {
+    const shape = { rows: 70, hidden: 11 };
+    const x = data(shape.rows, shape.hidden, 5); // h in [-1, 1]: about half the z are negative
+    const scale = 1 / shape.rows;
+    const [loss, dz, dw, db] = await t.run(async (scope) => {
+      const k = await DenseMse.create(t.gpu, shape, scope, { relu: true });
+      const out = {
+        loss: scope.create('loss', shape.rows * 4),
+        g: scope.create('g', shape.rows * 4),
+        dh: scope.create('dz', shape.rows * shape.hidden * 4),
+        dw: scope.create('dw', shape.hidden * 4),
+        db: scope.create('db', 4),
+      };
+      const ins = { scale: scope.upload('scale', new Float32Array([scale])), h: scope.upload('z', x.h), w: scope.upload('w', x.w), bias: scope.upload('b', x.b), target: scope.upload('t', x.target) };
+      return { dispatches: k.bind({ ...ins, ...out }), outputs: [[out.loss, shape.rows], [out.dh, shape.rows * shape.hidden], [out.dw, shape.hidden], [out.db, 1]] };
+    });
+    const ref = denseMseRef(x.h, x.w, x.b[0], x.target, shape, scale, true);
+    expect(ref.dh.filter((v) => v === 0).length).toBeGreaterThan(shape.rows * 3); // the mask bites
+    const tol = { atol: 1e-5, rtol: 1e-5 };
+    expectClose(loss, ref.loss, tol, 'loss');
+    expectClose(dz, ref.dh, tol, 'dz');
+    expectClose(dw, ref.dw, tol, 'dw');
+    expectClose(db, [ref.db], tol, 'db');
+  });
+
   it('rejects bad shapes and buffers, naming the kernel', async () => {
     await expect(DenseMse.create(t.gpu, { rows: 0, hidden: 4 })).rejects.toThrow(KernelError);
     const scope = t.gpu.buffers.scope();
@@ -103,6 +128,43 @@ describe('dense_mse_loss op', () => {
       }
     }
     ['loss', 'dh', 'dw', 'db'].forEach((what, i) => expectSameBits(results[0][i], results[1][i], what));
+  });
+
+  // The last hidden layer's ReLU moved into the fused op: the layer before it computes z
+  // without activation, and every gradient down to that layer's input keeps its bits.
+  it('with inputRelu: the bits of dense(relu) then dense() then mseLoss()', async () => {
+    const [rows, inputs, hidden] = [90, 6, 13];
+    const rng = new Rng(6);
+    const u = (n: number, s: number): Float32Array => Float32Array.from({ length: n }, () => (rng.uniform() * 2 - 1) * s);
+    const init = { x: u(rows * inputs, 1), w0: u(inputs * hidden, 0.6), b0: u(hidden, 0.3), w: u(hidden, 0.5), b: u(1, 0.3) };
+    const target = Float32Array.from({ length: rows }, () => 1 + rng.int(5));
+    const build = (fused: boolean) => {
+      const g = new Graph();
+      const [x, w0, b0] = [g.param('x', [rows, inputs], init.x), g.param('w0', [inputs, hidden], init.w0), g.param('b0', [hidden], init.b0)];
+      const [w, b] = [g.param('w', [hidden, 1], init.w), g.param('b', [1], init.b)];
+      const t0 = g.input('target', [rows], 'f32');
+      const loss = g.keep(
+        fused
+          ? denseMseLoss(g, dense(g, x, w0, b0, 'none'), w, b, t0, 0.4, { inputRelu: true })
+          : mseLoss(g, dense(g, dense(g, x, w0, b0, 'relu'), w, b, 'none'), t0, 0.4),
+      );
+      const params = [x, w0, b0, w, b];
+      const grads = gradients(g, [loss], params, add);
+      return { g, loss, grads: params.map((p) => g.keep(grads.get(p)!)) };
+    };
+    const results: Float32Array[][] = [];
+    for (const fused of [true, false]) {
+      const m = build(fused);
+      const step = await CompiledStep.create(t.gpu, m.g);
+      try {
+        step.feed({ target });
+        step.run();
+        results.push(await Promise.all([m.loss, ...m.grads].map(async (x) => (await step.read(t.ring, x)) as Float32Array)));
+      } finally {
+        step.destroy();
+      }
+    }
+    ['loss', 'dx', 'dw0', 'db0', 'dw', 'db'].forEach((what, i) => expectSameBits(results[0][i], results[1][i], what));
   });
 
   it('checks the shapes it is given', () => {

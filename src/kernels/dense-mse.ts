@@ -39,14 +39,15 @@ export class DenseMse {
     readonly shape: DenseMseShape,
   ) {}
 
-  static async create(gpu: Gpu, shape: DenseMseShape, scope: BufferScope = gpu.buffers): Promise<DenseMse> {
+  /** `relu`: the input is the previous layer's pre-activation z; h = max(z, 0) and dh becomes dz. */
+  static async create(gpu: Gpu, shape: DenseMseShape, scope: BufferScope = gpu.buffers, opts: { relu?: boolean } = {}): Promise<DenseMse> {
     checkInteger(DenseMse.kernel, 'rows', shape.rows, 1);
     checkInteger(DenseMse.kernel, 'hidden', shape.hidden, 1);
     const limit = gpu.device.limits.maxComputeWorkgroupsPerDimension * WG;
     if (shape.rows > limit) throw new KernelError(DenseMse.kernel, `${shape.rows} rows need more than ${limit} threads in one dimension; split the batch`);
     const [rowsPipe, columnsPipe] = await Promise.all([
-      pipeline(gpu, 'dense-mse', source, 'dense_mse_rows', { WG }),
-      pipeline(gpu, 'dense-mse', source, 'dense_mse_columns', { WG, CHUNK: BIAS_GRAD_CHUNK }),
+      pipeline(gpu, 'dense-mse', source, 'dense_mse_rows', { WG, RELU: Number(!!opts.relu) }),
+      pipeline(gpu, 'dense-mse', source, 'dense_mse_columns', { WG, CHUNK: BIAS_GRAD_CHUNK, RELU: Number(!!opts.relu) }),
     ]);
     return new DenseMse(gpu, rowsPipe, columnsPipe, scope.uniform(`${DenseMse.kernel}.params`, [shape.rows, shape.hidden, 0, 0]), { ...shape });
   }
@@ -79,9 +80,10 @@ export class DenseMse {
   }
 }
 
-/** float64: the loss terms and every gradient the two passes write. */
-export function denseMseRef(h: ArrayLike<number>, w: ArrayLike<number>, bias: number, target: ArrayLike<number>, shape: DenseMseShape, scale: number) {
+/** float64: the loss terms and every gradient the two passes write (`relu`: `h` holds z; dh is dz). */
+export function denseMseRef(hIn: ArrayLike<number>, w: ArrayLike<number>, bias: number, target: ArrayLike<number>, shape: DenseMseShape, scale: number, relu = false) {
   const { rows, hidden } = shape;
+  const h = relu ? Float64Array.from(hIn, (z) => Math.max(z, 0)) : hIn;
   const loss = new Float64Array(rows);
   const g = new Float64Array(rows);
   const dh = new Float64Array(rows * hidden);
@@ -95,7 +97,7 @@ export function denseMseRef(h: ArrayLike<number>, w: ArrayLike<number>, bias: nu
     g[r] = 2 * scale * e;
     db += g[r];
     for (let j = 0; j < hidden; j++) {
-      dh[r * hidden + j] = g[r] * w[j];
+      dh[r * hidden + j] = relu && !(hIn[r * hidden + j] > 0) ? 0 : g[r] * w[j];
       dw[j] += h[r * hidden + j] * g[r];
     }
   }

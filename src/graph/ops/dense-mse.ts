@@ -6,7 +6,7 @@ import type { Graph } from '../graph.ts';
 import type { OpKind } from '../node.ts';
 import { GraphError, shapeString, type Tensor } from '../tensor.ts';
 
-const denseMseOp: OpKind<{ weight: number }> = {
+const denseMseOp: OpKind<{ weight: number; relu: boolean }> = {
   name: 'dense_mse_loss',
   outputs([h, w, b, target]) {
     const [rows, hidden] = h.shape;
@@ -26,7 +26,7 @@ const denseMseOp: OpKind<{ weight: number }> = {
   async lower(ctx, node) {
     const [h, w, b, target] = node.inputs;
     const [loss, g, dh, dw, db] = node.outputs.map((t) => ctx.buffer(t));
-    const k = await DenseMse.create(ctx.gpu, { rows: h.shape[0], hidden: h.shape[1] }, ctx.scope);
+    const k = await DenseMse.create(ctx.gpu, { rows: h.shape[0], hidden: h.shape[1] }, ctx.scope, { relu: node.attrs.relu });
     const scale = ctx.scope.upload('dense_mse.scale', new Float32Array([node.attrs.weight / h.shape[0]]));
     return k.bind({ scale, h: ctx.buffer(h), w: ctx.buffer(w), bias: ctx.buffer(b), target: ctx.buffer(target), loss, g, dh, dw, db });
   },
@@ -39,8 +39,10 @@ const denseMseOp: OpKind<{ weight: number }> = {
 /**
  * Per-row terms of weight · mean((h·w + b - target)²) for a layer to one output (w [hidden, 1],
  * b [1]): the same values and gradients as dense() then mseLoss(), in two dispatches.
+ * `inputRelu`: `h` is the previous layer's pre-activation z, h = relu(z) is taken here and
+ * z gets the gradient: the same bits as a relu dense layer before it, one dispatch fewer.
  */
-export function denseMseLoss(g: Graph, h: Tensor, w: Tensor, b: Tensor, target: Tensor, weight = 1): Tensor {
+export function denseMseLoss(g: Graph, h: Tensor, w: Tensor, b: Tensor, target: Tensor, weight = 1, o: { inputRelu?: boolean } = {}): Tensor {
   if (!(weight >= 0 && Number.isFinite(weight))) throw new GraphError(`dense_mse_loss: the weight must be a finite number >= 0, got ${weight}`);
-  return g.apply(denseMseOp, [h, w, b, target], { weight })[0];
+  return g.apply(denseMseOp, [h, w, b, target], { weight, relu: !!o.inputRelu })[0];
 }

@@ -68,10 +68,14 @@ class Weights {
   }
 }
 
-/** The regression head's hidden layers on gathered rows: [u, q, u⊙q] through the ReLU layers. */
-function hiddenLayers(g: Graph, c: RecommenderConfig, w: Weights, u: Tensor, q: Tensor): Tensor {
+/**
+ * The regression head's hidden layers on gathered rows: [u, q, u⊙q] through the ReLU layers.
+ * `lastRelu: false` leaves the last hidden layer's pre-activation (a fused loss applies it).
+ */
+function hiddenLayers(g: Graph, c: RecommenderConfig, w: Weights, u: Tensor, q: Tensor, lastRelu = true): Tensor {
   let x = pairFeatures(g, u, q);
-  for (let l = 0; l + 1 < c.layerSizes.length; l++) x = dense(g, x, w.get(`mlp.${l}.weight`), w.get(`mlp.${l}.bias`), 'relu');
+  const hidden = c.layerSizes.length - 1;
+  for (let l = 0; l < hidden; l++) x = dense(g, x, w.get(`mlp.${l}.weight`), w.get(`mlp.${l}.bias`), lastRelu || l + 1 < hidden ? 'relu' : 'none');
   return x;
 }
 
@@ -83,13 +87,15 @@ function regressionHead(g: Graph, c: RecommenderConfig, w: Weights, u: Tensor, q
 }
 
 /**
- * The regression loss terms: the last layer and the MSE fused into one op (two dispatches),
- * or, with a clipped rating (sigmoid · 5 between them), the head then the loss.
+ * The regression loss terms: the last hidden layer's ReLU, the output layer and the MSE fused
+ * into one op (two dispatches), or, with a clipped rating (sigmoid · 5 between them), the head
+ * then the loss.
  */
 function regressionLoss(g: Graph, c: RecommenderConfig, w: Weights, u: Tensor, q: Tensor, ratings: Tensor, weight: number): Tensor {
   if (c.clipPredictedRating) return mseLoss(g, regressionHead(g, c, w, u, q), ratings, weight);
   const last = c.layerSizes.length - 1;
-  return denseMseLoss(g, hiddenLayers(g, c, w, u, q), w.get(`mlp.${last}.weight`), w.get(`mlp.${last}.bias`), ratings, weight);
+  const inputRelu = last > 0; // with no hidden layer the output layer reads [u, q, u⊙q] itself
+  return denseMseLoss(g, hiddenLayers(g, c, w, u, q, !inputRelu), w.get(`mlp.${last}.weight`), w.get(`mlp.${last}.bias`), ratings, weight, { inputRelu });
 }
 
 export const METRICS = ['factorization', 'regression'] as const;
