@@ -138,24 +138,14 @@ fn copy_at(r: u32, c: u32) {
   }
 }
 
-// A thread's block elements are t0, t0 + WG, ...: (r, c) advance by (WG / width, WG % width)
-// with a carry, so a thread divides twice, not once per element (integer division costs as
-// much as a memory access on SwiftShader).
+// A thread's block elements are t0, t0 + WG, ...; row-walk.wgsl (appended) gives their (r, c).
 @compute @workgroup_size(WG)
 fn copy_block(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
   let t0 = element(wid, nwg, lid, 0u);
-  var r = t0 / bp.width;
-  var c = t0 - r * bp.width;
-  let dr = WG / bp.width;
-  let dc = WG - dr * bp.width;
+  var w = row_walk(t0, bp.width);
   for (var j = 0u; j < PER; j++) {
     if (t0 + j * WG >= bp.rows * bp.width) { return; }
-    copy_at(r, c);
-    r += dr;
-    c += dc;
-    if (c >= bp.width) {
-      c -= bp.width;
-      r += 1u;
-    }
+    copy_at(w.r, w.c);
+    w = row_walk_next(w, bp.width);
   }
 }

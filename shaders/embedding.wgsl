@@ -43,26 +43,16 @@ fn gather_at(t: u32, i: u32, d: u32) {
   out[t] = select(0.0, table[min(row, gp.rows - 1u) * gp.dim + d], row < gp.rows);
 }
 
-// The thread's elements are t0, t0 + WG, ...: their (i, d) advance by (WG / dim, WG % dim)
-// with a carry, so a thread divides twice, not once per element (integer division costs
-// as much as a memory access on SwiftShader).
+// The thread's elements are t0, t0 + WG, ...; row-walk.wgsl (appended) gives their (i, d).
 @compute @workgroup_size(WG)
 fn gather(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
   let t0 = element(wid, nwg, lid, 0u);
-  var i = t0 / gp.dim;
-  var d = t0 - i * gp.dim;
-  let di = WG / gp.dim;
-  let dd = WG - di * gp.dim;
+  var w = row_walk(t0, gp.dim);
   for (var j = 0u; j < PER; j++) {
     let t = t0 + j * WG;
     if (t >= gp.n * gp.dim) { return; }
-    gather_at(t, i, d);
-    i += di;
-    d += dd;
-    if (d >= gp.dim) {
-      d -= gp.dim;
-      i += 1u;
-    }
+    gather_at(t, w.r, w.c);
+    w = row_walk_next(w, gp.dim);
   }
 }
 

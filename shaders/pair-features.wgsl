@@ -39,43 +39,27 @@ fn backward_at(t: u32, r: u32, j: u32) {
   dq[t] = dx[o + p.dim] + g * u[t];
 }
 
-// A thread's elements are t0, t0 + WG, ...: (r, j) advance by (WG / dim, WG % dim) with a
-// carry, so a thread divides twice, not once per element (integer division costs as much as
-// a memory access on SwiftShader).
-struct Walk { t: u32, r: u32, j: u32, dr: u32, dj: u32 }
-
-fn walk_start(wid: vec3u, nwg: vec3u, lid: u32) -> Walk {
-  let t = element(wid, nwg, lid, 0u);
-  let r = t / p.dim;
-  let dr = WG / p.dim;
-  return Walk(t, r, t - r * p.dim, dr, WG - dr * p.dim);
-}
-
-fn walk_next(w: Walk) -> Walk {
-  var n = Walk(w.t + WG, w.r + w.dr, w.j + w.dj, w.dr, w.dj);
-  if (n.j >= p.dim) {
-    n.j -= p.dim;
-    n.r += 1u;
-  }
-  return n;
-}
-
+// A thread's elements are t0, t0 + WG, ...; row-walk.wgsl (appended) gives their (r, j).
 @compute @workgroup_size(WG)
 fn pair_features(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
-  var w = walk_start(wid, nwg, lid);
+  let t0 = element(wid, nwg, lid, 0u);
+  var w = row_walk(t0, p.dim);
   for (var k = 0u; k < PER; k++) {
-    if (w.t >= p.rows * p.dim) { return; }
-    forward_at(w.t, w.r, w.j);
-    w = walk_next(w);
+    let t = t0 + k * WG;
+    if (t >= p.rows * p.dim) { return; }
+    forward_at(t, w.r, w.c);
+    w = row_walk_next(w, p.dim);
   }
 }
 
 @compute @workgroup_size(WG)
 fn pair_features_backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
-  var w = walk_start(wid, nwg, lid);
+  let t0 = element(wid, nwg, lid, 0u);
+  var w = row_walk(t0, p.dim);
   for (var k = 0u; k < PER; k++) {
-    if (w.t >= p.rows * p.dim) { return; }
-    backward_at(w.t, w.r, w.j);
-    w = walk_next(w);
+    let t = t0 + k * WG;
+    if (t >= p.rows * p.dim) { return; }
+    backward_at(t, w.r, w.c);
+    w = row_walk_next(w, p.dim);
   }
 }

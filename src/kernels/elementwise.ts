@@ -6,7 +6,8 @@
 //   multiply     MultiplyBackward: da = g * b, db = g * a
 //   scaleShift   dx = alpha * g: ScaleShift.backward(gpu, shape, alpha)
 //   concat       Split: d_in_k = g[:, segment k]
-import source from '../../shaders/elementwise.wgsl';
+import body from '../../shaders/elementwise.wgsl';
+import rowWalk from '../../shaders/row-walk.wgsl';
 import type { Gpu } from '../gpu/context.ts';
 import type { BufferScope } from '../gpu/buffers.ts';
 import {
@@ -21,6 +22,8 @@ import {
   type BindingResource,
   type Dispatch,
 } from './kernel.ts';
+
+const source = `${body}\n${rowWalk}`;
 
 const WG = 64;
 

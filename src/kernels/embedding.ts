@@ -1,8 +1,11 @@
 // Embedding gather (forward) and segmented scatter-add (backward): wrappers and float64 references.
-import source from '../../shaders/embedding.wgsl';
+import body from '../../shaders/embedding.wgsl';
+import rowWalk from '../../shaders/row-walk.wgsl';
 import type { Gpu } from '../gpu/context.ts';
 import type { BufferScope } from '../gpu/buffers.ts';
 import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, elementsPerThread, grid1d, gridPerThread, KernelError, pipeline, type Dispatch } from './kernel.ts';
+
+const source = `${body}\n${rowWalk}`;
 
 const WG = 64;
 

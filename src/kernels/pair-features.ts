@@ -1,8 +1,11 @@
 // x = [u, q, u ⊙ q] and its backward (shaders/pair-features.wgsl), with the float64 reference.
-import source from '../../shaders/pair-features.wgsl';
+import body from '../../shaders/pair-features.wgsl';
+import rowWalk from '../../shaders/row-walk.wgsl';
 import type { BufferScope } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/context.ts';
 import { bindGroup, checkBufferSize, checkInteger, elementsPerThread, gridPerThread, KernelError, pipeline, type Dispatch } from './kernel.ts';
+
+const source = `${body}\n${rowWalk}`;
 
 const WG = 64;
 
