@@ -74,8 +74,9 @@ export function deferTableAdam(g: Graph, p: Tensor, m: Tensor, v: Tensor, dRows:
   return last;
 }
 
-/** Host side of step t: the deferral uniform and the ring slot of its scalars. */
-export function writeDeferredStep(step: CompiledStep, uniform: string, hist: Tensor, t: number, cap: number, stepWords: Float32Array): void {
-  step.writeUniform(`${uniform}.defer`, new Uint32Array([t, cap, 0, 0]));
-  step.write(hist, deferSlot(stepWords), (t % cap) * DEFER_SLOT_WORDS);
+/** Host side of step t: the deferral uniform and the ring slot of its scalars (`words`, `slot`: scratch reused each step). */
+export function writeDeferredStep(step: CompiledStep, uniform: string, hist: Tensor, t: number, cap: number, stepWords: Float32Array, words: Uint32Array, slot: Float32Array<ArrayBuffer>): void {
+  words.set([t, cap, 0, 0]);
+  step.writeUniform(`${uniform}.defer`, words);
+  step.write(hist, deferSlot(stepWords, slot), (t % cap) * DEFER_SLOT_WORDS);
 }

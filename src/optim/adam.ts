@@ -2,6 +2,7 @@
 // bias corrections) live in one uniform the host rewrites before each step.
 import { ADAM_STEP_BYTES, Adam as AdamKernel, LazyAdam, adamStepWords, type AdamHyper } from '../kernels/adam.ts';
 import { TableAdam } from '../kernels/adam-table.ts';
+import { DEFER_SLOT_WORDS } from '../kernels/adam-deferred.ts';
 import { deferRing, deferTableAdam, writeDeferredStep } from './adam-deferred.ts';
 import { csrOf, segmentMapOf, tableGradientSource } from '../graph/ops/embedding.ts';
 import { GraphError } from '../graph/tensor.ts';
@@ -86,6 +87,9 @@ export class AdamOptimizer {
   private ring: Tensor | null = null;
   /** The step count at the last flush (or restore): rows lag at most cap steps behind it. */
   flushedAt = 0;
+  /** Reused each step: the deferral uniform's words and the ring slot. */
+  private readonly deferWords = new Uint32Array(4);
+  private readonly slot = new Float32Array(DEFER_SLOT_WORDS);
 
   /**
    * Adds the update of every parameter in `grads` to `g`, with moments as state tensors.
@@ -147,7 +151,7 @@ export class AdamOptimizer {
       if (this.t - this.flushedAt > cap) {
         throw new GraphError(`deferred Adam: step ${this.t} is ${this.t - this.flushedAt} steps after the last flush, more than its ring of ${cap}; call flush() at least every ${cap} steps`);
       }
-      writeDeferredStep(step, this.uniform, this.ring, this.t, cap, this.words);
+      writeDeferredStep(step, this.uniform, this.ring, this.t, cap, this.words, this.deferWords, this.slot);
     }
   }
 
@@ -160,13 +164,17 @@ export class AdamOptimizer {
     return this.ring !== null;
   }
 
-  /** Brings every deferred row up to the current step (submitted now, before later work). */
+  /**
+   * Brings every deferred row up to the current step (submitted now, before later work); a
+   * no-op when nothing has run since the last flush (an epoch's end, then its evaluation).
+   */
   flush(step: CompiledStep): void {
-    if (!this.ring) return;
+    if (!this.ring || this.flushedAt === this.t) return;
     // The flush reads the fixed hyper-parameters from the step uniform: make sure it holds them.
     adamStepWords(Math.max(this.t, 1), this.config, this.words);
     step.writeUniform(this.uniform, this.words);
-    step.writeUniform(`${this.uniform}.defer`, new Uint32Array([this.t, this.capacity, 0, 0]));
+    this.deferWords.set([this.t, this.capacity]);
+    step.writeUniform(`${this.uniform}.defer`, this.deferWords);
     step.runPhase('flush');
     this.flushedAt = this.t;
   }
