@@ -1,12 +1,14 @@
-// slice_rows (one block of consecutive rows) and its gradient, and the sumGradients peephole
+// slice_rows (one block of consecutive rows) and its gradient, the sumGradients peephole
 // that adds a slice's gradient straight into another gradient's rows (add_rows) instead of
-// zero-padding it and adding the full matrices: same bits, fewer dispatches.
+// zero-padding it and adding the full matrices (same bits, fewer dispatches), and
+// pair_features reading a taller q's leading rows in place (no slice at all).
 import { describe, expect, it } from 'vitest';
 import { gradients, type SumFn } from '../src/graph/autodiff.ts';
 import { CompiledStep } from '../src/graph/compile.ts';
 import { Graph } from '../src/graph/graph.ts';
 import { add, sumGradients } from '../src/graph/ops/basic.ts';
 import { embedding } from '../src/graph/ops/embedding.ts';
+import { pairFeatures } from '../src/graph/ops/elementwise.ts';
 import { mseLoss } from '../src/graph/ops/loss.ts';
 import { sliceRows } from '../src/graph/ops/rows.ts';
 import { GraphError } from '../src/graph/tensor.ts';
@@ -174,12 +176,68 @@ describe('sumGradients', () => {
   });
 });
 
+/** pair_features on q's leading rows, read in place or through a slice, beside a loss on all of q. */
+function pairHeads(inPlace: boolean, count: number) {
+  const rng = new Rng(5);
+  const g = new Graph();
+  const initQ = uniform(rng, ITEMS * W);
+  const initU = uniform(rng, ITEMS * W);
+  const Q = g.param('Q', [ITEMS, W], initQ);
+  const U = g.param('U', [ITEMS, W], initU);
+  const q = embedding(g, Q, g.input('idx', [ROWS], 'u32'));
+  const u = embedding(g, U, g.input('uidx', [count], 'u32'));
+  const x = g.keep(pairFeatures(g, u, inPlace ? q : sliceRows(g, q, 0, count)));
+  const losses = [mseLoss(g, q, g.input('tfull', [ROWS, W], 'f32'), 0.7), mseLoss(g, x, g.input('tx', [count, 3 * W], 'f32'), 0.3)];
+  const grads = gradients(g, losses, [Q, U], sumGradients);
+  const feed = {
+    idx: Uint32Array.from({ length: ROWS }, () => rng.int(ITEMS)),
+    uidx: Uint32Array.from({ length: count }, () => rng.int(ITEMS)),
+    tfull: uniform(rng, ROWS * W),
+    tx: uniform(rng, count * 3 * W),
+  };
+  return { g, x, dQ: g.keep(grads.get(Q)!), dU: g.keep(grads.get(U)!), feed };
+}
+
+describe('pair_features on the leading rows of a taller q', () => {
+  for (const count of [35, ROWS]) {
+    it(`reads q's first ${count} of ${ROWS} rows in place, with the bits of slicing them first`, async () => {
+      const sliced = pairHeads(false, count);
+      const inPlace = pairHeads(true, count);
+      expect(opNames(inPlace.g)).not.toContain('slice_rows');
+      expect(opNames(inPlace.g)).not.toContain('pad_rows');
+      expect(inPlace.g.nodes.length).toBe(sliced.g.nodes.length - 1);
+      const a = await CompiledStep.create(t.gpu, sliced.g);
+      const b = await CompiledStep.create(t.gpu, inPlace.g);
+      try {
+        a.feed(sliced.feed);
+        b.feed(inPlace.feed);
+        a.run();
+        b.run();
+        for (const k of ['x', 'dQ', 'dU'] as const) {
+          expectSameBits((await b.read(t.ring, inPlace[k])) as Float32Array, (await a.read(t.ring, sliced[k])) as Float32Array, k);
+        }
+      } finally {
+        a.destroy();
+        b.destroy();
+      }
+    });
+  }
+
+  it('refuses a q with fewer rows or another width', () => {
+    const g = new Graph();
+    const u = g.input('u', [4, 3], 'f32');
+    expect(() => pairFeatures(g, u, g.input('q1', [3, 3], 'f32'))).toThrow(GraphError);
+    expect(() => pairFeatures(g, u, g.input('q2', [6, 2], 'f32'))).toThrow(GraphError);
+    expect(pairFeatures(g, u, g.input('q3', [6, 3], 'f32')).shape).toEqual([4, 9]);
+  });
+});
+
 describe('the recommender step on shared tables', () => {
-  it('slices the positives once and adds their gradient into the item rows without padding', () => {
+  it('reads the positives in place and adds their gradient into the item rows without padding', () => {
     const c = { ...RECOMMENDER_DEFAULTS, embeddingDim: 4, layerSizes: [12, 5], factorizationWeight: 0.7, regressionWeight: 0.3, sharedEmbeddings: true };
     const tables = { users: 6, items: 9 };
     const names = opNames(trainGraph(c, tables, initialWeights(c, tables, new Rng(1)), 5).g);
-    expect(names.filter((n) => n === 'slice_rows')).toHaveLength(1);
+    expect(names).not.toContain('slice_rows');
     expect(names.filter((n) => n === 'add_rows')).toHaveLength(1);
     for (const gone of ['split_rows', 'concat_rows', 'pad_rows']) expect(names).not.toContain(gone);
   });

@@ -4,6 +4,7 @@ import { Concat, Multiply, MultiplyBackward, ScaleShift, Split } from '../../ker
 import { PairFeatures } from '../../kernels/pair-features.ts';
 import type { Graph } from '../graph.ts';
 import type { OpKind } from '../node.ts';
+import { padRows } from './rows.ts';
 import { GraphError, shapeString, type Tensor } from '../tensor.ts';
 
 const mulOp: OpKind<Record<string, never>> = {
@@ -108,7 +109,9 @@ export function concat(g: Graph, inputs: readonly Tensor[]): Tensor {
 const pairFeaturesOp: OpKind<Record<string, never>> = {
   name: 'pair_features',
   outputs([u, q]) {
-    if (u.shape.length !== 2 || u.shape.join() !== q.shape.join()) throw new GraphError(`pair_features: ${u} ${shapeString(u)} and ${q} ${shapeString(q)} must be 2-D and of one shape`);
+    if (u.shape.length !== 2 || q.shape.length !== 2 || u.shape[1] !== q.shape[1] || q.shape[0] < u.shape[0]) {
+      throw new GraphError(`pair_features: ${u} ${shapeString(u)} and ${q} ${shapeString(q)} must be 2-D, of one width, and q must have at least u's rows`);
+    }
     return [{ name: `[${u.name},${q.name},*]`, shape: [u.shape[0], 3 * u.shape[1]], dtype: 'f32' }];
   },
   async lower(ctx, node) {
@@ -117,7 +120,10 @@ const pairFeaturesOp: OpKind<Record<string, never>> = {
     return [k.forward({ u: ctx.buffer(u), q: ctx.buffer(q), x: ctx.buffer(node.outputs[0]) })];
   },
   grad(g, node, [dx]) {
-    return g.apply(pairFeaturesBackwardOp, [dx as Tensor, ...node.inputs], {});
+    const [u, q] = node.inputs;
+    const [du, dq] = g.apply(pairFeaturesBackwardOp, [dx as Tensor, u, q], {});
+    // Only q's leading rows were read: the rest get a zero gradient (which sumGradients folds away).
+    return [du, q.shape[0] > u.shape[0] ? padRows(g, dq, 0, q) : dq];
   },
 };
 
@@ -126,7 +132,7 @@ const pairFeaturesBackwardOp: OpKind<Record<string, never>> = {
   outputs([, u, q]) {
     return [
       { name: `d${u.name}`, shape: u.shape, dtype: 'f32' },
-      { name: `d${q.name}`, shape: q.shape, dtype: 'f32' },
+      { name: `d${q.name}`, shape: u.shape, dtype: 'f32' },
     ];
   },
   async lower(ctx, node) {
@@ -137,7 +143,11 @@ const pairFeaturesBackwardOp: OpKind<Record<string, never>> = {
   },
 };
 
-/** [u, q, u ⊙ q] along the last dimension (the recommender's regression input), one dispatch each way. */
+/**
+ * [u, q, u ⊙ q] along the last dimension (the recommender's regression input), one dispatch
+ * each way. q may have more rows than u: its leading rows are read (the positives of a
+ * [positives; negatives] gather), with no slicing copy.
+ */
 export function pairFeatures(g: Graph, u: Tensor, q: Tensor): Tensor {
   return g.apply(pairFeaturesOp, [u, q], {})[0];
 }

@@ -143,7 +143,7 @@ const sliceRowsOp: OpKind<SliceRowsAttrs> = {
     return [k.bind({ src: ctx.buffer(x), dst: ctx.buffer(o) })];
   },
   grad(g, node, [d]) {
-    return [g.apply(padRowsOp, [d as Tensor], { start: node.attrs.start, like: node.inputs[0] })[0]];
+    return [padRows(g, d as Tensor, node.attrs.start, node.inputs[0])];
   },
 };
 
@@ -217,6 +217,11 @@ const addRowsOp: OpKind<AddRowsAttrs> = {
 /** Rows [start, start + count) of `x`: one copy. */
 export function sliceRows(g: Graph, x: Tensor, start: number, count: number): Tensor {
   return g.apply(sliceRowsOp, [x], { start, count })[0];
+}
+
+/** `block` at rows [start, start + block rows) of a zero tensor shaped like `like` (a slice's gradient). */
+export function padRows(g: Graph, block: Tensor, start: number, like: Tensor): Tensor {
+  return g.apply(padRowsOp, [block], { start, like })[0];
 }
 
 /** `full` with `block` added to its rows [start, start + block rows). */

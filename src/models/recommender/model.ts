@@ -13,7 +13,6 @@ import { embedding } from '../../graph/ops/embedding.ts';
 import { mfRankingLoss, mseLoss } from '../../graph/ops/loss.ts';
 import { dense, matmul } from '../../graph/ops/matmul.ts';
 import { heldOutRanks } from '../../graph/ops/rank.ts';
-import { sliceRows } from '../../graph/ops/rows.ts';
 import type { Tensor } from '../../graph/tensor.ts';
 import { maskWords } from '../../kernels/rank.ts';
 import { AdamOptimizer } from '../../optim/adam.ts';
@@ -130,7 +129,8 @@ export function trainGraph(c: RecommenderConfig, t: Tables, init: ParamInit, bat
   const lossF = mfRankingLoss(g, uF, qAll, aU, bAll, wF > 0 ? wF : 1);
 
   const uR = shared ? uF : embedding(g, w.table('user', 'regression', false), users);
-  const qR = shared ? sliceRows(g, qAll, 0, batch) : embedding(g, w.table('item', 'regression', false), positives as Tensor);
+  // Shared tables: the regression head reads the positives, qAll's leading rows, in place.
+  const qR = shared ? qAll : embedding(g, w.table('item', 'regression', false), positives as Tensor);
   const wR = c.regressionWeight;
   const lossR = regressionLoss(g, c, w, uR, qR, ratings, wR > 0 ? wR : 1);
 
