@@ -7,7 +7,8 @@
 // is zero). That move can wait until someone reads the row. Each quad keeps the last step it
 // has taken, the host writes each step's changing scalars into a ring, and
 //   catch_up (before the step's gathers): the batch's rows take steps last+1 .. t-1 with a
-//            zero gradient, from the ring: exactly what the dense update did to them;
+//            zero gradient, from the ring: exactly what the dense update did to them (and,
+//            in catch_up_gather, are written to the batch's gathered rows as well);
 //   update   (after the backward): the batch's rows take step t with their gradient;
 //   flush    (before anything else reads the table: evaluation, checkpoints): every quad
 //            takes its missing steps up to t.
@@ -32,10 +33,8 @@ struct DeferParams {
 
 const SLOT_WORDS = 4u;
 
-// Brings quad q from its last step to step `to` with zero gradients.
-fn catch_up(q: u32, to: u32) {
-  let done = last[q];
-  if (done >= to) { return; }
+// Quad q, last at step `done` < `to`, takes steps done+1 .. to with zero gradients; returns its parameters.
+fn advance(q: u32, done: u32, to: u32) -> vec4f {
   var x = Quad(param4[q], m4[q], v4[q]);
   // The ring slot of step k, advanced with a wrap rather than a modulo per step.
   var slot = (done + 1u) % dfp.cap;
@@ -50,6 +49,20 @@ fn catch_up(q: u32, to: u32) {
   m4[q] = x.m;
   v4[q] = x.v;
   last[q] = to;
+  return x.p;
+}
+
+// Brings quad q from its last step to step `to`.
+fn catch_up(q: u32, to: u32) {
+  let done = last[q];
+  if (done < to) { advance(q, done, to); }
+}
+
+// catch_up, returning the quad's parameters at step `to`.
+fn caught_up(q: u32, to: u32) -> vec4f {
+  let done = last[q];
+  if (done < to) { return advance(q, done, to); }
+  return param4[q];
 }
 
 // Quad i of the batch's segments (rows in CSR order), or none past the last segment.
@@ -64,6 +77,27 @@ fn adam_table4_catch_up(@builtin(global_invocation_id) gid: vec3u, @builtin(num_
   let sq = segment_quad(flat_id(gid, nwg), tp.dim / 4u);
   if (sq.x == 0xffffffffu) { return; }
   catch_up(sq.y, dfp.t - 1u);
+}
+
+// The step's gathered rows [n, dim], written by catch_up_gather in place of the gather.
+@group(0) @binding(19) var<storage, read_write> gathered4: array<vec4f>;
+
+// catch_up fused with the embedding gather of the same indices: a segment's quad, once up to
+// date, is what every position of that row in the batch reads, so it is written there at once
+// (the CSR lists the positions) instead of a gather dispatch reading it back from the table.
+@compute @workgroup_size(WG)
+fn adam_table4_catch_up_gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let quads = tp.dim / 4u;
+  let i = flat_id(gid, nwg);
+  let sq = segment_quad(i, quads);
+  if (sq.x == 0xffffffffu) { return; }
+  let x = caught_up(sq.y, dfp.t - 1u);
+  let dq = i - sq.x * quads;
+  let starts_at = 1u + tp.cap;
+  let perm_at = 2u + 2u * tp.cap;
+  for (var k = table_csr[starts_at + sq.x]; k < table_csr[starts_at + sq.x + 1u]; k++) {
+    gathered4[table_csr[perm_at + k] * quads + dq] = x;
+  }
 }
 
 @compute @workgroup_size(WG)

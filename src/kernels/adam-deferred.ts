@@ -48,7 +48,7 @@ export class DeferredTableAdam {
 
   private constructor(
     private readonly gpu: Gpu,
-    private readonly pipes: { catchUp: GPUComputePipeline; update: GPUComputePipeline; flush: GPUComputePipeline },
+    private readonly pipes: { catchUp: GPUComputePipeline; catchUpGather: GPUComputePipeline; update: GPUComputePipeline; flush: GPUComputePipeline },
     private readonly params: GPUBuffer,
     readonly shape: EmbeddingShape,
     readonly cap: number,
@@ -64,14 +64,14 @@ export class DeferredTableAdam {
     if (shape.dim % 4 !== 0) throw new KernelError(k, `the table's rows are updated as quads: dim must be divisible by 4, got ${shape.dim}`);
     checkBindingSize(gpu, k, `the table [${shape.rows}, ${shape.dim}]`, shape.rows * shape.dim * 4);
     const constants = { WG, DECOUPLED: opts.decoupled ? 1 : 0 };
-    const [catchUp, update, flush] = await Promise.all(
-      ['adam_table4_catch_up', 'adam_table4_update', 'adam_table4_flush'].map((e) => pipeline(gpu, 'adam-deferred', source, e, constants)),
+    const [catchUp, catchUpGather, update, flush] = await Promise.all(
+      ['adam_table4_catch_up', 'adam_table4_catch_up_gather', 'adam_table4_update', 'adam_table4_flush'].map((e) => pipeline(gpu, 'adam-deferred', source, e, constants)),
     );
     const params = scope.uniform(`${k}.params`, [shape.dim, segmentCapacity(shape), shape.rows, 0]);
-    return new DeferredTableAdam(gpu, { catchUp, update, flush }, params, { ...shape }, cap);
+    return new DeferredTableAdam(gpu, { catchUp, catchUpGather, update, flush }, params, { ...shape }, cap);
   }
 
-  private check(b: Partial<DeferredBuffers> & { csr?: GPUBuffer; gradRows?: GPUBuffer }): void {
+  private check(b: Partial<DeferredBuffers> & { csr?: GPUBuffer; gradRows?: GPUBuffer; gathered?: GPUBuffer }): void {
     const k = DeferredTableAdam.kernel;
     const { rows, dim, n } = this.shape;
     const what = `[rows=${rows}, dim=${dim}] with ${n} indices`;
@@ -82,6 +82,7 @@ export class DeferredTableAdam {
     if (b.hist) checkBufferSize(k, 'hist', b.hist, this.cap * DEFER_SLOT_WORDS * 4, what);
     if (b.csr) checkBufferSize(k, 'csr', b.csr, csrWords(this.shape) * 4, what);
     if (b.gradRows) checkBufferSize(k, 'gradRows', b.gradRows, n * dim * 4, what);
+    if (b.gathered) checkBufferSize(k, 'gathered', b.gathered, n * dim * 4, what);
   }
 
   private dispatch(label: string, pipe: GPUComputePipeline, resources: Record<number, GPUBuffer>, threads: number): Dispatch {
@@ -93,6 +94,17 @@ export class DeferredTableAdam {
     this.check(b);
     const quads = segmentCapacity(this.shape) * (this.shape.dim / 4);
     return this.dispatch(`${DeferredTableAdam.kernel}.catch_up`, this.pipes.catchUp, { 0: b.step, 8: this.params, 9: b.csr, 12: b.param, 13: b.m, 14: b.v, 16: b.defer, 17: b.last, 18: b.hist }, quads);
+  }
+
+  /**
+   * catch_up fused with the gather of the same indices: the batch's rows, once up to date, are
+   * also written to `gathered` [n, dim] at every position `csr` lists (what the gather reads).
+   */
+  bindCatchUpGather(b: DeferredBuffers & { csr: GPUBuffer; gathered: GPUBuffer }): Dispatch {
+    this.check(b);
+    const quads = segmentCapacity(this.shape) * (this.shape.dim / 4);
+    const resources = { 0: b.step, 8: this.params, 9: b.csr, 12: b.param, 13: b.m, 14: b.v, 16: b.defer, 17: b.last, 18: b.hist, 19: b.gathered };
+    return this.dispatch(`${DeferredTableAdam.kernel}.catch_up_gather`, this.pipes.catchUpGather, resources, quads);
   }
 
   /** After the backward: the batch's rows take step t with their summed gradient. */

@@ -8,6 +8,7 @@ import type { CompiledStep } from '../graph/compile.ts';
 import type { Graph } from '../graph/graph.ts';
 import type { LowerContext, OpKind } from '../graph/node.ts';
 import type { Tensor } from '../graph/tensor.ts';
+import { gatherNodeOf } from '../graph/ops/embedding.ts';
 
 interface DeferAttrs {
   /** The AdamStep uniform's name; the deferral's own uniform is `${uniform}.defer`. */
@@ -33,6 +34,17 @@ const catchUpOp: OpKind<DeferAttrs> = {
   async lower(ctx, node) {
     const [param, m, v, last, hist, csr] = node.inputs.map((t) => ctx.buffer(t));
     return [(await kernelOf(ctx, node.inputs[0], node.attrs)).bindCatchUp({ ...uniforms(ctx, node.attrs), param, m, v, last, hist, csr })];
+  },
+};
+
+/** Prologue, in place of the gather of the same indices: the batch's rows catch up and are gathered. */
+const catchUpGatherOp: OpKind<DeferAttrs> = {
+  name: 'table_adam_catch_up_gather',
+  outputs: ([p], a) => [{ name: `${p.name}.rows`, shape: [a.n, p.shape[1]], dtype: 'f32' }],
+  async lower(ctx, node) {
+    const [param, m, v, last, hist, csr] = node.inputs.map((t) => ctx.buffer(t));
+    const gathered = ctx.buffer(node.outputs[0]);
+    return [(await kernelOf(ctx, node.inputs[0], node.attrs)).bindCatchUpGather({ ...uniforms(ctx, node.attrs), param, m, v, last, hist, csr, gathered })];
   },
 };
 
@@ -68,7 +80,10 @@ export function deferRing(g: Graph, uniform: string, cap: number): Tensor {
 export function deferTableAdam(g: Graph, p: Tensor, m: Tensor, v: Tensor, dRows: Tensor, csr: Tensor, hist: Tensor, attrs: DeferAttrs): Tensor {
   // u32 step counters per quad; checkpoints hold flushed tables, so they are rebuilt on load.
   const last = g.state(`${p.name}.adam_last`, [p.shape[0], p.size / p.shape[0] / 4], { dtype: 'u32', saved: false });
-  g.inPhase('prologue', () => g.apply(catchUpOp, [p, m, v, last, hist, csr], attrs));
+  // The forward's gather of these rows, if any, becomes the catch-up's own output.
+  const gather = gatherNodeOf(g, p, csr);
+  const inputs = [p, m, v, last, hist, csr];
+  g.inPhase('prologue', () => (gather ? g.replace(gather, catchUpGatherOp, inputs, attrs) : g.apply(catchUpOp, inputs, attrs)));
   g.apply(updateOp, [p, dRows, m, v, csr, last], attrs);
   g.inPhase('flush', () => g.apply(flushOp, [p, m, v, last, hist], attrs));
   return last;

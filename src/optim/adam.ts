@@ -4,7 +4,7 @@ import { ADAM_STEP_BYTES, Adam as AdamKernel, LazyAdam, adamStepWords, type Adam
 import { TableAdam } from '../kernels/adam-table.ts';
 import { DEFER_SLOT_WORDS } from '../kernels/adam-deferred.ts';
 import { deferRing, deferTableAdam, writeDeferredStep } from './adam-deferred.ts';
-import { csrOf, segmentMapOf, tableGradientSource } from '../graph/ops/embedding.ts';
+import { csrOf, gatherNodeOf, segmentMapOf, tableGradientSource } from '../graph/ops/embedding.ts';
 import { GraphError } from '../graph/tensor.ts';
 import type { CompiledStep } from '../graph/compile.ts';
 import type { Graph } from '../graph/graph.ts';
@@ -78,6 +78,15 @@ export interface AdamConfig extends AdamHyper {
   deferTables?: { cap: number };
 }
 
+/**
+ * Deferral needs every read of the table to be the gather its gradient comes from: rows it
+ * does not list lag behind, and any other reader would see them stale.
+ */
+function onlyGatheredBy(g: Graph, table: Tensor, csr: Tensor): boolean {
+  const gather = gatherNodeOf(g, table, csr);
+  return g.nodes.every((n) => n === gather || !n.inputs.includes(table));
+}
+
 export class AdamOptimizer {
   private t = 0;
   private readonly words: Float32Array<ArrayBuffer>;
@@ -115,7 +124,7 @@ export class AdamOptimizer {
         } else {
           const src = config.fuseTables === false ? null : tableGradientSource(g, d);
           const attrs = { uniform, decoupled: !!config.decoupled, n: src?.dRows.shape[0] ?? 0 };
-          if (src && config.deferTables && p.shape.length === 2 && (p.size / p.shape[0]) % 4 === 0) {
+          if (src && config.deferTables && p.shape.length === 2 && (p.size / p.shape[0]) % 4 === 0 && onlyGatheredBy(g, p, src.csr)) {
             g.removeNode(src.node);
             const cap = config.deferTables.cap;
             this.ring ??= deferRing(g, uniform, cap);

@@ -92,6 +92,11 @@ export function tableGradientSource(g: Graph, grad: Tensor): { node: Node; dRows
   return { node, dRows: node.inputs[0], csr: node.inputs[1] };
 }
 
+/** The gather of `table` by the indices whose CSR is `csr`, if the graph has one. */
+export function gatherNodeOf(g: Graph, table: Tensor, csr: Tensor): Node | null {
+  return g.nodes.find((n) => n.op === (gatherOp as OpKind<unknown>) && n.inputs[0] === table && (n.attrs as GatherAttrs).csr === csr) ?? null;
+}
+
 const segmentMaps = new WeakMap<Tensor, Tensor>();
 
 /** 1 + each row's segment in `csr` (0: untouched), derived on the host with the CSR. */
