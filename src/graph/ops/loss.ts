@@ -215,7 +215,10 @@ const mfRankingOp: OpKind<LossAttrs> = {
     return [k.bind({ scale, u: ctx.buffer(u), q: ctx.buffer(q), a: ctx.buffer(a), b: ctx.buffer(b), loss, du, dq, da, db })];
   },
   grad(_g, node, [seed]) {
-    return seed ? node.outputs.slice(1) : [null, null, null, null];
+    if (!seed) return [null, null, null, null];
+    // The user bias cancels in pos - neg: its gradient is exactly zero, so no gradient flows.
+    const [, du, dq, , db] = node.outputs;
+    return [du, dq, null, db];
   },
 };
 
@@ -223,6 +226,11 @@ const mfRankingOp: OpKind<LossAttrs> = {
  * The factorization head's scores and the course's ranking loss in one op: per-rating terms of
  * weight · mean(1 - σ(pos - neg)) with pos = u·q⁺ + a + b⁺, neg = u·q⁻ + a + b⁻; `q` and `b`
  * hold the positives' rows then the negatives'.
+ *
+ * The user bias `a` gets no gradient: it cancels in pos - neg, so PyTorch's autograd gives it
+ * an exact zero, and Adam without weight decay (the recommender has none) leaves a parameter
+ * whose gradient is always zero, and its zero moments, unchanged. Skipping that update keeps
+ * every bit and saves the step a table update.
  */
 export function mfRankingLoss(g: Graph, u: Tensor, q: Tensor, a: Tensor, b: Tensor, weight = 1): Tensor {
   checkWeight('mf_ranking_loss', weight);
