@@ -83,6 +83,29 @@ describe('dense_mse kernel', () => {
     expectClose(db, [ref.db], tol, 'db');
   });
 
+  // Threads take 4 rows and 4 columns: whole blocks only (64 x 8), fewer columns than one
+  // block (3), and a ragged last row and column thread (9 x 6), with and without relu.
+  for (const [rows, hidden, relu] of [[64, 8, true], [8, 3, false], [9, 6, true], [5, 1, false]] as const) {
+    it(`matches the float64 reference at ${rows} x ${hidden}${relu ? ' with relu' : ''}`, async () => {
+      const shape = { rows, hidden };
+      const x = data(rows, hidden, 7 + rows);
+      const scale = 0.9 / rows;
+      const outs = await t.run(async (scope) => {
+        const k = await DenseMse.create(t.gpu, shape, scope, { relu });
+        const o = { loss: scope.create('loss', rows * 4), g: scope.create('g', rows * 4), dh: scope.create('dh', rows * hidden * 4), dw: scope.create('dw', hidden * 4), db: scope.create('db', 4) };
+        const ins = { scale: scope.upload('scale', new Float32Array([scale])), h: scope.upload('h', x.h), w: scope.upload('w', x.w), bias: scope.upload('b', x.b), target: scope.upload('t', x.target) };
+        return { dispatches: k.bind({ ...ins, ...o }), outputs: [[o.loss, rows], [o.g, rows], [o.dh, rows * hidden], [o.dw, hidden], [o.db, 1]] };
+      });
+      const ref = denseMseRef(x.h, x.w, x.b[0], x.target, shape, scale, relu);
+      const tol = { atol: 1e-5, rtol: 1e-5 };
+      expectClose(outs[0], ref.loss, tol, 'loss');
+      expectClose(outs[1], ref.g, tol, 'g');
+      expectClose(outs[2], ref.dh, tol, 'dh');
+      expectClose(outs[3], ref.dw, tol, 'dw');
+      expectClose(outs[4], [ref.db], tol, 'db');
+    });
+  }
+
   it('rejects bad shapes and buffers, naming the kernel', async () => {
     await expect(DenseMse.create(t.gpu, { rows: 0, hidden: 4 })).rejects.toThrow(KernelError);
     const scope = t.gpu.buffers.scope();

@@ -6,7 +6,13 @@ import type { Gpu } from '../gpu/context.ts';
 import { bindGroup, checkBufferSize, checkInteger, KernelError, pipeline, type Dispatch } from './kernel.ts';
 import { BIAS_GRAD_CHUNK } from './matmul.ts';
 
-const WG = 64;
+// Small workgroups: at the recommender's size the passes have only 64 and 17 threads, and
+// small ones keep at least two workgroups (on SwiftShader 8 to 32 measured the same).
+const ROWS_WG = 16;
+const COLS_WG = 8;
+// The shader's ROWS_PER and COLS_PER: rows (columns) per thread.
+const ROWS_PER = 4;
+const COLS_PER = 4;
 
 export interface DenseMseShape {
   rows: number;
@@ -43,16 +49,16 @@ export class DenseMse {
   static async create(gpu: Gpu, shape: DenseMseShape, scope: BufferScope = gpu.buffers, opts: { relu?: boolean } = {}): Promise<DenseMse> {
     checkInteger(DenseMse.kernel, 'rows', shape.rows, 1);
     checkInteger(DenseMse.kernel, 'hidden', shape.hidden, 1);
-    const limit = gpu.device.limits.maxComputeWorkgroupsPerDimension * WG;
+    const limit = gpu.device.limits.maxComputeWorkgroupsPerDimension * ROWS_WG * ROWS_PER;
     if (shape.rows > limit) throw new KernelError(DenseMse.kernel, `${shape.rows} rows need more than ${limit} threads in one dimension; split the batch`);
     const [rowsPipe, columnsPipe] = await Promise.all([
-      pipeline(gpu, 'dense-mse', source, 'dense_mse_rows', { WG, RELU: Number(!!opts.relu) }),
-      pipeline(gpu, 'dense-mse', source, 'dense_mse_columns', { WG, CHUNK: BIAS_GRAD_CHUNK, RELU: Number(!!opts.relu) }),
+      pipeline(gpu, 'dense-mse', source, 'dense_mse_rows', { WG: ROWS_WG, RELU: Number(!!opts.relu) }),
+      pipeline(gpu, 'dense-mse', source, 'dense_mse_columns', { WG: COLS_WG, CHUNK: BIAS_GRAD_CHUNK, RELU: Number(!!opts.relu) }),
     ]);
     return new DenseMse(gpu, rowsPipe, columnsPipe, scope.uniform(`${DenseMse.kernel}.params`, [shape.rows, shape.hidden, 0, 0]), { ...shape });
   }
 
-  /** Two dispatches: rows (loss, g, dh), then columns (dw, db). */
+  /** Two dispatches: rows (loss, g), then columns (dw, dh, db). */
   bind(x: DenseMseBuffers): Dispatch[] {
     const k = DenseMse.kernel;
     const { rows, hidden } = this.shape;
@@ -67,14 +73,15 @@ export class DenseMse {
       {
         label: `${k}.rows`,
         pipeline: this.rowsPipe,
-        bindGroup: bindGroup(this.gpu, this.rowsPipe, `${k}.rows`, { ...shared, 6: x.loss, 7: x.g, 8: x.dh }),
-        grid: [Math.ceil(rows / WG), 1],
+        bindGroup: bindGroup(this.gpu, this.rowsPipe, `${k}.rows`, { ...shared, 6: x.loss, 7: x.g }),
+        grid: [Math.ceil(rows / ROWS_PER / ROWS_WG), 1],
       },
       {
         label: `${k}.columns`,
         pipeline: this.columnsPipe,
-        bindGroup: bindGroup(this.gpu, this.columnsPipe, `${k}.columns`, { 0: this.params, 2: x.h, 9: x.g, 10: x.dw, 11: x.db }),
-        grid: [Math.ceil((hidden + 1) / WG), 1],
+        bindGroup: bindGroup(this.gpu, this.columnsPipe, `${k}.columns`, { 0: this.params, 2: x.h, 3: x.w, 8: x.dh, 9: x.g, 10: x.dw, 11: x.db }),
+        // One thread per COLS_PER columns, and one for db.
+        grid: [Math.ceil((Math.ceil(hidden / COLS_PER) + 1) / COLS_WG), 1],
       },
     ];
   }
