@@ -197,6 +197,34 @@ fn bias_grad_column(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   store_db(n, sum);
 }
 
+// 'split's order (rows in chunks of CHUNK, then the chunks) by one thread per column in one
+// dispatch: on a CPU a few hundred threads already fill the cores, so split's second dispatch
+// costs more than its parallelism buys. Rows four at a time, each still added alone: a loop
+// iteration costs SwiftShader about as much as two loads.
+@compute @workgroup_size(WG)
+fn bias_grad_chunked(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let n = flat_id(gid, nwg);
+  if (n >= bp.n) { return; }
+  var sum = 0.0;
+  for (var c0 = 0u; c0 < bp.m; c0 += CHUNK) {
+    let end = min(bp.m, c0 + CHUNK);
+    var part = 0.0;
+    var m = c0;
+    for (; m + 4u <= end; m += 4u) {
+      let i = m * bp.n + n;
+      part += dz_in[i];
+      part += dz_in[i + bp.n];
+      part += dz_in[i + 2u * bp.n];
+      part += dz_in[i + 3u * bp.n];
+    }
+    for (; m < end; m++) {
+      part += dz_in[m * bp.n + n];
+    }
+    sum += part;
+  }
+  store_db(n, sum);
+}
+
 @compute @workgroup_size(WG)
 fn bias_grad_partial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = flat_id(gid, nwg);

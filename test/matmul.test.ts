@@ -319,8 +319,9 @@ describe('dense backward helpers', () => {
   for (const variant of BIAS_GRAD_VARIANTS) {
     it(`bias gradient (${variant}) equals the fixed-order f32 sums bit for bit, and accumulates`, async () => {
       const rng = new Rng(23);
-      // 1000 rows: 15 full chunks and a partial one; 33 columns: not a multiple of 64.
-      const m = 1000;
+      // 1003 rows: 15 full chunks and a partial one of 43 (not a multiple of 4); 33 columns:
+      // not a multiple of 64.
+      const m = 1003;
       const n = 33;
       const dz = randomMat(rng, m * n);
       const got = await runBiasGrad(dz, m, n, variant);

@@ -274,16 +274,23 @@ export class ActBackward {
 }
 
 /**
- * Ways to sum dZ's columns, each in a fixed order (deterministic, but the two orders differ in
- * their last bits): 'column' one thread per column over all rows; 'split' chunks of rows, then
- * the chunks (two dispatches, more parallel for tall dZ).
+ * Ways to sum dZ's columns, each in a fixed order (deterministic, but 'column' differs from the
+ * others in the last bits): 'column' one thread per column over all rows; 'split' chunks of
+ * rows, then the chunks (two dispatches, more parallel for tall dZ); 'chunked' split's order
+ * (the same bits) by one thread per column, in one dispatch.
  */
-export const BIAS_GRAD_VARIANTS = ['column', 'split'] as const;
+export const BIAS_GRAD_VARIANTS = ['column', 'split', 'chunked'] as const;
 export type BiasGradVariant = (typeof BIAS_GRAD_VARIANTS)[number];
 // Measured on SwiftShader (2 cores): 16384x512 column ~40-50 ms vs split ~46 ms, 16384x8 0.72 vs
 // 0.79 ms — a tie within noise, since a CPU saturates with a few hundred threads. 'split' is the
-// default because a GPU does not: 'column' runs a 16k-row, 8-column dZ on 8 threads.
+// default because a GPU does not: 'column' runs a 16k-row, 8-column dZ on 8 threads. On software
+// adapters 'chunked' gives split's bits without its second dispatch.
 export const DEFAULT_BIAS_GRAD_VARIANT: BiasGradVariant = 'split';
+
+/** The variant BiasGrad uses unless told: 'chunked' on software adapters, else the default. */
+export function biasGradVariantFor(gpu: Gpu): BiasGradVariant {
+  return gpu.report.software ? 'chunked' : DEFAULT_BIAS_GRAD_VARIANT;
+}
 /** Rows per chunk in 'split'. */
 export const BIAS_GRAD_CHUNK = 64;
 
@@ -311,7 +318,7 @@ export class BiasGrad {
     scope: BufferScope = gpu.buffers,
   ): Promise<BiasGrad> {
     const k = BiasGrad.kernel;
-    const variant = opts.variant ?? DEFAULT_BIAS_GRAD_VARIANT;
+    const variant = opts.variant ?? biasGradVariantFor(gpu);
     if (!BIAS_GRAD_VARIANTS.includes(variant)) throw new KernelError(k, `unknown variant "${String(variant)}"; choose one of ${BIAS_GRAD_VARIANTS.join(', ')}`);
     checkInteger(k, 'm', shape.m, 1);
     checkInteger(k, 'n', shape.n, 1);
@@ -319,8 +326,8 @@ export class BiasGrad {
     const chunks = Math.ceil(shape.m / BIAS_GRAD_CHUNK);
     const constants = { WG, CHUNK: BIAS_GRAD_CHUNK, ACCUMULATE: Number(opts.accumulate ?? false) };
     const params = scope.uniform(`${k}.params`, [shape.m, shape.n, chunks, 0]);
-    if (variant === 'column') {
-      const pipe = await pipeline(gpu, 'matmul', source, 'bias_grad_column', constants);
+    if (variant !== 'split') {
+      const pipe = await pipeline(gpu, 'matmul', source, `bias_grad_${variant}`, constants);
       return new BiasGrad(gpu, [pipe], params, null, shape, variant);
     }
     const pipes = await Promise.all([
@@ -339,7 +346,7 @@ export class BiasGrad {
     checkBufferSize(k, 'db', b.db, n * 4, what);
     if (b.dz === b.db) throw new KernelError(k, 'db must not be the same buffer as dz');
     if (!this.partial) {
-      return [{ label: `${k}.column`, pipeline: this.pipes[0], bindGroup: bindGroup(this.gpu, this.pipes[0], k, { 9: this.params, 10: b.dz, 13: b.db }), grid: grid1d(this.gpu, n, WG) }];
+      return [{ label: `${k}.${this.variant}`, pipeline: this.pipes[0], bindGroup: bindGroup(this.gpu, this.pipes[0], k, { 9: this.params, 10: b.dz, 13: b.db }), grid: grid1d(this.gpu, n, WG) }];
     }
     const chunks = Math.ceil(m / BIAS_GRAD_CHUNK);
     return [
