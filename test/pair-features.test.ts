@@ -1,8 +1,9 @@
 // [u, q, u ⊙ q] and its backward against float64 references.
-import { describe, it } from 'vitest';
-import { PairFeatures, pairFeaturesRef } from '../src/kernels/pair-features.ts';
+import { describe, expect, it } from 'vitest';
+import { PairFeatures, pairFeaturesBackwardRef, pairFeaturesRef } from '../src/kernels/pair-features.ts';
+import { KernelError } from '../src/kernels/kernel.ts';
 import { Rng } from '../src/random.ts';
-import { expectClose } from './support/compare.ts';
+import { expectClose, expectSameBits } from './support/compare.ts';
 import { useGpu } from './support/gpu.ts';
 
 const t = useGpu();
@@ -55,5 +56,62 @@ describe('pair_features', () => {
     const at = (t2: number): number => 3 * Math.floor(t2 / d) * d + (t2 % d);
     expectClose(du, Float64Array.from(u, (_, t2) => dx[at(t2)] + dx[at(t2) + 2 * d] * q[t2]), { atol: 1e-6, rtol: 1e-6 }, 'du');
     expectClose(dq, Float64Array.from(q, (_, t2) => dx[at(t2) + d] + dx[at(t2) + 2 * d] * u[t2]), { atol: 1e-6, rtol: 1e-6 }, 'dq');
+  });
+
+  // The accumulating backward: reverse mode's other contributions added in the same pass, over
+  // all of a taller q's rows. Each sum must have the bits of the plain backward's term then an
+  // f32 add (what add / add_rows computed after it), and match float64.
+  // q twice u's rows (the recommender's), under twice (a partial second copy), over (several), equal.
+  for (const [rows, qRows, dim] of [
+    [70, 140, 5],
+    [20, 75, 7],
+    [97, 160, 33],
+    [64, 64, 32],
+  ]) {
+    for (const add of [{ u: true, q: true }, { u: true }, { q: true }]) {
+      it(`adds ${Object.keys(add).join(' and ')} (u ${rows}x${dim}, q ${qRows}x${dim})`, async () => {
+        const rng = new Rng(rows + qRows + dim);
+        const s = { rows, dim, qRows };
+        const [n, nq] = [rows * dim, qRows * dim];
+        const f = (k: number): Float32Array => Float32Array.from({ length: k }, () => rng.normal());
+        const [u, q, dx, addU, addQ] = [f(n), f(nq), f(3 * n), f(n), f(nq)];
+        const [du, dq, duPlain, dqPlain] = await t.run(async (scope) => {
+          const k = await PairFeatures.create(t.gpu, s, scope, add);
+          const plain = await PairFeatures.create(t.gpu, { rows, dim }, scope);
+          const b = { u: scope.upload('u', u), q: scope.upload('q', q), dx: scope.upload('dx', dx) };
+          const o = { du: scope.create('du', n * 4), dq: scope.create('dq', (add.q ? nq : n) * 4) };
+          const p = { du: scope.create('du0', n * 4), dq: scope.create('dq0', n * 4) };
+          const adds = { ...(add.u ? { addU: scope.upload('addU', addU) } : {}), ...(add.q ? { addQ: scope.upload('addQ', addQ) } : {}) };
+          return {
+            dispatches: [k.backward({ ...b, ...o, ...adds }), plain.backward({ ...b, ...p })],
+            outputs: [[o.du, n], [o.dq, add.q ? nq : n], [p.du, n], [p.dq, n]],
+          };
+        });
+        const ref = pairFeaturesBackwardRef(u, q, dx, s, { ...(add.u ? { u: addU } : {}), ...(add.q ? { q: addQ } : {}) });
+        const tol = { atol: 1e-6, rtol: 1e-6 };
+        expectClose(du, ref.du, tol, 'du');
+        expectClose(dq, ref.dq, tol, 'dq');
+        const sum = (a: Float32Array, b: Float32Array): Float32Array => Float32Array.from(a, (v, i) => v + b[i]);
+        expectSameBits(du, add.u ? sum(addU, duPlain) : duPlain, 'du vs plain backward then add');
+        const dqWant = add.q ? addQ.slice() : dqPlain;
+        if (add.q) dqWant.set(sum(addQ.subarray(0, n), dqPlain));
+        expectSameBits(dq, dqWant, 'dq vs plain backward then add_rows');
+      });
+    }
+  }
+
+  it('refuses addends it was not created for, and a written buffer bound twice', async () => {
+    await t.run(async (scope) => {
+      const s = { rows: 4, dim: 3, qRows: 8 };
+      const k = await PairFeatures.create(t.gpu, s, scope, { q: true });
+      const buf = (w: number, name: string): GPUBuffer => scope.create(name, w * 4);
+      const b = { u: buf(12, 'u'), q: buf(24, 'q'), dx: buf(36, 'dx'), du: buf(12, 'du'), dq: buf(24, 'dq') };
+      expect(() => k.backward(b)).toThrow(KernelError);
+      expect(() => k.backward({ ...b, addU: buf(12, 'au'), addQ: buf(24, 'aq') })).toThrow(KernelError);
+      expect(() => k.backward({ ...b, addQ: b.dq })).toThrow(KernelError);
+      expect(() => k.backward({ ...b, dq: buf(12, 'short'), addQ: buf(24, 'aq') })).toThrow(KernelError);
+      expect(k.backward({ ...b, addQ: buf(24, 'aq') }).grid[0]).toBeGreaterThan(0);
+      return { dispatches: [], outputs: [] };
+    });
   });
 });

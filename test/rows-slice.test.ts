@@ -1,7 +1,8 @@
 // slice_rows (one block of consecutive rows) and its gradient, the sumGradients peephole
 // that adds a slice's gradient straight into another gradient's rows (add_rows) instead of
 // zero-padding it and adding the full matrices (same bits, fewer dispatches), and
-// pair_features reading a taller q's leading rows in place (no slice at all).
+// pair_features reading a taller q's leading rows in place (no slice at all), its backward then
+// adding the other gradients itself (see pair-features-accumulate.test.ts).
 import { describe, expect, it } from 'vitest';
 import { gradients, type SumFn } from '../src/graph/autodiff.ts';
 import { CompiledStep } from '../src/graph/compile.ts';
@@ -205,7 +206,10 @@ describe('pair_features on the leading rows of a taller q', () => {
       const inPlace = pairHeads(true, count);
       expect(opNames(inPlace.g)).not.toContain('slice_rows');
       expect(opNames(inPlace.g)).not.toContain('pad_rows');
-      expect(inPlace.g.nodes.length).toBe(sliced.g.nodes.length - 1);
+      // In place, pair_features_backward also adds the other loss's gradient into all of q's
+      // rows; through a shorter slice its dq is padded and added by add_rows.
+      expect(opNames(inPlace.g)).not.toContain('add_rows');
+      expect(inPlace.g.nodes.length).toBe(sliced.g.nodes.length - (count < ROWS ? 2 : 1));
       const a = await CompiledStep.create(t.gpu, sliced.g);
       const b = await CompiledStep.create(t.gpu, inPlace.g);
       try {
@@ -233,12 +237,20 @@ describe('pair_features on the leading rows of a taller q', () => {
 });
 
 describe('the recommender step on shared tables', () => {
-  it('reads the positives in place and adds their gradient into the item rows without padding', () => {
+  it('reads the positives in place, and pair_features_backward adds both heads\' gradients itself', () => {
     const c = { ...RECOMMENDER_DEFAULTS, embeddingDim: 4, layerSizes: [12, 5], factorizationWeight: 0.7, regressionWeight: 0.3, sharedEmbeddings: true };
     const tables = { users: 6, items: 9 };
-    const names = opNames(trainGraph(c, tables, initialWeights(c, tables, new Rng(1)), 5).g);
+    const { g } = trainGraph(c, tables, initialWeights(c, tables, new Rng(1)), 5);
+    const names = opNames(g);
     expect(names).not.toContain('slice_rows');
-    expect(names.filter((n) => n === 'add_rows')).toHaveLength(1);
-    for (const gone of ['split_rows', 'concat_rows', 'pad_rows']) expect(names).not.toContain(gone);
+    for (const gone of ['split_rows', 'concat_rows', 'pad_rows', 'add', 'add_rows']) expect(names).not.toContain(gone);
+    const back = g.nodes.filter((n) => n.op.name === 'pair_features_backward');
+    expect(back).toHaveLength(1);
+    // dx, u, q, then the factorization loss's user and item row gradients.
+    expect(back[0].inputs.slice(3).map((t) => t.producer?.op.name)).toEqual(['mf_ranking_loss', 'mf_ranking_loss']);
+    expect(back[0].outputs.map((o) => o.shape)).toEqual([
+      [5, 4],
+      [10, 4],
+    ]);
   });
 });

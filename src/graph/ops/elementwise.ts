@@ -3,8 +3,8 @@
 import { Concat, Multiply, MultiplyBackward, ScaleShift, Split } from '../../kernels/elementwise.ts';
 import { PairFeatures } from '../../kernels/pair-features.ts';
 import type { Graph } from '../graph.ts';
-import type { OpKind } from '../node.ts';
-import { padRows } from './rows.ts';
+import { Node, type OpKind } from '../node.ts';
+import { paddedRowsSource, padRows } from './rows.ts';
 import { GraphError, shapeString, type Tensor } from '../tensor.ts';
 
 const mulOp: OpKind<Record<string, never>> = {
@@ -121,25 +121,53 @@ const pairFeaturesOp: OpKind<Record<string, never>> = {
   },
   grad(g, node, [dx]) {
     const [u, q] = node.inputs;
-    const [du, dq] = g.apply(pairFeaturesBackwardOp, [dx as Tensor, u, q], {});
+    const [du, dq] = g.apply(pairFeaturesBackwardOp, [dx as Tensor, u, q], { addU: false, addQ: false });
     // Only q's leading rows were read: the rest get a zero gradient (which sumGradients folds away).
     return [du, q.shape[0] > u.shape[0] ? padRows(g, dq, 0, q) : dq];
   },
 };
 
-const pairFeaturesBackwardOp: OpKind<Record<string, never>> = {
+/** Which of reverse mode's other contributions the backward adds (inputs [dx, u, q, addU?, addQ?]). */
+interface PairBackwardAttrs {
+  addU: boolean;
+  addQ: boolean;
+}
+
+function pairAddends(inputs: readonly Tensor[], a: PairBackwardAttrs): { addU: Tensor | null; addQ: Tensor | null } {
+  const rest = inputs.slice(3);
+  return { addU: a.addU ? rest[0] : null, addQ: a.addQ ? rest[a.addU ? 1 : 0] : null };
+}
+
+/** du [u's rows] and dq [u's rows], or with addQ dq + addQ over all of q's rows. */
+const pairFeaturesBackwardOp: OpKind<PairBackwardAttrs> = {
   name: 'pair_features_backward',
-  outputs([, u, q]) {
+  outputs(inputs, a) {
+    const [, u, q] = inputs;
+    const { addU, addQ } = pairAddends(inputs, a);
+    if (inputs.length !== 3 + Number(a.addU) + Number(a.addQ)) throw new GraphError(`pair_features_backward: ${inputs.length} inputs do not fit addU ${a.addU}, addQ ${a.addQ}`);
+    if (addU && addU.shape.join() !== u.shape.join()) throw new GraphError(`pair_features_backward: addend ${addU} ${shapeString(addU)} is not shaped like ${u} ${shapeString(u)}`);
+    if (addQ && addQ.shape.join() !== q.shape.join()) throw new GraphError(`pair_features_backward: addend ${addQ} ${shapeString(addQ)} is not shaped like ${q} ${shapeString(q)}`);
     return [
       { name: `d${u.name}`, shape: u.shape, dtype: 'f32' },
-      { name: `d${q.name}`, shape: u.shape, dtype: 'f32' },
+      { name: `d${q.name}`, shape: addQ ? q.shape : u.shape, dtype: 'f32' },
     ];
   },
   async lower(ctx, node) {
     const [dx, u, q] = node.inputs;
-    const k = await PairFeatures.create(ctx.gpu, { rows: u.shape[0], dim: u.shape[1] }, ctx.scope);
+    const { addU, addQ } = pairAddends(node.inputs, node.attrs);
+    const k = await PairFeatures.create(ctx.gpu, { rows: u.shape[0], dim: u.shape[1], qRows: q.shape[0] }, ctx.scope, { u: node.attrs.addU, q: node.attrs.addQ });
     const [du, dq] = node.outputs;
-    return [k.backward({ u: ctx.buffer(u), q: ctx.buffer(q), dx: ctx.buffer(dx), du: ctx.buffer(du), dq: ctx.buffer(dq) })];
+    return [
+      k.backward({
+        u: ctx.buffer(u),
+        q: ctx.buffer(q),
+        dx: ctx.buffer(dx),
+        du: ctx.buffer(du),
+        dq: ctx.buffer(dq),
+        ...(addU ? { addU: ctx.buffer(addU) } : {}),
+        ...(addQ ? { addQ: ctx.buffer(addQ) } : {}),
+      }),
+    ];
   },
 };
 
@@ -150,4 +178,57 @@ const pairFeaturesBackwardOp: OpKind<Record<string, never>> = {
  */
 export function pairFeatures(g: Graph, u: Tensor, q: Tensor): Tensor {
   return g.apply(pairFeaturesOp, [u, q], {})[0];
+}
+
+/**
+ * Reverse mode's sum grad + addend written by the pair_features_backward that makes `grad`
+ * (its du, or its dq, directly or zero-padded to a taller q by pad_rows), in the same dispatch,
+ * when no op reads `grad`, the step does not keep it, that output adds nothing yet, and
+ * `addend` is made before the backward node (a forward-phase loss's gradient). The node is
+ * rewritten in place, at its position and with its output tensors (the other output may
+ * already be a pending gradient, or read); a padding node goes, its output becoming dq. The
+ * bits are add's / add_rows': the term as before, plus the addend (IEEE addition commutes).
+ * Returns the sum, or null when the fold does not apply.
+ */
+export function addIntoPairFeaturesBackward(g: Graph, grad: Tensor, addend: Tensor): Tensor | null {
+  if (grad === addend || g.kept.has(grad) || addend.dtype !== 'f32' || g.nodes.some((n) => n.inputs.includes(grad))) return null;
+  let node = grad.producer;
+  let slot = node ? node.outputs.indexOf(grad) : -1;
+  let pad: Node | null = null;
+  if (!node || node.op !== (pairFeaturesBackwardOp as OpKind<unknown>)) {
+    // A taller q: dq reaches reverse mode through pad_rows(dq, 0, q).
+    const src = paddedRowsSource(g, grad);
+    node = src?.block.producer ?? null;
+    if (!src || !node || node.op !== (pairFeaturesBackwardOp as OpKind<unknown>) || src.start !== 0 || src.block !== node.outputs[1] || g.kept.has(src.block)) return null;
+    if (g.nodes.some((n) => n !== src.node && n.inputs.includes(src.block))) return null;
+    pad = src.node;
+    slot = 1;
+  }
+  const attrs = node.attrs as PairBackwardAttrs;
+  const [dx, u, q] = node.inputs;
+  if (slot === 0 ? attrs.addU : attrs.addQ) return null;
+  // dq + addend covers q's rows: the addend and the summed gradient must both be q-shaped.
+  const like = slot === 0 ? u : q;
+  if (addend.shape.join() !== like.shape.join() || grad.shape.join() !== like.shape.join()) return null;
+  const before = addend.producer ? g.nodes.indexOf(addend.producer) : -1;
+  if (addend.producer && !(before >= 0 && before < g.nodes.indexOf(node))) return null;
+  const next: PairBackwardAttrs = slot === 0 ? { addU: true, addQ: attrs.addQ } : { addU: attrs.addU, addQ: true };
+  const now = pairAddends(node.inputs, attrs);
+  const addU = slot === 0 ? addend : now.addU;
+  const addQ = slot === 1 ? addend : now.addQ;
+  const inputs = [dx, u, q, ...(addU ? [addU] : []), ...(addQ ? [addQ] : [])];
+  const outputs = [node.outputs[0], pad ? grad : node.outputs[1]];
+  const specs = pairFeaturesBackwardOp.outputs(inputs, next);
+  specs.forEach((s, i) => {
+    if (s.shape.join() !== outputs[i].shape.join()) throw new GraphError(`pair_features_backward: cannot write ${outputs[i]} as ${s.name} ${JSON.stringify(s.shape)}`);
+  });
+  if (pad) {
+    // The padding node and the unpadded dq go; the padded tensor becomes the node's dq.
+    g.nodes.splice(g.nodes.indexOf(pad), 1);
+    g.tensors.splice(g.tensors.indexOf(node.outputs[1]), 1);
+  }
+  const rewritten = new Node(node.id, pairFeaturesBackwardOp as OpKind<unknown>, inputs, outputs, next, node.phase);
+  g.nodes[g.nodes.indexOf(node)] = rewritten;
+  for (const o of outputs) o.producer = rewritten;
+  return outputs[slot];
 }
