@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { MfRanking, mfRankingRef } from '../src/kernels/mf-ranking.ts';
 import { Rng } from '../src/random.ts';
-import { expectClose } from './support/compare.ts';
+import { expectClose, expectSameBits } from './support/compare.ts';
 import { useGpu } from './support/gpu.ts';
 
 const t = useGpu();
@@ -33,6 +33,39 @@ describe('mf_ranking', () => {
     expectClose(outs[2], ref.dq, tol, 'dq');
     expect([...outs[3]]).toEqual(new Array(n).fill(0));
     expectClose(outs[4], ref.db, tol, 'db');
+  });
+
+  it('reads the bias tables at the batch\'s indices with the bits of gathering them first', async () => {
+    const x = inputs(3);
+    const { n, dim } = SHAPE;
+    const rng = new Rng(4);
+    const [USERS, ITEMS] = [11, 23];
+    const aT = Float32Array.from({ length: USERS }, () => rng.normal());
+    const bT = Float32Array.from({ length: ITEMS }, () => rng.normal());
+    // Repeated ids, as batches have.
+    const users = Uint32Array.from({ length: n }, () => rng.int(USERS));
+    const items = Uint32Array.from({ length: 2 * n }, () => rng.int(ITEMS));
+    const gathered = { a: Float32Array.from(users, (i) => aT[i]), b: Float32Array.from(items, (i) => bT[i]) };
+    const run = (indexed: boolean) =>
+      t.run(async (scope) => {
+        const k = await MfRanking.create(t.gpu, SHAPE, scope, indexed ? { scale: SCALE } : undefined);
+        const o = { loss: scope.create('loss', n * 4), du: scope.create('du', n * dim * 4), dq: scope.create('dq', 2 * n * dim * 4), db: scope.create('db', 2 * n * 4) };
+        const common = { u: scope.upload('u', x.u), q: scope.upload('q', x.q), ...o };
+        const d = indexed
+          ? k.bind({ ...common, a: scope.upload('aT', aT), b: scope.upload('bT', bT), users: scope.upload('users', users), items: scope.upload('items', items) })
+          : k.bind({ ...common, scale: scope.upload('s', new Float32Array([SCALE])), a: scope.upload('a', gathered.a), b: scope.upload('b', gathered.b), da: scope.create('da', n * 4) });
+        return { dispatches: [d], outputs: [[o.loss, n], [o.du, n * dim], [o.dq, 2 * n * dim], [o.db, 2 * n]] };
+      });
+    const [plain, indexed] = [await run(false), await run(true)];
+    indexed.forEach((out, i) => expectSameBits(out, plain[i], `output ${i}`));
+    await t.run(async (scope) => {
+      const k = await MfRanking.create(t.gpu, SHAPE, scope, { scale: SCALE });
+      const buf = (w: number): GPUBuffer => scope.create('x', w * 4);
+      const o = { scale: buf(1), u: buf(n * dim), q: buf(2 * n * dim), a: buf(USERS), b: buf(ITEMS), loss: buf(n), du: buf(n * dim), dq: buf(2 * n * dim), da: buf(n), db: buf(2 * n) };
+      expect(() => k.bind(o)).toThrow(/bind both/);
+      expect(() => k.bind({ ...o, users: buf(n), items: buf(n) })).toThrow(/items/);
+      return { dispatches: [], outputs: [] };
+    });
   });
 
   it('has reference gradients equal to central differences of its loss', () => {

@@ -3,7 +3,7 @@
 import source from '../../shaders/mf-ranking.wgsl';
 import type { BufferScope } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/context.ts';
-import { bindGroup, checkBufferSize, checkInteger, grid1d, pipeline, type Dispatch } from './kernel.ts';
+import { bindGroup, checkBufferSize, checkInteger, grid1d, KernelError, pipeline, type Dispatch } from './kernel.ts';
 
 const WG = 64;
 
@@ -34,22 +34,44 @@ export class MfRanking {
     private readonly pipe: GPUComputePipeline,
     private readonly params: GPUBuffer,
     readonly shape: MfShape,
+    readonly indexed: boolean,
   ) {}
 
-  static async create(gpu: Gpu, shape: MfShape, scope: BufferScope = gpu.buffers): Promise<MfRanking> {
+  /**
+   * `indexed`: a and b are the whole bias tables, read at the batch's `users` and `items`
+   * (bind's indices) instead of gathered beforehand; the loss scale (weight / n) is then fixed
+   * here rather than bound, and da is not written (it is zero), to stay within ten storage
+   * buffers.
+   */
+  static async create(gpu: Gpu, shape: MfShape, scope: BufferScope = gpu.buffers, indexed?: { scale: number }): Promise<MfRanking> {
     checkInteger(MfRanking.kernel, 'n', shape.n, 1);
     checkInteger(MfRanking.kernel, 'dim', shape.dim, 1);
-    const pipe = await pipeline(gpu, 'mf-ranking', source, 'mf_ranking', { WG });
-    return new MfRanking(gpu, pipe, scope.uniform(`${MfRanking.kernel}.params`, [shape.n, shape.dim, 0, 0]), { ...shape });
+    const pipe = await pipeline(gpu, 'mf-ranking', source, indexed ? 'mf_ranking_indexed' : 'mf_ranking', { WG });
+    const scaleBits = new Uint32Array(Float32Array.of(indexed?.scale ?? 0).buffer)[0];
+    return new MfRanking(gpu, pipe, scope.uniform(`${MfRanking.kernel}.params`, [shape.n, shape.dim, scaleBits, 0]), { ...shape }, !!indexed);
   }
 
-  bind(x: MfBuffers): Dispatch {
+  bind(x: MfBuffers): Dispatch;
+  bind(x: Omit<MfBuffers, 'scale' | 'da'> & { users: GPUBuffer; items: GPUBuffer }): Dispatch;
+  bind(x: Partial<MfBuffers> & { users?: GPUBuffer; items?: GPUBuffer }): Dispatch {
     const k = MfRanking.kernel;
     const { n, dim } = this.shape;
     const what = `${n} ratings of dim ${dim}`;
-    const sizes: [keyof MfBuffers, number][] = [['scale', 1], ['u', n * dim], ['q', 2 * n * dim], ['a', n], ['b', 2 * n], ['loss', n], ['du', n * dim], ['dq', 2 * n * dim], ['da', n], ['db', 2 * n]];
-    for (const [name, count] of sizes) checkBufferSize(k, name, x[name], count * 4, what);
-    const resources = { 0: this.params, 1: x.scale, 2: x.u, 3: x.q, 4: x.a, 5: x.b, 6: x.loss, 7: x.du, 8: x.dq, 9: x.da, 10: x.db };
+    if (this.indexed !== (x.users !== undefined && x.items !== undefined)) {
+      throw new KernelError(k, this.indexed ? 'an indexed kernel reads the bias tables at users and items: bind both' : 'users and items are for an indexed kernel');
+    }
+    // Indexed, a and b are tables of any number of rows (the indices were checked on the host).
+    const sizes: [keyof MfBuffers | 'users' | 'items', number][] = [['u', n * dim], ['q', 2 * n * dim], ['loss', n], ['du', n * dim], ['dq', 2 * n * dim], ['db', 2 * n]];
+    if (this.indexed) sizes.push(['a', 1], ['b', 1], ['users', n], ['items', 2 * n]);
+    else sizes.push(['scale', 1], ['a', n], ['b', 2 * n], ['da', n]);
+    const resources: Record<number, GPUBuffer> = { 0: this.params };
+    const slot: Record<keyof MfBuffers | 'users' | 'items', number> = { scale: 1, u: 2, q: 3, a: 4, b: 5, loss: 6, du: 7, dq: 8, da: 9, db: 10, users: 11, items: 12 };
+    for (const [name, count] of sizes) {
+      const buf = x[name];
+      if (!buf) throw new KernelError(k, `${name} is not bound`);
+      checkBufferSize(k, name, buf, count * 4, what);
+      resources[slot[name]] = buf;
+    }
     return { label: k, pipeline: this.pipe, bindGroup: bindGroup(this.gpu, this.pipe, k, resources), grid: grid1d(this.gpu, n, WG) };
   }
 }

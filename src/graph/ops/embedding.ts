@@ -73,6 +73,17 @@ export function csrOf(g: Graph, indices: Tensor, rows: number): Tensor {
   return csr;
 }
 
+/**
+ * The gradient of `table` from the gradient of its rows at `indices` (an op that read the rows
+ * itself, by index, instead of through `embedding`): what embedding's own gradient is, so the
+ * optimizers' fused table updates find it the same way.
+ */
+export function rowsGradient(g: Graph, dRows: Tensor, table: Tensor, indices: Tensor): Tensor {
+  if (indices.kind !== 'input') throw new GraphError(`rows gradient: indices must be an input fed by the host, got ${indices}`);
+  const attrs = { rows: table.shape[0], n: indices.size, table: table.name };
+  return g.apply(embeddingBackwardOp, [dRows, csrOf(g, indices, table.shape[0])], attrs)[0];
+}
+
 /** Rows of `table` at `indices` (a u32 input). */
 export function embedding(g: Graph, table: Tensor, indices: Tensor): Tensor {
   if (indices.kind !== 'input') throw new GraphError(`embedding: indices must be an input fed by the host (its gradient needs their CSR), got ${indices}`);

@@ -3,6 +3,7 @@
 // gradient output directly (see autodiff.ts). Metrics sum on the GPU into a persistent tensor.
 import { BceWithLogits, MseLoss, RankingLoss, SoftmaxCrossEntropy, type RankingKind } from '../../kernels/losses.ts';
 import { MfRanking } from '../../kernels/mf-ranking.ts';
+import { rowsGradient } from './embedding.ts';
 import { Sum } from '../../kernels/reduce.ts';
 import type { Graph } from '../graph.ts';
 import type { OpKind } from '../node.ts';
@@ -221,6 +222,50 @@ const mfRankingOp: OpKind<LossAttrs> = {
     return [du, dq, null, db];
   },
 };
+
+/** mf_ranking_loss reading the bias tables at the batch's indices: [u, q, aTable, users, bTable, items]. */
+const mfRankingIndexedOp: OpKind<LossAttrs> = {
+  name: 'mf_ranking_loss',
+  outputs([u, q, aT, users, bT, items]) {
+    const n = u.shape[0];
+    const dim = u.shape[1];
+    const column = (t: Tensor): boolean => t.shape.length === 2 && t.shape[1] === 1;
+    if (u.shape.length !== 2 || q.shape.join() !== `${2 * n},${dim}` || !column(aT) || !column(bT) || users.size !== n || items.size !== 2 * n || users.dtype !== 'u32' || items.dtype !== 'u32') {
+      throw new GraphError(
+        `mf_ranking_loss: users ${shapeString(u)}, items ${shapeString(q)} (positives then negatives: [${2 * n}, ${dim}]), bias tables ${shapeString(aT)} and ${shapeString(bT)} ([rows, 1]) at u32 indices ${shapeString(users)} ([${n}]) and ${shapeString(items)} ([${2 * n}]) do not fit`,
+      );
+    }
+    return [
+      { name: `${u.name}.mf`, shape: [n], dtype: 'f32' },
+      { name: `d${u.name}.mf`, shape: u.shape, dtype: 'f32' },
+      { name: `d${q.name}.mf`, shape: q.shape, dtype: 'f32' },
+      { name: `d${bT.name}.rows.mf`, shape: [2 * n, 1], dtype: 'f32' },
+    ];
+  },
+  async lower(ctx, node) {
+    const [u, q, aT, users, bT, items] = node.inputs;
+    const [loss, du, dq, db] = node.outputs.map((t) => ctx.buffer(t));
+    const k = await MfRanking.create(ctx.gpu, { n: u.shape[0], dim: u.shape[1] }, ctx.scope, { scale: node.attrs.weight / u.shape[0] });
+    const b = (t: Tensor): GPUBuffer => ctx.buffer(t);
+    return [k.bind({ u: b(u), q: b(q), a: b(aT), b: b(bT), users: b(users), items: b(items), loss, du, dq, db })];
+  },
+  grad(g, node, [seed], needed) {
+    if (!seed) return node.inputs.map(() => null);
+    // No gradient for the user bias (see mfRankingLoss); the item biases' rows become the table's.
+    const [, du, dq, db] = node.outputs;
+    const [, , , , bT, items] = node.inputs;
+    return [du, dq, null, null, needed[4] ? rowsGradient(g, db, bT, items) : null, null];
+  },
+};
+
+/**
+ * mfRankingLoss with the biases read from their tables at the batch's `users` and `items`
+ * (u32 inputs): the same values and gradients without two gather dispatches.
+ */
+export function mfRankingLossIndexed(g: Graph, u: Tensor, q: Tensor, userBiases: Tensor, users: Tensor, itemBiases: Tensor, items: Tensor, weight = 1): Tensor {
+  checkWeight('mf_ranking_loss', weight);
+  return g.apply(mfRankingIndexedOp, [u, q, userBiases, users, itemBiases, items], { weight })[0];
+}
 
 /**
  * The factorization head's scores and the course's ranking loss in one op: per-rating terms of

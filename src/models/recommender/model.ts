@@ -10,7 +10,7 @@ import { sumGradients } from '../../graph/ops/basic.ts';
 import { denseMseLoss } from '../../graph/ops/dense-mse.ts';
 import { pairFeatures, scale } from '../../graph/ops/elementwise.ts';
 import { embedding } from '../../graph/ops/embedding.ts';
-import { mfRankingLoss, mseLoss } from '../../graph/ops/loss.ts';
+import { mfRankingLossIndexed, mseLoss } from '../../graph/ops/loss.ts';
 import { dense, matmul } from '../../graph/ops/matmul.ts';
 import { heldOutRanks } from '../../graph/ops/rank.ts';
 import type { Tensor } from '../../graph/tensor.ts';
@@ -123,10 +123,9 @@ export function trainGraph(c: RecommenderConfig, t: Tables, init: ParamInit, bat
 
   const uF = embedding(g, w.table('user', 'factorization', shared), users);
   const qAll = embedding(g, w.table('item', 'factorization', shared), items);
-  const aU = embedding(g, w.get('user_biases'), users);
-  const bAll = embedding(g, w.get('item_biases'), items);
   const wF = c.factorizationWeight;
-  const lossF = mfRankingLoss(g, uF, qAll, aU, bAll, wF > 0 ? wF : 1);
+  // The biases are read from their tables by index inside the loss (no gathers).
+  const lossF = mfRankingLossIndexed(g, uF, qAll, w.get('user_biases'), users, w.get('item_biases'), items, wF > 0 ? wF : 1);
 
   const uR = shared ? uF : embedding(g, w.table('user', 'regression', false), users);
   // Shared tables: the regression head reads the positives, qAll's leading rows, in place.
