@@ -192,39 +192,8 @@ export function accumulateMetric(g: Graph, x: Tensor, metrics: Tensor, slot: num
   g.apply(metricOp, [x, metrics], { slot });
 }
 
+/** Inputs [u, q, user bias table, users, item bias table, items]: the biases are read by index (no gathers). */
 const mfRankingOp: OpKind<LossAttrs> = {
-  name: 'mf_ranking_loss',
-  outputs([u, q, a, b]) {
-    const n = u.shape[0];
-    const dim = u.shape[1];
-    if (u.shape.length !== 2 || q.shape.join() !== `${2 * n},${dim}` || a.size !== n || b.size !== 2 * n) {
-      throw new GraphError(`mf_ranking_loss: users ${shapeString(u)}, items ${shapeString(q)} (positives then negatives: [${2 * n}, ${dim}]), user biases ${shapeString(a)} ([${n}]) and item biases ${shapeString(b)} ([${2 * n}]) do not fit`);
-    }
-    return [
-      { name: `${u.name}.mf`, shape: [n], dtype: 'f32' },
-      { name: `d${u.name}.mf`, shape: u.shape, dtype: 'f32' },
-      { name: `d${q.name}.mf`, shape: q.shape, dtype: 'f32' },
-      { name: `d${a.name}.mf`, shape: a.shape, dtype: 'f32' },
-      { name: `d${b.name}.mf`, shape: b.shape, dtype: 'f32' },
-    ];
-  },
-  async lower(ctx, node) {
-    const [u, q, a, b] = node.inputs;
-    const [loss, du, dq, da, db] = node.outputs.map((t) => ctx.buffer(t));
-    const k = await MfRanking.create(ctx.gpu, { n: u.shape[0], dim: u.shape[1] }, ctx.scope);
-    const scale = ctx.scope.upload('mf.scale', new Float32Array([node.attrs.weight / u.shape[0]]));
-    return [k.bind({ scale, u: ctx.buffer(u), q: ctx.buffer(q), a: ctx.buffer(a), b: ctx.buffer(b), loss, du, dq, da, db })];
-  },
-  grad(_g, node, [seed]) {
-    if (!seed) return [null, null, null, null];
-    // The user bias cancels in pos - neg: its gradient is exactly zero, so no gradient flows.
-    const [, du, dq, , db] = node.outputs;
-    return [du, dq, null, db];
-  },
-};
-
-/** mf_ranking_loss reading the bias tables at the batch's indices: [u, q, aTable, users, bTable, items]. */
-const mfRankingIndexedOp: OpKind<LossAttrs> = {
   name: 'mf_ranking_loss',
   outputs([u, q, aT, users, bT, items]) {
     const n = u.shape[0];
@@ -259,25 +228,17 @@ const mfRankingIndexedOp: OpKind<LossAttrs> = {
 };
 
 /**
- * mfRankingLoss with the biases read from their tables at the batch's `users` and `items`
- * (u32 inputs): the same values and gradients without two gather dispatches.
- */
-export function mfRankingLossIndexed(g: Graph, u: Tensor, q: Tensor, userBiases: Tensor, users: Tensor, itemBiases: Tensor, items: Tensor, weight = 1): Tensor {
-  checkWeight('mf_ranking_loss', weight);
-  return g.apply(mfRankingIndexedOp, [u, q, userBiases, users, itemBiases, items], { weight })[0];
-}
-
-/**
  * The factorization head's scores and the course's ranking loss in one op: per-rating terms of
- * weight · mean(1 - σ(pos - neg)) with pos = u·q⁺ + a + b⁺, neg = u·q⁻ + a + b⁻; `q` and `b`
- * hold the positives' rows then the negatives'.
+ * weight · mean(1 - σ(pos - neg)) with pos = u·q⁺ + a + b⁺, neg = u·q⁻ + a + b⁻; `q` holds the
+ * positives' rows then the negatives' (`items` their ids), and the biases a and b are read from
+ * their [rows, 1] tables at `users` and `items` (u32 inputs) inside the op, with no gathers.
  *
- * The user bias `a` gets no gradient: it cancels in pos - neg, so PyTorch's autograd gives it
- * an exact zero, and Adam without weight decay (the recommender has none) leaves a parameter
+ * The user bias gets no gradient: it cancels in pos - neg, so PyTorch's autograd gives it an
+ * exact zero, and Adam without weight decay (the recommender has none) leaves a parameter
  * whose gradient is always zero, and its zero moments, unchanged. Skipping that update keeps
  * every bit and saves the step a table update.
  */
-export function mfRankingLoss(g: Graph, u: Tensor, q: Tensor, a: Tensor, b: Tensor, weight = 1): Tensor {
+export function mfRankingLoss(g: Graph, u: Tensor, q: Tensor, userBiases: Tensor, users: Tensor, itemBiases: Tensor, items: Tensor, weight = 1): Tensor {
   checkWeight('mf_ranking_loss', weight);
-  return g.apply(mfRankingOp, [u, q, a, b], { weight })[0];
+  return g.apply(mfRankingOp, [u, q, userBiases, users, itemBiases, items], { weight })[0];
 }

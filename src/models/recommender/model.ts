@@ -10,7 +10,7 @@ import { sumGradients } from '../../graph/ops/basic.ts';
 import { denseMseLoss } from '../../graph/ops/dense-mse.ts';
 import { pairFeatures, scale } from '../../graph/ops/elementwise.ts';
 import { embedding } from '../../graph/ops/embedding.ts';
-import { mfRankingLossIndexed, mseLoss } from '../../graph/ops/loss.ts';
+import { mfRankingLoss, mseLoss } from '../../graph/ops/loss.ts';
 import { dense, matmul } from '../../graph/ops/matmul.ts';
 import { heldOutRanks } from '../../graph/ops/rank.ts';
 import type { Tensor } from '../../graph/tensor.ts';
@@ -125,7 +125,7 @@ export function trainGraph(c: RecommenderConfig, t: Tables, init: ParamInit, bat
   const qAll = embedding(g, w.table('item', 'factorization', shared), items);
   const wF = c.factorizationWeight;
   // The biases are read from their tables by index inside the loss (no gathers).
-  const lossF = mfRankingLossIndexed(g, uF, qAll, w.get('user_biases'), users, w.get('item_biases'), items, wF > 0 ? wF : 1);
+  const lossF = mfRankingLoss(g, uF, qAll, w.get('user_biases'), users, w.get('item_biases'), items, wF > 0 ? wF : 1);
 
   const uR = shared ? uF : embedding(g, w.table('user', 'regression', false), users);
   // Shared tables: the regression head reads the positives, qAll's leading rows, in place.
