@@ -231,3 +231,35 @@ describe('Graph.replace', () => {
     expect(reader.producer!.inputs[0]).toBe(s);
   });
 });
+
+describe('Graph.rewrite', () => {
+  it('rewrites a node where it stands, absorbing another node\'s output, and refuses to drop what is read', () => {
+    const g = new Graph();
+    const x = g.input('x', [2, 3], 'f32');
+    const y = g.input('y', [2, 3], 'f32');
+    const s = add(g, x, y);
+    const t = add(g, s, y); // absorbed: its output becomes the rewritten node's
+    const old = s.producer!;
+    const absorbed = t.producer!;
+    // s is read by the absorbed node only, so it may go; t stays, now written by the new node.
+    const fresh = g.rewrite(old, old.op, [x, x], [t], {}, [absorbed]);
+    expect(g.nodes).toEqual([fresh]);
+    expect(t.producer).toBe(fresh);
+    expect(fresh.id).toBe(old.id);
+    expect(g.tensors).not.toContain(s);
+    expect(g.tensors).toContain(t);
+
+    const h = new Graph();
+    const a = h.input('a', [2], 'f32');
+    const b = add(h, a, a);
+    const reader = add(h, b, a);
+    const late = add(h, a, a);
+    const before = h.nodes.slice();
+    // Dropping b while `reader` reads it, or taking an input made later, is refused; nothing changes.
+    expect(() => h.rewrite(b.producer!, b.producer!.op, [a, a], [h.input('c', [2], 'f32')], {})).toThrow(/still read/);
+    expect(() => h.rewrite(b.producer!, b.producer!.op, [a, late], [b], {})).toThrow(/made after it/);
+    expect(() => h.rewrite(b.producer!, { ...b.producer!.op, outputs: () => [{ name: 'z', shape: [3], dtype: 'f32' }] }, [a, a], [b], {})).toThrow(/outputs differ/);
+    expect(h.nodes).toEqual(before);
+    expect(reader.producer!.inputs[0]).toBe(b);
+  });
+});

@@ -10,6 +10,13 @@ export interface Derivation {
   compute(src: TypedData): TypedData;
 }
 
+/** Throws unless `op` over `inputs` makes tensors shaped like `outputs`. */
+function checkOutputs<A>(op: OpKind<A>, inputs: readonly Tensor[], attrs: A, outputs: readonly Tensor[], what: string): void {
+  const specs = op.outputs(inputs, attrs);
+  const same = specs.length === outputs.length && specs.every((s, i) => s.dtype === outputs[i].dtype && s.shape.join() === outputs[i].shape.join());
+  if (!same) throw new GraphError(`${what}: its outputs differ`);
+}
+
 export class Graph {
   readonly nodes: Node[] = [];
   readonly tensors: Tensor[] = [];
@@ -113,9 +120,7 @@ export class Graph {
    * it does on the same rows. The new node must still come before every reader.
    */
   replace<A>(node: Node, op: OpKind<A>, inputs: readonly Tensor[], attrs: A): Node {
-    const specs = op.outputs(inputs, attrs);
-    const same = specs.length === node.outputs.length && specs.every((s, i) => s.dtype === node.outputs[i].dtype && s.shape.join() === node.outputs[i].shape.join());
-    if (!same) throw new GraphError(`cannot replace ${node} by ${op.name}: its outputs differ`);
+    checkOutputs(op, inputs, attrs, node.outputs, `cannot replace ${node} by ${op.name}`);
     const fresh = new Node(this.nextId++, op as OpKind<unknown>, inputs, node.outputs, attrs as unknown, this.phase);
     const at = this.nodes.indexOf(node);
     this.nodes.splice(at, 1);
@@ -127,6 +132,28 @@ export class Graph {
       throw new GraphError(`cannot replace ${node} by ${op.name}: it would run after a reader of its outputs`);
     }
     for (const o of node.outputs) o.producer = fresh;
+    return fresh;
+  }
+
+  /**
+   * Rewrites `node` where it stands as `op` over `inputs`, writing `outputs`: its own tensors or
+   * those of the nodes in `absorb`, whose work it takes over and which leave the graph (a
+   * gradient sum folded into the op that makes one addend). Tensors the old nodes wrote and the
+   * new one does not leave too; nothing left may read them, and `inputs` must be made earlier.
+   */
+  rewrite<A>(node: Node, op: OpKind<A>, inputs: readonly Tensor[], outputs: readonly Tensor[], attrs: A, absorb: readonly Node[] = []): Node {
+    const what = `cannot rewrite ${node} as ${op.name}`;
+    checkOutputs(op, inputs, attrs, outputs, what);
+    const at = this.nodes.indexOf(node);
+    const old = new Set<Node>([node, ...absorb]);
+    const gone = [...old].flatMap((n) => n.outputs).filter((t) => !outputs.includes(t));
+    if (gone.some((t) => this.kept.has(t) || this.nodes.some((n) => !old.has(n) && n.inputs.includes(t)))) throw new GraphError(`${what}: a tensor it would drop is still read`);
+    if (inputs.some((t) => t.producer && !old.has(t.producer) && this.nodes.indexOf(t.producer) > at)) throw new GraphError(`${what}: an input is made after it`);
+    const fresh = new Node(node.id, op as OpKind<unknown>, inputs, outputs, attrs as unknown, node.phase);
+    this.nodes[at] = fresh;
+    for (const n of absorb) this.nodes.splice(this.nodes.indexOf(n), 1);
+    for (const t of gone) this.tensors.splice(this.tensors.indexOf(t), 1);
+    for (const o of outputs) o.producer = fresh;
     return fresh;
   }
 

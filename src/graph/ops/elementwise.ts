@@ -3,7 +3,7 @@
 import { Concat, Multiply, MultiplyBackward, ScaleShift, Split } from '../../kernels/elementwise.ts';
 import { PairFeatures } from '../../kernels/pair-features.ts';
 import type { Graph } from '../graph.ts';
-import { Node, type OpKind } from '../node.ts';
+import type { Node, OpKind } from '../node.ts';
 import { paddedRowsSource, padRows } from './rows.ts';
 import { GraphError, shapeString, type Tensor } from '../tensor.ts';
 
@@ -218,17 +218,7 @@ export function addIntoPairFeaturesBackward(g: Graph, grad: Tensor, addend: Tens
   const addQ = slot === 1 ? addend : now.addQ;
   const inputs = [dx, u, q, ...(addU ? [addU] : []), ...(addQ ? [addQ] : [])];
   const outputs = [node.outputs[0], pad ? grad : node.outputs[1]];
-  const specs = pairFeaturesBackwardOp.outputs(inputs, next);
-  specs.forEach((s, i) => {
-    if (s.shape.join() !== outputs[i].shape.join()) throw new GraphError(`pair_features_backward: cannot write ${outputs[i]} as ${s.name} ${JSON.stringify(s.shape)}`);
-  });
-  if (pad) {
-    // The padding node and the unpadded dq go; the padded tensor becomes the node's dq.
-    g.nodes.splice(g.nodes.indexOf(pad), 1);
-    g.tensors.splice(g.tensors.indexOf(node.outputs[1]), 1);
-  }
-  const rewritten = new Node(node.id, pairFeaturesBackwardOp as OpKind<unknown>, inputs, outputs, next, node.phase);
-  g.nodes[g.nodes.indexOf(node)] = rewritten;
-  for (const o of outputs) o.producer = rewritten;
+  // The padding node, if any, goes: the padded tensor becomes the node's dq, the unpadded one leaves.
+  g.rewrite(node, pairFeaturesBackwardOp, inputs, outputs, next, pad ? [pad] : []);
   return outputs[slot];
 }
