@@ -51,8 +51,11 @@ fn activate(z: f32) -> f32 {
 fn store(m: u32, n: u32, acc: f32) {
   var z = acc;
   if (HAS_BIAS) { z += bias[n]; }
-  let y = activate(z);
-  let o = m * p.n + n;
+  emit(m * p.n + n, activate(z));
+}
+
+// Writes (or adds) an activated output at flat index o of C.
+fn emit(o: u32, y: f32) {
   if (ACCUMULATE) {
     c[o] = c[o] + y;
   } else {

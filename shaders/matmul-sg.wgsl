@@ -20,6 +20,30 @@ const SG_LANES = 4u;
 const SG_ROWS = 16u;
 const SG_COLS = 16u;
 
+// Set by the wrapper when every subgroup's tile lies inside C (M a multiple of 16, N of the
+// tile width, whole workgroups): the epilogue then stores without bounds checks. On
+// SwiftShader the checked epilogue (a loop, a branch and a bias load per output) took about
+// a sixth of a 256x96x64 product.
+override FULL_TILES: bool = false;
+
+// Four outputs of row m at columns cols, bias4 holding bias[cols] (HAS_BIAS), no bounds checks:
+// the same bias add, activation and write as store(), so the same bits.
+fn store_sg_full(m: u32, cols: vec4u, acc: vec4f, bias4: vec4f) {
+  var z = acc;
+  if (HAS_BIAS) { z += bias4; }
+  let row = m * p.n;
+  emit(row + cols.x, activate(z.x));
+  emit(row + cols.y, activate(z.y));
+  emit(row + cols.z, activate(z.z));
+  emit(row + cols.w, activate(z.w));
+}
+
+// bias[cols] when HAS_BIAS (loaded once per tile, not once per output).
+fn bias_at(cols: vec4u) -> vec4f {
+  if (HAS_BIAS) { return vec4f(bias[cols.x], bias[cols.y], bias[cols.z], bias[cols.w]); }
+  return vec4f(0.0);
+}
+
 // Row m's four outputs held by this lane; columns past N (clamped duplicates) are skipped.
 fn store_sg_row(m: u32, n0: u32, lane: u32, acc: vec4f) {
   if (m >= p.m) { return; }
@@ -73,6 +97,26 @@ fn matmul_sg4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index
     acc13 += subgroupBroadcast(al.w, 1u) * bk;
     acc14 += subgroupBroadcast(al.w, 2u) * bk;
     acc15 += subgroupBroadcast(al.w, 3u) * bk;
+  }
+  if (FULL_TILES) {
+    let bk4 = bias_at(cb);
+    store_sg_full(m0 + 0u, cb, acc0, bk4);
+    store_sg_full(m0 + 1u, cb, acc1, bk4);
+    store_sg_full(m0 + 2u, cb, acc2, bk4);
+    store_sg_full(m0 + 3u, cb, acc3, bk4);
+    store_sg_full(m0 + 4u, cb, acc4, bk4);
+    store_sg_full(m0 + 5u, cb, acc5, bk4);
+    store_sg_full(m0 + 6u, cb, acc6, bk4);
+    store_sg_full(m0 + 7u, cb, acc7, bk4);
+    store_sg_full(m0 + 8u, cb, acc8, bk4);
+    store_sg_full(m0 + 9u, cb, acc9, bk4);
+    store_sg_full(m0 + 10u, cb, acc10, bk4);
+    store_sg_full(m0 + 11u, cb, acc11, bk4);
+    store_sg_full(m0 + 12u, cb, acc12, bk4);
+    store_sg_full(m0 + 13u, cb, acc13, bk4);
+    store_sg_full(m0 + 14u, cb, acc14, bk4);
+    store_sg_full(m0 + 15u, cb, acc15, bk4);
+    return;
   }
   store_sg_row(m0 + 0u, n0, lane, acc0);
   store_sg_row(m0 + 1u, n0, lane, acc1);
@@ -200,6 +244,43 @@ fn matmul_sg4w(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     let a15 = subgroupBroadcast(al.w, 3u);
     acc15 += a15 * bk;
     acc15h += a15 * bh;
+  }
+  if (FULL_TILES) {
+    let bk4 = bias_at(cb);
+    let bh4 = bias_at(ch);
+    store_sg_full(m0 + 0u, cb, acc0, bk4);
+    store_sg_full(m0 + 0u, ch, acc0h, bh4);
+    store_sg_full(m0 + 1u, cb, acc1, bk4);
+    store_sg_full(m0 + 1u, ch, acc1h, bh4);
+    store_sg_full(m0 + 2u, cb, acc2, bk4);
+    store_sg_full(m0 + 2u, ch, acc2h, bh4);
+    store_sg_full(m0 + 3u, cb, acc3, bk4);
+    store_sg_full(m0 + 3u, ch, acc3h, bh4);
+    store_sg_full(m0 + 4u, cb, acc4, bk4);
+    store_sg_full(m0 + 4u, ch, acc4h, bh4);
+    store_sg_full(m0 + 5u, cb, acc5, bk4);
+    store_sg_full(m0 + 5u, ch, acc5h, bh4);
+    store_sg_full(m0 + 6u, cb, acc6, bk4);
+    store_sg_full(m0 + 6u, ch, acc6h, bh4);
+    store_sg_full(m0 + 7u, cb, acc7, bk4);
+    store_sg_full(m0 + 7u, ch, acc7h, bh4);
+    store_sg_full(m0 + 8u, cb, acc8, bk4);
+    store_sg_full(m0 + 8u, ch, acc8h, bh4);
+    store_sg_full(m0 + 9u, cb, acc9, bk4);
+    store_sg_full(m0 + 9u, ch, acc9h, bh4);
+    store_sg_full(m0 + 10u, cb, acc10, bk4);
+    store_sg_full(m0 + 10u, ch, acc10h, bh4);
+    store_sg_full(m0 + 11u, cb, acc11, bk4);
+    store_sg_full(m0 + 11u, ch, acc11h, bh4);
+    store_sg_full(m0 + 12u, cb, acc12, bk4);
+    store_sg_full(m0 + 12u, ch, acc12h, bh4);
+    store_sg_full(m0 + 13u, cb, acc13, bk4);
+    store_sg_full(m0 + 13u, ch, acc13h, bh4);
+    store_sg_full(m0 + 14u, cb, acc14, bk4);
+    store_sg_full(m0 + 14u, ch, acc14h, bh4);
+    store_sg_full(m0 + 15u, cb, acc15, bk4);
+    store_sg_full(m0 + 15u, ch, acc15h, bh4);
+    return;
   }
   store_sg_row(m0 + 0u, n0, lane, acc0);
   store_sg_row(m0 + 0u, n0 + SGW_HALF, lane, acc0h);

@@ -157,6 +157,31 @@ describe('matmul forward', () => {
     }
   }
 
+  // Shapes whose every subgroup tile lies inside C take the epilogue without bounds checks
+  // (FULL_TILES): plain, bias + activation, and accumulate must still give reg4x4's bits.
+  const full: MatmulShape[] = [{ m: 32, n: 64, k: 9 }, { m: 48, n: 96, k: 20 }];
+  for (const variant of ['sg4', 'sg4w'] as const) {
+    it(`${variant} gives reg4x4's bits on whole tiles, with every epilogue`, async () => {
+      if (await unavailable(variant)) return;
+      const rng = new Rng(15);
+      for (const shape of full) {
+        for (const tr of TRANSPOSES) {
+          const x = { ...operands(rng, shape), bias: randomMat(rng, shape.n), c0: randomMat(rng, shape.m * shape.n) };
+          const epilogues = [{}, { bias: true, activation: 'relu' as const }, { activation: 'tanh' as const, accumulate: true }];
+          for (const e of epilogues) {
+            const { bias, c0, ...rest } = x;
+            const inputs = { ...rest, ...('bias' in e ? { bias } : {}), ...('accumulate' in e ? { c0 } : {}) };
+            const opts = { ...tr, ...e };
+            const label = `${variant} ${shape.m}x${shape.n}x${shape.k} ${JSON.stringify(opts)}`;
+            const got = await runMatmul(shape, { ...opts, variant }, inputs);
+            expectMatmulClose(got, x.a, x.b, shape, opts, inputs, label);
+            expect(new Uint32Array(got.buffer), label).toEqual(new Uint32Array((await runMatmul(shape, { ...opts, variant: 'reg4x4' }, inputs)).buffer));
+          }
+        }
+      }
+    });
+  }
+
   for (const variant of MATMUL_VARIANTS) {
     it(`${variant}: every activation with a bias, and accumulate`, async () => {
       if (await unavailable(variant)) return;

@@ -78,6 +78,11 @@ function sgGeometry(variant: MatmulVariant, cols: number, n: number): Geometry {
   return { ...GEOMETRY[variant], tile, span: [cols * tile, 16] };
 }
 
+/** Whether every subgroup tile of the grid lies inside C, so the sg epilogue needs no bounds checks. */
+function fullTiles(shape: MatmulShape, geo: Geometry): boolean {
+  return shape.m % geo.span[1] === 0 && shape.n % geo.span[0] === 0;
+}
+
 /** sg4 and sg4w need subgroups of exactly four invocations (SwiftShader's SIMD width). */
 export function sgFits(gpu: Gpu): boolean {
   return gpu.fixedSubgroupSize === 4;
@@ -193,6 +198,7 @@ export class Matmul {
       HAS_BIAS: Number(o.bias),
       ACT: ACTIVATIONS[o.activation],
       ACCUMULATE: Number(o.accumulate),
+      ...(sgCols !== undefined ? { FULL_TILES: Number(fullTiles(shape, geo)) } : {}),
     });
     const params = scope.uniform(`${k}.params`, [shape.m, shape.n, shape.k, 0]);
     const noBias = o.bias ? null : scope.create(`${k}.no-bias`, 16);
