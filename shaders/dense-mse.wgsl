@@ -25,6 +25,9 @@ override WG: u32 = 16u;
 // order (BIAS_GRAD_CHUNK in src/kernels/matmul.ts), so the bits agree.
 override CHUNK: u32 = 64u;
 override RELU: bool = false;
+// Also sum dh's columns (the input layer's bias gradient, dz summed over rows) on the way,
+// in the bias-gradient kernel's chunked order: one dispatch fewer, no extra loads.
+override DH_SUMS: bool = false;
 // Rows per thread in the rows pass, columns per thread in the columns pass (the loops below
 // are written out for exactly these; a ragged last thread takes the one-at-a-time path).
 const ROWS_PER = 4u;
@@ -100,15 +103,14 @@ fn dense_mse_rows(@builtin(global_invocation_id) gid: vec3u) {
 @group(0) @binding(9) var<storage, read> g_in: array<f32>;          // [rows], the rows pass's g
 @group(0) @binding(10) var<storage, read_write> dw: array<f32>;     // [hidden]
 @group(0) @binding(11) var<storage, read_write> db: array<f32>;     // [1]
+@group(0) @binding(12) var<storage, read_write> dh_sum: array<f32>; // [hidden], with DH_SUMS
 
-// dh[i] for an input z (or h) at i, whose column's weight is wj.
-fn put_dh(i: u32, z: f32, gr: f32, wj: f32) {
-  let d = gr * wj;
-  if (RELU) {
-    dh[i] = select(0.0, d, z > 0.0);
-  } else {
-    dh[i] = d;
-  }
+// dh[i] for an input z (or h) at i, whose column's weight is wj; returns what it wrote.
+fn put_dh(i: u32, z: f32, gr: f32, wj: f32) -> f32 {
+  var d = gr * wj;
+  if (RELU) { d = select(0.0, d, z > 0.0); }
+  dh[i] = d;
+  return d;
 }
 
 fn relu_if(z: f32) -> f32 {
@@ -143,37 +145,52 @@ fn dense_mse_columns(@builtin(global_invocation_id) gid: vec3u) {
     var a1 = 0.0;
     var a2 = 0.0;
     var a3 = 0.0;
-    for (var r = 0u; r < p.rows; r++) {
-      let gr = g_in[r];
-      let i = r * n + j0;
-      let z0 = h_in[i];
-      let z1 = h_in[i + 1u];
-      let z2 = h_in[i + 2u];
-      let z3 = h_in[i + 3u];
-      a0 += relu_if(z0) * gr;
-      a1 += relu_if(z1) * gr;
-      a2 += relu_if(z2) * gr;
-      a3 += relu_if(z3) * gr;
-      put_dh(i, z0, gr, w0);
-      put_dh(i + 1u, z1, gr, w1);
-      put_dh(i + 2u, z2, gr, w2);
-      put_dh(i + 3u, z3, gr, w3);
+    // dh's column sums: per chunk of CHUNK rows, then the chunks (bias_grad's order).
+    var s = vec4f(0.0);
+    for (var c0 = 0u; c0 < p.rows; c0 += CHUNK) {
+      var part = vec4f(0.0);
+      for (var r = c0; r < min(p.rows, c0 + CHUNK); r++) {
+        let gr = g_in[r];
+        let i = r * n + j0;
+        let z0 = h_in[i];
+        let z1 = h_in[i + 1u];
+        let z2 = h_in[i + 2u];
+        let z3 = h_in[i + 3u];
+        a0 += relu_if(z0) * gr;
+        a1 += relu_if(z1) * gr;
+        a2 += relu_if(z2) * gr;
+        a3 += relu_if(z3) * gr;
+        part += vec4f(put_dh(i, z0, gr, w0), put_dh(i + 1u, z1, gr, w1), put_dh(i + 2u, z2, gr, w2), put_dh(i + 3u, z3, gr, w3));
+      }
+      s += part;
     }
     dw[j0] = a0;
     dw[j0 + 1u] = a1;
     dw[j0 + 2u] = a2;
     dw[j0 + 3u] = a3;
+    if (DH_SUMS) {
+      dh_sum[j0] = s.x;
+      dh_sum[j0 + 1u] = s.y;
+      dh_sum[j0 + 2u] = s.z;
+      dh_sum[j0 + 3u] = s.w;
+    }
     return;
   }
   for (var j = j0; j < n; j++) {
     let wj = w[j];
     var acc = 0.0;
-    for (var r = 0u; r < p.rows; r++) {
-      let gr = g_in[r];
-      let z = h_in[r * n + j];
-      acc += relu_if(z) * gr;
-      put_dh(r * n + j, z, gr, wj);
+    var s = 0.0;
+    for (var c0 = 0u; c0 < p.rows; c0 += CHUNK) {
+      var part = 0.0;
+      for (var r = c0; r < min(p.rows, c0 + CHUNK); r++) {
+        let gr = g_in[r];
+        let z = h_in[r * n + j];
+        acc += relu_if(z) * gr;
+        part += put_dh(r * n + j, z, gr, wj);
+      }
+      s += part;
     }
     dw[j] = acc;
+    if (DH_SUMS) { dh_sum[j] = s; }
   }
 }

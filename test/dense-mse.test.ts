@@ -5,7 +5,7 @@ import { gradients } from '../src/graph/autodiff.ts';
 import { CompiledStep } from '../src/graph/compile.ts';
 import { Graph } from '../src/graph/graph.ts';
 import { add } from '../src/graph/ops/basic.ts';
-import { denseMseLoss } from '../src/graph/ops/dense-mse.ts';
+import { denseMseLoss, foldInputBiasGrad } from '../src/graph/ops/dense-mse.ts';
 import { mseLoss } from '../src/graph/ops/loss.ts';
 import { dense } from '../src/graph/ops/matmul.ts';
 import { DenseMse, denseMseRef } from '../src/kernels/dense-mse.ts';
@@ -56,6 +56,43 @@ describe('dense_mse kernel', () => {
     expectClose(dh, ref.dh, tol, 'dh');
     expectClose(dw, ref.dw, { atol: 1e-5, rtol: 1e-5 }, 'dw'); // 150-term sums
     expectClose(db, [ref.db], { atol: 1e-5, rtol: 1e-5 }, 'db');
+  });
+
+  // dhSums: dh's column sums written by the columns pass, in bias_grad's chunks of 64 rows
+  // (150 rows: three chunks; 13 columns: three threads of four and a ragged one).
+  it('with dhSums: sums dh over rows, as bias_grad would, with and without relu', async () => {
+    const shape = { rows: 150, hidden: 13 };
+    const x = data(shape.rows, shape.hidden, 8);
+    const scale = 0.3 / shape.rows;
+    for (const relu of [false, true]) {
+      const [dh, sums] = await t.run(async (scope) => {
+        const k = await DenseMse.create(t.gpu, shape, scope, { relu, dhSums: true });
+        const out = {
+          loss: scope.create('loss', shape.rows * 4),
+          g: scope.create('g', shape.rows * 4),
+          dh: scope.create('dh', shape.rows * shape.hidden * 4),
+          dw: scope.create('dw', shape.hidden * 4),
+          db: scope.create('db', 4),
+          dhSum: scope.create('dhSum', shape.hidden * 4),
+        };
+        const dispatches = k.bind({ scale: scope.upload('scale', new Float32Array([scale])), h: scope.upload('h', x.h), w: scope.upload('w', x.w), bias: scope.upload('b', x.b), target: scope.upload('t', x.target), ...out });
+        return { dispatches, outputs: [[out.dh, shape.rows * shape.hidden], [out.dhSum, shape.hidden]] };
+      });
+      const ref = denseMseRef(x.h, x.w, x.b[0], x.target, shape, scale, relu);
+      expectClose(sums, ref.dhSum, { atol: 1e-6, rtol: 1e-5 }, `dhSum relu=${relu}`);
+      // The f32 sums in bias_grad's order, from the kernel's own dh: exactly what it wrote.
+      const want = new Float32Array(shape.hidden);
+      for (let j = 0; j < shape.hidden; j++) {
+        let sum = 0;
+        for (let c0 = 0; c0 < shape.rows; c0 += 64) {
+          let part = 0;
+          for (let r = c0; r < Math.min(shape.rows, c0 + 64); r++) part = Math.fround(part + dh[r * shape.hidden + j]);
+          sum = Math.fround(sum + part);
+        }
+        want[j] = sum;
+      }
+      expectSameBits(sums, want, `dhSum order, relu=${relu}`);
+    }
   });
 
   it('with relu: takes h = max(z, 0) and writes dz = dh where z > 0', async () => {
@@ -126,7 +163,7 @@ describe('dense_mse_loss op', () => {
   it('gives the bits of dense() then mseLoss(), loss and every gradient', async () => {
     const [rows, hidden] = [150, 9];
     const x = data(rows, hidden, 4);
-    const build = (fused: boolean) => {
+    const build = (fused: boolean, fold = false) => {
       const g = new Graph();
       const h = g.param('h', [rows, hidden], x.h);
       const w = g.param('w', [hidden, 1], x.w);
@@ -161,7 +198,7 @@ describe('dense_mse_loss op', () => {
     const u = (n: number, s: number): Float32Array => Float32Array.from({ length: n }, () => (rng.uniform() * 2 - 1) * s);
     const init = { x: u(rows * inputs, 1), w0: u(inputs * hidden, 0.6), b0: u(hidden, 0.3), w: u(hidden, 0.5), b: u(1, 0.3) };
     const target = Float32Array.from({ length: rows }, () => 1 + rng.int(5));
-    const build = (fused: boolean) => {
+    const build = (fused: boolean, fold = false) => {
       const g = new Graph();
       const [x, w0, b0] = [g.param('x', [rows, inputs], init.x), g.param('w0', [inputs, hidden], init.w0), g.param('b0', [hidden], init.b0)];
       const [w, b] = [g.param('w', [hidden, 1], init.w), g.param('b', [1], init.b)];
@@ -173,11 +210,14 @@ describe('dense_mse_loss op', () => {
       );
       const params = [x, w0, b0, w, b];
       const grads = gradients(g, [loss], params, add);
+      // The first layer's bias gradient summed by the loss's columns pass: one node fewer.
+      if (fold) expect(foldInputBiasGrad(g), 'folded').toBe(1);
+      if (fold) expect(g.nodes.map((n) => n.op.name)).not.toContain('bias_grad');
       return { g, loss, grads: params.map((p) => g.keep(grads.get(p)!)) };
     };
     const results: Float32Array[][] = [];
-    for (const fused of [true, false]) {
-      const m = build(fused);
+    for (const [fused, fold] of [[true, false], [false, false], [true, true]]) {
+      const m = build(fused, fold);
       const step = await CompiledStep.create(t.gpu, m.g);
       try {
         step.feed({ target });
@@ -187,7 +227,10 @@ describe('dense_mse_loss op', () => {
         step.destroy();
       }
     }
-    ['loss', 'dx', 'dw0', 'db0', 'dw', 'db'].forEach((what, i) => expectSameBits(results[0][i], results[1][i], what));
+    ['loss', 'dx', 'dw0', 'db0', 'dw', 'db'].forEach((what, i) => {
+      expectSameBits(results[0][i], results[1][i], what);
+      expectSameBits(results[2][i], results[1][i], `${what} with the bias gradient folded`);
+    });
   });
 
   it('checks the shapes it is given', () => {

@@ -3,7 +3,7 @@
 import { ActBackward, BiasGrad, matmulShapeOf, type Activation } from '../../kernels/matmul.ts';
 import { createTunedMatmul } from '../../kernels/matmul-tune.ts';
 import type { Graph } from '../graph.ts';
-import type { OpKind } from '../node.ts';
+import type { Node, OpKind } from '../node.ts';
 import { GraphError, shapeString, type Tensor } from '../tensor.ts';
 
 interface MatmulAttrs {
@@ -72,6 +72,11 @@ const biasGradOp: OpKind<Record<string, never>> = {
     return k.bind({ dz: ctx.buffer(dZ), db: ctx.buffer(node.outputs[0]) });
   },
 };
+
+/** Whether `node` is a dense layer's bias gradient (column sums of dz). */
+export function isBiasGrad(node: Node): boolean {
+  return node.op === (biasGradOp as OpKind<unknown>);
+}
 
 export function matmul(g: Graph, a: Tensor, b: Tensor, o: { transA?: boolean; transB?: boolean; bias?: Tensor; activation?: Activation } = {}): Tensor {
   const inputs = o.bias ? [a, b, o.bias] : [a, b];

@@ -7,7 +7,7 @@ import { gradients } from '../../graph/autodiff.ts';
 import { Graph } from '../../graph/graph.ts';
 import { Metrics } from '../../graph/metrics.ts';
 import { sumGradients } from '../../graph/ops/basic.ts';
-import { denseMseLoss } from '../../graph/ops/dense-mse.ts';
+import { denseMseLoss, foldInputBiasGrad } from '../../graph/ops/dense-mse.ts';
 import { pairFeatures, scale } from '../../graph/ops/elementwise.ts';
 import { embedding } from '../../graph/ops/embedding.ts';
 import { mfRankingLoss, mseLoss } from '../../graph/ops/loss.ts';
@@ -139,6 +139,7 @@ export function trainGraph(c: RecommenderConfig, t: Tables, init: ParamInit, bat
   const seeds = [...(wF > 0 ? [lossF] : []), ...(wR > 0 ? [lossR] : [])];
   const params = [...w.t.values()];
   const grads = gradients(g, seeds, params, sumGradients);
+  foldInputBiasGrad(g);
   const sparse = new Map<Tensor, Tensor>();
   if (c.sparseAdam) {
     for (const head of ['factorization', 'regression'] as const) {
