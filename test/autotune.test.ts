@@ -27,6 +27,26 @@ describe('autotune', () => {
     expect(third.variant).toBe('a');
   });
 
+  it('measures again when the kernels\' source changes, and keeps only the newest answer', async () => {
+    const key = `test-src:${Date.now()}:${Math.random()}`;
+    const calls: string[] = [];
+    const times: Record<string, number> = { a: 1, b: 2 };
+    const measure = async (v: 'a' | 'b'): Promise<number> => {
+      calls.push(v);
+      return times[v];
+    };
+    const tune = (source: string) => autotune(t.gpu, { key, variants: ['a', 'b'], measure, source });
+    expect(await tune('fn v1() {}')).toMatchObject({ variant: 'a', cached: false });
+    clearAutotuneMemory();
+    expect(await tune('fn v1() {}')).toMatchObject({ variant: 'a', cached: true });
+    times.a = 5; // the new kernel is slower
+    expect(await tune('fn v2() {}')).toMatchObject({ variant: 'b', cached: false });
+    clearAutotuneMemory();
+    // v1's answer was replaced, not kept beside v2's: going back measures again.
+    expect(await tune('fn v1() {}')).toMatchObject({ variant: 'b', cached: false });
+    expect(calls).toEqual(['a', 'b', 'a', 'b', 'a', 'b']);
+  });
+
   it('fails clearly when no variant works', async () => {
     await expect(autotune(t.gpu, { key: `none:${Math.random()}`, variants: ['x'], measure: async () => null })).rejects.toThrow(
       /no variant of x works on this adapter/,

@@ -38,6 +38,8 @@ export interface TuneOptions<V extends string> {
   measure: (variant: V) => Promise<number | null>;
   /** Skip the cache (re-measure and overwrite). */
   refresh?: boolean;
+  /** The kernels' WGSL: an answer cached for other code is measured again (and replaced). */
+  source?: string;
 }
 
 export interface TuneResult<V extends string> {
@@ -59,8 +61,10 @@ export function autotune<V extends string>(gpu: Gpu, opts: TuneOptions<V>): Prom
 async function tune<V extends string>(gpu: Gpu, opts: TuneOptions<V>): Promise<TuneResult<V>> {
   const t = await load();
   const adapter = adapterKey(gpu);
-  // The candidates are part of the key: a new variant gets measured, not skipped by an old answer.
-  const key = `${opts.key}|${opts.variants.join(',')}`;
+  // The candidates are part of the key: a new variant gets measured, not skipped by an old
+  // answer; so is a digest of the source, since a changed kernel can change the winner.
+  const base = `${opts.key}|${opts.variants.join(',')}`;
+  const key = opts.source === undefined ? base : `${base}|${digest(opts.source)}`;
   const hit = t[adapter]?.[key];
   if (!opts.refresh && hit && (opts.variants as readonly string[]).includes(hit)) {
     return { variant: hit as V, cached: true, timings: {} };
@@ -78,9 +82,21 @@ async function tune<V extends string>(gpu: Gpu, opts: TuneOptions<V>): Promise<T
     if (ms !== null && (best === null || ms < (timings[best] as number))) best = v;
   }
   if (best === null) throw new Error(`autotune ${opts.key}: no variant of ${opts.variants.join(', ')} works on this adapter`);
-  (t[adapter] ??= {})[key] = best;
+  const answers = (t[adapter] ??= {});
+  for (const k of Object.keys(answers)) if (k !== key && (k === base || k.startsWith(`${base}|`))) delete answers[k];
+  answers[key] = best;
   await saveCacheText(CACHE_FILE, JSON.stringify(t, null, 1));
   return { variant: best, cached: false, timings };
+}
+
+/**
+ * A fingerprint of the text: 32-bit FNV-1a over its UTF-16 code units, in hex. A cache key
+ * needs no cryptographic hash, and Web Crypto's is missing on pages served without https.
+ */
+function digest(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
 }
 
 /** Forgets cached choices (tests, or after a driver update). */

@@ -9,7 +9,7 @@ import { GpuTimer } from '../gpu/timing.ts';
 import { Rng } from '../random.ts';
 import { autotune, type TuneResult } from './autotune.ts';
 import { encodeDispatch, submitDispatches } from './kernel.ts';
-import { Matmul, matmulVariantsFor, type MatmulOptions, type MatmulShape, type MatmulVariant } from './matmul.ts';
+import { Matmul, MATMUL_SOURCE, matmulVariantsFor, type MatmulOptions, type MatmulShape, type MatmulVariant } from './matmul.ts';
 
 /**
  * Multiply-adds of the timed product at most (256³, a few ms on SwiftShader). Larger shapes
@@ -76,6 +76,7 @@ export async function tuneMatmul(gpu: Gpu, shape: MatmulShape, opts: Pick<Matmul
       key: matmulTuneKey(shape, o),
       variants: matmulVariantsFor(gpu),
       refresh,
+      source: MATMUL_SOURCE,
       measure: async (variant) => {
         // A throw here (a variant that does not compile on this adapter) counts as unusable.
         if (!(await agreesWithNaive(gpu, scope, ring, variant, o))) return null;

@@ -22,6 +22,8 @@ export type { Activation, MatmulShape } from './matmul-ref.ts';
 const source = `${epilogue}\n${body}`;
 const vec4Source = `${epilogue}\n${vec4Body}`;
 const sgSource = `enable subgroups;\n${source}\n${sgBody}`;
+/** Every matmul variant's WGSL, for the autotuner's cache key. */
+export const MATMUL_SOURCE = `${source}\n${vec4Body}\n${sgBody}`;
 export { actBackwardRef, activateRef, biasGradRef, denseBackwardRef, denseForwardRef, matmulAbsRef, matmulRef } from './matmul-ref.ts';
 
 /** Activation codes shared with ACT in shaders/matmul.wgsl. */
