@@ -23,31 +23,28 @@ function data(rows: number, hidden: number, seed: number) {
   return { h: u(rows * hidden, 1), w: u(hidden, 0.5), b: u(1, 0.3), target: Float32Array.from({ length: rows }, () => 1 + rng.int(5)) };
 }
 
+/** Runs the kernel's two passes on x; every output as read back (dhSum only with dhSums). */
+async function runDenseMse(shape: { rows: number; hidden: number }, x: ReturnType<typeof data>, scale: number, opts: { relu?: boolean; dhSums?: boolean } = {}) {
+  const { rows, hidden } = shape;
+  const outs = await t.run(async (scope) => {
+    const k = await DenseMse.create(t.gpu, shape, scope, opts);
+    const o = { loss: scope.create('loss', rows * 4), g: scope.create('g', rows * 4), dh: scope.create('dh', rows * hidden * 4), dw: scope.create('dw', hidden * 4), db: scope.create('db', 4) };
+    const dhSum = opts.dhSums ? scope.create('dhSum', hidden * 4) : undefined;
+    const ins = { scale: scope.upload('scale', new Float32Array([scale])), h: scope.upload('h', x.h), w: scope.upload('w', x.w), bias: scope.upload('b', x.b), target: scope.upload('t', x.target) };
+    const read: [GPUBuffer, number][] = [[o.loss, rows], [o.g, rows], [o.dh, rows * hidden], [o.dw, hidden], [o.db, 1], ...(dhSum ? [[dhSum, hidden] as [GPUBuffer, number]] : [])];
+    return { dispatches: k.bind({ ...ins, ...o, ...(dhSum ? { dhSum } : {}) }), outputs: read };
+  });
+  const [loss, g, dh, dw, db, dhSumOut] = outs;
+  return { loss, g, dh, dw, db, dhSum: dhSumOut };
+}
+
 describe('dense_mse kernel', () => {
   // 150 rows span three workgroups with a ragged tail; 13 columns plus the bias thread.
   it('matches the float64 reference: loss, dL/dpred, dh, dw, db', async () => {
     const shape = { rows: 150, hidden: 13 };
     const x = data(shape.rows, shape.hidden, 3);
     const scale = 0.7 / shape.rows;
-    const [loss, g, dh, dw, db] = await t.run(async (scope) => {
-      const k = await DenseMse.create(t.gpu, shape, scope);
-      const out = {
-        loss: scope.create('loss', shape.rows * 4),
-        g: scope.create('g', shape.rows * 4),
-        dh: scope.create('dh', shape.rows * shape.hidden * 4),
-        dw: scope.create('dw', shape.hidden * 4),
-        db: scope.create('db', 4),
-      };
-      const dispatches = k.bind({
-        scale: scope.upload('scale', new Float32Array([scale])),
-        h: scope.upload('h', x.h),
-        w: scope.upload('w', x.w),
-        bias: scope.upload('b', x.b),
-        target: scope.upload('t', x.target),
-        ...out,
-      });
-      return { dispatches, outputs: [[out.loss, shape.rows], [out.g, shape.rows], [out.dh, shape.rows * shape.hidden], [out.dw, shape.hidden], [out.db, 1]] };
-    });
+    const { loss, g, dh, dw, db } = await runDenseMse(shape, x, scale);
     const ref = denseMseRef(x.h, x.w, x.b[0], x.target, shape, scale);
     // 13-term f32 dot products of order 1, then squared: a few ulps of order 1e-6 relative.
     const tol = { atol: 1e-6, rtol: 1e-5 };
@@ -65,19 +62,7 @@ describe('dense_mse kernel', () => {
     const x = data(shape.rows, shape.hidden, 8);
     const scale = 0.3 / shape.rows;
     for (const relu of [false, true]) {
-      const [dh, sums] = await t.run(async (scope) => {
-        const k = await DenseMse.create(t.gpu, shape, scope, { relu, dhSums: true });
-        const out = {
-          loss: scope.create('loss', shape.rows * 4),
-          g: scope.create('g', shape.rows * 4),
-          dh: scope.create('dh', shape.rows * shape.hidden * 4),
-          dw: scope.create('dw', shape.hidden * 4),
-          db: scope.create('db', 4),
-          dhSum: scope.create('dhSum', shape.hidden * 4),
-        };
-        const dispatches = k.bind({ scale: scope.upload('scale', new Float32Array([scale])), h: scope.upload('h', x.h), w: scope.upload('w', x.w), bias: scope.upload('b', x.b), target: scope.upload('t', x.target), ...out });
-        return { dispatches, outputs: [[out.dh, shape.rows * shape.hidden], [out.dhSum, shape.hidden]] };
-      });
+      const { dh, dhSum: sums } = await runDenseMse(shape, x, scale, { relu, dhSums: true });
       const ref = denseMseRef(x.h, x.w, x.b[0], x.target, shape, scale, relu);
       expectClose(sums, ref.dhSum, { atol: 1e-6, rtol: 1e-5 }, `dhSum relu=${relu}`);
       // The f32 sums in bias_grad's order, from the kernel's own dh: exactly what it wrote.
@@ -99,18 +84,7 @@ describe('dense_mse kernel', () => {
     const shape = { rows: 70, hidden: 11 };
     const x = data(shape.rows, shape.hidden, 5); // h in [-1, 1]: about half the z are negative
     const scale = 1 / shape.rows;
-    const [loss, dz, dw, db] = await t.run(async (scope) => {
-      const k = await DenseMse.create(t.gpu, shape, scope, { relu: true });
-      const out = {
-        loss: scope.create('loss', shape.rows * 4),
-        g: scope.create('g', shape.rows * 4),
-        dh: scope.create('dz', shape.rows * shape.hidden * 4),
-        dw: scope.create('dw', shape.hidden * 4),
-        db: scope.create('db', 4),
-      };
-      const ins = { scale: scope.upload('scale', new Float32Array([scale])), h: scope.upload('z', x.h), w: scope.upload('w', x.w), bias: scope.upload('b', x.b), target: scope.upload('t', x.target) };
-      return { dispatches: k.bind({ ...ins, ...out }), outputs: [[out.loss, shape.rows], [out.dh, shape.rows * shape.hidden], [out.dw, shape.hidden], [out.db, 1]] };
-    });
+    const { loss, dh: dz, dw, db } = await runDenseMse(shape, x, scale, { relu: true });
     const ref = denseMseRef(x.h, x.w, x.b[0], x.target, shape, scale, true);
     expect(ref.dh.filter((v) => v === 0).length).toBeGreaterThan(shape.rows * 3); // the mask bites
     const tol = { atol: 1e-5, rtol: 1e-5 };
@@ -127,19 +101,14 @@ describe('dense_mse kernel', () => {
       const shape = { rows, hidden };
       const x = data(rows, hidden, 7 + rows);
       const scale = 0.9 / rows;
-      const outs = await t.run(async (scope) => {
-        const k = await DenseMse.create(t.gpu, shape, scope, { relu });
-        const o = { loss: scope.create('loss', rows * 4), g: scope.create('g', rows * 4), dh: scope.create('dh', rows * hidden * 4), dw: scope.create('dw', hidden * 4), db: scope.create('db', 4) };
-        const ins = { scale: scope.upload('scale', new Float32Array([scale])), h: scope.upload('h', x.h), w: scope.upload('w', x.w), bias: scope.upload('b', x.b), target: scope.upload('t', x.target) };
-        return { dispatches: k.bind({ ...ins, ...o }), outputs: [[o.loss, rows], [o.g, rows], [o.dh, rows * hidden], [o.dw, hidden], [o.db, 1]] };
-      });
+      const out = await runDenseMse(shape, x, scale, { relu });
       const ref = denseMseRef(x.h, x.w, x.b[0], x.target, shape, scale, relu);
       const tol = { atol: 1e-5, rtol: 1e-5 };
-      expectClose(outs[0], ref.loss, tol, 'loss');
-      expectClose(outs[1], ref.g, tol, 'g');
-      expectClose(outs[2], ref.dh, tol, 'dh');
-      expectClose(outs[3], ref.dw, tol, 'dw');
-      expectClose(outs[4], [ref.db], tol, 'db');
+      expectClose(out.loss, ref.loss, tol, 'loss');
+      expectClose(out.g, ref.g, tol, 'g');
+      expectClose(out.dh, ref.dh, tol, 'dh');
+      expectClose(out.dw, ref.dw, tol, 'dw');
+      expectClose(out.db, [ref.db], tol, 'db');
     });
   }
 
