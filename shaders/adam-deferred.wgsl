@@ -33,6 +33,23 @@ struct DeferParams {
 
 const SLOT_WORDS = 4u;
 
+// A skipped step's zero gradient leaves terms that cannot change a value when there is no L2
+// decay (g stays 0) and lerp takes its first form (the wrapper knows both: LERP, L2). Then
+// lerp(m, 0, w) = m + w * (0 - m) is m - w * m, and v * beta2 + ((1 - beta2) * 0) * 0 is
+// v * beta2 + 0, bit for bit: a replayed step needs a third of adam_step4's arithmetic.
+override SKIP_FAST: bool = LERP == LERP_NEAR_A && (DECOUPLED == 1u || L2 == 0u);
+
+// Step k of a quad whose gradient is zero (a step the batch skipped).
+fn skipped_step4(x: Quad, step_size: f32, bc2_sqrt: f32, decay: f32) -> Quad {
+  if (!SKIP_FAST) { return adam_step4(x, vec4f(0.0), step_size, bc2_sqrt, decay); }
+  var p = x.p;
+  if (DECOUPLED == 1u) { p = p * decay; }
+  let mi = x.m - st.one_minus_beta1 * x.m;
+  let vi = x.v * st.beta2 + 0.0;
+  let denom = sqrt(vi) / bc2_sqrt + st.eps;
+  return Quad(p + (-step_size) * (mi / denom), mi, vi);
+}
+
 // Quad q, last at step `done` < `to`, takes steps done+1 .. to with zero gradients; returns its parameters.
 fn advance(q: u32, done: u32, to: u32) -> vec4f {
   var x = Quad(param4[q], m4[q], v4[q]);
@@ -42,7 +59,7 @@ fn advance(q: u32, done: u32, to: u32) -> vec4f {
     let at = slot * SLOT_WORDS;
     var decay = 1.0;
     if (DECOUPLED == 1u) { decay = hist[at + 2u]; }
-    x = adam_step4(x, vec4f(0.0), hist[at], hist[at + 1u], decay);
+    x = skipped_step4(x, hist[at], hist[at + 1u], decay);
     slot = select(slot + 1u, 0u, slot + 1u == dfp.cap);
   }
   param4[q] = x.p;

@@ -17,6 +17,15 @@
 override WG: u32 = 256u;
 // 0: Adam, weight decay as L2 on the gradient; 1: AdamW, decoupled decay of the parameter.
 override DECOUPLED: u32 = 0u;
+// Decided at compile time when the wrapper knows the optimizer's beta1 and weight decay
+// (adamConstants): SwiftShader runs both sides of a branch, so a test left to run time costs
+// both of lerp's forms and the L2 term on every element.
+// LERP: 0 decides lerp's form per step, 1 takes a + w * (b - a), 2 takes b - (b - a) * (1 - w).
+override LERP: u32 = 0u;
+// L2: 0 when the weight decay is known to be zero (no L2 term), 1 to test the uniform's.
+override L2: u32 = 1u;
+const LERP_NEAR_A = 1u;
+const LERP_NEAR_B = 2u;
 
 // Elements (adam_table4: quads) per thread in adam and adam_table4: a workgroup covers
 // WG * PER consecutive ones, thread lid taking lid, lid + WG, ... (coalesced on a GPU; fewer
@@ -49,6 +58,8 @@ struct AdamStep {
 
 // PyTorch's lerp (ATen Lerp.h): the form that is exact at the end it is closer to.
 fn lerp_torch(a: f32, b: f32, w: f32) -> f32 {
+  if (LERP == LERP_NEAR_A) { return a + w * (b - a); }
+  if (LERP == LERP_NEAR_B) { return b - (b - a) * (1.0 - w); }
   if (abs(w) < 0.5) { return a + w * (b - a); }
   return b - (b - a) * (1.0 - w);
 }
@@ -60,7 +71,7 @@ fn adam_apply(i: u32, grad_i: f32) {
     p = p * st.decay;
   } else {
     // PyTorch skips a zero decay, which matters only for an infinite p (0 * inf = NaN).
-    if (st.weight_decay != 0.0) { g = g + st.weight_decay * p; }
+    if (L2 != 0u && st.weight_decay != 0.0) { g = g + st.weight_decay * p; }
   }
   let mi = lerp_torch(m[i], g, st.one_minus_beta1);
   let vi = v[i] * st.beta2 + (st.one_minus_beta2 * g) * g;
@@ -153,6 +164,8 @@ fn adam_table(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
 @group(0) @binding(15) var<storage, read> grad_rows4: array<vec4f>;
 
 fn lerp_torch4(a: vec4f, b: vec4f, w: f32) -> vec4f {
+  if (LERP == LERP_NEAR_A) { return a + w * (b - a); }
+  if (LERP == LERP_NEAR_B) { return b - (b - a) * (1.0 - w); }
   if (abs(w) < 0.5) { return a + w * (b - a); }
   return b - (b - a) * (1.0 - w);
 }
@@ -168,7 +181,7 @@ fn adam_step4(x: Quad, grad: vec4f, step_size: f32, bc2_sqrt: f32, decay: f32) -
   if (DECOUPLED == 1u) {
     p = p * decay;
   } else {
-    if (st.weight_decay != 0.0) { g = g + st.weight_decay * p; }
+    if (L2 != 0u && st.weight_decay != 0.0) { g = g + st.weight_decay * p; }
   }
   let mi = lerp_torch4(x.m, g, st.one_minus_beta1);
   let vi = x.v * st.beta2 + (st.one_minus_beta2 * g) * g;

@@ -69,6 +69,8 @@ describe('deferred table Adam', () => {
     ['Adam', { lr: 0.05 }],
     ['Adam with L2 decay', { lr: 0.05, weightDecay: 0.1 }],
     ['AdamW', { lr: 0.05, weightDecay: 0.1, decoupled: true }],
+    // 1 - beta1 = 0.7: lerp's second form, so skipped steps take the full arithmetic.
+    ['Adam with beta1 0.3', { lr: 0.05, beta1: 0.3 }],
   ] as [string, AdamConfig][]) {
     it(`${name}: after each flush, the dense update's bits (params and moments)`, async () => {
       const dense = await train(hyper, 12, 4);

@@ -11,6 +11,7 @@ import {
   lazyAdamRef,
   writeAdamStep,
   type AdamHyper,
+  type AdamOptions,
   type AdamRefState,
 } from '../src/kernels/adam.ts';
 import { TableAdam, segmentMap } from '../src/kernels/adam-table.ts';
@@ -87,7 +88,7 @@ function expectState(got: Init, want: AdamRefState, tol: { atol: number; rtol: n
   expectClose(got.v, want.v, tol, `${what}: v`);
 }
 
-async function dense(s: Init, grads: Float32Array[], hp: AdamHyper, opts: { decoupled?: boolean; wg?: number } = {}): Promise<Init> {
+async function dense(s: Init, grads: Float32Array[], hp: AdamHyper, opts: AdamOptions = {}): Promise<Init> {
   const n = s.param.length;
   const g = upload(s);
   try {
@@ -180,6 +181,27 @@ describe('dense Adam', () => {
     const want = f64(s);
     adamRef(want, grad, 1, hp);
     expectState(got, want, TOL64, '4.2M');
+  });
+
+  it("with the optimizer's beta1 and weight decay given, decides lerp's form and the L2 term at compile time: the same bits", async () => {
+    const rng = new Rng(15);
+    const n = 333;
+    const s = init(rng, n);
+    const grads = Array.from({ length: 3 }, () => normals(rng, n));
+    // beta1 0.9 and 0.3 take lerp's two forms; weight decay 0 drops the L2 term.
+    for (const beta1 of [0.9, 0.3]) {
+      for (const weightDecay of [0, 0.05]) {
+        for (const decoupled of [false, true]) {
+          const hp = { lr: 3e-3, beta1, weightDecay };
+          const what = `beta1 ${beta1}, weight decay ${weightDecay}${decoupled ? ', decoupled' : ''}`;
+          const runtime = await dense(s, grads, hp, { decoupled });
+          const decided = await dense(s, grads, hp, { decoupled, beta1, weightDecay });
+          expectSameBits(decided.param, runtime.param, `${what}: param`);
+          expectSameBits(decided.m, runtime.m, `${what}: m`);
+          expectSameBits(decided.v, runtime.v, `${what}: v`);
+        }
+      }
+    }
   });
 
   it('gives identical bits on two runs', async () => {
@@ -298,10 +320,10 @@ describe('lazy (row-sparse) Adam', () => {
 });
 
 describe('dense Adam over an embedding table, gradient summed in the pass', () => {
-  async function table(shape: EmbeddingShape, s: Init, batches: Uint32Array[], gradRows: Float32Array[], hp: AdamHyper, vec4: boolean): Promise<Init> {
+  async function table(shape: EmbeddingShape, s: Init, batches: Uint32Array[], gradRows: Float32Array[], hp: AdamHyper, vec4: boolean, opts: AdamOptions = {}): Promise<Init> {
     const g = upload(s);
     try {
-      const k = await TableAdam.create(t.gpu, shape, { wg: 64, vec4 }, g.scope);
+      const k = await TableAdam.create(t.gpu, shape, { wg: 64, vec4, ...opts }, g.scope);
       const csr = g.scope.create('csr', packSegments(batches[0], shape).byteLength);
       const segOf = g.scope.create('segOf', shape.rows * 4);
       const rows = g.scope.create('gradRows', shape.n * shape.dim * 4);
@@ -319,6 +341,22 @@ describe('dense Adam over an embedding table, gradient summed in the pass', () =
       g.scope.destroy();
     }
   }
+
+  it("quads with the optimizer's beta1 and weight decay given: the run-time kernel's bits", async () => {
+    const rng = new Rng(42);
+    const shape = { rows: 37, dim: 8, n: 20 };
+    const s = init(rng, shape.rows * shape.dim);
+    const batches = Array.from({ length: 2 }, () => Uint32Array.from({ length: shape.n }, () => rng.int(shape.rows)));
+    const gradRows = Array.from({ length: 2 }, () => normals(rng, shape.n * shape.dim));
+    for (const [beta1, weightDecay] of [[0.9, 0], [0.3, 0.05]]) {
+      const hp: AdamHyper = { lr: 1e-2, beta1, weightDecay };
+      const runtime = await table(shape, s, batches, gradRows, hp, true);
+      const decided = await table(shape, s, batches, gradRows, hp, true, { beta1, weightDecay });
+      expectSameBits(decided.param, runtime.param, `beta1 ${beta1}: param`);
+      expectSameBits(decided.m, runtime.m, `beta1 ${beta1}: m`);
+      expectSameBits(decided.v, runtime.v, `beta1 ${beta1}: v`);
+    }
+  });
 
   it('quads: several workgroups of several quads per thread and a ragged tail, the bits of the scalar kernel', async () => {
     const rng = new Rng(41);

@@ -6,7 +6,7 @@ import adamSource from '../../shaders/adam.wgsl';
 import deferredSource from '../../shaders/adam-deferred.wgsl';
 import type { BufferScope } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/context.ts';
-import { checkStep, type AdamOptions } from './adam.ts';
+import { adamConstants, checkStep, type AdamOptions } from './adam.ts';
 import { ADAM_STEP_WORDS } from './adam-ref.ts';
 import { csrWords, segmentCapacity, type EmbeddingShape } from './embedding.ts';
 import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, grid1d, KernelError, pipeline, type Dispatch } from './kernel.ts';
@@ -55,7 +55,8 @@ export class DeferredTableAdam {
   ) {}
 
   /** `cap`: ring slots, the most steps a row may lag between flushes. */
-  static async create(gpu: Gpu, shape: EmbeddingShape, cap: number, opts: Pick<AdamOptions, 'decoupled'> = {}, scope: BufferScope = gpu.buffers): Promise<DeferredTableAdam> {
+  /** With `opts.beta1` and `opts.weightDecay` known, replayed steps may take the short form (adam-deferred.wgsl). */
+  static async create(gpu: Gpu, shape: EmbeddingShape, cap: number, opts: Pick<AdamOptions, 'decoupled' | 'beta1' | 'weightDecay'> = {}, scope: BufferScope = gpu.buffers): Promise<DeferredTableAdam> {
     const k = DeferredTableAdam.kernel;
     checkInteger(k, 'rows', shape.rows, 1);
     checkInteger(k, 'dim', shape.dim, 1);
@@ -63,7 +64,7 @@ export class DeferredTableAdam {
     checkInteger(k, 'cap (ring slots)', cap, 1);
     if (shape.dim % 4 !== 0) throw new KernelError(k, `the table's rows are updated as quads: dim must be divisible by 4, got ${shape.dim}`);
     checkBindingSize(gpu, k, `the table [${shape.rows}, ${shape.dim}]`, shape.rows * shape.dim * 4);
-    const constants = { WG, DECOUPLED: opts.decoupled ? 1 : 0 };
+    const constants = { WG, ...adamConstants(opts) };
     const [catchUp, catchUpGather, update, flush] = await Promise.all(
       ['adam_table4_catch_up', 'adam_table4_catch_up_gather', 'adam_table4_update', 'adam_table4_flush'].map((e) => pipeline(gpu, 'adam-deferred', source, e, constants)),
     );

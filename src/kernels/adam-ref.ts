@@ -13,6 +13,9 @@ export interface AdamHyper {
   weightDecay?: number;
 }
 
+/** The hyper-parameters' defaults (PyTorch's). */
+export const ADAM_DEFAULTS = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 } as const;
+
 /** The scalars of step t, in float64, in AdamStep's word order. */
 export interface AdamScalars {
   beta1: number;
@@ -47,7 +50,7 @@ const KERNEL = 'adam_step';
 
 /** Step t's scalars, computed in float64 as PyTorch computes them on the host. Checks PyTorch's ranges. */
 export function adamScalars(t: number, hp: AdamHyper): AdamScalars {
-  const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0 } = hp;
+  const { lr, beta1 = ADAM_DEFAULTS.beta1, beta2 = ADAM_DEFAULTS.beta2, eps = ADAM_DEFAULTS.eps, weightDecay = ADAM_DEFAULTS.weightDecay } = hp;
   if (!Number.isInteger(t) || t < 1) throw new KernelError(KERNEL, `the step count must be an integer >= 1 (the first step is 1), got ${t}`);
   if (!(lr >= 0 && Number.isFinite(lr))) throw new KernelError(KERNEL, `lr must be a finite number >= 0, got ${lr}`);
   if (!(beta1 >= 0 && beta1 < 1)) throw new KernelError(KERNEL, `beta1 must be in [0, 1), got ${beta1}`);

@@ -4,7 +4,7 @@
 import source from '../../shaders/adam.wgsl';
 import type { BufferScope } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/context.ts';
-import { checkStep, checkWg, DEFAULT_WG, type AdamOptions } from './adam.ts';
+import { adamConstants, checkStep, checkWg, DEFAULT_WG, type AdamOptions } from './adam.ts';
 import { csrWords, segmentCapacity, type EmbeddingShape } from './embedding.ts';
 import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, elementsPerThread, gridPerThread, KernelError, pipeline, type Constants, type Dispatch } from './kernel.ts';
 
@@ -42,7 +42,7 @@ export class TableAdam {
     if (vec4 && shape.dim % 4 !== 0) throw new KernelError(k, `vec4 needs dim divisible by 4, got ${shape.dim}`);
     // Only the quad kernel loops; the scalar one keeps a thread per element.
     const per = vec4 ? elementsPerThread(gpu) : 1;
-    const constants: Constants = { WG: wg, DECOUPLED: opts.decoupled ? 1 : 0 };
+    const constants: Constants = { WG: wg, ...adamConstants(opts) };
     if (vec4) constants.PER = per;
     const pipe = await pipeline(gpu, 'adam', source, vec4 ? 'adam_table4' : 'adam_table', constants);
     const params = scope.uniform(`${k}.params`, [shape.dim, segmentCapacity(shape), shape.rows, 0]);

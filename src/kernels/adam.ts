@@ -18,6 +18,28 @@ export interface AdamOptions {
   decoupled?: boolean;
   /** Threads per workgroup (default 256). */
   wg?: number;
+  /**
+   * The optimizer's beta1 and weight decay, fixed for its life (the step uniform still carries
+   * them). Given, they decide at compile time what the kernel otherwise tests each step: which
+   * form of PyTorch's lerp applies and whether L2 decay is added. SwiftShader computes both
+   * sides of every branch, so the decided form is the cheaper kernel; the bits are the same.
+   */
+  beta1?: number;
+  weightDecay?: number;
+}
+
+/** Lerp forms (LERP): decided per step, a + w * (b - a), b - (b - a) * (1 - w). */
+export const LERP_RUNTIME = 0;
+export const LERP_NEAR_A = 1;
+export const LERP_NEAR_B = 2;
+
+/** The override constants shared by the Adam kernels (adam.wgsl). */
+export function adamConstants(opts: AdamOptions): { DECOUPLED: number; LERP: number; L2: number } {
+  // PyTorch's lerp picks its form by |w| < 0.5, w = 1 - beta1 as the f32 the uniform holds.
+  const lerp = opts.beta1 === undefined ? LERP_RUNTIME : Math.abs(Math.fround(1 - opts.beta1)) < 0.5 ? LERP_NEAR_A : LERP_NEAR_B;
+  // L2 = 0: no L2 term (known zero decay); 1: the kernel checks the uniform's decay each step.
+  const l2 = opts.weightDecay === 0 ? 0 : 1;
+  return { DECOUPLED: opts.decoupled ? 1 : 0, LERP: lerp, L2: l2 };
 }
 
 export const DEFAULT_WG = 256;
@@ -66,7 +88,7 @@ export class Adam {
     checkWg(gpu, k, wg);
     checkBindingSize(gpu, k, `a parameter tensor of ${shape.n} elements`, shape.n * 4);
     const per = elementsPerThread(gpu);
-    const pipe = await pipeline(gpu, 'adam', source, 'adam', { WG: wg, PER: per, DECOUPLED: opts.decoupled ? 1 : 0 });
+    const pipe = await pipeline(gpu, 'adam', source, 'adam', { WG: wg, PER: per, ...adamConstants(opts) });
     const params = scope.uniform(`${k}.params`, [shape.n, 0, 0, 0]);
     return new Adam(gpu, pipe, params, wg, shape, per);
   }
@@ -115,7 +137,7 @@ export class LazyAdam {
     const wg = opts.wg ?? DEFAULT_WG;
     checkWg(gpu, k, wg);
     checkBindingSize(gpu, k, `the table [${shape.rows}, ${shape.dim}]`, shape.rows * shape.dim * 4);
-    const pipe = await pipeline(gpu, 'adam', source, 'adam_rows', { WG: wg, DECOUPLED: opts.decoupled ? 1 : 0 });
+    const pipe = await pipeline(gpu, 'adam', source, 'adam_rows', { WG: wg, ...adamConstants(opts) });
     const params = scope.uniform(`${k}.params`, [shape.dim, segmentCapacity(shape), shape.rows, 0]);
     return new LazyAdam(gpu, pipe, params, wg, shape);
   }

@@ -14,13 +14,16 @@ interface DeferAttrs {
   /** The AdamStep uniform's name; the deferral's own uniform is `${uniform}.defer`. */
   uniform: string;
   decoupled: boolean;
+  /** The optimizer's beta1 and weight decay: they decide whether a skipped step may take the short form. */
+  beta1: number;
+  weightDecay: number;
   /** Indices per batch (the CSR's size). */
   n: number;
   cap: number;
 }
 
 const kernelOf = (ctx: LowerContext, p: Tensor, a: DeferAttrs): Promise<DeferredTableAdam> =>
-  DeferredTableAdam.create(ctx.gpu, { rows: p.shape[0], dim: p.size / p.shape[0], n: a.n }, a.cap, { decoupled: a.decoupled }, ctx.scope);
+  DeferredTableAdam.create(ctx.gpu, { rows: p.shape[0], dim: p.size / p.shape[0], n: a.n }, a.cap, { decoupled: a.decoupled, beta1: a.beta1, weightDecay: a.weightDecay }, ctx.scope);
 
 const uniforms = (ctx: LowerContext, a: DeferAttrs): Pick<DeferredBuffers, 'step' | 'defer'> => ({
   step: ctx.uniform(a.uniform, ADAM_STEP_BYTES),

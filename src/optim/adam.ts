@@ -1,6 +1,6 @@
 // Adam over parameter tensors as update ops at the end of the step. The step scalars (lr,
 // bias corrections) live in one uniform the host rewrites before each step.
-import { ADAM_STEP_BYTES, Adam as AdamKernel, LazyAdam, adamStepWords, type AdamHyper } from '../kernels/adam.ts';
+import { ADAM_DEFAULTS, ADAM_STEP_BYTES, Adam as AdamKernel, LazyAdam, adamStepWords, type AdamHyper, type AdamOptions } from '../kernels/adam.ts';
 import { TableAdam } from '../kernels/adam-table.ts';
 import { DEFER_SLOT_WORDS } from '../kernels/adam-deferred.ts';
 import { deferRing, deferTableAdam, writeDeferredStep } from './adam-deferred.ts';
@@ -14,7 +14,12 @@ import type { Tensor } from '../graph/tensor.ts';
 interface UpdateAttrs {
   uniform: string;
   decoupled: boolean;
+  /** The optimizer's, fixed for its life: the kernels decide lerp's form and the L2 term at compile time. */
+  beta1: number;
+  weightDecay: number;
 }
+
+const kernelOptions = (a: UpdateAttrs): AdamOptions => ({ decoupled: a.decoupled, beta1: a.beta1, weightDecay: a.weightDecay });
 
 const adamUpdateOp: OpKind<UpdateAttrs> = {
   name: 'adam_update',
@@ -23,7 +28,7 @@ const adamUpdateOp: OpKind<UpdateAttrs> = {
   },
   async lower(ctx, node) {
     const [param, grad, m, v] = node.inputs;
-    const k = await AdamKernel.create(ctx.gpu, { n: param.size }, { decoupled: node.attrs.decoupled }, ctx.scope);
+    const k = await AdamKernel.create(ctx.gpu, { n: param.size }, kernelOptions(node.attrs), ctx.scope);
     const step = ctx.uniform(node.attrs.uniform, ADAM_STEP_BYTES);
     return [k.bind({ step, param: ctx.buffer(param), grad: ctx.buffer(grad), m: ctx.buffer(m), v: ctx.buffer(v) })];
   },
@@ -38,7 +43,7 @@ const lazyAdamUpdateOp: OpKind<UpdateAttrs & { n: number }> = {
   async lower(ctx, node) {
     const [param, grad, m, v, csr] = node.inputs;
     const shape = { rows: param.shape[0], dim: param.size / param.shape[0], n: node.attrs.n };
-    const k = await LazyAdam.create(ctx.gpu, shape, { decoupled: node.attrs.decoupled }, ctx.scope);
+    const k = await LazyAdam.create(ctx.gpu, shape, kernelOptions(node.attrs), ctx.scope);
     const step = ctx.uniform(node.attrs.uniform, ADAM_STEP_BYTES);
     return [k.bind({ step, csr: ctx.buffer(csr), param: ctx.buffer(param), grad: ctx.buffer(grad), m: ctx.buffer(m), v: ctx.buffer(v) })];
   },
@@ -53,7 +58,7 @@ const tableAdamUpdateOp: OpKind<UpdateAttrs & { n: number }> = {
   async lower(ctx, node) {
     const [param, dRows, m, v, csr, segOf] = node.inputs;
     const shape = { rows: param.shape[0], dim: param.size / param.shape[0], n: node.attrs.n };
-    const k = await TableAdam.create(ctx.gpu, shape, { decoupled: node.attrs.decoupled }, ctx.scope);
+    const k = await TableAdam.create(ctx.gpu, shape, kernelOptions(node.attrs), ctx.scope);
     const step = ctx.uniform(node.attrs.uniform, ADAM_STEP_BYTES);
     const b = (t: Tensor): GPUBuffer => ctx.buffer(t);
     return [k.bind({ step, csr: b(csr), segOf: b(segOf), gradRows: b(dRows), param: b(param), m: b(m), v: b(v) })];
@@ -116,14 +121,15 @@ export class AdamOptimizer {
         const m = g.state(`${p.name}.adam_m`, p.shape);
         const v = g.state(`${p.name}.adam_v`, p.shape);
         this.moments.push(m, v);
+        const hyper = { uniform, decoupled: !!config.decoupled, beta1: config.beta1 ?? ADAM_DEFAULTS.beta1, weightDecay: config.weightDecay ?? ADAM_DEFAULTS.weightDecay };
         const indices = config.sparse?.get(p);
         if (indices) {
           if (p.shape.length !== 2) throw new GraphError(`lazy Adam: ${p} must be a 2-D embedding table`);
           const csr = csrOf(g, indices, p.shape[0]);
-          g.apply(lazyAdamUpdateOp, [p, d, m, v, csr], { uniform, decoupled: !!config.decoupled, n: indices.size });
+          g.apply(lazyAdamUpdateOp, [p, d, m, v, csr], { ...hyper, n: indices.size });
         } else {
           const src = config.fuseTables === false ? null : tableGradientSource(g, d);
-          const attrs = { uniform, decoupled: !!config.decoupled, n: src?.dRows.shape[0] ?? 0 };
+          const attrs = { ...hyper, n: src?.dRows.shape[0] ?? 0 };
           if (src && config.deferTables && p.shape.length === 2 && (p.size / p.shape[0]) % 4 === 0 && onlyGatheredBy(g, p, src.csr)) {
             g.removeNode(src.node);
             const cap = config.deferTables.cap;
@@ -134,7 +140,7 @@ export class AdamOptimizer {
             const segOf = segmentMapOf(g, src.csr, p.shape[0]);
             g.apply(tableAdamUpdateOp, [p, src.dRows, m, v, src.csr, segOf], attrs);
           } else {
-            g.apply(adamUpdateOp, [p, d, m, v], { uniform, decoupled: !!config.decoupled });
+            g.apply(adamUpdateOp, [p, d, m, v], hyper);
           }
         }
       }
