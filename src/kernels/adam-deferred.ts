@@ -54,8 +54,10 @@ export class DeferredTableAdam {
     readonly cap: number,
   ) {}
 
-  /** `cap`: ring slots, the most steps a row may lag between flushes. */
-  /** With `opts.beta1` and `opts.weightDecay` known, replayed steps may take the short form (adam-deferred.wgsl). */
+  /**
+   * `cap`: ring slots, the most steps a row may lag between flushes. With `opts.beta1` and
+   * `opts.weightDecay` given, replayed steps may take the short form (SKIP_FAST in adam-deferred.wgsl).
+   */
   static async create(gpu: Gpu, shape: EmbeddingShape, cap: number, opts: Pick<AdamOptions, 'decoupled' | 'beta1' | 'weightDecay'> = {}, scope: BufferScope = gpu.buffers): Promise<DeferredTableAdam> {
     const k = DeferredTableAdam.kernel;
     checkInteger(k, 'rows', shape.rows, 1);

@@ -29,9 +29,9 @@ export interface AdamOptions {
 }
 
 /** Lerp forms (LERP): decided per step, a + w * (b - a), b - (b - a) * (1 - w). */
-export const LERP_RUNTIME = 0;
-export const LERP_NEAR_A = 1;
-export const LERP_NEAR_B = 2;
+const LERP_RUNTIME = 0;
+const LERP_NEAR_A = 1;
+const LERP_NEAR_B = 2;
 
 /** The override constants shared by the Adam kernels (adam.wgsl). */
 export function adamConstants(opts: AdamOptions): { DECOUPLED: number; LERP: number; L2: number } {
