@@ -1,5 +1,5 @@
 // One way to get a device, in a browser or in Node: `await Gpu.create()`.
-import { requestPlatformAdapter, platformName } from '#gpu-platform';
+import { requestPlatformAdapter, platformName, settle } from '#gpu-platform';
 import { describeAdapter, type AdapterReport } from './adapter-report.ts';
 import { BufferScope } from './buffers.ts';
 import { DeviceLostError, type AdapterRequest } from './platform.ts';
@@ -83,9 +83,13 @@ export class Gpu {
     }
   }
 
-  /** Resolves like `p`, but rejects with a clear error instead of hanging if the device is lost. */
+  /**
+   * Resolves like `p`, but rejects with a clear error instead of hanging if the device is lost.
+   * In Node it also waits without spinning a core (platform-node.ts `settle`): await device
+   * promises through here.
+   */
   guard<T>(p: Promise<T>): Promise<T> {
-    return Promise.race([p, this.lostPromise]);
+    return Promise.race([settle(p), this.lostPromise]);
   }
 
   /** Waits until the queue has finished everything submitted so far. */

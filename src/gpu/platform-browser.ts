@@ -26,6 +26,11 @@ export async function requestPlatformAdapter(req: AdapterRequest): Promise<Platf
 }
 
 
+/** Resolves like `p`: a browser's WebGPU waits in its own process, so there is nothing to spare. */
+export function settle<T>(p: Promise<T>): Promise<T> {
+  return p;
+}
+
 // ---- small persistent caches: IndexedDB (pages and workers alike; a worker has no localStorage),
 // else localStorage, else memory. A lost cache only costs a re-measurement, so nothing throws.
 

@@ -94,6 +94,49 @@ export async function requestPlatformAdapter(req: AdapterRequest): Promise<Platf
 }
 
 
+// ---- waiting for the device without taking a core from it ------------------------------
+
+// While any of its promises is pending, dawn.node asks for completion from a setImmediate loop
+// (AsyncRunner::ScheduleProcessEvents), which keeps the main thread busy. On a CPU adapter that
+// thread takes its share of the cores running the shaders: on SwiftShader with 2 cores, 200
+// queued 256x96x64 products took 137 ms awaited plainly and 75-80 ms with the loop napping.
+// So while we await the device, one more immediate in that loop blocks the thread for a
+// moment (Atomics.wait sleeps without spinning; the shaders run on SwiftShader's own threads).
+// The nap grows with the wait, up to NAP_MAX_MS, so a short wait is not made much longer.
+const NAP_MIN_MS = 0.05;
+const NAP_MAX_MS = 1;
+const napCell = new Int32Array(new SharedArrayBuffer(4));
+let waiters = 0;
+let napStart = 0;
+// One chain of naps at a time: a wait that starts before the last one's queued tick has run
+// keeps that chain instead of starting a second.
+let napQueued = false;
+
+function napTick(): void {
+  napQueued = false;
+  if (waiters === 0) return;
+  const waited = performance.now() - napStart;
+  Atomics.wait(napCell, 0, 0, Math.min(NAP_MAX_MS, Math.max(NAP_MIN_MS, waited / 8)));
+  queueNap();
+}
+
+function queueNap(): void {
+  if (napQueued) return;
+  napQueued = true;
+  setImmediate(napTick);
+}
+
+/** Resolves like `p` (a promise from the device), napping between dawn.node's polls. */
+export async function settle<T>(p: Promise<T>): Promise<T> {
+  if (waiters++ === 0) napStart = performance.now();
+  queueNap();
+  try {
+    return await p;
+  } finally {
+    waiters--;
+  }
+}
+
 // ---- small persistent caches (autotune results, preprocessed data) ----------------------
 
 /** The cache root: $SHADERTRAIN_CACHE, else $XDG_CACHE_HOME/shadertrain or ~/.cache/shadertrain. */

@@ -25,11 +25,11 @@ export function pipeline(gpu: Gpu, label: string, code: string, entryPoint: stri
   let p = cache.get(key);
   if (!p) {
     const module = gpu.device.createShaderModule({ label, code });
-    p = gpu.device.createComputePipelineAsync({
+    p = gpu.guard(gpu.device.createComputePipelineAsync({
       label: `${label}.${entryPoint}`,
       layout: 'auto',
       compute: { module, entryPoint, constants },
-    });
+    }));
     // A failed compile must not poison the cache for a later retry.
     p.catch(() => cache.delete(key));
     cache.set(key, p);
