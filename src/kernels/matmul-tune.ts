@@ -19,6 +19,10 @@ import { Matmul, MATMUL_SOURCE, matmulVariantsFor, type MatmulOptions, type Matm
  */
 const TUNE_MACS = 2 ** 24;
 
+/** A timed pass repeats the product to last about this long, up to TUNE_MAX_REPS times. */
+const TUNE_PASS_MS = 2;
+const TUNE_MAX_REPS = 16;
+
 const pow2 = (d: number): number => 2 ** Math.ceil(Math.log2(Math.max(d, 1)));
 
 /** The shape class a product is timed at. */
@@ -82,8 +86,15 @@ export async function tuneMatmul(gpu: Gpu, shape: MatmulShape, opts: Pick<Matmul
         if (!(await agreesWithNaive(gpu, scope, ring, variant, o))) return null;
         const k = await Matmul.create(gpu, probe, { ...o, variant }, scope);
         const d = k.bind({ a, b, c });
-        const stats = await timer.stats((pass) => encodeDispatch(pass, d), 3, 1);
-        return stats.median_ms;
+        // Several dispatches per pass, about TUNE_PASS_MS in all: one alone is near the
+        // timer's resolution (65.5 us steps on SwiftShader), which let sg4 beat sg4w at
+        // 256x64x128 by chance (393 against 459 us, timed 10 at a time).
+        const once = await timer.stats((pass) => encodeDispatch(pass, d), 1, 1);
+        const reps = Math.max(1, Math.min(TUNE_MAX_REPS, Math.ceil(TUNE_PASS_MS / Math.max(once.median_ms, 0.01))));
+        const stats = await timer.stats((pass) => {
+          for (let i = 0; i < reps; i++) encodeDispatch(pass, d);
+        }, 3, 0);
+        return stats.median_ms / reps;
       },
     });
   } finally {
