@@ -87,8 +87,9 @@ export async function tuneMatmul(gpu: Gpu, shape: MatmulShape, opts: Pick<Matmul
         const k = await Matmul.create(gpu, probe, { ...o, variant }, scope);
         const d = k.bind({ a, b, c });
         // Several dispatches per pass, about TUNE_PASS_MS in all: one alone is near the
-        // timer's resolution (65.5 us steps on SwiftShader), which let sg4 beat sg4w at
-        // 256x64x128 by chance (393 against 459 us, timed 10 at a time).
+        // timer's resolution (65.5 us steps on SwiftShader), and near-ties were then picked by
+        // chance: sg4 over sg4w for the recommender's 256x96x64 layer, where sg4w takes
+        // 393-472 us against sg4's 459-531 timed ten per pass.
         const once = await timer.stats((pass) => encodeDispatch(pass, d), 1, 1);
         const reps = Math.max(1, Math.min(TUNE_MAX_REPS, Math.ceil(TUNE_PASS_MS / Math.max(once.median_ms, 0.01))));
         const stats = await timer.stats((pass) => {
