@@ -29,6 +29,21 @@ describe('safetensors', () => {
     expect(d.tensors.b).toMatchObject({ dtype: 'U32', shape: [1] });
   });
 
+  it('reads a file whose slices are views into a larger buffer (a Node Buffer from its shared pool)', () => {
+    // Buffer.prototype.slice returns a view, not a copy, of a pool that holds other bytes first.
+    class PoolView extends Uint8Array {
+      override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
+        return this.subarray(start, end);
+      }
+    }
+    const bytes = encodeSafetensors(tensors);
+    const pool = new PoolView(bytes.length + 24);
+    pool.set(bytes, 16);
+    const d = decodeSafetensors(pool.subarray(16, 16 + bytes.length));
+    expect(Array.from(d.tensors.a.data)).toEqual([1, -2]);
+    expect(Array.from(d.tensors.b.data)).toEqual([7]);
+  });
+
   it('rejects truncated files, holes and bad offsets with a sentence naming the file', () => {
     const good = encodeSafetensors(tensors);
     expect(() => decodeSafetensors(good.subarray(0, 5), 'ck.safetensors')).toThrow(/ck\.safetensors is not a valid safetensors file: it has 5 bytes/);

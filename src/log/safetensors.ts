@@ -113,7 +113,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'checkpoint'): Dec
     spans.push([begin, end, name]);
     const raw = bytes.slice(dataStart + begin, dataStart + end);
     const data = dtype === 'F32' ? new Float32Array(numel) : dtype === 'U32' ? new Uint32Array(numel) : new Int32Array(numel);
-    const rv = new DataView(raw.buffer);
+    // A Node Buffer's slice is a view into a shared pool: read through its own offset.
+    const rv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     for (let i = 0; i < numel; i++) {
       if (dtype === 'F32') (data as Float32Array)[i] = rv.getFloat32(i * 4, true);
       else if (dtype === 'U32') (data as Uint32Array)[i] = rv.getUint32(i * 4, true);
