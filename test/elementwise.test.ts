@@ -209,7 +209,7 @@ describe('multiply backward', () => {
 
 describe('concat and split', () => {
   // Copies: exact, tolerance 0.
-  it("concatenates the recommender's [u, q, u*q] (32 + 32 + 32) and two odd widths", async () => {
+  it("concatenates the recommender's [u, q, u*q] (32 + 32 + 32), two odd widths and five fields", async () => {
     const rng = new Rng(17);
     const rows = 256;
     const ins = [normals(rng, rows * 32), normals(rng, rows * 32), normals(rng, rows * 32)];
@@ -218,6 +218,9 @@ describe('concat and split', () => {
     expectClose(await concat(7, two), concatRef(two, 7, [3, 5]), { atol: 0, rtol: 0 }, 'concat 2');
     const one = [Float32Array.of(1), Float32Array.of(2)];
     expect(Array.from(await concat(1, one))).toEqual([1, 2]);
+    const widths = [4, 1, 8, 3, 4];
+    const five = widths.map((w) => normals(rng, 9 * w));
+    expectClose(await concat(9, five), concatRef(five, 9, widths), { atol: 0, rtol: 0 }, 'concat 5');
   });
 
   it("the reference split is concat's gradient: central differences of sum(w * concat(inputs))", () => {
@@ -257,7 +260,7 @@ describe('concat and split', () => {
 
   it('rejects bad widths and mismatched buffers before dispatch, naming the kernel and shape', async () => {
     const { gpu } = t;
-    await expect(Concat.create(gpu, { rows: 4, widths: [8] })).rejects.toThrow(/concat: concatenates 2 or 3 inputs, got 1 widths \(8\)/);
+    await expect(Concat.create(gpu, { rows: 4, widths: [8] })).rejects.toThrow(/concat: concatenates at least 2 inputs, got 1 widths \(8\)/);
     await expect(Concat.create(gpu, { rows: 4, widths: [8, 0] })).rejects.toThrow(/concat: widths\[1\] must be an integer >= 1, got 0/);
     await expect(Concat.create(gpu, { rows: 0, widths: [8, 8] })).rejects.toThrow(/concat: rows must be an integer >= 1, got 0/);
     await expect(Split.create(gpu, { rows: 4, widths: [8, 8] }, { accumulate: [true] })).rejects.toThrow(/concat_backward: accumulate has 1 flags/);

@@ -6,7 +6,7 @@ import { CompiledStep } from '../src/graph/compile.ts';
 import { lstmLayerForwardRef } from '../src/kernels/lstm-ref.ts';
 import { packBagCsr } from '../src/kernels/embedding-bag.ts';
 import { ImageBank, batchRows, episodeWords, firstQueryRow, sampleEpisodes, sequenceLength, type EpisodeShape } from '../src/models/fewshot/episodes.ts';
-import { PARAM_NAMES, buildFewshotGraph, initFewshotParams, type FewshotParams, type InputPath } from '../src/models/fewshot/model.ts';
+import { FewshotNet, buildFewshotGraph, type InputPath } from '../src/models/fewshot/model.ts';
 import { syntheticOmniglot } from '../src/models/fewshot/synthetic.ts';
 import { Rng } from '../src/random.ts';
 import { expectClose, expectSameBits } from './support/compare.ts';
@@ -83,8 +83,8 @@ interface Run {
   grads: Map<string, Float32Array>;
 }
 
-async function run(path: InputPath, init: FewshotParams, ep: Uint32Array): Promise<Run> {
-  const m = buildFewshotGraph(shape, bank, init, path, true);
+async function run(path: InputPath, net: FewshotNet, ep: Uint32Array): Promise<Run> {
+  const m = buildFewshotGraph(shape, bank, net, path, true);
   m.g.keep(m.logits);
   m.g.keep(m.loss);
   m.g.keep(m.correct);
@@ -126,26 +126,28 @@ function reference(p: Record<string, ArrayLike<number>>, ep: Uint32Array): { log
 }
 
 describe('few-shot network', () => {
-  const init = initFewshotParams(new Rng(5), N, shape.hidden);
+  const net = new FewshotNet(new Rng(5), N, shape.hidden);
+  const params = net.namedParameters();
   // Larger weights than the init, so that the gradients are not tiny.
-  for (const name of PARAM_NAMES) init[name] = init[name].map((v, i) => v * 3 + (name.endsWith('.b') ? 0.1 * Math.sin(i) : 0));
+  for (const [name, p] of params) p.data.set(p.data.map((v, i) => v * 3 + (name.endsWith('.b') ? 0.1 * Math.sin(i) : 0)));
+  const init = Object.fromEntries([...params].map(([n, p]) => [n, p.data]));
   const ep = sampleEpisodes(new Rng(6), [0, 2, 4, 6, 8, 10], set.drawings, shape);
 
   it('bag and dense first layers give the same logits, loss and gradients', async () => {
-    const bags = await run('bags', init, ep);
-    const dense = await run('dense', init, ep);
+    const bags = await run('bags', net, ep);
+    const dense = await run('dense', net, ep);
     // Each bag sum adds the same terms in the same order as the matmul (whose other terms are 0·w):
     // expect equal bits, and accept a few ulps should a driver contract differently.
     const tol = { atol: 1e-6, rtol: 1e-5 };
     expectClose(bags.logits, dense.logits, tol, 'logits');
     expect(bags.loss).toBeCloseTo(dense.loss, 6);
-    for (const name of PARAM_NAMES) expectClose(bags.grads.get(name)!, dense.grads.get(name)!, tol, `d${name}`);
+    for (const name of params.keys()) expectClose(bags.grads.get(name)!, dense.grads.get(name)!, tol, `d${name}`);
     expectSameBits(bags.grads.get('lstm1.W_ih')!, dense.grads.get('lstm1.W_ih')!, 'dW_ih bits');
     expect(bags.grads.get('lstm1.W_ih')!.some((v) => v !== 0)).toBe(true);
   });
 
   it('matches the float64 network, and its gradients match finite differences', async () => {
-    const got = await run('bags', init, ep);
+    const got = await run('bags', net, ep);
     const ref = reference(init, ep);
     expectClose(got.logits, ref.logits, { atol: 2e-6, rtol: 1e-5 }, 'logits');
     expect(Math.abs(got.loss - ref.loss)).toBeLessThan(1e-5);
@@ -165,7 +167,7 @@ describe('few-shot network', () => {
       const g = got.grads.get(name)!;
       for (const i of idxs) {
         const at = (d: number): number => {
-          const p: Record<string, Float64Array> = Object.fromEntries(PARAM_NAMES.map((n) => [n, Float64Array.from(init[n])]));
+          const p: Record<string, Float64Array> = Object.fromEntries([...params].map(([n, p]) => [n, Float64Array.from(p.data)]));
           p[name][i] += d;
           return reference(p, ep).loss;
         };
@@ -176,7 +178,7 @@ describe('few-shot network', () => {
   });
 
   it('starts near ln N with the course initialisation', async () => {
-    const fresh = initFewshotParams(new Rng(7), N, shape.hidden);
+    const fresh = new FewshotNet(new Rng(7), N, shape.hidden);
     const got = await run('bags', fresh, ep);
     expect(Math.abs(got.loss - Math.log(N))).toBeLessThan(0.1);
   });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { CompiledStep } from '../src/graph/compile.ts';
 import { RECOMMENDER_DEFAULTS, type RecommenderConfig } from '../src/models/recommender/config.ts';
-import { initialWeights, trainGraph } from '../src/models/recommender/model.ts';
+import { Recommender, trainGraph } from '../src/models/recommender/model.ts';
 import { Rng } from '../src/random.ts';
 import { useGpu } from './support/gpu.ts';
 import { refAdam, refGradients, type Params } from './support/recommender-ref.ts';
@@ -15,10 +15,11 @@ const B = 5;
 async function compare(over: Partial<RecommenderConfig>): Promise<void> {
   const c: RecommenderConfig = { ...RECOMMENDER_DEFAULTS, embeddingDim: 4, layerSizes: [12, 5], lr: 0.01, factorizationWeight: 0.7, regressionWeight: 0.3, ...over };
   const rng = new Rng(3);
-  const init = initialWeights(c, TABLES, rng);
+  const model = new Recommender(c, TABLES, rng);
+  const init = model.namedParameters();
   // Larger than the course's init so every ReLU and sigmoid sees a spread of inputs.
   for (const v of init.values()) for (let i = 0; i < v.data.length; i++) v.data[i] = v.data[i] * 4 + 0.05 * rng.normal();
-  const tg = trainGraph(c, TABLES, init, B);
+  const tg = trainGraph(model, B);
   const step = await CompiledStep.create(t.gpu, tg.g);
   try {
     const p: Params = new Map([...init].map(([k, v]) => [k, Float64Array.from(v.data)]));

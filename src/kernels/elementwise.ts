@@ -278,7 +278,7 @@ export class MultiplyBackward {
 
 export interface ConcatShape {
   rows: number;
-  /** The inputs' widths (2 or 3 of them); the output is [rows, sum of widths]. */
+  /** The inputs' widths (at least 2); the output is [rows, sum of widths]. */
   widths: readonly number[];
 }
 
@@ -286,8 +286,8 @@ const fmtConcat = (s: ConcatShape): string => `[${s.rows}, ${s.widths.join('+')}
 
 function checkConcat(gpu: Gpu, kernel: string, s: ConcatShape): number {
   checkInteger(kernel, 'rows', s.rows, 1);
-  if (s.widths.length < 2 || s.widths.length > 3) {
-    throw new KernelError(kernel, `concatenates 2 or 3 inputs, got ${s.widths.length} widths (${s.widths.join(', ')})`);
+  if (s.widths.length < 2) {
+    throw new KernelError(kernel, `concatenates at least 2 inputs, got ${s.widths.length} widths (${s.widths.join(', ')})`);
   }
   s.widths.forEach((w, k) => checkInteger(kernel, `widths[${k}]`, w, 1));
   const total = s.widths.reduce((a, w) => a + w, 0);
@@ -317,7 +317,7 @@ async function blockCopies(
   return { pipes, params };
 }
 
-/** out = [in_0, in_1 (, in_2)] along the last dimension: one dispatch per input. */
+/** out = [in_0, in_1, …] along the last dimension: one dispatch per input. */
 export class Concat {
   static readonly kernel = 'concat';
 

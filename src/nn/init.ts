@@ -7,6 +7,46 @@ function check(what: string, n: number, min = 1): void {
   if (!Number.isInteger(n) || n < min) throw new Error(`${what} must be an integer >= ${min}, got ${n}`);
 }
 
+/**
+ * An initialiser as a layer uses it: the values of one parameter of `shape`, drawn from `rng`.
+ * 2-D weights are stored input-major [in, out], so fan-in is shape[0] and PyTorch's [out, in]
+ * matrix is the transpose.
+ */
+export type Init = (rng: Rng, shape: readonly number[]) => Float32Array;
+
+const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+function matrix(what: string, shape: readonly number[]): [number, number] {
+  if (shape.length !== 2) throw new Error(`${what} initialises a 2-D [in, out] weight, got shape [${shape.join(', ')}]`);
+  return [shape[0], shape[1]];
+}
+
+/** The named initialisers, as layer options: `new Linear(rng, 4, 8, { init: init.xavier() })`. */
+export const init = {
+  /** uniform(±bound): PyTorch's Linear default for weight and bias is bound = 1/√fan_in. */
+  uniform: (bound: number): Init => (rng, shape) => uniformInit(rng, bound, sizeOf(shape)),
+  /** normal(0, std²) (torch.nn.init.normal_). */
+  normal: (std: number): Init => (rng, shape) => normalInit(rng, std, sizeOf(shape)),
+  /** Zeros; draws nothing. */
+  zeros: (): Init => (_rng, shape) => new Float32Array(sizeOf(shape)),
+  /** Glorot uniform (torch.nn.init.xavier_uniform_) of an [in, out] weight. */
+  xavier: (gain = 1): Init => (rng, shape) => xavierUniform(rng, ...matrix('xavier', shape), gain),
+  /** torch.nn.init.orthogonal_ of PyTorch's [out, in] weight, stored transposed as [in, out]. */
+  orthogonal: (gain = 1): Init => (rng, shape) => {
+    const [fanIn, fanOut] = matrix('orthogonal', shape);
+    return transpose(orthogonal(rng, fanOut, fanIn, gain), fanOut, fanIn);
+  },
+};
+
+/** `count` values normal(0, std²), one Rng.normal() each. */
+export function normalInit(rng: Rng, std: number, count: number): Float32Array {
+  check('count', count, 0);
+  if (!(std >= 0 && Number.isFinite(std))) throw new Error(`the standard deviation must be a finite number >= 0, got ${std}`);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = std * rng.normal();
+  return out;
+}
+
 /** `count` values uniform in [-bound, bound). */
 export function uniformInit(rng: Rng, bound: number, count: number): Float32Array {
   check('count', count, 0);

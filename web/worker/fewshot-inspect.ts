@@ -10,7 +10,7 @@ import type { Tensor } from '../../src/graph/tensor.ts';
 import { decodeSafetensors } from '../../src/log/safetensors.ts';
 import type { FewshotConfig } from '../../src/models/fewshot/config.ts';
 import { ImageBank, sampleEpisodes, type EpisodeShape } from '../../src/models/fewshot/episodes.ts';
-import { buildFewshotGraph, initFewshotParams, PARAM_NAMES, type InputPath } from '../../src/models/fewshot/model.ts';
+import { FewshotNet, buildFewshotGraph, type InputPath } from '../../src/models/fewshot/model.ts';
 import { Rng } from '../../src/random.ts';
 import type { EpisodeView } from '../protocol.ts';
 
@@ -29,13 +29,13 @@ export class EpisodeViewer {
     const shape = { numClasses: config.numClasses, numShot: config.numShot, hidden: config.hidden, batch: 1 };
     const bank = new ImageBank(set);
     // Placeholder values with the right shapes: the trained ones are written before every run.
-    const init = initFewshotParams(new Rng(0), config.numClasses, config.hidden, bank.pixels);
-    const fg = buildFewshotGraph(shape, bank, init, path, false);
+    const net = new FewshotNet(new Rng(0), config.numClasses, config.hidden, bank.pixels);
+    const fg = buildFewshotGraph(shape, bank, net, path, false);
     const logits = fg.g.keep(fg.logits);
     const ring = new StagingRing(gpu);
     try {
       const step = await CompiledStep.create(gpu, fg.g);
-      return new EpisodeViewer(set, split, shape, step, fg.params as Map<string, Tensor>, logits, ring);
+      return new EpisodeViewer(set, split, shape, step, fg.params, logits, ring);
     } catch (err) {
       ring.destroy();
       throw err;
@@ -45,10 +45,9 @@ export class EpisodeViewer {
   /** A fresh meta-test episode (drawn from its own generator, seeded by `seed`) with the predictions of the checkpoint's weights. */
   async show(checkpoint: Uint8Array, seed: number): Promise<EpisodeView> {
     const { tensors } = decodeSafetensors(checkpoint, 'the current weights');
-    for (const name of PARAM_NAMES) {
-      const t = this.params.get(name);
+    for (const [name, t] of this.params) {
       const src = tensors[name];
-      if (!t || !src) throw new Error(`the checkpoint has no weight "${name}"`);
+      if (!src) throw new Error(`the checkpoint has no weight "${name}"`);
       this.step.write(t, src.data as Float32Array);
     }
     const { set, shape } = this;

@@ -100,9 +100,9 @@ const splitOp: OpKind<{ widths: number[]; needed: boolean[] }> = {
   },
 };
 
-/** [a, b, ...] along the last dimension of 2-D tensors with the same rows (2 or 3 inputs). */
+/** [a, b, ...] along the last dimension of 2-D tensors with the same rows (at least 2 inputs). */
 export function concat(g: Graph, inputs: readonly Tensor[]): Tensor {
-  if (inputs.length < 2 || inputs.length > 3) throw new GraphError(`concat takes 2 or 3 inputs, got ${inputs.length}`);
+  if (inputs.length < 2) throw new GraphError(`concat takes at least 2 inputs, got ${inputs.length}`);
   return g.apply(concatOp, inputs, {})[0];
 }
 

@@ -6,13 +6,14 @@
 // deterministic scatter-add); for antialiased sets it is the dense matmul of the lstm op. Both
 // give the same numbers on binary data (test/fewshot-model.test.ts).
 import { add } from '../../graph/ops/basic.ts';
-import { bagInputs, embeddingBag } from '../../graph/ops/embedding-bag.ts';
+import { bagInputs } from '../../graph/ops/embedding-bag.ts';
 import { softmaxCrossEntropy } from '../../graph/ops/loss.ts';
-import { lstm, lstmRecurrent } from '../../graph/ops/lstm.ts';
 import { gradients } from '../../graph/autodiff.ts';
 import { Graph } from '../../graph/graph.ts';
-import type { Tensor } from '../../graph/tensor.ts';
-import { orthogonal, transpose, xavierUniform } from '../../nn/init.ts';
+import { GraphError, type Tensor } from '../../graph/tensor.ts';
+import { init } from '../../nn/init.ts';
+import { LSTM } from '../../nn/lstm.ts';
+import { Module } from '../../nn/module.ts';
 import type { Rng } from '../../random.ts';
 import { batchRows, episodeClasses, episodeWords, queryWeights, sequenceLength, type EpisodeShape, type ImageBank } from './episodes.ts';
 
@@ -24,38 +25,27 @@ export interface FewshotModelShape extends EpisodeShape {
   hidden: number;
 }
 
-export const PARAM_NAMES = ['lstm1.W_ih', 'lstm1.W_hh', 'lstm1.b', 'lstm2.W_ih', 'lstm2.W_hh', 'lstm2.b'] as const;
-export type ParamName = (typeof PARAM_NAMES)[number];
-export type FewshotParams = Record<ParamName, Float32Array>;
-
 /**
- * The course's initialisation: Xavier-uniform input weights, orthogonal recurrent weights
- * (torch.nn.init.orthogonal_ of PyTorch's [4H, H] weight_hh, stored here transposed as
- * [H, 4H]), zero biases (PyTorch's b_ih + b_hh, one vector here). Drawn in this order.
+ * The network's weights: `lstm1` (784 + N → H) and `lstm2` (H → N), with the course's
+ * initialisation: Xavier-uniform input weights, orthogonal recurrent weights
+ * (torch.nn.init.orthogonal_ of PyTorch's [4H, H] weight_hh, stored transposed), zero biases
+ * (PyTorch's b_ih + b_hh, one vector here). Drawn in that order, layer by layer.
  */
-export function initFewshotParams(rng: Rng, numClasses: number, hidden: number, pixels = 784): FewshotParams {
-  const [N, H] = [numClasses, hidden];
-  const inDim = pixels + N;
-  return {
-    'lstm1.W_ih': xavierUniform(rng, inDim, 4 * H),
-    'lstm1.W_hh': transpose(orthogonal(rng, 4 * H, H), 4 * H, H),
-    'lstm1.b': new Float32Array(4 * H),
-    'lstm2.W_ih': xavierUniform(rng, H, 4 * N),
-    'lstm2.W_hh': transpose(orthogonal(rng, 4 * N, N), 4 * N, N),
-    'lstm2.b': new Float32Array(4 * N),
-  };
-}
+export class FewshotNet extends Module {
+  readonly lstm1: LSTM;
+  readonly lstm2: LSTM;
 
-export function paramShapes(numClasses: number, hidden: number, pixels = 784): Record<ParamName, number[]> {
-  const [N, H] = [numClasses, hidden];
-  return {
-    'lstm1.W_ih': [pixels + N, 4 * H],
-    'lstm1.W_hh': [H, 4 * H],
-    'lstm1.b': [4 * H],
-    'lstm2.W_ih': [H, 4 * N],
-    'lstm2.W_hh': [N, 4 * N],
-    'lstm2.b': [4 * N],
-  };
+  constructor(
+    rng: Rng,
+    readonly numClasses: number,
+    readonly hidden: number,
+    readonly pixels = 784,
+  ) {
+    super();
+    const course = { inputInit: init.xavier(), recurrentInit: init.orthogonal(), biasInit: init.zeros() };
+    this.lstm1 = this.module('lstm1', new LSTM(rng, pixels + numClasses, hidden, course));
+    this.lstm2 = this.module('lstm2', new LSTM(rng, hidden, numClasses, course));
+  }
 }
 
 export interface FewshotGraph {
@@ -64,7 +54,8 @@ export interface FewshotGraph {
   path: InputPath;
   /** u32 [T·B·2] (image, class) per row, fed by the host (see episodes.ts). */
   episodes: Tensor;
-  params: Map<ParamName, Tensor>;
+  /** The parameters by name (their checkpoint keys). */
+  params: Map<string, Tensor>;
   /** [T·B, N]: the second LSTM's hidden states. */
   logits: Tensor;
   /** Per-row terms of the mean query cross-entropy: their sum is the loss. */
@@ -79,15 +70,16 @@ export interface FewshotGraph {
  * The model over one batch shape. `train` adds reverse mode (the caller adds the optimizer);
  * without it the graph is forward and loss only (evaluation), and needs no transposed CSR.
  */
-export function buildFewshotGraph(shape: FewshotModelShape, bank: ImageBank, init: FewshotParams, path: InputPath, train: boolean): FewshotGraph {
+export function buildFewshotGraph(shape: FewshotModelShape, bank: ImageBank, net: FewshotNet, path: InputPath, train: boolean): FewshotGraph {
   const { numClasses: N, batch: B, hidden: H } = shape;
+  if (net.numClasses !== N || net.hidden !== H || net.pixels !== bank.pixels) {
+    throw new GraphError(`the network (${net.numClasses} classes, hidden ${net.hidden}, ${net.pixels} pixels) does not fit the episodes (${N} classes, hidden ${H}, ${bank.pixels} pixels): make it with the same sizes`);
+  }
   const T = sequenceLength(shape);
   const rows = batchRows(shape);
   const pixels = bank.pixels;
   const g = new Graph();
-  const shapes = paramShapes(N, H, pixels);
-  const params = new Map<ParamName, Tensor>(PARAM_NAMES.map((n) => [n, g.param(n, shapes[n], init[n])]));
-  const p = (n: ParamName): Tensor => params.get(n) as Tensor;
+  const params = net.declare(g);
   const episodes = g.input('episodes', [episodeWords(shape)], 'u32');
   const classBuf = new Uint32Array(rows);
   const classes = g.derived('classes', [rows], 'u32', { from: episodes, compute: (src) => episodeClasses(src, shape, classBuf) });
@@ -95,7 +87,7 @@ export function buildFewshotGraph(shape: FewshotModelShape, bank: ImageBank, ini
   const rowWeights = g.derived('query_weights', [rows], 'f32', { from: episodes, compute: () => weights });
 
   let h1: Tensor;
-  const layer1 = { steps: T, batch: B, hidden: H };
+  const steps = { steps: T, batch: B };
   if (path === 'bags') {
     if (!bank.binary) throw new Error('the embedding-bag input path needs a binary (nearest-neighbour) set');
     // Worst case: every row its image's most pixels, plus a label column.
@@ -107,13 +99,13 @@ export function buildFewshotGraph(shape: FewshotModelShape, bank: ImageBank, ini
       pack: (src, out) => bank.packBags(src, shape, out),
       gradient: train,
     });
-    h1 = lstmRecurrent(g, embeddingBag(g, p('lstm1.W_ih'), bags, p('lstm1.b')), p('lstm1.W_hh'), layer1);
+    h1 = net.lstm1.forwardBags(g, bags, steps);
   } else {
     const dense = new Float32Array(rows * (pixels + N));
     const x = g.derived('x', [rows, pixels + N], 'f32', { from: episodes, compute: (src) => bank.dense(src, shape, dense) });
-    h1 = lstm(g, x, p('lstm1.W_ih'), p('lstm1.W_hh'), p('lstm1.b'), layer1);
+    h1 = net.lstm1.forward(g, x, steps);
   }
-  const logits = lstm(g, h1, p('lstm2.W_ih'), p('lstm2.W_hh'), p('lstm2.b'), { steps: T, batch: B, hidden: N });
+  const logits = net.lstm2.forward(g, h1, steps);
   const { loss, correct } = softmaxCrossEntropy(g, logits, classes, { rowWeights, divisor: N * B });
   const grads = train ? gradients(g, [loss], [...params.values()], add) : null;
   return { g, shape, path, episodes, params, logits, loss, correct, grads };

@@ -17,7 +17,7 @@ import { AdamOptimizer } from '../../optim/adam.ts';
 import { Rng } from '../../random.ts';
 import { checkFewshotConfig, checkFewshotData, type FewshotConfig } from './config.ts';
 import { ImageBank, sampleEpisodes, episodeWords, type EpisodeShape } from './episodes.ts';
-import { buildFewshotGraph, initFewshotParams, type FewshotGraph, type InputPath } from './model.ts';
+import { FewshotNet, buildFewshotGraph, type FewshotGraph, type InputPath } from './model.ts';
 
 export interface FewshotEval {
   /** Optimizer steps taken when this evaluation ran. */
@@ -70,21 +70,21 @@ export class FewshotTrainer {
     // One generator for everything, in a fixed order: the weights, then the episodes of each
     // step and evaluation as they come. Its state in a checkpoint resumes the same sequence.
     const rng = new Rng(config.seed);
-    const init = initFewshotParams(rng, config.numClasses, config.hidden, bank.pixels);
+    const net = new FewshotNet(rng, config.numClasses, config.hidden, bank.pixels);
     const model = { numClasses: config.numClasses, numShot: config.numShot, hidden: config.hidden };
     const trainShape = { ...model, batch: config.metaBatch };
     const evalShape = { ...model, batch: config.evalBatch };
     const ring = new StagingRing(gpu);
     const made: CompiledStep[] = [];
     try {
-      const tg = buildFewshotGraph(trainShape, bank, init, path, true);
+      const tg = buildFewshotGraph(trainShape, bank, net, path, true);
       const metrics = new Metrics(tg.g, ['loss', 'correct']);
       metrics.add(tg.g, 'loss', tg.loss);
       metrics.add(tg.g, 'correct', tg.correct);
       const optimizer = new AdamOptimizer(tg.g, tg.grads as Map<Tensor, Tensor>, { lr: config.learningRate });
       const trainStep = await CompiledStep.create(gpu, tg.g);
       made.push(trainStep);
-      const eg = buildFewshotGraph(evalShape, bank, init, path, false);
+      const eg = buildFewshotGraph(evalShape, bank, net, path, false);
       const sums = evalSums(eg.g, eg);
       // The weights are the training step's buffers, matched by name.
       const evalStep = await CompiledStep.create(gpu, eg.g, { shareWith: trainStep });

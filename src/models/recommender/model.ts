@@ -9,12 +9,15 @@ import { Metrics } from '../../graph/metrics.ts';
 import { sumGradients } from '../../graph/ops/basic.ts';
 import { denseMseLoss, foldInputBiasGrad } from '../../graph/ops/dense-mse.ts';
 import { pairFeatures, scale } from '../../graph/ops/elementwise.ts';
-import { embedding } from '../../graph/ops/embedding.ts';
 import { mfRankingLoss, mseLoss } from '../../graph/ops/loss.ts';
-import { dense, matmul } from '../../graph/ops/matmul.ts';
+import { matmul } from '../../graph/ops/matmul.ts';
 import { heldOutRanks } from '../../graph/ops/rank.ts';
 import type { Tensor } from '../../graph/tensor.ts';
 import { maskWords } from '../../kernels/rank.ts';
+import { Embedding, rowSparse } from '../../nn/embedding.ts';
+import { init } from '../../nn/init.ts';
+import { MLP } from '../../nn/linear.ts';
+import { Module, type Parameter } from '../../nn/module.ts';
 import { AdamOptimizer } from '../../optim/adam.ts';
 import type { Rng } from '../../random.ts';
 import type { RecommenderConfig } from './config.ts';
@@ -24,77 +27,71 @@ export interface Tables {
   items: number;
 }
 
-/** Parameter names and initial values; every graph declares the same ones. */
-export type ParamInit = Map<string, { shape: number[]; data: Float32Array }>;
+/** A user table and an item table, initialised normal(0, 1/dim) as the course's reference does. */
+class UserItemTables extends Module {
+  readonly users: Embedding;
+  readonly items: Embedding;
 
-/**
- * Initial weights as PyTorch's reference makes them: embeddings normal(0, 1/dim), biases of
- * the factorization head zero, Linear layers uniform(±1/√fan_in) for weights and biases.
- * Linear weights are stored [in, out].
- */
-export function initialWeights(c: RecommenderConfig, t: Tables, rng: Rng): ParamInit {
-  const p: ParamInit = new Map();
-  const d = c.embeddingDim;
-  const normal = (n: number, std: number): Float32Array => Float32Array.from({ length: n }, () => std * rng.normal());
-  const uniform = (n: number, bound: number): Float32Array => Float32Array.from({ length: n }, () => bound * (2 * rng.uniform() - 1));
-  for (const head of c.sharedEmbeddings ? [''] : ['factorization.', 'regression.']) {
-    p.set(`${head}user_embeddings`, { shape: [t.users, d], data: normal(t.users * d, 1 / d) });
-    p.set(`${head}item_embeddings`, { shape: [t.items, d], data: normal(t.items * d, 1 / d) });
-  }
-  p.set('user_biases', { shape: [t.users, 1], data: new Float32Array(t.users) });
-  p.set('item_biases', { shape: [t.items, 1], data: new Float32Array(t.items) });
-  const widths = [...c.layerSizes, 1];
-  for (let l = 0; l + 1 < widths.length; l++) {
-    const bound = 1 / Math.sqrt(widths[l]);
-    p.set(`mlp.${l}.weight`, { shape: [widths[l], widths[l + 1]], data: uniform(widths[l] * widths[l + 1], bound) });
-    p.set(`mlp.${l}.bias`, { shape: [widths[l + 1]], data: uniform(widths[l + 1], bound) });
-  }
-  return p;
-}
-
-class Weights {
-  readonly t = new Map<string, Tensor>();
-  constructor(g: Graph, init: ParamInit) {
-    for (const [name, { shape, data }] of init) this.t.set(name, g.param(name, shape, data));
-  }
-  get(name: string): Tensor {
-    const t = this.t.get(name);
-    if (!t) throw new Error(`no weight "${name}"`);
-    return t;
-  }
-  table(kind: 'user' | 'item', head: 'factorization' | 'regression', shared: boolean): Tensor {
-    return this.get(`${shared ? '' : `${head}.`}${kind}_embeddings`);
+  constructor(rng: Rng, t: Tables, dim: number) {
+    super();
+    const o = { init: init.normal(1 / dim) };
+    this.users = this.module('user_embeddings', new Embedding(rng, t.users, dim, o));
+    this.items = this.module('item_embeddings', new Embedding(rng, t.items, dim, o));
   }
 }
 
 /**
- * The regression head's hidden layers on gathered rows: [u, q, u⊙q] through the ReLU layers.
- * `lastRelu: false` leaves the last hidden layer's pre-activation (a fused loss applies it).
+ * The model, its initial weights drawn in the reference's order: the tables (shared, or the
+ * factorization head's then the regression head's), zero bias tables of the factorization
+ * head, then the regression MLP's Linear layers (PyTorch's default init).
  */
-function hiddenLayers(g: Graph, c: RecommenderConfig, w: Weights, u: Tensor, q: Tensor, lastRelu = true): Tensor {
-  let x = pairFeatures(g, u, q);
-  const hidden = c.layerSizes.length - 1;
-  for (let l = 0; l < hidden; l++) x = dense(g, x, w.get(`mlp.${l}.weight`), w.get(`mlp.${l}.bias`), lastRelu || l + 1 < hidden ? 'relu' : 'none');
-  return x;
-}
+export class Recommender extends Module {
+  readonly factorization: UserItemTables;
+  readonly regression: UserItemTables;
+  readonly userBiases: Embedding;
+  readonly itemBiases: Embedding;
+  /** [u, q, u⊙q] → layerSizes… → 1, ReLU between; sigmoid last with a clipped rating. */
+  readonly mlp: MLP;
 
-/** The regression head on gathered rows: MLP([u, q, u⊙q]) → [n, 1]. */
-function regressionHead(g: Graph, c: RecommenderConfig, w: Weights, u: Tensor, q: Tensor): Tensor {
-  const last = c.layerSizes.length - 1;
-  const x = dense(g, hiddenLayers(g, c, w, u, q), w.get(`mlp.${last}.weight`), w.get(`mlp.${last}.bias`), c.clipPredictedRating ? 'sigmoid' : 'none');
-  return c.clipPredictedRating ? scale(g, x, 5) : x;
-}
+  constructor(
+    readonly config: RecommenderConfig,
+    readonly tables: Tables,
+    rng: Rng,
+  ) {
+    super();
+    const d = config.embeddingDim;
+    if (config.sharedEmbeddings) {
+      // One pair of tables at the top level: `user_embeddings`, `item_embeddings`.
+      this.factorization = this.regression = this.module('', new UserItemTables(rng, tables, d));
+    } else {
+      this.factorization = this.module('factorization', new UserItemTables(rng, tables, d));
+      this.regression = this.module('regression', new UserItemTables(rng, tables, d));
+    }
+    this.userBiases = this.module('user_biases', new Embedding(rng, tables.users, 1, { init: init.zeros() }));
+    this.itemBiases = this.module('item_biases', new Embedding(rng, tables.items, 1, { init: init.zeros() }));
+    this.mlp = this.module('mlp', new MLP(rng, [...config.layerSizes, 1], { lastActivation: config.clipPredictedRating ? 'sigmoid' : 'none' }));
+  }
 
-/**
- * The regression loss terms: the last hidden layer's ReLU, the output layer and the MSE fused
- * into one op (two dispatches), or, with a clipped rating (sigmoid · 5 between them), the head
- * then the loss.
- */
-function regressionLoss(g: Graph, c: RecommenderConfig, w: Weights, u: Tensor, q: Tensor, ratings: Tensor, weight: number): Tensor {
-  if (c.clipPredictedRating) return mseLoss(g, regressionHead(g, c, w, u, q), ratings, weight);
-  const last = c.layerSizes.length - 1;
-  const inputRelu = last > 0; // with no hidden layer the output layer reads [u, q, u⊙q] itself
-  return denseMseLoss(g, hiddenLayers(g, c, w, u, q, !inputRelu), w.get(`mlp.${last}.weight`), w.get(`mlp.${last}.bias`), ratings, weight, { inputRelu });
+  /** The regression head on gathered rows: MLP([u, q, u⊙q]) → [n, 1] (q's leading rows when it has more). */
+  predict(g: Graph, u: Tensor, q: Tensor): Tensor {
+    const y = this.mlp.forward(g, pairFeatures(g, u, q));
+    return this.config.clipPredictedRating ? scale(g, y, 5) : y;
+  }
+
+  /**
+   * The regression loss terms: the last hidden layer's ReLU, the output layer and the MSE fused
+   * into one op (two dispatches), or, with a clipped rating (sigmoid · 5 between them), the head
+   * then the loss.
+   */
+  regressionLoss(g: Graph, u: Tensor, q: Tensor, ratings: Tensor, weight: number): Tensor {
+    if (this.config.clipPredictedRating) return mseLoss(g, this.predict(g, u, q), ratings, weight);
+    const hidden = this.mlp.layers.slice(0, -1);
+    const out = this.mlp.layers[hidden.length];
+    // The last hidden layer stops at its pre-activation: the fused op applies the ReLU.
+    const x = hidden.reduce((h, layer, l) => layer.forward(g, h, l + 1 < hidden.length ? 'relu' : 'none'), pairFeatures(g, u, q));
+    // With no hidden layer the output layer reads [u, q, u⊙q] itself.
+    return denseMseLoss(g, x, out.weight.on(g), (out.bias as Parameter).on(g), ratings, weight, { inputRelu: hidden.length > 0 });
+  }
 }
 
 export const METRICS = ['factorization', 'regression'] as const;
@@ -112,48 +109,39 @@ export interface TrainGraph {
  * per-step sums; a head whose weight is 0 is still computed (for its metric, unweighted) but
  * seeds no gradient, so it trains nothing.
  */
-export function trainGraph(c: RecommenderConfig, t: Tables, init: ParamInit, batch: number, o: { deferSteps?: number } = {}): TrainGraph {
+export function trainGraph(m: Recommender, batch: number, o: { deferSteps?: number } = {}): TrainGraph {
+  const c = m.config;
   const g = new Graph();
-  const w = new Weights(g, init);
+  const params = m.declare(g);
   const shared = c.sharedEmbeddings;
   const users = g.input('users', [batch], 'u32');
   const items = g.input('items', [2 * batch], 'u32');
   const ratings = g.input('ratings', [batch], 'f32');
   const positives = shared ? null : g.input('positives', [batch], 'u32');
 
-  const uF = embedding(g, w.table('user', 'factorization', shared), users);
-  const qAll = embedding(g, w.table('item', 'factorization', shared), items);
+  const uF = m.factorization.users.forward(g, users);
+  const qAll = m.factorization.items.forward(g, items);
   const wF = c.factorizationWeight;
   // The biases are read from their tables by index inside the loss (no gathers).
-  const lossF = mfRankingLoss(g, uF, qAll, w.get('user_biases'), users, w.get('item_biases'), items, wF > 0 ? wF : 1);
+  const lossF = mfRankingLoss(g, uF, qAll, m.userBiases.readAt(g, users), users, m.itemBiases.readAt(g, items), items, wF > 0 ? wF : 1);
 
-  const uR = shared ? uF : embedding(g, w.table('user', 'regression', false), users);
+  const uR = shared ? uF : m.regression.users.forward(g, users);
   // Shared tables: the regression head reads the positives, qAll's leading rows, in place.
-  const qR = shared ? qAll : embedding(g, w.table('item', 'regression', false), positives as Tensor);
+  const qR = shared ? qAll : m.regression.items.forward(g, positives as Tensor);
   const wR = c.regressionWeight;
-  const lossR = regressionLoss(g, c, w, uR, qR, ratings, wR > 0 ? wR : 1);
+  const lossR = m.regressionLoss(g, uR, qR, ratings, wR > 0 ? wR : 1);
 
   const metrics = new Metrics(g, METRICS);
   metrics.add(g, 'factorization', lossF);
   metrics.add(g, 'regression', lossR);
   const seeds = [...(wF > 0 ? [lossF] : []), ...(wR > 0 ? [lossR] : [])];
-  const params = [...w.t.values()];
-  const grads = gradients(g, seeds, params, sumGradients);
+  const grads = gradients(g, seeds, [...params.values()], sumGradients);
   foldInputBiasGrad(g);
-  const sparse = new Map<Tensor, Tensor>();
-  if (c.sparseAdam) {
-    for (const head of ['factorization', 'regression'] as const) {
-      sparse.set(w.table('user', head, shared), users);
-      sparse.set(w.table('item', head, shared), head === 'regression' && positives ? positives : items);
-    }
-    sparse.set(w.get('user_biases'), users);
-    sparse.set(w.get('item_biases'), items);
-  }
   // Tables a head with weight 0 never touches get no gradient; Adam skips them, as PyTorch does.
   // Dense Adam moves every row each step; with deferSteps the untouched rows' moves wait until
   // they are read (the same bits; the caller flushes at least every deferSteps steps).
   const defer = !c.sparseAdam && o.deferSteps ? { deferTables: { cap: o.deferSteps } } : {};
-  const optimizer = new AdamOptimizer(g, grads, { lr: c.lr, ...(c.sparseAdam ? { sparse } : {}), ...defer });
+  const optimizer = new AdamOptimizer(g, grads, { lr: c.lr, ...(c.sparseAdam ? { sparse: rowSparse(g, m) } : {}), ...defer });
   return { g, optimizer, metrics, batch };
 }
 
@@ -169,17 +157,15 @@ export interface EvalGraph {
  * rank), the held-out items' ranks, and the regression head's predictions.
  * Inputs: users [pairs], items [pairs], rated [users · ⌈items/32⌉] (the training mask).
  */
-export function evalGraph(c: RecommenderConfig, t: Tables, init: ParamInit, pairs: number): EvalGraph {
+export function evalGraph(m: Recommender, pairs: number): EvalGraph {
+  const t = m.tables;
   const g = new Graph();
-  const w = new Weights(g, init);
-  const shared = c.sharedEmbeddings;
+  m.declare(g);
   const users = g.input('users', [pairs], 'u32');
   const items = g.input('items', [pairs], 'u32');
   const rated = g.input('rated', [t.users * maskWords(t.items)], 'u32');
-  const scores = matmul(g, w.table('user', 'factorization', shared), w.table('item', 'factorization', shared), { transB: true, bias: w.get('item_biases') });
+  const scores = matmul(g, m.factorization.users.table.on(g), m.factorization.items.table.on(g), { transB: true, bias: m.itemBiases.table.on(g) });
   const ranks = g.keep(heldOutRanks(g, scores, users, items, rated));
-  const u = embedding(g, w.table('user', 'regression', shared), users);
-  const q = embedding(g, w.table('item', 'regression', shared), items);
-  const predictions = g.keep(regressionHead(g, c, w, u, q));
+  const predictions = g.keep(m.predict(g, m.regression.users.forward(g, users), m.regression.items.forward(g, items)));
   return { g, ranks, predictions };
 }

@@ -9,7 +9,7 @@ import { CompiledStep } from '../../graph/compile.ts';
 import { meanReciprocalRank, ratedMask } from '../../kernels/rank.ts';
 import { Rng } from '../../random.ts';
 import { checkConfig, type RecommenderConfig } from './config.ts';
-import { evalGraph, initialWeights, trainGraph, type EvalGraph, type TrainGraph, type Tables } from './model.ts';
+import { Recommender, evalGraph, trainGraph, type EvalGraph, type TrainGraph, type Tables } from './model.ts';
 import { splitRows, tableSizes, type RatingRows, type Split } from './split.ts';
 
 export interface EpochMetrics {
@@ -56,7 +56,7 @@ export class RecommenderTrainer {
     if (split.train.length === 0 || split.test.length === 0) {
       throw new RangeError(`${data.count} ratings with --test_fraction ${config.testFraction} leave ${split.train.length} for training and ${split.test.length} for testing; both need at least one`);
     }
-    const init = initialWeights(config, tables, rng);
+    const model = new Recommender(config, tables, rng);
     const batch = Math.min(config.batchSize, split.train.length);
     const tailSize = split.train.length % batch;
     const ring = new StagingRing(gpu);
@@ -65,16 +65,16 @@ export class RecommenderTrainer {
     // lags at most one epoch's steps.
     const deferSteps = Math.ceil(split.train.length / batch) + 1;
     try {
-      const fullGraph = trainGraph(config, tables, init, batch, { deferSteps });
+      const fullGraph = trainGraph(model, batch, { deferSteps });
       const full = { graph: fullGraph, step: await CompiledStep.create(gpu, fullGraph.g) };
       made.push(full.step);
       let tail: Compiled | null = null;
       if (tailSize > 0) {
-        const tg = trainGraph(config, tables, init, tailSize, { deferSteps });
+        const tg = trainGraph(model, tailSize, { deferSteps });
         tail = { graph: tg, step: await CompiledStep.create(gpu, tg.g, { shareWith: full.step }) };
         made.push(tail.step);
       }
-      const eg = evalGraph(config, tables, init, split.test.length);
+      const eg = evalGraph(model, split.test.length);
       const evaluation = { graph: eg, step: await CompiledStep.create(gpu, eg.g, { shareWith: full.step }) };
       made.push(evaluation.step);
       const trainer = new RecommenderTrainer(config, tables, data, split, rng, ring, full, tail, evaluation);
