@@ -88,8 +88,16 @@ export abstract class Module {
     for (const m of this.members.values()) if (m instanceof Module) yield* m.modules();
   }
 
-  /** Makes every parameter a param of `g` under its dotted name, in declaration order; returns them by name. */
-  declare(g: Graph): Map<string, Tensor> {
-    return new Map([...this.namedParameters()].map(([name, p]) => [name, p.place(g, name)]));
+  /**
+   * Makes every parameter a param of `g` under its dotted name (after `prefix`), in declaration
+   * order; returns them by name.
+   */
+  declare(g: Graph, prefix = ''): Map<string, Tensor> {
+    return new Map(
+      [...this.namedParameters(prefix)].map(([name, p]) => {
+        if (!name) throw new GraphError(`a lone ${this.constructor.name}'s table has no name: declare it with a prefix, e.g. declare(g, 'table')`);
+        return [name, p.place(g, name)];
+      }),
+    );
   }
 }
