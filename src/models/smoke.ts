@@ -8,9 +8,11 @@ import { CompiledStep } from '../graph/compile.ts';
 import { Graph } from '../graph/graph.ts';
 import { Metrics } from '../graph/metrics.ts';
 import { add } from '../graph/ops/basic.ts';
-import { embedding } from '../graph/ops/embedding.ts';
 import { mseLoss } from '../graph/ops/loss.ts';
 import { rowDot } from '../graph/ops/rows.ts';
+import { Embedding } from '../nn/embedding.ts';
+import { init } from '../nn/init.ts';
+import { Module } from '../nn/module.ts';
 import { AdamOptimizer } from '../optim/adam.ts';
 import { Rng } from '../random.ts';
 
@@ -33,6 +35,18 @@ export interface SmokeLog {
   loss: number;
 }
 
+/** A factor table for users and one for items, normal(0, 0.1²). */
+class Factors extends Module {
+  readonly users: Embedding;
+  readonly items: Embedding;
+
+  constructor(rng: Rng, o: SmokeOptions) {
+    super();
+    this.users = this.module('user_factors', new Embedding(rng, o.users, o.dim, { init: init.normal(0.1) }));
+    this.items = this.module('item_factors', new Embedding(rng, o.items, o.dim, { init: init.normal(0.1) }));
+  }
+}
+
 export async function trainSmoke(gpu: Gpu, o: SmokeOptions, log: (l: SmokeLog) => void): Promise<SmokeLog[]> {
   const rng = new Rng(o.seed);
   const normals = (n: number, std: number): Float32Array => Float32Array.from({ length: n }, () => std * rng.normal());
@@ -40,16 +54,16 @@ export async function trainSmoke(gpu: Gpu, o: SmokeOptions, log: (l: SmokeLog) =
   const hiddenU = normals(o.users * o.dim, o.dim ** -0.25);
   const hiddenQ = normals(o.items * o.dim, o.dim ** -0.25);
 
+  const model = new Factors(rng, o);
   const g = new Graph();
-  const U = g.param('user_factors', [o.users, o.dim], normals(o.users * o.dim, 0.1));
-  const Q = g.param('item_factors', [o.items, o.dim], normals(o.items * o.dim, 0.1));
+  const params = model.declare(g);
   const users = g.input('users', [o.batch], 'u32');
   const items = g.input('items', [o.batch], 'u32');
   const rating = g.input('rating', [o.batch], 'f32');
-  const loss = mseLoss(g, rowDot(g, embedding(g, U, users), embedding(g, Q, items)), rating);
+  const loss = mseLoss(g, rowDot(g, model.users.forward(g, users), model.items.forward(g, items)), rating);
   const metrics = new Metrics(g, ['loss']);
   metrics.add(g, 'loss', loss);
-  const opt = new AdamOptimizer(g, gradients(g, [loss], [U, Q], add), { lr: o.lr });
+  const opt = new AdamOptimizer(g, gradients(g, [loss], [...params.values()], add), { lr: o.lr });
 
   const step = await CompiledStep.create(gpu, g);
   const ring = new StagingRing(gpu);

@@ -28,7 +28,7 @@ export interface Tables {
 }
 
 /** A user table and an item table, initialised normal(0, 1/dim) as the course's reference does. */
-class UserItemTables extends Module {
+export class UserItemTables extends Module {
   readonly users: Embedding;
   readonly items: Embedding;
 
