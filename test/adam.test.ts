@@ -14,8 +14,9 @@ import {
   type AdamOptions,
   type AdamRefState,
 } from '../src/kernels/adam.ts';
-import { TableAdam, segmentMap } from '../src/kernels/adam-table.ts';
-import { packSegments, scatterAddRef, type EmbeddingShape } from '../src/kernels/embedding.ts';
+import { TableAdam } from '../src/kernels/adam-table.ts';
+import { scatterAddRef, type EmbeddingShape } from '../src/kernels/embedding.ts';
+import { packSegments, segmentMap } from '../src/graph/segments.ts';
 import { KernelError, submitDispatches, type Dispatch } from '../src/kernels/kernel.ts';
 import { Rng } from '../src/random.ts';
 import type { BufferScope } from '../src/gpu/buffers.ts';

@@ -5,10 +5,10 @@ import {
   EmbeddingGather,
   csrWords,
   gatherRef,
-  packSegments,
   scatterAddRef,
   type EmbeddingShape,
 } from '../src/kernels/embedding.ts';
+import { packSegments } from '../src/graph/segments.ts';
 import { KernelError, submitDispatches } from '../src/kernels/kernel.ts';
 import { Rng } from '../src/random.ts';
 import { expectClose, expectSameBits } from './support/compare.ts';

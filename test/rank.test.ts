@@ -1,6 +1,8 @@
 // Held-out ranks for MRR: the GPU kernel against the course's procedure done literally.
 import { describe, expect, it } from 'vitest';
-import { RANK_VARIANTS, Rank, meanReciprocalRank, rankRef, rankVariantFor, rankVariantsFor, ratedMask, type RankVariant } from '../src/kernels/rank.ts';
+import { RANK_VARIANTS, Rank, rankRef, rankVariantFor, rankVariantsFor, type RankVariant } from '../src/kernels/rank.ts';
+import { ratedMask } from '../src/graph/rated-mask.ts';
+import { meanReciprocalRank } from '../src/metrics/ranking.ts';
 import { Rng } from '../src/random.ts';
 import { useGpu } from './support/gpu.ts';
 

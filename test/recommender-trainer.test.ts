@@ -1,7 +1,9 @@
 // The recommender's epochs on a small synthetic rating set: the last smaller batch, GPU ranks
 // against the reference computed from the weights, same seed same bits, and resuming.
 import { describe, expect, it } from 'vitest';
-import { meanReciprocalRank, rankRef, ratedMask } from '../src/kernels/rank.ts';
+import { rankRef } from '../src/kernels/rank.ts';
+import { ratedMask } from '../src/graph/rated-mask.ts';
+import { meanReciprocalRank } from '../src/metrics/ranking.ts';
 import { RECOMMENDER_DEFAULTS, type RecommenderConfig } from '../src/models/recommender/config.ts';
 import { RecommenderTrainer } from '../src/models/recommender/trainer.ts';
 import { Rng } from '../src/random.ts';

@@ -1,5 +1,6 @@
 // Embedding gather and segmented scatter-add on a skewed batch like real ratings.
-import { EmbeddingBackward, EmbeddingGather, gatherRef, packSegments, scatterAddRef } from '../../src/kernels/embedding.ts';
+import { EmbeddingBackward, EmbeddingGather, gatherRef, scatterAddRef } from '../../src/kernels/embedding.ts';
+import { packSegments } from '../../src/graph/segments.ts';
 import { Rng } from '../../src/random.ts';
 import { compare, type BenchCase } from '../harness.ts';
 

@@ -1,7 +1,8 @@
 // Optimizers and embedding scatter-add strategies: fused Adam vs the TF.js-style unfused chain,
 // and the deterministic segmented scatter-add vs the atomic CAS loop TF.js and jax-js use.
 import { Adam, AdamChain, adamRef, createAdamStepBuffer, writeAdamStep, type AdamHyper } from '../../src/kernels/adam.ts';
-import { EmbeddingBackward, packSegments, scatterAddRef, type EmbeddingShape } from '../../src/kernels/embedding.ts';
+import { EmbeddingBackward, scatterAddRef, type EmbeddingShape } from '../../src/kernels/embedding.ts';
+import { packSegments } from '../../src/graph/segments.ts';
 import { ScatterAddAtomic } from '../../src/kernels/scatter-atomic.ts';
 import type { Gpu } from '../../src/gpu/context.ts';
 import type { BufferScope } from '../../src/gpu/buffers.ts';

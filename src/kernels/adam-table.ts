@@ -8,14 +8,6 @@ import { adamConstants, checkStep, checkWg, DEFAULT_WG, type AdamOptions } from 
 import { csrWords, segmentCapacity, type EmbeddingShape } from './embedding.ts';
 import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, elementsPerThread, gridPerThread, KernelError, pipeline, type Constants, type Dispatch } from './kernel.ts';
 
-/** seg_of_row for a packed CSR (packSegments): 1 + the row's segment, 0 for rows the batch does not touch. */
-export function segmentMap(csr: Uint32Array, rows: number, out = new Uint32Array(rows)): Uint32Array {
-  out.fill(0);
-  const nseg = csr[0];
-  for (let s = 0; s < nseg; s++) out[csr[1 + s]] = s + 1;
-  return out;
-}
-
 export class TableAdam {
   static readonly kernel = 'table_adam';
 

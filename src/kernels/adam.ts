@@ -111,7 +111,7 @@ export class Adam {
 
 /**
  * Lazy ("row-sparse") Adam for an embedding table [rows, dim]: the same update as Adam, but
- * only on the rows the batch touched, read from the packed CSR of packSegments (embedding.ts)
+ * only on the rows the batch touched, read from the packed CSR of packSegments (graph/segments.ts)
  * for a batch of `shape.n` indices. Rows the batch did not touch keep their parameters AND
  * their moments: unlike dense Adam (where a zero gradient still decays m and v and moves the
  * parameter), a row's state only advances on steps that use it. The bias corrections still

@@ -3,7 +3,7 @@ import body from '../../shaders/embedding.wgsl';
 import rowWalk from '../../shaders/row-walk.wgsl';
 import type { Gpu } from '../gpu/context.ts';
 import type { BufferScope } from '../gpu/buffers.ts';
-import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, elementsPerThread, grid1d, gridPerThread, KernelError, pipeline, type Dispatch } from './kernel.ts';
+import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, elementsPerThread, grid1d, gridPerThread, pipeline, type Dispatch } from './kernel.ts';
 
 const source = `${body}\n${rowWalk}`;
 
@@ -26,16 +26,6 @@ function checkShape(kernel: string, s: EmbeddingShape): void {
 }
 
 const fmt = (s: EmbeddingShape): string => `[rows=${s.rows}, dim=${s.dim}] with ${s.n} indices`;
-
-/** Rejects indices outside [0, rows), naming the kernel, the first bad position and the table. */
-export function checkIndices(kernel: string, indices: ArrayLike<number>, rows: number): void {
-  for (let i = 0; i < indices.length; i++) {
-    const v = indices[i];
-    if (!(v >= 0 && v < rows && Number.isInteger(v))) {
-      throw new KernelError(kernel, `index ${v} at position ${i} is out of range for a table of ${rows} rows`);
-    }
-  }
-}
 
 // ---- float64 references --------------------------------------------------------------
 
@@ -65,37 +55,6 @@ export function segmentCapacity(shape: EmbeddingShape): number {
 /** u32 words of the packed CSR: [nseg | seg_row (cap) | seg_start (cap + 1) | perm (n)]. */
 export function csrWords(shape: EmbeddingShape): number {
   return 2 + 2 * segmentCapacity(shape) + shape.n;
-}
-
-/**
- * Sorts the batch's positions by row with a stable counting sort, so each row's positions
- * stay in ascending order and the GPU sums them in that fixed order.
- */
-export function packSegments(indices: Uint32Array, shape: EmbeddingShape, out = new Uint32Array(csrWords(shape))): Uint32Array {
-  const kernel = 'embedding_backward';
-  if (indices.length !== shape.n) throw new KernelError(kernel, `expected ${shape.n} indices for ${fmt(shape)}, got ${indices.length}`);
-  checkIndices(kernel, indices, shape.rows);
-  const cap = segmentCapacity(shape);
-  const counts = new Uint32Array(shape.rows);
-  for (let i = 0; i < indices.length; i++) counts[indices[i]]++;
-  const rowsAt = 1;
-  const startsAt = 1 + cap;
-  const permAt = 2 + 2 * cap;
-  const cursor = new Uint32Array(shape.rows);
-  let nseg = 0;
-  let pos = 0;
-  for (let r = 0; r < shape.rows; r++) {
-    if (counts[r] === 0) continue;
-    out[rowsAt + nseg] = r;
-    out[startsAt + nseg] = pos;
-    cursor[r] = pos;
-    pos += counts[r];
-    nseg++;
-  }
-  out[startsAt + nseg] = pos;
-  out[0] = nseg;
-  for (let i = 0; i < indices.length; i++) out[permAt + cursor[indices[i]]++] = i;
-  return out;
 }
 
 // ---- GPU wrappers ----------------------------------------------------------------------

@@ -49,14 +49,6 @@ export const maskWords = (items: number): number => Math.ceil(items / 32);
  */
 export const quadSlots = (s: RankShape): number => Math.ceil((s.pairs + 3 * Math.min(s.users, s.pairs)) / WG) * WG;
 
-/** The training mask: bit `item` of row `user` is set when the pair is in the training split. */
-export function ratedMask(users: ArrayLike<number>, items: ArrayLike<number>, shape: { users: number; items: number }): Uint32Array {
-  const words = maskWords(shape.items);
-  const mask = new Uint32Array(shape.users * words);
-  for (let i = 0; i < users.length; i++) mask[users[i] * words + (items[i] >>> 5)] |= 1 << (items[i] & 31);
-  return mask;
-}
-
 /** sg4's own buffers: the quad layout; per user a pair count and first slot; per pair its place among its user's. */
 interface Layout {
   pipes: { clear: GPUComputePipeline; count: GPUComputePipeline; scan: GPUComputePipeline; place: GPUComputePipeline };
@@ -165,18 +157,4 @@ export function rankRef(scores: ArrayLike<number>, users: ArrayLike<number>, ite
     out[t] = less + (same + 1) / 2; // average of positions less+1 .. less+same
   }
   return out;
-}
-
-/** Mean over users of the mean reciprocal rank of that user's held-out items. */
-export function meanReciprocalRank(users: ArrayLike<number>, ranks: ArrayLike<number>): number {
-  const sum = new Map<number, { rr: number; n: number }>();
-  for (let t = 0; t < users.length; t++) {
-    const e = sum.get(users[t]) ?? { rr: 0, n: 0 };
-    e.rr += 1 / ranks[t];
-    e.n += 1;
-    sum.set(users[t], e);
-  }
-  let total = 0;
-  for (const e of sum.values()) total += e.rr / e.n;
-  return sum.size ? total / sum.size : NaN;
 }

@@ -48,7 +48,7 @@ export class ScatterAddAtomic {
   }
 
   /**
-   * `indices` must be in [0, rows) (check them on the host with embedding.ts's checkIndices;
+   * `indices` must be in [0, rows) (check them on the host as packSegments does;
    * the shader skips others rather than write outside the table).
    */
   bind(b: { gradOut: GPUBuffer; indices: GPUBuffer; gradTable: GPUBuffer }): Dispatch[] {

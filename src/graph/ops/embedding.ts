@@ -1,7 +1,7 @@
 // Embedding lookup as a graph op; its gradient is a deterministic segmented scatter-add over
 // the CSR of the batch's indices, which the host derives when it feeds the indices.
-import { EmbeddingBackward, EmbeddingGather, csrWords, packSegments, type EmbeddingShape } from '../../kernels/embedding.ts';
-import { segmentMap } from '../../kernels/adam-table.ts';
+import { EmbeddingBackward, EmbeddingGather, csrWords, type EmbeddingShape } from '../../kernels/embedding.ts';
+import { packSegments, segmentMap } from '../segments.ts';
 import { Fill } from '../../kernels/fill.ts';
 import type { Graph } from '../graph.ts';
 import type { Node, OpKind } from '../node.ts';
