@@ -17,8 +17,9 @@ import {
   scaleShiftRef,
   splitRef,
 } from '../src/kernels/elementwise.ts';
-import { Fill } from '../src/kernels/fill.ts';
+import { fill } from '../src/kernels/fill.ts';
 import { KernelError } from '../src/kernels/kernel.ts';
+import { Kernel } from '../src/kernels/spec.ts';
 import { Rng } from '../src/random.ts';
 import { expectClose, expectSameBits } from './support/compare.ts';
 import { f32, normals, U } from './support/data.ts';
@@ -372,9 +373,9 @@ describe('fill', () => {
     const n = 3 * 64 * 16 + 37;
     const junk = normals(rng, n + 50);
     const [out] = await run(async (scope) => {
-      const k = await Fill.create(t.gpu, n, -2.5, scope);
+      const k = await Kernel.create(t.gpu, fill(t.gpu, n, -2.5), scope);
       const buf = scope.upload('out', junk);
-      return { dispatches: [k.bind(buf)], outputs: [[buf, n + 50]] };
+      return { dispatches: [k.bind({ out: buf })], outputs: [[buf, n + 50]] };
     });
     expectSameBits(out, f32(n + 50, (i) => (i < n ? -2.5 : junk[i])), 'fill');
   });

@@ -1,7 +1,8 @@
 // SGD (plain, momentum with dampening, Nesterov; weight decay) against float64 references, in Node and Chromium.
 import { describe, expect, it } from 'vitest';
-import { Sgd, createSgdStepBuffer, sgdOptions, sgdRef, sgdStepWords, writeSgdStep, type SgdHyper } from '../src/kernels/sgd.ts';
+import { createSgdStepBuffer, sgd, sgdOptions, sgdRef, sgdStepWords, writeSgdStep, type SgdHyper } from '../src/kernels/sgd.ts';
 import { KernelError, submitDispatches } from '../src/kernels/kernel.ts';
+import { Kernel } from '../src/kernels/spec.ts';
 import { Rng } from '../src/random.ts';
 import { expectClose, expectSameBits } from './support/compare.ts';
 import { useGpu } from './support/gpu.ts';
@@ -27,13 +28,13 @@ async function run(param: Float32Array, grads: Float32Array[], hp: SgdHyper, wg 
   const scope = gpu.buffers.scope();
   try {
     const opts = sgdOptions(hp);
-    const k = await Sgd.create(gpu, { n }, { ...opts, wg }, scope);
+    const k = await Kernel.create<string>(gpu, sgd(gpu, { n }, { ...opts, wg }), scope);
     const step = createSgdStepBuffer(scope);
     const p = scope.upload('param', param);
     const grad = scope.create('grad', n * 4);
     // Junk, not zeros: step 1 must overwrite the buffer without reading it.
     const buf = opts.momentum ? scope.upload('buf', new Float32Array(n).fill(1e30)) : undefined;
-    const d = k.bind({ step, param: p, grad, buf });
+    const d = k.bind({ st: step, param: p, grad, ...(buf ? { buf } : {}) });
     grads.forEach((g, j) => {
       writeSgdStep(gpu, step, j + 1, hp);
       write(grad, g);
@@ -111,9 +112,9 @@ describe('SGD', () => {
 
   it('rejects bad shapes, buffers and hyper-parameters before any dispatch, naming the kernel', async () => {
     const { gpu } = t;
-    await expect(Sgd.create(gpu, { n: 0 })).rejects.toThrow(/sgd: n \(elements of the parameter tensor\) must be an integer >= 1, got 0/);
-    await expect(Sgd.create(gpu, { n: 4 }, { nesterov: true })).rejects.toThrow(/sgd: Nesterov momentum needs the momentum buffer/);
-    await expect(Sgd.create(gpu, { n: 4 }, { wg: 100_000 })).rejects.toThrow(KernelError);
+    expect(() => sgd(gpu, { n: 0 })).toThrow(/sgd: n \(elements of the parameter tensor\) must be an integer >= 1, got 0/);
+    expect(() => sgd(gpu, { n: 4 }, { nesterov: true })).toThrow(/sgd: Nesterov momentum needs the momentum buffer/);
+    expect(() => sgd(gpu, { n: 4 }, { wg: 100_000 })).toThrow(KernelError);
     expect(() => sgdStepWords(1, { lr: 0.1, momentum: 0.9, dampening: 0.1, nesterov: true })).toThrow(
       /sgd_step: Nesterov momentum requires momentum > 0 and dampening 0/,
     );
@@ -121,12 +122,14 @@ describe('SGD', () => {
     const scope = gpu.buffers.scope();
     try {
       const step = createSgdStepBuffer(scope);
-      const ok = scope.create('ok', 40);
-      const k = await Sgd.create(gpu, { n: 10 }, { momentum: true }, scope);
-      expect(() => k.bind({ step, param: ok, grad: ok })).toThrow(/sgd: created with momentum: bind a momentum buffer/);
-      expect(() => k.bind({ step, param: ok, grad: scope.create('g', 20), buf: ok })).toThrow(/sgd: grad has 20 bytes but shape \[10\] needs 40/);
-      const plain = await Sgd.create(gpu, { n: 10 }, {}, scope);
-      expect(() => plain.bind({ step, param: ok, grad: ok, buf: ok })).toThrow(/sgd: created without momentum/);
+      const [param, grad, buf] = ['param', 'grad', 'buf'].map((name) => scope.create(name, 40));
+      const k = await Kernel.create<string>(gpu, sgd(gpu, { n: 10 }, { momentum: true }), scope);
+      expect(() => k.bind({ st: step, param, grad })).toThrow(/sgd: buf is not bound; sgd_momentum needs it/);
+      expect(() => k.bind({ st: step, param, grad: scope.create('g', 20), buf })).toThrow(/sgd: grad has 20 bytes but shape \[10\] needs 40/);
+      expect(() => k.bind({ st: param, param: grad, grad: buf, buf: param })).toThrow(/sgd: st must be a UNIFORM buffer/);
+      expect(() => k.bind({ st: step, param, grad: param, buf })).toThrow(/sgd: param and grad are the same buffer/);
+      const plain = await Kernel.create<string>(gpu, sgd(gpu, { n: 10 }), scope);
+      expect(() => plain.bind({ st: step, param, grad, buf })).toThrow(/sgd: buf is not a binding of sgd; bind only st, param, grad/);
     } finally {
       scope.destroy();
     }

@@ -1,7 +1,8 @@
 // Softmax over the last dimension, forward and backward, against float64 references in Node and Chromium.
 import { describe, expect, it } from 'vitest';
 import { KernelError, submitDispatches } from '../src/kernels/kernel.ts';
-import { SoftmaxBackward, SoftmaxForward, softmaxBackwardRef, softmaxRef, type SoftmaxShape } from '../src/kernels/softmax.ts';
+import { softmaxBackward, softmaxBackwardRef, softmaxForward, softmaxRef, type SoftmaxShape } from '../src/kernels/softmax.ts';
+import { Kernel } from '../src/kernels/spec.ts';
 import { Rng } from '../src/random.ts';
 import { expectClose, expectSameBits } from './support/compare.ts';
 import { useGpu } from './support/gpu.ts';
@@ -14,7 +15,7 @@ async function forward(shape: SoftmaxShape, x: Float32Array): Promise<Float32Arr
   const { gpu, ring } = t;
   const scope = gpu.buffers.scope();
   try {
-    const k = await SoftmaxForward.create(gpu, shape, scope);
+    const k = await Kernel.create(gpu, softmaxForward(gpu, shape), scope);
     const y = scope.create('y', x.byteLength);
     submitDispatches(gpu, [k.bind({ x: scope.upload('x', x), y })]);
     return await ring.readF32(y, x.length);
@@ -27,9 +28,9 @@ async function backward(shape: SoftmaxShape, y: Float32Array, dy: Float32Array, 
   const { gpu, ring } = t;
   const scope = gpu.buffers.scope();
   try {
-    const k = await SoftmaxBackward.create(gpu, shape, { accumulate: initial !== undefined }, scope);
+    const k = await Kernel.create(gpu, softmaxBackward(gpu, shape, { accumulate: initial !== undefined }), scope);
     const dx = initial ? scope.upload('dx', initial) : scope.create('dx', y.byteLength);
-    submitDispatches(gpu, [k.bind({ y: scope.upload('y', y), dy: scope.upload('dy', dy), dx })]);
+    submitDispatches(gpu, [k.bind({ y_in: scope.upload('y', y), dy: scope.upload('dy', dy), dx })]);
     return await ring.readF32(dx, y.length);
   } finally {
     scope.destroy();
@@ -74,13 +75,13 @@ describe('softmax forward', () => {
 
   it('rejects empty input and short buffers before dispatch, naming the kernel and shape', async () => {
     const { gpu } = t;
-    await expect(SoftmaxForward.create(gpu, { rows: 0, cols: 4 })).rejects.toThrow(/softmax_forward: rows must be an integer >= 1, got 0/);
-    await expect(SoftmaxBackward.create(gpu, { rows: 4, cols: 0 })).rejects.toThrow(/softmax_backward: cols must be an integer >= 1, got 0/);
-    await expect(SoftmaxForward.create(gpu, { rows: 1.5, cols: 4 })).rejects.toThrow(KernelError);
+    expect(() => softmaxForward(gpu, { rows: 0, cols: 4 })).toThrow(/softmax_forward: rows must be an integer >= 1, got 0/);
+    expect(() => softmaxBackward(gpu, { rows: 4, cols: 0 })).toThrow(/softmax_backward: cols must be an integer >= 1, got 0/);
+    expect(() => softmaxForward(gpu, { rows: 1.5, cols: 4 })).toThrow(KernelError);
     const scope = gpu.buffers.scope();
     try {
-      const k = await SoftmaxBackward.create(gpu, { rows: 3, cols: 5 }, {}, scope);
-      expect(() => k.bind({ y: scope.create('y', 60), dy: scope.create('dy', 56), dx: scope.create('dx', 60) })).toThrow(
+      const k = await Kernel.create(gpu, softmaxBackward(gpu, { rows: 3, cols: 5 }), scope);
+      expect(() => k.bind({ y_in: scope.create('y', 60), dy: scope.create('dy', 56), dx: scope.create('dx', 60) })).toThrow(
         /softmax_backward: dy has 56 bytes but shape \[rows=3, cols=5\] needs 60/,
       );
     } finally {

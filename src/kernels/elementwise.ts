@@ -15,6 +15,7 @@ import {
   checkBindingSize,
   checkBufferSize,
   checkInteger,
+  f32Bits,
   elementsPerThread,
   gridPerThread,
   KernelError,
@@ -47,11 +48,6 @@ function perThread(gpu: Gpu, kernel: string, opts: { perThread?: number }): numb
   const per = opts.perThread ?? elementsPerThread(gpu);
   checkInteger(kernel, 'perThread', per, 1);
   return per;
-}
-
-/** The bits of `v` rounded to f32, for packing floats into a u32 uniform. */
-export function f32Bits(v: number): number {
-  return new Uint32Array(Float32Array.of(v).buffer)[0];
 }
 
 const fmtN = (s: ElementwiseShape): string => `[${s.n}]`;

@@ -79,6 +79,11 @@ export function checkBindingSize(gpu: Gpu, kernel: string, what: string, bytes: 
   }
 }
 
+/** The bits of `v` rounded to f32, for packing floats into a u32 uniform. */
+export function f32Bits(v: number): number {
+  return new Uint32Array(Float32Array.of(v).buffer)[0];
+}
+
 export function checkInteger(kernel: string, name: string, v: number, min = 0): void {
   if (!Number.isInteger(v) || v < min) throw new KernelError(kernel, `${name} must be an integer >= ${min}, got ${v}`);
 }

@@ -6,8 +6,8 @@
 import source from '../../shaders/reduce.wgsl';
 import type { Gpu } from '../gpu/context.ts';
 import type { BufferScope } from '../gpu/buffers.ts';
-import { checkDistinct, f32Bits, type AccumulateOption } from './elementwise.ts';
-import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, grid1d, KernelError, pipeline, type BindingResource, type Dispatch } from './kernel.ts';
+import { checkDistinct, type AccumulateOption } from './elementwise.ts';
+import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, f32Bits, grid1d, KernelError, pipeline, type BindingResource, type Dispatch } from './kernel.ts';
 import { defaultRowsPerGroup, treePlan, treeShape, type TreePass } from './reduce-ref.ts';
 
 export * from './reduce-ref.ts';

@@ -8,7 +8,8 @@
 import source from '../../shaders/sgd.wgsl';
 import type { Gpu } from '../gpu/context.ts';
 import type { BufferScope } from '../gpu/buffers.ts';
-import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, grid1d, KernelError, pipeline, type Dispatch } from './kernel.ts';
+import { checkInteger, grid1d, KernelError } from './kernel.ts';
+import type { EntrySpec } from './spec.ts';
 
 export interface SgdHyper {
   lr: number;
@@ -93,52 +94,22 @@ export function sgdRef(s: SgdRefState, grad: ArrayLike<number>, t: number, hp: S
   }
 }
 
-// ---- GPU wrapper ----------------------------------------------------------------------
+// ---- entry point ----------------------------------------------------------------------
 
-/** SGD over one parameter tensor of n elements; param (and the momentum buffer) updated in place. */
-export class Sgd {
-  static readonly kernel = 'sgd';
-
-  private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipe: GPUComputePipeline,
-    private readonly params: GPUBuffer,
-    private readonly wg: number,
-    readonly momentum: boolean,
-    readonly shape: { n: number },
-  ) {}
-
-  static async create(gpu: Gpu, shape: { n: number }, opts: SgdOptions = {}, scope: BufferScope = gpu.buffers): Promise<Sgd> {
-    const k = Sgd.kernel;
-    checkInteger(k, 'n (elements of the parameter tensor)', shape.n, 1);
-    const wg = opts.wg ?? 256;
-    const maxWg = Math.min(gpu.device.limits.maxComputeInvocationsPerWorkgroup, gpu.device.limits.maxComputeWorkgroupSizeX);
-    if (!Number.isInteger(wg) || wg < 1 || wg > maxWg) throw new KernelError(k, `wg must be an integer in [1, ${maxWg}], got ${wg}`);
-    if (opts.nesterov && !opts.momentum) throw new KernelError(k, 'Nesterov momentum needs the momentum buffer: create with momentum: true');
-    checkBindingSize(gpu, k, `a parameter tensor of ${shape.n} elements`, shape.n * 4);
-    const momentum = opts.momentum ?? false;
-    const pipe = await pipeline(gpu, 'sgd', source, momentum ? 'sgd_momentum' : 'sgd', momentum ? { WG: wg, NESTEROV: opts.nesterov ? 1 : 0 } : { WG: wg });
-    const params = scope.uniform(`${k}.params`, [shape.n, 0, 0, 0]);
-    return new Sgd(gpu, pipe, params, wg, momentum, shape);
-  }
-
-  /** `buf`, the momentum buffer, is required with momentum and must not be given without it. */
-  bind(b: { step: GPUBuffer; param: GPUBuffer; grad: GPUBuffer; buf?: GPUBuffer }): Dispatch {
-    const k = Sgd.kernel;
-    const { n } = this.shape;
-    if (b.step.size < SGD_STEP_BYTES || !(b.step.usage & GPUBufferUsage.UNIFORM)) {
-      throw new KernelError(k, `the step buffer must be a UNIFORM buffer of at least ${SGD_STEP_BYTES} bytes (use createSgdStepBuffer)`);
-    }
-    checkBufferSize(k, 'param', b.param, n * 4, `[${n}]`);
-    checkBufferSize(k, 'grad', b.grad, n * 4, `[${n}]`);
-    const resources: Record<number, GPUBuffer> = { 0: b.step, 1: this.params, 2: b.param, 3: b.grad };
-    if (this.momentum) {
-      if (!b.buf) throw new KernelError(k, 'created with momentum: bind a momentum buffer (buf) of the parameter size');
-      checkBufferSize(k, 'buf', b.buf, n * 4, `[${n}]`);
-      resources[4] = b.buf;
-    } else if (b.buf) {
-      throw new KernelError(k, 'created without momentum: a momentum buffer (buf) would never be updated; create with momentum: true');
-    }
-    return { label: k, pipeline: this.pipe, bindGroup: bindGroup(this.gpu, this.pipe, k, resources), grid: grid1d(this.gpu, n, this.wg) };
-  }
+/**
+ * SGD over one parameter tensor of n elements; param (and the momentum buffer buf, bound
+ * exactly when created with momentum) updated in place. st is the step uniform (createSgdStepBuffer).
+ */
+export function sgd(gpu: Gpu, shape: { n: number }, opts: SgdOptions = {}): EntrySpec<'st' | 'param' | 'grad' | 'buf'> | EntrySpec<'st' | 'param' | 'grad'> {
+  const kernel = 'sgd';
+  const { n } = shape;
+  checkInteger(kernel, 'n (elements of the parameter tensor)', n, 1);
+  const wg = opts.wg ?? 256;
+  const maxWg = Math.min(gpu.device.limits.maxComputeInvocationsPerWorkgroup, gpu.device.limits.maxComputeWorkgroupSizeX);
+  if (!Number.isInteger(wg) || wg < 1 || wg > maxWg) throw new KernelError(kernel, `wg must be an integer in [1, ${maxWg}], got ${wg}`);
+  if (opts.nesterov && !opts.momentum) throw new KernelError(kernel, 'Nesterov momentum needs the momentum buffer: create with momentum: true');
+  const common = { kernel, source, params: { sp: [n, 0, 0, 0] }, shape: `[${n}]`, grid: grid1d(gpu, n, wg) };
+  return opts.momentum
+    ? { ...common, entry: 'sgd_momentum', constants: { WG: wg, NESTEROV: opts.nesterov ? 1 : 0 }, sizes: { st: SGD_STEP_BYTES, param: n * 4, grad: n * 4, buf: n * 4 } }
+    : { ...common, entry: 'sgd', constants: { WG: wg }, sizes: { st: SGD_STEP_BYTES, param: n * 4, grad: n * 4 } };
 }

@@ -1,10 +1,11 @@
 // Gradient clipping by global norm as graph ops, between reverse mode and the update:
 // one op sums the squares of every gradient (deterministic tree sums into one scalar), then
 // each gradient is scaled by min(1, max_norm / (norm + 1e-6)), as clip_grad_norm_ does.
-import { ClipByNorm, Squared } from '../kernels/clip.ts';
-import { Fill } from '../kernels/fill.ts';
+import { clipByNorm, squared } from '../kernels/clip.ts';
+import { fill } from '../kernels/fill.ts';
 import type { Dispatch } from '../kernels/kernel.ts';
 import { Sum } from '../kernels/reduce.ts';
+import { Kernel } from '../kernels/spec.ts';
 import type { Graph } from '../graph/graph.ts';
 import type { OpKind } from '../graph/node.ts';
 import { GraphError, type Tensor } from '../graph/tensor.ts';
@@ -18,10 +19,10 @@ const sumSquaresOp: OpKind<Record<string, never>> = {
     const out = ctx.buffer(node.outputs[0]);
     const largest = Math.max(...node.inputs.map((t) => t.size));
     const squares = ctx.scope.create('sum_squares.tmp', largest * 4);
-    const zero = await Fill.create(ctx.gpu, 1, 0, ctx.scope);
-    const ds: Dispatch[] = [zero.bind(out)];
+    const zero = await Kernel.create(ctx.gpu, fill(ctx.gpu, 1), ctx.scope);
+    const ds: Dispatch[] = [zero.bind({ out })];
     for (const t of node.inputs) {
-      const [sq, sum] = await Promise.all([Squared.create(ctx.gpu, t.size, ctx.scope), Sum.create(ctx.gpu, { n: t.size }, { accumulate: true }, ctx.scope)]);
+      const [sq, sum] = await Promise.all([Kernel.create(ctx.gpu, squared(ctx.gpu, t.size), ctx.scope), Sum.create(ctx.gpu, { n: t.size }, { accumulate: true }, ctx.scope)]);
       ds.push(sq.bind({ x: ctx.buffer(t), sq: squares }), ...sum.bind({ x: squares, dst: out }));
     }
     return ds;
@@ -35,7 +36,7 @@ const clipOp: OpKind<{ maxNorm: number }> = {
   },
   async lower(ctx, node) {
     const [d, sumsq] = node.inputs;
-    const k = await ClipByNorm.create(ctx.gpu, d.size, node.attrs.maxNorm, ctx.scope);
+    const k = await Kernel.create(ctx.gpu, clipByNorm(ctx.gpu, d.size, node.attrs.maxNorm), ctx.scope);
     return [k.bind({ x: ctx.buffer(d), sumsq: ctx.buffer(sumsq), clipped: ctx.buffer(node.outputs[0]) })];
   },
 };

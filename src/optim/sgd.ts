@@ -1,5 +1,6 @@
 // SGD (with momentum, nesterov, weight decay: PyTorch's semantics) as update ops.
-import { SGD_STEP_BYTES, Sgd, sgdOptions, sgdStepWords, type SgdHyper } from '../kernels/sgd.ts';
+import { SGD_STEP_BYTES, sgd, sgdOptions, sgdStepWords, type SgdHyper } from '../kernels/sgd.ts';
+import { Kernel } from '../kernels/spec.ts';
 import type { CompiledStep } from '../graph/compile.ts';
 import type { Graph } from '../graph/graph.ts';
 import type { OpKind } from '../graph/node.ts';
@@ -17,9 +18,9 @@ const sgdUpdateOp: OpKind<Attrs> = {
   },
   async lower(ctx, node) {
     const [param, grad, buf] = node.inputs;
-    const k = await Sgd.create(ctx.gpu, { n: param.size }, sgdOptions(node.attrs.hp), ctx.scope);
-    const step = ctx.uniform(node.attrs.uniform, SGD_STEP_BYTES);
-    return [k.bind({ step, param: ctx.buffer(param), grad: ctx.buffer(grad), ...(buf ? { buf: ctx.buffer(buf) } : {}) })];
+    const k = await Kernel.create<string>(ctx.gpu, sgd(ctx.gpu, { n: param.size }, sgdOptions(node.attrs.hp)), ctx.scope);
+    const st = ctx.uniform(node.attrs.uniform, SGD_STEP_BYTES);
+    return [k.bind({ st, param: ctx.buffer(param), grad: ctx.buffer(grad), ...(buf ? { buf: ctx.buffer(buf) } : {}) })];
   },
 };
 

@@ -2,7 +2,8 @@
 // the CSR of the batch's indices, which the host derives when it feeds the indices.
 import { EmbeddingBackward, EmbeddingGather, csrWords, type EmbeddingShape } from '../../kernels/embedding.ts';
 import { packSegments, segmentMap } from '../segments.ts';
-import { Fill } from '../../kernels/fill.ts';
+import { fill } from '../../kernels/fill.ts';
+import { Kernel } from '../../kernels/spec.ts';
 import type { Graph } from '../graph.ts';
 import type { Node, OpKind } from '../node.ts';
 import { GraphError, shapeString, type Tensor } from '../tensor.ts';
@@ -49,9 +50,9 @@ const embeddingBackwardOp: OpKind<BackwardAttrs> = {
     const [dOut, csr] = node.inputs;
     const out = ctx.buffer(node.outputs[0]);
     const shape = { rows: node.attrs.rows, dim: dOut.shape[1], n: node.attrs.n };
-    const [zero, k] = await Promise.all([Fill.create(ctx.gpu, shape.rows * shape.dim, 0, ctx.scope), EmbeddingBackward.create(ctx.gpu, shape, {}, ctx.scope)]);
+    const [zero, k] = await Promise.all([Kernel.create(ctx.gpu, fill(ctx.gpu, shape.rows * shape.dim), ctx.scope), EmbeddingBackward.create(ctx.gpu, shape, {}, ctx.scope)]);
     // Rows the batch does not touch get a zero gradient (dense Adam still decays their moments).
-    return [zero.bind(out), k.bind({ gradOut: ctx.buffer(dOut), csr: ctx.buffer(csr), gradTable: out })];
+    return [zero.bind({ out }), k.bind({ gradOut: ctx.buffer(dOut), csr: ctx.buffer(csr), gradTable: out })];
   },
 };
 

@@ -3,10 +3,11 @@
 // all the blocks (split_rows), or one (slice_rows), whose gradient is zero-padded (pad_rows) and
 // which sumGradients (basic.ts) adds straight into the other gradient's rows (add_rows).
 import { Add, CopyBlock } from '../../kernels/elementwise.ts';
-import { Fill } from '../../kernels/fill.ts';
+import { fill } from '../../kernels/fill.ts';
 import { RowDot, RowDotBackward } from '../../kernels/reduce.ts';
 import type { Graph } from '../graph.ts';
 import type { Dispatch } from '../../kernels/kernel.ts';
+import { Kernel } from '../../kernels/spec.ts';
 import type { Node, OpKind } from '../node.ts';
 import { GraphError, shapeString, type Tensor } from '../tensor.ts';
 
@@ -98,7 +99,7 @@ const concatRowsOp: OpKind<ConcatRowsAttrs> = {
     const out = ctx.buffer(node.outputs[0]);
     const width = node.attrs.like.size / node.attrs.like.shape[0];
     const dispatches: Dispatch[] = [];
-    if (node.attrs.present.includes(false)) dispatches.push((await Fill.create(ctx.gpu, node.outputs[0].size, 0, ctx.scope)).bind(out));
+    if (node.attrs.present.includes(false)) dispatches.push((await Kernel.create(ctx.gpu, fill(ctx.gpu, node.outputs[0].size), ctx.scope)).bind({ out }));
     let offset = 0;
     let next = 0;
     for (const [i, c] of node.attrs.counts.entries()) {
@@ -166,7 +167,7 @@ const padRowsOp: OpKind<PadRowsAttrs> = {
     const o = node.outputs[0];
     const out = ctx.buffer(o);
     const dispatches: Dispatch[] = [];
-    if (d.size < o.size) dispatches.push((await Fill.create(ctx.gpu, o.size, 0, ctx.scope)).bind(out));
+    if (d.size < o.size) dispatches.push((await Kernel.create(ctx.gpu, fill(ctx.gpu, o.size), ctx.scope)).bind({ out }));
     const width = o.size / o.shape[0];
     dispatches.push((await copyRange(ctx, d.size, 0, node.attrs.start * width)).bind({ src: ctx.buffer(d), dst: out }));
     return dispatches;
