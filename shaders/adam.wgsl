@@ -1,6 +1,6 @@
-// Adam / AdamW in one fused pass per parameter tensor (dense), the same update on the rows an
-// embedding batch touched (lazy), and the unfused one-op-per-dispatch chain the bench compares
-// them with (the way TensorFlow.js runs its optimizer).
+// Adam / AdamW in one fused pass per parameter tensor (dense), and the same update on the rows an
+// embedding batch touched (lazy). The unfused chain the bench compares them with is in
+// bench/baselines/adam-chain.wgsl.
 //
 // The fused update is torch.optim.Adam's single-tensor path (PyTorch 2.x), op for op:
 //   Adam  (L2):        g = g + wd * p
@@ -220,64 +220,4 @@ fn adam_table4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     if (q >= tp.rows * quads) { return; }
     adam_quad(q, quads);
   }
-}
-
-// ---- unfused chain (bench baseline) ---------------------------------------------------
-//
-// One element-wise op per dispatch, as TensorFlow.js's AdamOptimizer runs: 14 dispatches
-// per tensor, each reading and writing whole tensors. OP picks the op; SCALAR picks the
-// AdamStep word the scalar ops use. Dawn rejects a buffer bound twice when one binding is
-// writable, so an op either writes a third buffer (chain_op) or updates its first operand
-// in place (chain_op_inplace).
-
-const OP_SCALE: u32 = 0u;      // r = x * c
-const OP_ADD: u32 = 1u;        // r = x + y
-const OP_SUB: u32 = 2u;        // r = x - y
-const OP_MUL: u32 = 3u;        // r = x * y
-const OP_DIV: u32 = 4u;        // r = x / y
-const OP_SQRT: u32 = 5u;       // r = sqrt(x)
-const OP_DIV_SCALAR: u32 = 6u; // r = x / c
-const OP_ADD_SCALAR: u32 = 7u; // r = x + c
-
-override OP: u32 = 0u;
-override SCALAR: u32 = 0u;
-
-// The same AdamStep words, seen as an array so SCALAR can index them.
-@group(0) @binding(10) var<uniform> step_words: array<vec4f, 3>;
-@group(0) @binding(11) var<uniform> cp: DenseParams;
-
-fn apply(x: f32, y: f32) -> f32 {
-  let c = step_words[SCALAR / 4u][SCALAR % 4u];
-  switch (OP) {
-    case OP_SCALE: { return x * c; }
-    case OP_ADD: { return x + y; }
-    case OP_SUB: { return x - y; }
-    case OP_MUL: { return x * y; }
-    case OP_DIV: { return x / y; }
-    case OP_SQRT: { return sqrt(x); }
-    case OP_DIV_SCALAR: { return x / c; }
-    case OP_ADD_SCALAR: { return x + c; }
-    default: { return x; }
-  }
-}
-
-@group(0) @binding(12) var<storage, read> a: array<f32>;
-@group(0) @binding(13) var<storage, read> b: array<f32>;
-@group(0) @binding(14) var<storage, read_write> out: array<f32>;
-
-@compute @workgroup_size(WG)
-fn chain_op(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_id(gid, nwg);
-  if (i >= cp.n) { return; }
-  out[i] = apply(a[i], b[i]);
-}
-
-@group(0) @binding(15) var<storage, read_write> xs: array<f32>;
-@group(0) @binding(16) var<storage, read> ys: array<f32>;
-
-@compute @workgroup_size(WG)
-fn chain_op_inplace(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_id(gid, nwg);
-  if (i >= cp.n) { return; }
-  xs[i] = apply(xs[i], ys[i]);
 }

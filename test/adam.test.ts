@@ -1,10 +1,8 @@
-// Adam / AdamW (dense and lazy) and the unfused chain against float64 references, in Node and Chromium.
+// Adam / AdamW (dense, lazy and table) and the bench's unfused chain against float64 references, in Node and Chromium.
 import { describe, expect, it } from 'vitest';
 import {
   Adam,
-  AdamChain,
   LazyAdam,
-  adamChainRef,
   adamRef,
   adamStepWords,
   createAdamStepBuffer,
@@ -15,6 +13,7 @@ import {
   type AdamRefState,
 } from '../src/kernels/adam.ts';
 import { TableAdam } from '../src/kernels/adam-table.ts';
+import { AdamChain, adamChainRef } from '../bench/baselines/adam-chain.ts';
 import { scatterAddRef, type EmbeddingShape } from '../src/kernels/embedding.ts';
 import { packSegments, segmentMap } from '../src/graph/segments.ts';
 import { KernelError, submitDispatches, type Dispatch } from '../src/kernels/kernel.ts';

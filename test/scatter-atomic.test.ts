@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { gatherRef, scatterAddRef, type EmbeddingShape } from '../src/kernels/embedding.ts';
 import { KernelError, submitDispatches } from '../src/kernels/kernel.ts';
-import { ScatterAddAtomic } from '../src/kernels/scatter-atomic.ts';
+import { ScatterAddAtomic } from '../bench/baselines/scatter-atomic.ts';
 import { Rng } from '../src/random.ts';
 import { expectClose } from './support/compare.ts';
 import { useGpu } from './support/gpu.ts';

@@ -1,9 +1,10 @@
 // Optimizers and embedding scatter-add strategies: fused Adam vs the TF.js-style unfused chain,
 // and the deterministic segmented scatter-add vs the atomic CAS loop TF.js and jax-js use.
-import { Adam, AdamChain, adamRef, createAdamStepBuffer, writeAdamStep, type AdamHyper } from '../../src/kernels/adam.ts';
+import { AdamChain } from '../baselines/adam-chain.ts';
+import { Adam, adamRef, createAdamStepBuffer, writeAdamStep, type AdamHyper } from '../../src/kernels/adam.ts';
 import { EmbeddingBackward, scatterAddRef, type EmbeddingShape } from '../../src/kernels/embedding.ts';
 import { packSegments } from '../../src/graph/segments.ts';
-import { ScatterAddAtomic } from '../../src/kernels/scatter-atomic.ts';
+import { ScatterAddAtomic } from '../baselines/scatter-atomic.ts';
 import type { Gpu } from '../../src/gpu/context.ts';
 import type { BufferScope } from '../../src/gpu/buffers.ts';
 import type { StagingRing } from '../../src/gpu/readback.ts';

@@ -146,21 +146,3 @@ export function lazyAdamRef(
     for (let d = 0; d < dim; d++) update(s, grad, row * dim + d, c, opts.decoupled ?? false, r);
   }
 }
-
-/**
- * TensorFlow.js's Adam arithmetic, which the unfused chain follows (no weight decay):
- * m = m b1 + g (1 - b1); v = v b2 + g^2 (1 - b2); p -= lr (m / bc1) / (sqrt(v / bc2) + eps).
- */
-export function adamChainRef(s: AdamRefState, grad: ArrayLike<number>, t: number, hp: AdamHyper, round: (x: number) => number = identity): void {
-  const r = round;
-  const c = scalarsFor(t, hp, r);
-  for (let i = 0; i < s.param.length; i++) {
-    const g = grad[i];
-    const m = r(r(s.m[i] * c.beta1) + r(g * c.oneMinusBeta1));
-    const v = r(r(s.v[i] * c.beta2) + r(r(g * g) * c.oneMinusBeta2));
-    const u = r(r(r(m / c.bc1) / r(r(Math.sqrt(r(v / c.bc2))) + c.eps)) * c.lr);
-    s.m[i] = m;
-    s.v[i] = v;
-    s.param[i] = r(s.param[i] - u);
-  }
-}

@@ -1,5 +1,4 @@
-// Adam / AdamW: fused dense update, lazy (row-sparse) update for embedding tables, and the
-// unfused one-op-per-dispatch chain the bench compares them with.
+// Adam / AdamW: fused dense update and lazy (row-sparse) update for embedding tables.
 //
 // Every wrapper reads the per-step scalars from a uniform buffer the caller owns (layout in
 // adam-ref.ts: ADAM_STEP_WORDS f32 words), written once per step with writeAdamStep; one such
@@ -156,87 +155,5 @@ export class LazyAdam {
       bindGroup: bindGroup(this.gpu, this.pipe, k, { 0: b.step, 6: this.params, 7: b.csr, 2: b.param, 3: b.grad, 4: b.m, 5: b.v }),
       grid: grid1d(this.gpu, segmentCapacity(this.shape) * dim, this.wg),
     };
-  }
-}
-
-// The chain's ops and the AdamStep word each scalar op reads (see shaders/adam.wgsl).
-const OP = { scale: 0, add: 1, sub: 2, mul: 3, div: 4, sqrt: 5, divScalar: 6, addScalar: 7 } as const;
-const WORD = { beta1: 0, oneMinusBeta1: 1, beta2: 2, oneMinusBeta2: 3, eps: 4, lr: 9, bc1: 10, bc2: 11 } as const;
-
-type Slot = 'param' | 'grad' | 'm' | 'v' | 't1' | 't2';
-interface ChainStep {
-  op: keyof typeof OP;
-  out: Slot;
-  a: Slot;
-  b?: Slot;
-  scalar?: keyof typeof WORD;
-}
-
-/** TensorFlow.js's AdamOptimizer.applyGradients, one element-wise kernel per op. */
-const CHAIN: readonly ChainStep[] = [
-  { op: 'scale', out: 'm', a: 'm', scalar: 'beta1' },
-  { op: 'scale', out: 't1', a: 'grad', scalar: 'oneMinusBeta1' },
-  { op: 'add', out: 'm', a: 'm', b: 't1' },
-  { op: 'mul', out: 't1', a: 'grad', b: 'grad' },
-  { op: 'scale', out: 'v', a: 'v', scalar: 'beta2' },
-  { op: 'scale', out: 't1', a: 't1', scalar: 'oneMinusBeta2' },
-  { op: 'add', out: 'v', a: 'v', b: 't1' },
-  { op: 'divScalar', out: 't1', a: 'm', scalar: 'bc1' },
-  { op: 'divScalar', out: 't2', a: 'v', scalar: 'bc2' },
-  { op: 'sqrt', out: 't2', a: 't2' },
-  { op: 'addScalar', out: 't2', a: 't2', scalar: 'eps' },
-  { op: 'div', out: 't1', a: 't1', b: 't2' },
-  { op: 'scale', out: 't1', a: 't1', scalar: 'lr' },
-  { op: 'sub', out: 'param', a: 'param', b: 't1' },
-];
-
-/**
- * For the bench only: Adam as TensorFlow.js runs it, 14 element-wise dispatches per tensor
- * through two temporaries, with TF.js's arithmetic (adamChainRef; weight decay is ignored).
- * Same result as Adam within f32 rounding.
- */
-export class AdamChain {
-  static readonly kernel = 'adam_chain';
-
-  private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipes: readonly GPUComputePipeline[],
-    private readonly params: GPUBuffer,
-    private readonly temps: { t1: GPUBuffer; t2: GPUBuffer },
-    private readonly wg: number,
-    readonly shape: { n: number },
-  ) {}
-
-  static async create(gpu: Gpu, shape: { n: number }, opts: { wg?: number } = {}, scope: BufferScope = gpu.buffers): Promise<AdamChain> {
-    const k = AdamChain.kernel;
-    checkInteger(k, 'n (elements of the parameter tensor)', shape.n, 1);
-    const wg = opts.wg ?? DEFAULT_WG;
-    checkWg(gpu, k, wg);
-    checkBindingSize(gpu, k, `a parameter tensor of ${shape.n} elements`, shape.n * 4);
-    const pipes = await Promise.all(
-      CHAIN.map((s) =>
-        pipeline(gpu, 'adam', source, s.out === s.a ? 'chain_op_inplace' : 'chain_op', { WG: wg, OP: OP[s.op], SCALAR: s.scalar ? WORD[s.scalar] : 0 }),
-      ),
-    );
-    const params = scope.uniform(`${k}.params`, [shape.n, 0, 0, 0]);
-    const temps = { t1: scope.create(`${k}.t1`, shape.n * 4), t2: scope.create(`${k}.t2`, shape.n * 4) };
-    return new AdamChain(gpu, pipes, params, temps, wg, shape);
-  }
-
-  bind(b: { step: GPUBuffer; param: GPUBuffer; grad: GPUBuffer; m: GPUBuffer; v: GPUBuffer }): Dispatch[] {
-    const k = AdamChain.kernel;
-    const { n } = this.shape;
-    checkStep(k, b.step);
-    for (const name of ['param', 'grad', 'm', 'v'] as const) checkBufferSize(k, name, b[name], n * 4, `[${n}]`);
-    const bufs: Record<Slot, GPUBuffer> = { param: b.param, grad: b.grad, m: b.m, v: b.v, ...this.temps };
-    const grid = grid1d(this.gpu, n, this.wg);
-    return CHAIN.map((s, i) => {
-      const common = { 10: b.step, 11: this.params };
-      // Ops without a second operand still bind one (the entry points read it whatever OP is):
-      // a itself out of place, the gradient (never written) in place.
-      const resources =
-        s.out === s.a ? { ...common, 15: bufs[s.a], 16: bufs[s.b ?? 'grad'] } : { ...common, 12: bufs[s.a], 13: bufs[s.b ?? s.a], 14: bufs[s.out] };
-      return { label: `${k}.${i}.${s.op}`, pipeline: this.pipes[i], bindGroup: bindGroup(this.gpu, this.pipes[i], k, resources), grid };
-    });
   }
 }
