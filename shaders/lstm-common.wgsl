@@ -1,4 +1,4 @@
-// What lstm.wgsl and lstm-unfused.wgsl share, prepended to each by src/kernels/lstm.ts: the
+// What lstm.wgsl and bench/baselines/lstm-unfused.wgsl share, prepended to each by their wrappers: the
 // two are tested to give identical bits, so their activations must be one definition.
 // Each including shader declares `override WG`.
 

@@ -19,7 +19,7 @@
 // separate read-only alias of a buffer that is also written, which WebGPU forbids.
 //
 // sigmoid, tanh_f, flat_id and the Step struct come from lstm-common.wgsl; the arithmetic here
-// must stay expression for expression the same as lstm-unfused.wgsl (tested bit for bit).
+// must stay expression for expression the same as bench/baselines/lstm-unfused.wgsl (tested bit for bit).
 
 override WG: u32 = 64u;
 

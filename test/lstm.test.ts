@@ -1,6 +1,7 @@
-// LSTM cell kernels (fused and unfused) against float64 references, in Node and Chromium.
+// LSTM cell kernels (fused, and the bench's unfused baseline) against float64 references, in Node and Chromium.
 import { describe, expect, it } from 'vitest';
-import { LstmCellBackward, LstmCellForward, lstmBytes, type LstmImpl, type LstmShape } from '../src/kernels/lstm.ts';
+import { LstmUnfusedBackward, LstmUnfusedForward } from '../bench/baselines/lstm-unfused.ts';
+import { LstmCellBackward, LstmCellForward, lstmBytes, type LstmShape } from '../src/kernels/lstm.ts';
 import {
   lstmCellBackwardRef,
   lstmCellForwardRef,
@@ -28,6 +29,9 @@ interface ForwardOut {
   h: Float32Array;
 }
 
+/** 'fused': src/kernels/lstm.ts, one dispatch per step and direction; 'unfused': the bench's baseline, two. */
+type LstmImpl = 'fused' | 'unfused';
+
 /** The forward over every step; `gh(t, h)` gives step t's recurrent projection from the GPU's h so far. */
 async function forward(
   shape: LstmShape,
@@ -39,7 +43,7 @@ async function forward(
   const bytes = lstmBytes(shape);
   const scope = gpu.buffers.scope();
   try {
-    const k = await LstmCellForward.create(gpu, shape, opts, scope);
+    const k = await (opts.impl === 'unfused' ? LstmUnfusedForward : LstmCellForward).create(gpu, shape, opts, scope);
     const b = {
       gx: scope.upload('gx', gx),
       gh: scope.create('gh', bytes.stepGates),
@@ -87,7 +91,7 @@ async function backward(
   const bh = shape.batch * shape.hidden;
   const scope = gpu.buffers.scope();
   try {
-    const k = await LstmCellBackward.create(gpu, shape, opts, scope);
+    const k = await (opts.impl === 'unfused' ? LstmUnfusedBackward : LstmCellBackward).create(gpu, shape, opts, scope);
     const b = {
       gates: scope.upload('gates', saved.gates),
       c: scope.upload('c', saved.c),
@@ -424,11 +428,11 @@ describe('lstm shape checks', () => {
         c: scope.create('c', bytes.seqState),
         h: scope.create('h', bytes.seqState - 4),
       };
-      expect(() => fwd.bind(fb, 0)).toThrow(/lstm_cell_forward: h has 92 bytes but shape \[T=3, B=2, H=4\] needs 96/);
+      expect(() => fwd.bind(fb, 0)).toThrow(/lstm_cell_forward: h_seq has 92 bytes but shape \[T=3, B=2, H=4\] needs 96/);
       fb.h = scope.create('h', bytes.seqState);
       expect(() => fwd.bind(fb, 3)).toThrow(/lstm_cell_forward: step t must be an integer in \[0, 2\] for \[T=3, B=2, H=4\], got 3/);
       expect(fwd.bind(fb, 2)).toHaveLength(1);
-      const bwd = await LstmCellBackward.create(gpu, shape, { impl: 'unfused' }, scope);
+      const bwd = await LstmUnfusedBackward.create(gpu, shape, {}, scope);
       const bb = {
         gates: fb.gates,
         c: fb.c,
@@ -437,7 +441,7 @@ describe('lstm shape checks', () => {
         dc: scope.create('dc', bytes.stepState),
         dGates: scope.create('dGates', bytes.stepGates),
       };
-      expect(() => bwd.bind(bb, 1)).toThrow(/lstm_cell_backward: dGates has 128 bytes but shape \[T=3, B=2, H=4\] needs 384/);
+      expect(() => bwd.bind(bb, 1)).toThrow(/lstm_cell_backward: d_post has 128 bytes but shape \[T=3, B=2, H=4\] needs 384/);
       expect(() => bwd.bind({ ...bb, dGates: fb.gx }, -1)).toThrow(/lstm_cell_backward: step t must be/);
       expect(bwd.bind({ ...bb, dGates: fb.gx }, 0)).toHaveLength(2);
     } finally {

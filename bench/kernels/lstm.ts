@@ -2,7 +2,8 @@
 // separate dispatches), at the few-shot model's shapes: layer 1 (H = 128) and layer 2 (H = 5).
 // Each timed run replays the cell dispatches of a whole sequence of T steps, as a recorded
 // training step does (the matmuls between steps are left out: they are not the cell's).
-import { LstmCellBackward, LstmCellForward, lstmBytes, type LstmImpl, type LstmShape } from '../../src/kernels/lstm.ts';
+import { LstmCellBackward, LstmCellForward, lstmBytes, type LstmShape } from '../../src/kernels/lstm.ts';
+import { LstmUnfusedBackward, LstmUnfusedForward } from '../baselines/lstm-unfused.ts';
 import { lstmCellBackwardRef, lstmCellForwardRef } from '../../src/kernels/lstm-ref.ts';
 import { Rng } from '../../src/random.ts';
 import { compare, type BenchCase, type Variant } from '../harness.ts';
@@ -12,6 +13,7 @@ const SHAPES: LstmShape[] = [
   { steps: STEPS, batch: 128, hidden: 128 },
   { steps: STEPS, batch: 128, hidden: 5 },
 ];
+type LstmImpl = 'fused' | 'unfused';
 const VARIANTS: { impl: LstmImpl; workgroupSize: number }[] = [
   { impl: 'unfused', workgroupSize: 64 },
   { impl: 'fused', workgroupSize: 64 },
@@ -82,7 +84,7 @@ function forwardCase(s: LstmShape): BenchCase {
   const variants: Variant[] = VARIANTS.map((v) => ({
     impl: name(v),
     async prepare(gpu, scope) {
-      const k = await LstmCellForward.create(gpu, s, v, scope);
+      const k = await (v.impl === 'unfused' ? LstmUnfusedForward : LstmCellForward).create(gpu, s, v, scope);
       const b = {
         gx: scope.upload('gx', d.gx),
         gh: scope.upload('gh', d.gh),
@@ -111,7 +113,7 @@ function backwardCase(s: LstmShape): BenchCase {
   const variants: Variant[] = VARIANTS.map((v) => ({
     impl: name(v),
     async prepare(gpu, scope) {
-      const k = await LstmCellBackward.create(gpu, s, v, scope);
+      const k = await (v.impl === 'unfused' ? LstmUnfusedBackward : LstmCellBackward).create(gpu, s, v, scope);
       const b = {
         gates: scope.upload('gates', d.gates),
         c: scope.upload('c', d.c),

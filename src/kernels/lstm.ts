@@ -24,17 +24,16 @@
 //
 // Every step gets its own 16-byte uniform, made at the first bind of that step and reused:
 //   struct Step { bh: u32 = B * H, hidden: u32 = H, t: u32, steps: u32 = T }
-// so a recorded training step replays T dispatches (2T unfused) with fixed bind groups.
+// so a recorded training step replays T dispatches with fixed bind groups. The bench's unfused
+// baseline (bench/baselines/lstm-unfused.ts) shares the activations in lstm-common.wgsl.
 import common from '../../shaders/lstm-common.wgsl';
 import fusedBody from '../../shaders/lstm.wgsl';
-import unfusedBody from '../../shaders/lstm-unfused.wgsl';
 import type { Gpu } from '../gpu/context.ts';
 import type { BufferScope } from '../gpu/buffers.ts';
-import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, grid1d, KernelError, pipeline, type Dispatch } from './kernel.ts';
+import { checkInteger, grid1d, KernelError, type Dispatch } from './kernel.ts';
+import { Kernel } from './spec.ts';
 
-// The shared activations are one definition in both variants: they must agree bit for bit.
 const source = `${common}\n${fusedBody}`;
-const unfusedSource = `${common}\n${unfusedBody}`;
 
 export interface LstmShape {
   /** Time steps T in the sequence buffers. */
@@ -45,32 +44,28 @@ export interface LstmShape {
   hidden: number;
 }
 
-/** 'fused': one dispatch per step and direction. 'unfused': activations and cell update apart (the bench baseline); identical bits. */
-export type LstmImpl = 'fused' | 'unfused';
-
 export interface LstmOptions {
-  impl?: LstmImpl;
   /** Invocations per workgroup (default 64). */
   workgroupSize?: number;
 }
 
-const DEFAULT_WG = 64;
+export const DEFAULT_LSTM_WG = 64;
 
-const fmt = (s: LstmShape): string => `[T=${s.steps}, B=${s.batch}, H=${s.hidden}]`;
+export const fmtLstm = (s: LstmShape): string => `[T=${s.steps}, B=${s.batch}, H=${s.hidden}]`;
 
-function checkShape(gpu: Gpu, kernel: string, s: LstmShape, wg: number): void {
+/** Checks a shape and workgroup size before anything is compiled; binding sizes are the spec's. */
+export function checkLstmShape(gpu: Gpu, kernel: string, s: LstmShape, wg: number): void {
   // An empty sequence or batch is a caller's mistake: a recorded step always has work.
-  checkInteger(kernel, `steps of ${fmt(s)}`, s.steps, 1);
-  checkInteger(kernel, `batch of ${fmt(s)}`, s.batch, 1);
-  checkInteger(kernel, `hidden of ${fmt(s)}`, s.hidden, 1);
+  checkInteger(kernel, `steps of ${fmtLstm(s)}`, s.steps, 1);
+  checkInteger(kernel, `batch of ${fmtLstm(s)}`, s.batch, 1);
+  checkInteger(kernel, `hidden of ${fmtLstm(s)}`, s.hidden, 1);
   const maxWg = Math.min(gpu.device.limits.maxComputeInvocationsPerWorkgroup, gpu.device.limits.maxComputeWorkgroupSizeX);
   if (!Number.isInteger(wg) || wg < 1 || wg > maxWg) {
     throw new KernelError(kernel, `workgroupSize must be an integer in [1, ${maxWg}], got ${wg}`);
   }
   // Indices are u32 in the shader: the largest, T * B * 4H, must fit.
   const words = s.steps * s.batch * 4 * s.hidden;
-  if (words > 0xffffffff) throw new KernelError(kernel, `shape ${fmt(s)} has ${words} gate elements, more than u32 indexing allows`);
-  checkBindingSize(gpu, kernel, `the [T, B, 4H] gates of ${fmt(s)}`, words * 4);
+  if (words > 0xffffffff) throw new KernelError(kernel, `shape ${fmtLstm(s)} has ${words} gate elements, more than u32 indexing allows`);
 }
 
 /** Byte sizes of every buffer the kernels bind. */
@@ -79,41 +74,27 @@ export function lstmBytes(s: LstmShape): { seqGates: number; seqState: number; s
   return { seqGates: s.steps * 4 * bh * 4, seqState: s.steps * bh * 4, stepGates: 4 * bh * 4, stepState: bh * 4 };
 }
 
-/** Shared by both directions: pipelines, geometry and the per-step uniforms. */
-abstract class LstmStepKernel {
-  private readonly steps = new Map<number, GPUBuffer>();
+/** The per-step uniforms of one kernel, each made at the first bind of its step and reused. */
+export class LstmSteps {
+  private readonly made = new Map<number, GPUBuffer>();
 
-  protected constructor(
-    protected readonly gpu: Gpu,
-    protected readonly pipes: readonly GPUComputePipeline[],
+  constructor(
+    private readonly kernel: string,
+    private readonly shape: LstmShape,
     private readonly scope: BufferScope,
-    readonly shape: LstmShape,
-    readonly impl: LstmImpl,
-    protected readonly wg: number,
   ) {}
 
-  protected abstract get kernel(): string;
-
-  /** The uniform of step t, made once. */
-  protected step(t: number): GPUBuffer {
+  at(t: number): GPUBuffer {
     const { steps, batch, hidden } = this.shape;
     if (!Number.isInteger(t) || t < 0 || t >= steps) {
-      throw new KernelError(this.kernel, `step t must be an integer in [0, ${steps - 1}] for ${fmt(this.shape)}, got ${t}`);
+      throw new KernelError(this.kernel, `step t must be an integer in [0, ${steps - 1}] for ${fmtLstm(this.shape)}, got ${t}`);
     }
-    let u = this.steps.get(t);
+    let u = this.made.get(t);
     if (!u) {
       u = this.scope.uniform(`${this.kernel}.step${t}`, [batch * hidden, hidden, t, steps]);
-      this.steps.set(t, u);
+      this.made.set(t, u);
     }
     return u;
-  }
-
-  protected dispatch(pipe: GPUComputePipeline, label: string, threads: number, resources: Record<number, GPUBuffer>): Dispatch {
-    return { label, pipeline: pipe, bindGroup: bindGroup(this.gpu, pipe, label, resources), grid: grid1d(this.gpu, threads, this.wg) };
-  }
-
-  protected check(name: string, buffer: GPUBuffer, bytes: number): void {
-    checkBufferSize(this.kernel, name, buffer, bytes, fmt(this.shape));
   }
 }
 
@@ -130,42 +111,41 @@ export interface LstmForwardBuffers {
   h: GPUBuffer;
 }
 
-export class LstmCellForward extends LstmStepKernel {
+/** One dispatch per step. */
+export class LstmCellForward {
   static readonly kernel = 'lstm_cell_forward';
-  protected get kernel(): string {
-    return LstmCellForward.kernel;
-  }
+
+  private constructor(
+    private readonly cell: Kernel<'fp' | 'gx' | 'gh' | 'gates' | 'c_seq' | 'h_seq'>,
+    private readonly steps: LstmSteps,
+  ) {}
 
   static async create(gpu: Gpu, shape: LstmShape, opts: LstmOptions = {}, scope: BufferScope = gpu.buffers): Promise<LstmCellForward> {
-    const k = LstmCellForward.kernel;
-    const impl = opts.impl ?? 'fused';
-    const wg = opts.workgroupSize ?? DEFAULT_WG;
-    checkShape(gpu, k, shape, wg);
-    const pipes =
-      impl === 'fused'
-        ? [await pipeline(gpu, 'lstm', source, 'cell_forward', { WG: wg })]
-        : await Promise.all([pipeline(gpu, 'lstm-unfused', unfusedSource, 'gate_act', { WG: wg }), pipeline(gpu, 'lstm-unfused', unfusedSource, 'cell_update', { WG: wg })]);
-    return new LstmCellForward(gpu, pipes, scope, shape, impl, wg);
+    const kernel = LstmCellForward.kernel;
+    const wg = opts.workgroupSize ?? DEFAULT_LSTM_WG;
+    checkLstmShape(gpu, kernel, shape, wg);
+    const bytes = lstmBytes(shape);
+    const cell = await Kernel.create(
+      gpu,
+      {
+        kernel,
+        source,
+        entry: 'cell_forward',
+        constants: { WG: wg },
+        sizes: { fp: 16, gx: bytes.seqGates, gh: bytes.stepGates, gates: bytes.seqGates, c_seq: bytes.seqState, h_seq: bytes.seqState },
+        shape: fmtLstm(shape),
+        grid: grid1d(gpu, shape.batch * shape.hidden, wg),
+      },
+      scope,
+    );
+    return new LstmCellForward(cell, new LstmSteps(kernel, shape, scope));
   }
 
-  /** The dispatches of step t (one fused, two unfused), in order. */
+  /** The dispatch of step t. */
   bind(b: LstmForwardBuffers, t: number): Dispatch[] {
-    const u = this.step(t);
-    const bytes = lstmBytes(this.shape);
-    this.check('gx', b.gx, bytes.seqGates);
-    this.check('gh', b.gh, bytes.stepGates);
-    this.check('gates', b.gates, bytes.seqGates);
-    this.check('c', b.c, bytes.seqState);
-    this.check('h', b.h, bytes.seqState);
-    const bh = this.shape.batch * this.shape.hidden;
-    const k = `${this.kernel}[t=${t}]`;
-    if (this.impl === 'fused') {
-      return [this.dispatch(this.pipes[0], k, bh, { 0: u, 1: b.gx, 2: b.gh, 3: b.gates, 4: b.c, 5: b.h })];
-    }
-    return [
-      this.dispatch(this.pipes[0], `${k}.gate_act`, 4 * bh, { 0: u, 1: b.gx, 2: b.gh, 3: b.gates }),
-      this.dispatch(this.pipes[1], `${k}.cell_update`, bh, { 4: u, 5: b.gates, 6: b.c, 7: b.h }),
-    ];
+    const fp = this.steps.at(t);
+    const d = this.cell.bind({ fp, gx: b.gx, gh: b.gh, gates: b.gates, c_seq: b.c, h_seq: b.h });
+    return [{ ...d, label: `${LstmCellForward.kernel}[t=${t}]` }];
   }
 }
 
@@ -184,45 +164,48 @@ export interface LstmBackwardBuffers {
   dGates: GPUBuffer;
 }
 
-export class LstmCellBackward extends LstmStepKernel {
+/** One dispatch per step. */
+export class LstmCellBackward {
   static readonly kernel = 'lstm_cell_backward';
-  protected get kernel(): string {
-    return LstmCellBackward.kernel;
-  }
+
+  private constructor(
+    private readonly cell: Kernel<'bp' | 'saved_gates' | 'saved_c' | 'dh_out' | 'dh_rec' | 'dc' | 'd_gates'>,
+    private readonly steps: LstmSteps,
+  ) {}
 
   static async create(gpu: Gpu, shape: LstmShape, opts: LstmOptions = {}, scope: BufferScope = gpu.buffers): Promise<LstmCellBackward> {
-    const k = LstmCellBackward.kernel;
-    const impl = opts.impl ?? 'fused';
-    const wg = opts.workgroupSize ?? DEFAULT_WG;
-    checkShape(gpu, k, shape, wg);
-    const pipes =
-      impl === 'fused'
-        ? [await pipeline(gpu, 'lstm', source, 'cell_backward', { WG: wg })]
-        : await Promise.all([
-            pipeline(gpu, 'lstm-unfused', unfusedSource, 'cell_backward', { WG: wg }),
-            pipeline(gpu, 'lstm-unfused', unfusedSource, 'gate_act_backward', { WG: wg }),
-          ]);
-    return new LstmCellBackward(gpu, pipes, scope, shape, impl, wg);
+    const kernel = LstmCellBackward.kernel;
+    const wg = opts.workgroupSize ?? DEFAULT_LSTM_WG;
+    checkLstmShape(gpu, kernel, shape, wg);
+    const bytes = lstmBytes(shape);
+    const cell = await Kernel.create(
+      gpu,
+      {
+        kernel,
+        source,
+        entry: 'cell_backward',
+        constants: { WG: wg },
+        sizes: {
+          bp: 16,
+          saved_gates: bytes.seqGates,
+          saved_c: bytes.seqState,
+          dh_out: bytes.seqState,
+          dh_rec: bytes.stepState,
+          dc: bytes.stepState,
+          d_gates: bytes.seqGates,
+        },
+        shape: fmtLstm(shape),
+        grid: grid1d(gpu, shape.batch * shape.hidden, wg),
+      },
+      scope,
+    );
+    return new LstmCellBackward(cell, new LstmSteps(kernel, shape, scope));
   }
 
-  /** The dispatches of step t (one fused, two unfused), in order. Call for t = T-1 down to 0. */
+  /** The dispatch of step t. Call for t = T-1 down to 0. */
   bind(b: LstmBackwardBuffers, t: number): Dispatch[] {
-    const u = this.step(t);
-    const bytes = lstmBytes(this.shape);
-    this.check('gates', b.gates, bytes.seqGates);
-    this.check('c', b.c, bytes.seqState);
-    this.check('dhOut', b.dhOut, bytes.seqState);
-    this.check('dhRec', b.dhRec, bytes.stepState);
-    this.check('dc', b.dc, bytes.stepState);
-    this.check('dGates', b.dGates, bytes.seqGates);
-    const bh = this.shape.batch * this.shape.hidden;
-    const k = `${this.kernel}[t=${t}]`;
-    if (this.impl === 'fused') {
-      return [this.dispatch(this.pipes[0], k, bh, { 6: u, 7: b.gates, 8: b.c, 9: b.dhOut, 10: b.dhRec, 11: b.dc, 12: b.dGates })];
-    }
-    return [
-      this.dispatch(this.pipes[0], `${k}.cell_backward`, bh, { 8: u, 9: b.gates, 10: b.c, 11: b.dhOut, 12: b.dhRec, 13: b.dc, 14: b.dGates }),
-      this.dispatch(this.pipes[1], `${k}.gate_act_backward`, 4 * bh, { 15: u, 16: b.gates, 17: b.dGates }),
-    ];
+    const bp = this.steps.at(t);
+    const d = this.cell.bind({ bp, saved_gates: b.gates, saved_c: b.c, dh_out: b.dhOut, dh_rec: b.dhRec, dc: b.dc, d_gates: b.dGates });
+    return [{ ...d, label: `${LstmCellBackward.kernel}[t=${t}]` }];
   }
 }

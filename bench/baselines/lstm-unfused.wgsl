@@ -1,4 +1,4 @@
-// LSTM cell for one time step, the unfused way (the bench baseline for lstm.wgsl): the gate
+// LSTM cell for one time step, the unfused way (the bench baseline for shaders/lstm.wgsl): the gate
 // activations and the cell update are separate dispatches that meet in the [T, B, 4H] gates
 // buffer, as a framework composing elementwise ops would run them.
 //
