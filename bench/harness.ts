@@ -90,12 +90,3 @@ export function formatTable(rows: readonly BenchResult[]): string {
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
-/** Max |a - e| / (atol + rtol |e|) over all elements: <= 1 passes. Returns a message or null. */
-export function compare(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number): string | null {
-  if (actual.length !== expected.length) return `length ${actual.length}, expected ${expected.length}`;
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    if (!(d <= atol + rtol * Math.abs(expected[i]))) return `element ${i} is ${actual[i]}, expected ${expected[i]}`;
-  }
-  return null;
-}

@@ -16,6 +16,7 @@ import {
   denseBackwardRef,
   denseForwardRef,
   matmulAbsRef,
+  matmulErrorBound,
   matmulRef,
   matmulShapeOf,
   type Activation,
@@ -85,14 +86,7 @@ async function runMatmul(shape: MatmulShape, opts: MatmulOptions, x: Inputs): Pr
 function expectMatmulClose(got: Float32Array, a: Float32Array, b: Float32Array, shape: MatmulShape, opts: MatmulOptions, x: Inputs, what: string): void {
   const ref = matmulRef(a, b, shape, { ...opts, bias: x.bias, accumulateInto: x.c0 });
   const abs = matmulAbsRef(a, b, shape, opts.transA, opts.transB);
-  expect(got.length, `${what}: length`).toBe(ref.length);
-  for (let i = 0; i < ref.length; i++) {
-    const scale = abs[i] + (x.bias ? Math.abs(x.bias[i % shape.n]) : 0);
-    const tol = 4 * Math.sqrt(shape.k + 1) * EPS * scale + 16 * EPS * Math.abs(ref[i]) + 1e-30;
-    if (!(Math.abs(got[i] - ref[i]) <= tol)) {
-      expect.fail(`${what}: element ${i} (row ${Math.floor(i / shape.n)}, col ${i % shape.n}) is ${got[i]}, expected ${ref[i]} ± ${tol.toExponential(2)}`);
-    }
-  }
+  expectClose(got, ref, matmulErrorBound(ref, abs, shape.k, shape.n, x.bias), `${what} (${shape.m}x${shape.n}, row-major)`);
 }
 
 /** A and B for `shape` as stored under the transposes. */

@@ -34,17 +34,6 @@ import { useGpu } from './support/gpu.ts';
 
 const t = useGpu();
 
-
-/** |actual[i] - expected[i]| <= bound[i] everywhere; reports the worst element otherwise. */
-function expectWithin(actual: ArrayLike<number>, expected: ArrayLike<number>, bound: ArrayLike<number>, what: string): void {
-  expect(actual.length, `${what}: length`).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!(Math.abs(actual[i] - expected[i]) <= bound[i])) {
-      expect.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]} within ${bound[i]}`);
-    }
-  }
-}
-
 const run = t.run;
 
 async function rowDot(a: Float32Array, b: Float32Array, rows: number): Promise<Float32Array> {
@@ -80,7 +69,7 @@ describe('row dot product', () => {
       const bound = new Float64Array(rows);
       for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) bound[r] += cols * U * 1.01 * Math.abs(a[r * cols + c] * b[r * cols + c]);
       const got = await rowDot(a, b, rows);
-      expectWithin(got, rowDotRef(a, b, rows, cols), bound, `row dot ${rows}x${cols}`);
+      expectClose(got, rowDotRef(a, b, rows, cols), bound, `row dot ${rows}x${cols}`);
       expectSameBits(got, await rowDot(a, b, rows), 'two runs');
     }
   });
@@ -123,7 +112,7 @@ describe('row dot product', () => {
     expectClose(gb, ref.gradB, { atol: 0, rtol: U }, 'gradB');
     // Plus an add: |error| <= 2^-23 (|prior| + |g a|).
     const accRef = ref.gradB.map((v, i) => v + prior[i]);
-    expectWithin(onlyB, accRef, f32(rows * cols, (i) => 2 * U * (Math.abs(prior[i]) + Math.abs(ref.gradB[i]))), 'gradB +=');
+    expectClose(onlyB, accRef, f32(rows * cols, (i) => 2 * U * (Math.abs(prior[i]) + Math.abs(ref.gradB[i]))), 'gradB +=');
   });
 });
 
@@ -151,8 +140,8 @@ describe('row sums and means', () => {
     });
     // Recursive summation of 9 terms: |error| <= 9 * 2^-24 * 1.01 * sum |x|; the mean adds two roundings (f32(1/9), the product).
     const absRows = rowSumRef(f32(x.length, (i) => Math.abs(x[i])), rows, cols);
-    expectWithin(s, rowSumRef(x, rows, cols), f32(rows, (r) => cols * U * 1.01 * absRows[r]), 'row sum');
-    expectWithin(m, rowSumRef(x, rows, cols, true), f32(rows, (r) => ((cols + 2) * U * 1.01 * absRows[r]) / cols), 'row mean');
+    expectClose(s, rowSumRef(x, rows, cols), f32(rows, (r) => cols * U * 1.01 * absRows[r]), 'row sum');
+    expectClose(m, rowSumRef(x, rows, cols, true), f32(rows, (r) => ((cols + 2) * U * 1.01 * absRows[r]) / cols), 'row mean');
     // Broadcast: a copy (exact) and g * f32(1/cols) (two roundings: 2^-23 relative).
     expectClose(ds, rowSumBackwardRef(g, rows, cols), { atol: 0, rtol: 0 }, 'row sum backward');
     expectClose(dm, rowSumBackwardRef(g, rows, cols, true), { atol: 0, rtol: 2 * U }, 'row mean backward');
@@ -320,7 +309,7 @@ describe('per-column sum and mean', () => {
       // Depth: a group's rows, then the groups (plus two roundings for a mean's scale).
       const depth = rpg + Math.ceil(rows / rpg) + (mean ? 2 : 0);
       const abs = colSumRef(f32(x.length, (i) => Math.abs(x[i])), rows, cols, mean);
-      expectWithin(got, colSumRef(x, rows, cols, mean), f32(cols, (c) => depth * U * 1.01 * abs[c]), `columns of ${rows}x${cols}`);
+      expectClose(got, colSumRef(x, rows, cols, mean), f32(cols, (c) => depth * U * 1.01 * abs[c]), `columns of ${rows}x${cols}`);
       expectSameBits(got, colSumF32(x, rows, cols, rpg, mean ? 1 / rows : 1), 'GPU vs f32 emulation');
       expectSameBits(got, await columns(x, rows, cols, { mean }), 'two runs');
     }

@@ -2,7 +2,8 @@
 import { EmbeddingBackward, EmbeddingGather, gatherRef, scatterAddRef } from '../../src/kernels/embedding.ts';
 import { packSegments } from '../../src/graph/segments.ts';
 import { Rng } from '../../src/random.ts';
-import { compare, type BenchCase } from '../harness.ts';
+import { type BenchCase } from '../harness.ts';
+import { checkClose } from '../../src/tolerance.ts';
 
 const shape = { rows: 1683, dim: 32, n: 256 * 2 };
 
@@ -30,7 +31,7 @@ export function embeddingCases(): BenchCase[] {
             const d = k.bind({ table: scope.upload('table', table), indices: scope.upload('idx', idx), out });
             return {
               dispatches: [d],
-              check: async (ring) => compare(await ring.readF32(out, shape.n * shape.dim), gatherRef(table, idx, shape.dim), 0, 0),
+              check: async (ring) => checkClose(await ring.readF32(out, shape.n * shape.dim), gatherRef(table, idx, shape.dim), { atol: 0, rtol: 0 }),
             };
           },
         },
@@ -49,7 +50,7 @@ export function embeddingCases(): BenchCase[] {
             const expected = scatterAddRef(gout, idx, shape.rows, shape.dim);
             return {
               dispatches: [d],
-              check: async (ring) => compare(await ring.readF32(grad, shape.rows * shape.dim), expected, 1e-4, 1e-5),
+              check: async (ring) => checkClose(await ring.readF32(grad, shape.rows * shape.dim), expected, { atol: 1e-4, rtol: 1e-5 }),
             };
           },
         },

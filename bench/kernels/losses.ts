@@ -3,7 +3,8 @@
 import type { BufferScope } from '../../src/gpu/buffers.ts';
 import { BceWithLogits, SoftmaxCrossEntropy, bceWithLogitsRef, softmaxCrossEntropyRef, type CrossEntropyOptions } from '../../src/kernels/losses.ts';
 import { Rng } from '../../src/random.ts';
-import { compare, type BenchCase, type Variant } from '../harness.ts';
+import { type BenchCase, type Variant } from '../harness.ts';
+import { checkClose } from '../../src/tolerance.ts';
 
 function bceCase(): BenchCase {
   const n = 1 << 20;
@@ -32,7 +33,7 @@ function bceCase(): BenchCase {
       return {
         dispatches: [d],
         check: async (ring) =>
-          compare(await ring.readF32(loss, n), ref.loss, 1e-12, 1e-5) ?? compare(await ring.readF32(grad, n), ref.grad, 1e-12, 1e-5),
+          checkClose(await ring.readF32(loss, n), ref.loss, { atol: 1e-12, rtol: 1e-5 }) ?? checkClose(await ring.readF32(grad, n), ref.grad, { atol: 1e-12, rtol: 1e-5 }),
       };
     },
   });
@@ -60,9 +61,9 @@ function crossEntropyCase(rows: number, cols: number, groupSizes: number[]): Ben
       return {
         dispatches: [d],
         check: async (ring) =>
-          compare(await ring.readF32(loss, rows), ref.loss, 1e-9, 2e-5) ??
-          compare(await ring.readF32(grad, rows * cols), ref.grad, 1e-9, 2e-5) ??
-          compare(await ring.readF32(correct, rows), ref.correct, 0, 0),
+          checkClose(await ring.readF32(loss, rows), ref.loss, { atol: 1e-9, rtol: 2e-5 }) ??
+          checkClose(await ring.readF32(grad, rows * cols), ref.grad, { atol: 1e-9, rtol: 2e-5 }) ??
+          checkClose(await ring.readF32(correct, rows), ref.correct, { atol: 0, rtol: 0 }),
       };
     },
   });

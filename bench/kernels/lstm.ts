@@ -6,7 +6,8 @@ import { LstmCellBackward, LstmCellForward, lstmBytes, type LstmShape } from '..
 import { LstmUnfusedBackward, LstmUnfusedForward } from '../baselines/lstm-unfused.ts';
 import { lstmCellBackwardRef, lstmCellForwardRef } from '../../src/kernels/lstm-ref.ts';
 import { Rng } from '../../src/random.ts';
-import { compare, type BenchCase, type Variant } from '../harness.ts';
+import { type BenchCase, type Variant } from '../harness.ts';
+import { checkClose } from '../../src/tolerance.ts';
 
 const STEPS = 8;
 const SHAPES: LstmShape[] = [
@@ -96,9 +97,9 @@ function forwardCase(s: LstmShape): BenchCase {
       return {
         dispatches,
         check: async (ring) =>
-          compare(await ring.readF32(b.gates, s.steps * 4 * bh), expected.gates, ATOL, RTOL) ??
-          compare(await ring.readF32(b.c, s.steps * bh), expected.c, ATOL, RTOL) ??
-          compare(await ring.readF32(b.h, s.steps * bh), expected.h, ATOL, RTOL),
+          checkClose(await ring.readF32(b.gates, s.steps * 4 * bh), expected.gates, { atol: ATOL, rtol: RTOL }) ??
+          checkClose(await ring.readF32(b.c, s.steps * bh), expected.c, { atol: ATOL, rtol: RTOL }) ??
+          checkClose(await ring.readF32(b.h, s.steps * bh), expected.h, { atol: ATOL, rtol: RTOL }),
       };
     },
   }));
@@ -127,8 +128,8 @@ function backwardCase(s: LstmShape): BenchCase {
       return {
         dispatches,
         check: async (ring) =>
-          compare(await ring.readF32(b.dGates, s.steps * 4 * bh), expected.dGates, ATOL, RTOL) ??
-          compare(await ring.readF32(b.dc, bh), expected.dc, ATOL, RTOL),
+          checkClose(await ring.readF32(b.dGates, s.steps * 4 * bh), expected.dGates, { atol: ATOL, rtol: RTOL }) ??
+          checkClose(await ring.readF32(b.dc, bh), expected.dc, { atol: ATOL, rtol: RTOL }),
       };
     },
   }));

@@ -6,14 +6,15 @@ import {
   Matmul,
   biasGradRef,
   matmulAbsRef,
+  matmulErrorBound,
   matmulRef,
   type MatmulOptions,
   type MatmulShape,
 } from '../../src/kernels/matmul.ts';
 import { Rng } from '../../src/random.ts';
-import { compare, type BenchCase, type Variant } from '../harness.ts';
+import type { BenchCase, Variant } from '../harness.ts';
+import { checkClose } from '../../src/tolerance.ts';
 
-const EPS = 2 ** -23;
 
 interface MatmulBench {
   name: string;
@@ -28,15 +29,6 @@ const MATMUL_BENCHES: MatmulBench[] = [
   // Its weight gradient dW = Xᵀ·dZ: A stored [768, 789] and read transposed.
   { name: 'LSTM dW = XᵀdZ 789x512x768 (transA)', shape: { m: 789, n: 512, k: 128 * 6 }, opts: { transA: true } },
 ];
-
-/** Per element: |got - ref| <= 4·sqrt(k+1)·eps·(Σ|a||b| + |bias|), the bound the tests use. */
-function checkProduct(got: Float32Array, ref: Float64Array, abs: Float64Array, bias: Float32Array | undefined, k: number, n: number): string | null {
-  for (let i = 0; i < ref.length; i++) {
-    const tol = 4 * Math.sqrt(k + 1) * EPS * (abs[i] + (bias ? Math.abs(bias[i % n]) : 0));
-    if (!(Math.abs(got[i] - ref[i]) <= tol)) return `element ${i} is ${got[i]}, expected ${ref[i]} ± ${tol.toExponential(2)}`;
-  }
-  return null;
-}
 
 function matmulCase(bench: MatmulBench, seed: number): BenchCase {
   const { shape, opts } = bench;
@@ -62,7 +54,7 @@ function matmulCase(bench: MatmulBench, seed: number): BenchCase {
       const d = k.bind({ a: scope.upload('a', x.a), b: scope.upload('b', x.b), c, ...(x.bias ? { bias: scope.upload('bias', x.bias) } : {}) });
       return {
         dispatches: [d],
-        check: async (ring) => checkProduct(await ring.readF32(c, shape.m * shape.n), x.ref, x.abs, x.bias, shape.k, shape.n),
+        check: async (ring) => checkClose(await ring.readF32(c, shape.m * shape.n), x.ref, matmulErrorBound(x.ref, x.abs, shape.k, shape.n, x.bias)),
       };
     },
   }));
@@ -91,7 +83,7 @@ function biasGradCase(m: number, n: number): BenchCase {
         const db = scope.create('db', n * 4);
         const dispatches = k.bind({ dz: scope.upload('dz', dz), db });
         // Sums of m N(0,1) terms in f32: sqrt(m)·eps-sized errors, well inside 1e-3 absolute at 16k rows.
-        return { dispatches, check: async (ring) => compare(await ring.readF32(db, n), expected, 1e-3, 1e-5) };
+        return { dispatches, check: async (ring) => checkClose(await ring.readF32(db, n), expected, { atol: 1e-3, rtol: 1e-5 }) };
       },
     })),
   };

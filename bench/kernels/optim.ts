@@ -10,7 +10,8 @@ import type { BufferScope } from '../../src/gpu/buffers.ts';
 import type { StagingRing } from '../../src/gpu/readback.ts';
 import type { Dispatch } from '../../src/kernels/kernel.ts';
 import { Rng } from '../../src/random.ts';
-import { compare, type BenchCase, type Prepared, type Variant } from '../harness.ts';
+import { type BenchCase, type Prepared, type Variant } from '../harness.ts';
+import { checkClose } from '../../src/tolerance.ts';
 
 // ---- Adam -------------------------------------------------------------------------------
 
@@ -61,9 +62,9 @@ function adamVariant(impl: string, data: () => AdamData, make: (gpu: Gpu, n: num
         },
         // f32 vs float64 after one step: a few ulps (see test/adam.test.ts).
         check: async (ring: StagingRing) =>
-          compare(await ring.readF32(bufs.param, n), d.expected.param, 1e-6, 2e-6) ??
-          compare(await ring.readF32(bufs.m, n), d.expected.m, 1e-6, 2e-6) ??
-          compare(await ring.readF32(bufs.v, n), d.expected.v, 1e-6, 2e-6),
+          checkClose(await ring.readF32(bufs.param, n), d.expected.param, { atol: 1e-6, rtol: 2e-6 }) ??
+          checkClose(await ring.readF32(bufs.m, n), d.expected.m, { atol: 1e-6, rtol: 2e-6 }) ??
+          checkClose(await ring.readF32(bufs.v, n), d.expected.v, { atol: 1e-6, rtol: 2e-6 }),
       };
     },
   };
@@ -94,7 +95,7 @@ function scatterCase(shape: EmbeddingShape): BenchCase {
   const expected = scatterAddRef(gout, idx, shape.rows, shape.dim);
   const cells = shape.rows * shape.dim;
   // f32 sums of up to a few hundred N(0,1) terms in any order.
-  const check = (grad: GPUBuffer) => async (ring: StagingRing) => compare(await ring.readF32(grad, cells), expected, 1e-4, 1e-5);
+  const check = (grad: GPUBuffer) => async (ring: StagingRing) => checkClose(await ring.readF32(grad, cells), expected, { atol: 1e-4, rtol: 1e-5 });
   const atomic = (impl: string, accumulate: boolean): Variant => ({
     impl,
     async prepare(gpu, scope) {

@@ -1,7 +1,8 @@
 // Whole-tensor sum (tree shapes against one thread) and the factorization score's row dot.
 import { RowDot, Sum, rowDotRef, sumRef, treeDepth, treeShape, type SumOptions } from '../../src/kernels/reduce.ts';
 import { Rng } from '../../src/random.ts';
-import { compare, type BenchCase, type Variant } from '../harness.ts';
+import { type BenchCase, type Variant } from '../harness.ts';
+import { checkClose } from '../../src/tolerance.ts';
 
 const U = 2 ** -24;
 const sumN = 4 * 1024 * 1024;
@@ -27,7 +28,7 @@ function sumVariant(impl: string, opts: SumOptions, data: ReturnType<typeof sumD
       const dst = scope.create('dst', 16);
       return {
         dispatches: k.bind({ x: scope.upload('x', data.x), dst }),
-        check: async (ring) => compare(await ring.readF32(dst, 1), [data.exact], depth * U * 1.01 * data.abs, 0),
+        check: async (ring) => checkClose(await ring.readF32(dst, 1), [data.exact], { atol: depth * U * 1.01 * data.abs, rtol: 0 }),
       };
     },
   };
@@ -66,7 +67,7 @@ export function reduceCases(): BenchCase[] {
             const expected = rowDotRef(a, b, dot.rows, dot.cols);
             return {
               dispatches: [k.bind({ a: scope.upload('a', a), b: scope.upload('b', b), out })],
-              check: async (ring) => compare(await ring.readF32(out, dot.rows), expected, 1e-4, 0),
+              check: async (ring) => checkClose(await ring.readF32(out, dot.rows), expected, { atol: 1e-4, rtol: 0 }),
             };
           },
         },

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { tf } from './backend.ts';
 import { createTfjsFewshot, fewshotHost, IMAGE_SIZE, type FewshotConfig, type FewshotHost } from './fewshot.ts';
 import { createTfjsRecommender, FACTORIZATION_WEIGHT, recommenderHost, REGRESSION_WEIGHT, type RecommenderConfig, type RecommenderHost } from './recommender.ts';
+import { worstMismatch } from '../../src/tolerance.ts';
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
@@ -215,12 +216,11 @@ function gradientProblems(name: string, got: Record<string, Float32Array>, want:
       continue;
     }
     let scale = 0;
-    let diff = 0;
-    for (let i = 0; i < ref.length; i++) {
-      scale = Math.max(scale, Math.abs(ref[i]));
-      diff = Math.max(diff, Number.isFinite(g[i]) ? Math.abs(g[i] - ref[i]) : Infinity);
-    }
-    const rel = scale > 0 ? diff / scale : diff; // an all-zero reference (the user bias) must come back zero
+    for (let i = 0; i < ref.length; i++) scale = Math.max(scale, Math.abs(ref[i]));
+    // The element farthest from its reference, measured against the largest entry.
+    const worst = worstMismatch(g, ref, { atol: 0, rtol: 0 });
+    const diff = worst ? Math.abs(worst.actual - worst.expected) : 0;
+    const rel = Number.isNaN(diff) ? Infinity : scale > 0 ? diff / scale : diff; // an all-zero reference (the user bias) must come back zero
     report.push(`${k} ${rel.toExponential(0)}`);
     if (!(rel < tol)) problems.push(`${name}: gradient of ${k} off by ${rel.toExponential(1)} of its largest entry (${scale.toExponential(1)})`);
   }

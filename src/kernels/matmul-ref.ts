@@ -126,3 +126,15 @@ export function denseBackwardRef(
     db: biasGradRef(dz, s.batch, s.out),
   };
 }
+
+/**
+ * Per element, how far an f32 product may be from matmulRef: 4·sqrt(k+1)·eps·(Σ|a||b| + |bias|)
+ * (abs: matmulAbsRef) plus 16·eps·|ref| for the epilogue's rounding. Tests and bench use it.
+ */
+export function matmulErrorBound(ref: ArrayLike<number>, abs: ArrayLike<number>, k: number, n: number, bias?: ArrayLike<number>): Float64Array {
+  const eps = 2 ** -23;
+  return Float64Array.from({ length: ref.length }, (_, i) => {
+    const scale = abs[i] + (bias ? Math.abs(bias[i % n]) : 0);
+    return 4 * Math.sqrt(k + 1) * eps * scale + 16 * eps * Math.abs(ref[i]) + 1e-30;
+  });
+}

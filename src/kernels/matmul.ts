@@ -24,7 +24,7 @@ const vec4Source = `${epilogue}\n${vec4Body}`;
 const sgSource = `enable subgroups;\n${source}\n${sgBody}`;
 /** Every matmul variant's WGSL, for the autotuner's cache key. */
 export const MATMUL_SOURCE = `${source}\n${vec4Body}\n${sgBody}`;
-export { actBackwardRef, activateRef, biasGradRef, denseBackwardRef, denseForwardRef, matmulAbsRef, matmulRef } from './matmul-ref.ts';
+export { actBackwardRef, activateRef, biasGradRef, denseBackwardRef, denseForwardRef, matmulAbsRef, matmulErrorBound, matmulRef } from './matmul-ref.ts';
 
 /** Activation codes shared with ACT in shaders/matmul.wgsl. */
 export const ACTIVATIONS: Readonly<Record<Activation, number>> = { none: 0, relu: 1, sigmoid: 2, tanh: 3 };

@@ -1,29 +1,11 @@
 // Comparisons that say where and by how much results differ.
 import { expect } from 'vitest';
+import { checkClose, type Allowance } from '../../src/tolerance.ts';
 
-export interface Tolerance {
-  atol: number;
-  rtol: number;
-}
-
-/** |a - e| <= atol + rtol * |e| everywhere; reports the worst element otherwise. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance, what = 'result'): void {
-  expect(actual.length, `${what}: length`).toBe(expected.length);
-  let worst = -1;
-  let worstExcess = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const e = expected[i];
-    const excess = Math.abs(a - e) - (tol.atol + tol.rtol * Math.abs(e));
-    if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) {
-      worst = i;
-      worstExcess = excess;
-      if (Number.isNaN(excess)) break;
-    }
-  }
-  if (worst >= 0) {
-    expect.fail(`${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (atol ${tol.atol}, rtol ${tol.rtol})`);
-  }
+/** Fails with the worst element named when `actual` is not within `allow` of `expected` (src/tolerance.ts). */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, allow: Allowance, what = 'result'): void {
+  const problem = checkClose(actual, expected, allow, what);
+  if (problem) expect.fail(problem);
 }
 
 /** The same float32 bits everywhere (NaNs included). */
