@@ -1,15 +1,16 @@
 // Embedding gather and segmented scatter-add against float64 references, in Node and Chromium.
 import { describe, expect, it } from 'vitest';
 import {
-  EmbeddingBackward,
-  EmbeddingGather,
   csrWords,
+  embeddingBackward,
+  embeddingGather,
   gatherRef,
   scatterAddRef,
   type EmbeddingShape,
 } from '../src/kernels/embedding.ts';
 import { packSegments } from '../src/graph/segments.ts';
 import { KernelError, submitDispatches } from '../src/kernels/kernel.ts';
+import { Kernel } from '../src/kernels/spec.ts';
 import { Rng } from '../src/random.ts';
 import { expectClose, expectSameBits } from './support/compare.ts';
 import { useGpu } from './support/gpu.ts';
@@ -29,7 +30,7 @@ async function gather(shape: EmbeddingShape, table: Float32Array, idx: Uint32Arr
   const { gpu, ring } = t;
   const scope = gpu.buffers.scope();
   try {
-    const k = await EmbeddingGather.create(gpu, shape, scope);
+    const k = await Kernel.create(gpu, embeddingGather(gpu, shape), scope);
     const out = scope.create('out', shape.n * shape.dim * 4);
     submitDispatches(gpu, [k.bind({ table: scope.upload('table', table), indices: scope.upload('idx', idx), out })]);
     return await ring.readF32(out, shape.n * shape.dim);
@@ -42,10 +43,10 @@ async function scatterAdd(shape: EmbeddingShape, gradOut: Float32Array, idx: Uin
   const { gpu, ring } = t;
   const scope = gpu.buffers.scope();
   try {
-    const k = await EmbeddingBackward.create(gpu, shape, { accumulate: initial !== undefined }, scope);
+    const k = await Kernel.create(gpu, embeddingBackward(gpu, shape, { accumulate: initial !== undefined }), scope);
     const gradTable = initial ? scope.upload('grad', initial) : scope.create('grad', shape.rows * shape.dim * 4);
     const csr = scope.upload('csr', packSegments(idx, shape));
-    submitDispatches(gpu, [k.bind({ gradOut: scope.upload('gout', gradOut), csr, gradTable })]);
+    submitDispatches(gpu, [k.bind({ grad_out: scope.upload('gout', gradOut), csr, grad_table: gradTable })]);
     return await ring.readF32(gradTable, shape.rows * shape.dim);
   } finally {
     scope.destroy();
@@ -115,9 +116,9 @@ describe('embedding gather (forward)', () => {
     expect(() => packSegments(new Uint32Array([0, 5]), { rows: 5, dim: 2, n: 2 })).toThrow(
       /embedding_backward: index 5 at position 1 is out of range for a table of 5 rows/,
     );
-    await expect(EmbeddingGather.create(gpu, { rows: 5, dim: 2, n: 0 })).rejects.toThrow(KernelError);
+    expect(() => embeddingGather(gpu, { rows: 5, dim: 2, n: 0 })).toThrow(KernelError);
     const scope = gpu.buffers.scope();
-    const k = await EmbeddingGather.create(gpu, { rows: 5, dim: 2, n: 4 }, scope);
+    const k = await Kernel.create(gpu, embeddingGather(gpu, { rows: 5, dim: 2, n: 4 }), scope);
     expect(() => k.bind({ table: scope.create('t', 40), indices: scope.create('i', 16), out: scope.create('o', 16) })).toThrow(
       /embedding_gather: out has 16 bytes but shape \[rows=5, dim=2\] with 4 indices needs 32/,
     );
@@ -128,7 +129,7 @@ describe('embedding gather (forward)', () => {
     const { gpu } = t;
     const limit = gpu.device.limits.maxStorageBufferBindingSize;
     const rows = Math.floor(limit / 4 / 64) + 1;
-    await expect(EmbeddingGather.create(gpu, { rows, dim: 64, n: 1 })).rejects.toThrow(/maxStorageBufferBindingSize/);
+    await expect(Kernel.create(gpu, embeddingGather(gpu, { rows, dim: 64, n: 1 }))).rejects.toThrow(/embedding_gather: table needs \d+ bytes .*maxStorageBufferBindingSize/);
   });
 });
 

@@ -1,5 +1,6 @@
 // Embedding gather and segmented scatter-add on a skewed batch like real ratings.
-import { EmbeddingBackward, EmbeddingGather, gatherRef, scatterAddRef } from '../../src/kernels/embedding.ts';
+import { embeddingBackward, embeddingGather, gatherRef, scatterAddRef } from '../../src/kernels/embedding.ts';
+import { Kernel } from '../../src/kernels/spec.ts';
 import { packSegments } from '../../src/graph/segments.ts';
 import { Rng } from '../../src/random.ts';
 import { type BenchCase } from '../harness.ts';
@@ -26,7 +27,7 @@ export function embeddingCases(): BenchCase[] {
         {
           impl: 'gather',
           async prepare(gpu, scope) {
-            const k = await EmbeddingGather.create(gpu, shape, scope);
+            const k = await Kernel.create(gpu, embeddingGather(gpu, shape), scope);
             const out = scope.create('out', shape.n * shape.dim * 4);
             const d = k.bind({ table: scope.upload('table', table), indices: scope.upload('idx', idx), out });
             return {
@@ -44,9 +45,9 @@ export function embeddingCases(): BenchCase[] {
         {
           impl: 'segmented',
           async prepare(gpu, scope) {
-            const k = await EmbeddingBackward.create(gpu, shape, {}, scope);
+            const k = await Kernel.create(gpu, embeddingBackward(gpu, shape), scope);
             const grad = scope.create('grad', shape.rows * shape.dim * 4);
-            const d = k.bind({ gradOut: scope.upload('gout', gout), csr: scope.upload('csr', packSegments(idx, shape)), gradTable: grad });
+            const d = k.bind({ grad_out: scope.upload('gout', gout), csr: scope.upload('csr', packSegments(idx, shape)), grad_table: grad });
             const expected = scatterAddRef(gout, idx, shape.rows, shape.dim);
             return {
               dispatches: [d],

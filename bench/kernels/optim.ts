@@ -2,7 +2,8 @@
 // and the deterministic segmented scatter-add vs the atomic CAS loop TF.js and jax-js use.
 import { AdamChain } from '../baselines/adam-chain.ts';
 import { Adam, adamRef, createAdamStepBuffer, writeAdamStep, type AdamHyper } from '../../src/kernels/adam.ts';
-import { EmbeddingBackward, scatterAddRef, type EmbeddingShape } from '../../src/kernels/embedding.ts';
+import { embeddingBackward, scatterAddRef, type EmbeddingShape } from '../../src/kernels/embedding.ts';
+import { Kernel } from '../../src/kernels/spec.ts';
 import { packSegments } from '../../src/graph/segments.ts';
 import { ScatterAddAtomic } from '../baselines/scatter-atomic.ts';
 import type { Gpu } from '../../src/gpu/context.ts';
@@ -119,11 +120,11 @@ function scatterCase(shape: EmbeddingShape): BenchCase {
       {
         impl: 'segmented (deterministic)',
         async prepare(gpu, scope) {
-          const k = await EmbeddingBackward.create(gpu, shape, {}, scope);
+          const k = await Kernel.create(gpu, embeddingBackward(gpu, shape), scope);
           // Overwrite mode writes only touched rows, so the untouched ones must start at zero
           // to compare with the reference: a fresh buffer is zeroed.
           const grad = scope.create('grad', cells * 4);
-          const d = k.bind({ gradOut: scope.upload('gout', gout), csr: scope.upload('csr', packSegments(idx, shape)), gradTable: grad });
+          const d = k.bind({ grad_out: scope.upload('gout', gout), csr: scope.upload('csr', packSegments(idx, shape)), grad_table: grad });
           return { dispatches: [d], check: check(grad) };
         },
       },

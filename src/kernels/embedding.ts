@@ -2,8 +2,8 @@
 import body from '../../shaders/embedding.wgsl';
 import rowWalk from '../../shaders/row-walk.wgsl';
 import type { Gpu } from '../gpu/context.ts';
-import type { BufferScope } from '../gpu/buffers.ts';
-import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, elementsPerThread, grid1d, gridPerThread, pipeline, type Dispatch } from './kernel.ts';
+import { checkInteger, elementsPerThread, grid1d, gridPerThread } from './kernel.ts';
+import type { EntrySpec } from './spec.ts';
 
 const source = `${body}\n${rowWalk}`;
 
@@ -57,77 +57,44 @@ export function csrWords(shape: EmbeddingShape): number {
   return 2 + 2 * segmentCapacity(shape) + shape.n;
 }
 
-// ---- GPU wrappers ----------------------------------------------------------------------
+// ---- entry points ----------------------------------------------------------------------
 
-export class EmbeddingGather {
-  static readonly kernel = 'embedding_gather';
-
-  private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipe: GPUComputePipeline,
-    private readonly params: GPUBuffer,
-    readonly shape: EmbeddingShape,
-    private readonly per: number,
-  ) {}
-
-  static async create(gpu: Gpu, shape: EmbeddingShape, scope: BufferScope = gpu.buffers): Promise<EmbeddingGather> {
-    const k = EmbeddingGather.kernel;
-    checkShape(k, shape);
-    checkBindingSize(gpu, k, 'the table', shape.rows * shape.dim * 4);
-    checkBindingSize(gpu, k, 'the output', shape.n * shape.dim * 4);
-    const per = elementsPerThread(gpu);
-    const pipe = await pipeline(gpu, 'embedding', source, 'gather', { WG, PER: per });
-    const params = scope.uniform(`${k}.params`, [shape.n, shape.dim, shape.rows, 0]);
-    return new EmbeddingGather(gpu, pipe, params, shape, per);
-  }
-
-  bind(b: { table: GPUBuffer; indices: GPUBuffer; out: GPUBuffer }): Dispatch {
-    const { rows, dim, n } = this.shape;
-    const k = EmbeddingGather.kernel;
-    checkBufferSize(k, 'table', b.table, rows * dim * 4, fmt(this.shape));
-    checkBufferSize(k, 'indices', b.indices, n * 4, fmt(this.shape));
-    checkBufferSize(k, 'out', b.out, n * dim * 4, fmt(this.shape));
-    return {
-      label: k,
-      pipeline: this.pipe,
-      bindGroup: bindGroup(this.gpu, this.pipe, k, { 0: this.params, 1: b.table, 2: b.indices, 3: b.out }),
-      grid: gridPerThread(this.gpu, n * dim, WG, this.per),
-    };
-  }
+/** out[i] = table[indices[i]], row by row. */
+export function embeddingGather(gpu: Gpu, shape: EmbeddingShape): EntrySpec<'table' | 'indices' | 'out'> {
+  const kernel = 'embedding_gather';
+  checkShape(kernel, shape);
+  const { rows, dim, n } = shape;
+  const per = elementsPerThread(gpu);
+  return {
+    kernel,
+    source,
+    entry: 'gather',
+    constants: { WG, PER: per },
+    params: { gp: [n, dim, rows, 0] },
+    sizes: { table: rows * dim * 4, indices: n * 4, out: n * dim * 4 },
+    shape: fmt(shape),
+    grid: gridPerThread(gpu, n * dim, WG, per),
+  };
 }
 
-export class EmbeddingBackward {
-  static readonly kernel = 'embedding_backward';
-
-  private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipe: GPUComputePipeline,
-    private readonly params: GPUBuffer,
-    readonly shape: EmbeddingShape,
-  ) {}
-
-  /** `accumulate`: add into the gradient (the table feeds several ops) instead of overwriting its touched rows. */
-  static async create(gpu: Gpu, shape: EmbeddingShape, opts: { accumulate?: boolean } = {}, scope: BufferScope = gpu.buffers): Promise<EmbeddingBackward> {
-    const k = EmbeddingBackward.kernel;
-    checkShape(k, shape);
-    checkBindingSize(gpu, k, 'the gradient table', shape.rows * shape.dim * 4);
-    const pipe = await pipeline(gpu, 'embedding', source, 'segment_sum', { WG, ACCUMULATE: opts.accumulate ? 1 : 0 });
-    const params = scope.uniform(`${k}.params`, [shape.n, shape.dim, segmentCapacity(shape), 0]);
-    return new EmbeddingBackward(gpu, pipe, params, shape);
-  }
-
-  /** `csr` holds `packSegments` of the batch's indices. Rows the batch does not touch are left as they are. */
-  bind(b: { gradOut: GPUBuffer; csr: GPUBuffer; gradTable: GPUBuffer }): Dispatch {
-    const { rows, dim, n } = this.shape;
-    const k = EmbeddingBackward.kernel;
-    checkBufferSize(k, 'gradOut', b.gradOut, n * dim * 4, fmt(this.shape));
-    checkBufferSize(k, 'csr', b.csr, csrWords(this.shape) * 4, fmt(this.shape));
-    checkBufferSize(k, 'gradTable', b.gradTable, rows * dim * 4, fmt(this.shape));
-    return {
-      label: k,
-      pipeline: this.pipe,
-      bindGroup: bindGroup(this.gpu, this.pipe, k, { 4: this.params, 5: b.gradOut, 6: b.csr, 7: b.gradTable }),
-      grid: grid1d(this.gpu, segmentCapacity(this.shape) * dim, WG),
-    };
-  }
+/**
+ * grad_table[row] = sum of grad_out over the batch positions of that row, in the fixed order of
+ * the packed CSR (graph/segments.ts's packSegments). Rows the batch does not touch are left as
+ * they are. `accumulate`: add into the gradient (the table feeds several ops) instead of
+ * overwriting its touched rows.
+ */
+export function embeddingBackward(gpu: Gpu, shape: EmbeddingShape, opts: { accumulate?: boolean } = {}): EntrySpec<'grad_out' | 'csr' | 'grad_table'> {
+  const kernel = 'embedding_backward';
+  checkShape(kernel, shape);
+  const { rows, dim, n } = shape;
+  return {
+    kernel,
+    source,
+    entry: 'segment_sum',
+    constants: { WG, ACCUMULATE: opts.accumulate ? 1 : 0 },
+    params: { sp: [n, dim, segmentCapacity(shape), 0] },
+    sizes: { grad_out: n * dim * 4, csr: csrWords(shape) * 4, grad_table: rows * dim * 4 },
+    shape: fmt(shape),
+    grid: grid1d(gpu, segmentCapacity(shape) * dim, WG),
+  };
 }

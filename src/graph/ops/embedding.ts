@@ -1,6 +1,6 @@
 // Embedding lookup as a graph op; its gradient is a deterministic segmented scatter-add over
 // the CSR of the batch's indices, which the host derives when it feeds the indices.
-import { EmbeddingBackward, EmbeddingGather, csrWords, type EmbeddingShape } from '../../kernels/embedding.ts';
+import { csrWords, embeddingBackward, embeddingGather, type EmbeddingShape } from '../../kernels/embedding.ts';
 import { packSegments, segmentMap } from '../segments.ts';
 import { fill } from '../../kernels/fill.ts';
 import { Kernel } from '../../kernels/spec.ts';
@@ -25,7 +25,7 @@ const gatherOp: OpKind<GatherAttrs> = {
   },
   async lower(ctx, node) {
     const [table, indices] = node.inputs;
-    const k = await EmbeddingGather.create(ctx.gpu, embeddingShape(table, indices), ctx.scope);
+    const k = await Kernel.create(ctx.gpu, embeddingGather(ctx.gpu, embeddingShape(table, indices)), ctx.scope);
     return [k.bind({ table: ctx.buffer(table), indices: ctx.buffer(indices), out: ctx.buffer(node.outputs[0]) })];
   },
   grad(g, node, [dOut]) {
@@ -50,9 +50,9 @@ const embeddingBackwardOp: OpKind<BackwardAttrs> = {
     const [dOut, csr] = node.inputs;
     const out = ctx.buffer(node.outputs[0]);
     const shape = { rows: node.attrs.rows, dim: dOut.shape[1], n: node.attrs.n };
-    const [zero, k] = await Promise.all([Kernel.create(ctx.gpu, fill(ctx.gpu, shape.rows * shape.dim), ctx.scope), EmbeddingBackward.create(ctx.gpu, shape, {}, ctx.scope)]);
+    const [zero, k] = await Promise.all([Kernel.create(ctx.gpu, fill(ctx.gpu, shape.rows * shape.dim), ctx.scope), Kernel.create(ctx.gpu, embeddingBackward(ctx.gpu, shape), ctx.scope)]);
     // Rows the batch does not touch get a zero gradient (dense Adam still decays their moments).
-    return [zero.bind({ out }), k.bind({ gradOut: ctx.buffer(dOut), csr: ctx.buffer(csr), gradTable: out })];
+    return [zero.bind({ out }), k.bind({ grad_out: ctx.buffer(dOut), csr: ctx.buffer(csr), grad_table: out })];
   },
 };
 
