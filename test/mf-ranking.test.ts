@@ -1,7 +1,8 @@
 // The fused factorization head + ranking loss: GPU against the float64 reference, and the
 // reference's gradients against central differences of its own loss.
 import { describe, expect, it } from 'vitest';
-import { MfRanking, mfRankingRef } from '../src/kernels/mf-ranking.ts';
+import { mfRanking, mfRankingIndexed, mfRankingRef } from '../src/kernels/mf-ranking.ts';
+import { Kernel } from '../src/kernels/spec.ts';
 import { Rng } from '../src/random.ts';
 import { expectClose, expectSameBits } from './support/compare.ts';
 import { useGpu } from './support/gpu.ts';
@@ -21,7 +22,7 @@ describe('mf_ranking', () => {
     const x = inputs(1);
     const { n, dim } = SHAPE;
     const outs = await t.run(async (scope) => {
-      const k = await MfRanking.create(t.gpu, SHAPE, scope);
+      const k = await Kernel.create(t.gpu, mfRanking(t.gpu, SHAPE), scope);
       const o = { loss: scope.create('loss', n * 4), du: scope.create('du', n * dim * 4), dq: scope.create('dq', 2 * n * dim * 4), da: scope.create('da', n * 4), db: scope.create('db', 2 * n * 4) };
       const d = k.bind({ scale: scope.upload('s', new Float32Array([SCALE])), u: scope.upload('u', x.u), q: scope.upload('q', x.q), a: scope.upload('a', x.a), b: scope.upload('b', x.b), ...o });
       return { dispatches: [d], outputs: [[o.loss, n], [o.du, n * dim], [o.dq, 2 * n * dim], [o.da, n], [o.db, 2 * n]] };
@@ -48,22 +49,34 @@ describe('mf_ranking', () => {
     const gathered = { a: Float32Array.from(users, (i) => aT[i]), b: Float32Array.from(items, (i) => bT[i]) };
     const run = (indexed: boolean) =>
       t.run(async (scope) => {
-        const k = await MfRanking.create(t.gpu, SHAPE, scope, indexed ? { scale: SCALE } : undefined);
         const o = { loss: scope.create('loss', n * 4), du: scope.create('du', n * dim * 4), dq: scope.create('dq', 2 * n * dim * 4), db: scope.create('db', 2 * n * 4) };
         const common = { u: scope.upload('u', x.u), q: scope.upload('q', x.q), ...o };
         const d = indexed
-          ? k.bind({ ...common, a: scope.upload('aT', aT), b: scope.upload('bT', bT), users: scope.upload('users', users), items: scope.upload('items', items) })
-          : k.bind({ ...common, scale: scope.upload('s', new Float32Array([SCALE])), a: scope.upload('a', gathered.a), b: scope.upload('b', gathered.b), da: scope.create('da', n * 4) });
+          ? (await Kernel.create(t.gpu, mfRankingIndexed(t.gpu, SHAPE, SCALE), scope)).bind({
+              ...common,
+              a: scope.upload('aT', aT),
+              b: scope.upload('bT', bT),
+              user_idx: scope.upload('users', users),
+              item_idx: scope.upload('items', items),
+            })
+          : (await Kernel.create(t.gpu, mfRanking(t.gpu, SHAPE), scope)).bind({
+              ...common,
+              scale: scope.upload('s', new Float32Array([SCALE])),
+              a: scope.upload('a', gathered.a),
+              b: scope.upload('b', gathered.b),
+              da: scope.create('da', n * 4),
+            });
         return { dispatches: [d], outputs: [[o.loss, n], [o.du, n * dim], [o.dq, 2 * n * dim], [o.db, 2 * n]] };
       });
     const [plain, indexed] = [await run(false), await run(true)];
     indexed.forEach((out, i) => expectSameBits(out, plain[i], `output ${i}`));
     await t.run(async (scope) => {
-      const k = await MfRanking.create(t.gpu, SHAPE, scope, { scale: SCALE });
+      const k = await Kernel.create(t.gpu, mfRankingIndexed(t.gpu, SHAPE, SCALE), scope);
       const buf = (w: number): GPUBuffer => scope.create('x', w * 4);
-      const o = { scale: buf(1), u: buf(n * dim), q: buf(2 * n * dim), a: buf(USERS), b: buf(ITEMS), loss: buf(n), du: buf(n * dim), dq: buf(2 * n * dim), da: buf(n), db: buf(2 * n) };
-      expect(() => k.bind(o)).toThrow(/bind both/);
-      expect(() => k.bind({ ...o, users: buf(n), items: buf(n) })).toThrow(/items/);
+      const o = { u: buf(n * dim), q: buf(2 * n * dim), a: buf(USERS), b: buf(ITEMS), loss: buf(n), du: buf(n * dim), dq: buf(2 * n * dim), db: buf(2 * n) };
+      expect(() => k.bind({ ...o, scale: buf(1), da: buf(n) } as never)).toThrow(/mf_ranking: scale is not a binding of mf_ranking_indexed/);
+      expect(() => k.bind(o as never)).toThrow(/mf_ranking: user_idx is not bound/);
+      expect(() => k.bind({ ...o, user_idx: buf(n), item_idx: buf(n) })).toThrow(/mf_ranking: item_idx has \d+ bytes but shape 37 ratings of dim 6 needs/);
       return { dispatches: [], outputs: [] };
     });
   });

@@ -2,7 +2,8 @@
 // one dispatch, both scaled by weight / n (a weighted mean), so reverse mode starts from the
 // gradient output directly (see autodiff.ts). Metrics sum on the GPU into a persistent tensor.
 import { BceWithLogits, MseLoss, RankingLoss, SoftmaxCrossEntropy, type RankingKind } from '../../kernels/losses.ts';
-import { MfRanking } from '../../kernels/mf-ranking.ts';
+import { mfRankingIndexed } from '../../kernels/mf-ranking.ts';
+import { Kernel } from '../../kernels/spec.ts';
 import { rowsGradient } from './embedding.ts';
 import { Sum } from '../../kernels/reduce.ts';
 import type { Graph } from '../graph.ts';
@@ -214,9 +215,9 @@ const mfRankingOp: OpKind<LossAttrs> = {
   async lower(ctx, node) {
     const [u, q, aT, users, bT, items] = node.inputs;
     const [loss, du, dq, db] = node.outputs.map((t) => ctx.buffer(t));
-    const k = await MfRanking.create(ctx.gpu, { n: u.shape[0], dim: u.shape[1] }, ctx.scope, { scale: node.attrs.weight / u.shape[0] });
+    const k = await Kernel.create(ctx.gpu, mfRankingIndexed(ctx.gpu, { n: u.shape[0], dim: u.shape[1] }, node.attrs.weight / u.shape[0]), ctx.scope);
     const b = (t: Tensor): GPUBuffer => ctx.buffer(t);
-    return [k.bind({ u: b(u), q: b(q), a: b(aT), b: b(bT), users: b(users), items: b(items), loss, du, dq, db })];
+    return [k.bind({ u: b(u), q: b(q), a: b(aT), b: b(bT), user_idx: b(users), item_idx: b(items), loss, du, dq, db })];
   },
   grad(g, node, [seed], needed) {
     if (!seed) return node.inputs.map(() => null);
