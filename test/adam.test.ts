@@ -225,11 +225,11 @@ describe('dense Adam', () => {
     const scope = gpu.buffers.scope();
     try {
       const k = await Adam.create(gpu, { n: 10 }, {}, scope);
-      const ok = scope.create('ok', 40);
-      expect(() => k.bind({ step: createAdamStepBuffer(scope), param: ok, grad: ok, m: scope.create('m', 36), v: ok })).toThrow(
-        /adam: m has 36 bytes but shape \[10\] needs 40/,
-      );
-      expect(() => k.bind({ step: scope.create('not uniform', 48), param: ok, grad: ok, m: ok, v: ok })).toThrow(/adam: the step buffer must have UNIFORM usage/);
+      const [param, grad, m, v] = ['param', 'grad', 'm', 'v'].map((name) => scope.create(name, 40));
+      const step = createAdamStepBuffer(scope);
+      expect(() => k.bind({ step, param, grad, m: scope.create('m', 36), v })).toThrow(/adam: m has 36 bytes but shape \[10\] needs 40/);
+      expect(() => k.bind({ step: scope.create('not uniform', 48), param, grad, m, v })).toThrow(/adam: st must be a UNIFORM buffer/);
+      expect(() => k.bind({ step, param, grad, m, v: m })).toThrow(/adam: v and m are the same buffer/);
     } finally {
       scope.destroy();
     }
@@ -308,9 +308,9 @@ describe('lazy (row-sparse) Adam', () => {
     const scope = gpu.buffers.scope();
     try {
       const k = await LazyAdam.create(gpu, { rows: 5, dim: 2, n: 3 }, {}, scope);
-      const ok = scope.create('ok', 40);
+      const [param, grad, m, v] = ['param', 'grad', 'm', 'v'].map((name) => scope.create(name, 40));
       // csr words: 2 + 2 * 3 + 3 = 11
-      expect(() => k.bind({ step: createAdamStepBuffer(scope), csr: scope.create('csr', 40), param: ok, grad: ok, m: ok, v: ok })).toThrow(
+      expect(() => k.bind({ step: createAdamStepBuffer(scope), csr: scope.create('csr', 40), param, grad, m, v })).toThrow(
         /lazy_adam: csr has 40 bytes but shape \[rows=5, dim=2\] with 3 indices needs 44/,
       );
     } finally {

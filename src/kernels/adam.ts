@@ -8,7 +8,8 @@ import type { Gpu } from '../gpu/context.ts';
 import type { BufferScope } from '../gpu/buffers.ts';
 import { csrWords, segmentCapacity, type EmbeddingShape } from './embedding.ts';
 import { ADAM_STEP_BYTES, adamStepWords, type AdamHyper } from './adam-ref.ts';
-import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, elementsPerThread, grid1d, gridPerThread, KernelError, pipeline, type Dispatch } from './kernel.ts';
+import { checkInteger, elementsPerThread, grid1d, gridPerThread, KernelError, type Dispatch } from './kernel.ts';
+import { Kernel } from './spec.ts';
 
 export * from './adam-ref.ts';
 
@@ -66,45 +67,38 @@ export function checkStep(kernel: string, step: GPUBuffer): void {
   if (!(step.usage & GPUBufferUsage.UNIFORM)) throw new KernelError(kernel, 'the step buffer must have UNIFORM usage (use createAdamStepBuffer)');
 }
 
+type StepBuffers = { step: GPUBuffer; param: GPUBuffer; grad: GPUBuffer; m: GPUBuffer; v: GPUBuffer };
+
 /** Dense Adam over one parameter tensor of n elements; param, m and v are updated in place. */
 export class Adam {
   static readonly kernel = 'adam';
 
-  private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipe: GPUComputePipeline,
-    private readonly params: GPUBuffer,
-    private readonly wg: number,
-    readonly shape: { n: number },
-    private readonly per: number,
-  ) {}
+  private constructor(private readonly k: Kernel<'st' | 'param' | 'grad' | 'm' | 'v'>) {}
 
   static async create(gpu: Gpu, shape: { n: number }, opts: AdamOptions = {}, scope: BufferScope = gpu.buffers): Promise<Adam> {
-    const k = Adam.kernel;
+    const kernel = Adam.kernel;
+    const { n } = shape;
     // An empty tensor has no parameters to train: a caller's mistake, said before recording.
-    checkInteger(k, 'n (elements of the parameter tensor)', shape.n, 1);
+    checkInteger(kernel, 'n (elements of the parameter tensor)', n, 1);
     const wg = opts.wg ?? DEFAULT_WG;
-    checkWg(gpu, k, wg);
-    checkBindingSize(gpu, k, `a parameter tensor of ${shape.n} elements`, shape.n * 4);
+    checkWg(gpu, kernel, wg);
     const per = elementsPerThread(gpu);
-    const pipe = await pipeline(gpu, 'adam', source, 'adam', { WG: wg, PER: per, ...adamConstants(opts) });
-    const params = scope.uniform(`${k}.params`, [shape.n, 0, 0, 0]);
-    return new Adam(gpu, pipe, params, wg, shape, per);
+    const spec = {
+      kernel,
+      source,
+      entry: 'adam',
+      constants: { WG: wg, PER: per, ...adamConstants(opts) },
+      params: { dp: [n, 0, 0, 0] },
+      sizes: { st: ADAM_STEP_BYTES, param: n * 4, grad: n * 4, m: n * 4, v: n * 4 },
+      shape: `[${n}]`,
+      grid: gridPerThread(gpu, n, wg, per),
+    };
+    return new Adam(await Kernel.create(gpu, spec, scope));
   }
 
   /** `step`: the caller's step uniform (createAdamStepBuffer / writeAdamStep). */
-  bind(b: { step: GPUBuffer; param: GPUBuffer; grad: GPUBuffer; m: GPUBuffer; v: GPUBuffer }): Dispatch {
-    const k = Adam.kernel;
-    const { n } = this.shape;
-    const shape = `[${n}]`;
-    checkStep(k, b.step);
-    for (const name of ['param', 'grad', 'm', 'v'] as const) checkBufferSize(k, name, b[name], n * 4, shape);
-    return {
-      label: k,
-      pipeline: this.pipe,
-      bindGroup: bindGroup(this.gpu, this.pipe, k, { 0: b.step, 1: this.params, 2: b.param, 3: b.grad, 4: b.m, 5: b.v }),
-      grid: gridPerThread(this.gpu, n, this.wg, this.per),
-    };
+  bind(b: StepBuffers): Dispatch {
+    return this.k.bind({ st: b.step, param: b.param, grad: b.grad, m: b.m, v: b.v });
   }
 }
 
@@ -120,40 +114,32 @@ export class Adam {
 export class LazyAdam {
   static readonly kernel = 'lazy_adam';
 
-  private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipe: GPUComputePipeline,
-    private readonly params: GPUBuffer,
-    private readonly wg: number,
-    readonly shape: EmbeddingShape,
-  ) {}
+  private constructor(private readonly k: Kernel<'st' | 'csr' | 'param' | 'grad' | 'm' | 'v'>) {}
 
   static async create(gpu: Gpu, shape: EmbeddingShape, opts: AdamOptions = {}, scope: BufferScope = gpu.buffers): Promise<LazyAdam> {
-    const k = LazyAdam.kernel;
-    checkInteger(k, 'rows', shape.rows, 1);
-    checkInteger(k, 'dim', shape.dim, 1);
-    checkInteger(k, 'n (indices per batch)', shape.n, 1);
+    const kernel = LazyAdam.kernel;
+    const { rows, dim, n } = shape;
+    checkInteger(kernel, 'rows', rows, 1);
+    checkInteger(kernel, 'dim', dim, 1);
+    checkInteger(kernel, 'n (indices per batch)', n, 1);
     const wg = opts.wg ?? DEFAULT_WG;
-    checkWg(gpu, k, wg);
-    checkBindingSize(gpu, k, `the table [${shape.rows}, ${shape.dim}]`, shape.rows * shape.dim * 4);
-    const pipe = await pipeline(gpu, 'adam', source, 'adam_rows', { WG: wg, ...adamConstants(opts) });
-    const params = scope.uniform(`${k}.params`, [shape.dim, segmentCapacity(shape), shape.rows, 0]);
-    return new LazyAdam(gpu, pipe, params, wg, shape);
+    checkWg(gpu, kernel, wg);
+    const table = rows * dim * 4;
+    const spec = {
+      kernel,
+      source,
+      entry: 'adam_rows',
+      constants: { WG: wg, ...adamConstants(opts) },
+      params: { rp: [dim, segmentCapacity(shape), rows, 0] },
+      sizes: { st: ADAM_STEP_BYTES, csr: csrWords(shape) * 4, param: table, grad: table, m: table, v: table },
+      shape: `[rows=${rows}, dim=${dim}] with ${n} indices`,
+      grid: grid1d(gpu, segmentCapacity(shape) * dim, wg),
+    };
+    return new LazyAdam(await Kernel.create(gpu, spec, scope));
   }
 
-  /** `csr`: packSegments of the batch's indices (the same buffer EmbeddingBackward reads). `grad` is the [rows, dim] gradient table. */
-  bind(b: { step: GPUBuffer; csr: GPUBuffer; param: GPUBuffer; grad: GPUBuffer; m: GPUBuffer; v: GPUBuffer }): Dispatch {
-    const k = LazyAdam.kernel;
-    const { rows, dim, n } = this.shape;
-    const shape = `[rows=${rows}, dim=${dim}] with ${n} indices`;
-    checkStep(k, b.step);
-    checkBufferSize(k, 'csr', b.csr, csrWords(this.shape) * 4, shape);
-    for (const name of ['param', 'grad', 'm', 'v'] as const) checkBufferSize(k, name, b[name], rows * dim * 4, shape);
-    return {
-      label: k,
-      pipeline: this.pipe,
-      bindGroup: bindGroup(this.gpu, this.pipe, k, { 0: b.step, 6: this.params, 7: b.csr, 2: b.param, 3: b.grad, 4: b.m, 5: b.v }),
-      grid: grid1d(this.gpu, segmentCapacity(this.shape) * dim, this.wg),
-    };
+  /** `csr`: packSegments of the batch's indices (the same buffer embedding_backward reads). `grad` is the [rows, dim] gradient table. */
+  bind(b: StepBuffers & { csr: GPUBuffer }): Dispatch {
+    return this.k.bind({ st: b.step, csr: b.csr, param: b.param, grad: b.grad, m: b.m, v: b.v });
   }
 }
