@@ -3,7 +3,8 @@
 import source from '../../shaders/dense-mse.wgsl';
 import type { BufferScope } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/context.ts';
-import { bindGroup, checkBufferSize, checkInteger, KernelError, pipeline, type Dispatch } from './kernel.ts';
+import { checkInteger, KernelError, type Dispatch } from './kernel.ts';
+import { Kernel } from './spec.ts';
 import { BIAS_GRAD_CHUNK } from './matmul.ts';
 
 // Small workgroups: at the recommender's size the passes have only 64 and 17 threads, and
@@ -40,11 +41,8 @@ export class DenseMse {
   static readonly kernel = 'dense_mse';
 
   private constructor(
-    private readonly gpu: Gpu,
-    private readonly rowsPipe: GPUComputePipeline,
-    private readonly columnsPipe: GPUComputePipeline,
-    private readonly params: GPUBuffer,
-    readonly shape: DenseMseShape,
+    private readonly rows: Kernel<'scale' | 'h_in' | 'w' | 'bias' | 'truth' | 'loss' | 'g'>,
+    private readonly columns: Kernel<'h_in' | 'w' | 'dh' | 'g_in' | 'dw' | 'db' | 'dh_sum'>,
     /** Bound in place of dhSum when the kernel does not write it: 'auto' layouts keep the binding. */
     private readonly noSums: GPUBuffer | null,
   ) {}
@@ -54,47 +52,51 @@ export class DenseMse {
    * `dhSums`: also write dh's column sums (bind `dhSum`), in the bias-gradient kernel's order.
    */
   static async create(gpu: Gpu, shape: DenseMseShape, scope: BufferScope = gpu.buffers, opts: { relu?: boolean; dhSums?: boolean } = {}): Promise<DenseMse> {
-    checkInteger(DenseMse.kernel, 'rows', shape.rows, 1);
-    checkInteger(DenseMse.kernel, 'hidden', shape.hidden, 1);
+    const kernel = DenseMse.kernel;
+    const { rows, hidden } = shape;
+    checkInteger(kernel, 'rows', rows, 1);
+    checkInteger(kernel, 'hidden', hidden, 1);
     const limit = gpu.device.limits.maxComputeWorkgroupsPerDimension * ROWS_WG * ROWS_PER;
-    if (shape.rows > limit) throw new KernelError(DenseMse.kernel, `${shape.rows} rows need more than ${limit} threads in one dimension; split the batch`);
-    const [rowsPipe, columnsPipe] = await Promise.all([
-      pipeline(gpu, 'dense-mse', source, 'dense_mse_rows', { WG: ROWS_WG, RELU: Number(!!opts.relu) }),
-      pipeline(gpu, 'dense-mse', source, 'dense_mse_columns', { WG: COLS_WG, CHUNK: BIAS_GRAD_CHUNK, RELU: Number(!!opts.relu), DH_SUMS: Number(!!opts.dhSums) }),
+    if (rows > limit) throw new KernelError(kernel, `${rows} rows need more than ${limit} threads in one dimension; split the batch`);
+    const common = { kernel, source, params: { p: [rows, hidden, 0, 0] }, shape: `${rows} rows of ${hidden}` };
+    const [rowsPass, columnsPass] = await Promise.all([
+      Kernel.create(
+        gpu,
+        {
+          ...common,
+          entry: 'dense_mse_rows',
+          constants: { WG: ROWS_WG, RELU: Number(!!opts.relu) },
+          sizes: { scale: 4, h_in: rows * hidden * 4, w: hidden * 4, bias: 4, truth: rows * 4, loss: rows * 4, g: rows * 4 },
+          grid: [Math.ceil(rows / ROWS_PER / ROWS_WG), 1],
+        },
+        scope,
+      ),
+      Kernel.create(
+        gpu,
+        {
+          ...common,
+          entry: 'dense_mse_columns',
+          constants: { WG: COLS_WG, CHUNK: BIAS_GRAD_CHUNK, RELU: Number(!!opts.relu), DH_SUMS: Number(!!opts.dhSums) },
+          sizes: { h_in: rows * hidden * 4, w: hidden * 4, dh: rows * hidden * 4, g_in: rows * 4, dw: hidden * 4, db: 4, dh_sum: opts.dhSums ? hidden * 4 : 4 },
+          // One thread per COLS_PER columns, and one for db.
+          grid: [Math.ceil((Math.ceil(hidden / COLS_PER) + 1) / COLS_WG), 1],
+        },
+        scope,
+      ),
     ]);
-    const noSums = opts.dhSums ? null : scope.create(`${DenseMse.kernel}.no-sums`, 16);
-    return new DenseMse(gpu, rowsPipe, columnsPipe, scope.uniform(`${DenseMse.kernel}.params`, [shape.rows, shape.hidden, 0, 0]), { ...shape }, noSums);
+    const noSums = opts.dhSums ? null : scope.create(`${kernel}.no-sums`, 16);
+    return new DenseMse(rowsPass, columnsPass, noSums);
   }
 
   /** Two dispatches: rows (loss, g), then columns (dw, dh, db). */
   bind(x: DenseMseBuffers): Dispatch[] {
     const k = DenseMse.kernel;
-    const { rows, hidden } = this.shape;
-    const what = `${rows} rows of ${hidden}`;
-    const sizes: [Exclude<keyof DenseMseBuffers, 'dhSum'>, number][] = [
-      ['scale', 1], ['h', rows * hidden], ['w', hidden], ['bias', 1], ['target', rows],
-      ['loss', rows], ['g', rows], ['dh', rows * hidden], ['dw', hidden], ['db', 1],
-    ];
-    for (const [name, count] of sizes) checkBufferSize(k, name, x[name], count * 4, what);
     if (!this.noSums && !x.dhSum) throw new KernelError(k, 'created with dhSums: bind a dhSum buffer of hidden floats');
     if (this.noSums && x.dhSum) throw new KernelError(k, 'a dhSum buffer was given but the kernel was created without dhSums');
     const dhSum = x.dhSum ?? (this.noSums as GPUBuffer);
-    if (x.dhSum) checkBufferSize(k, 'dhSum', x.dhSum, hidden * 4, what);
-    const shared = { 0: this.params, 1: x.scale, 2: x.h, 3: x.w, 4: x.bias, 5: x.target };
     return [
-      {
-        label: `${k}.rows`,
-        pipeline: this.rowsPipe,
-        bindGroup: bindGroup(this.gpu, this.rowsPipe, `${k}.rows`, { ...shared, 6: x.loss, 7: x.g }),
-        grid: [Math.ceil(rows / ROWS_PER / ROWS_WG), 1],
-      },
-      {
-        label: `${k}.columns`,
-        pipeline: this.columnsPipe,
-        bindGroup: bindGroup(this.gpu, this.columnsPipe, `${k}.columns`, { 0: this.params, 2: x.h, 3: x.w, 8: x.dh, 9: x.g, 10: x.dw, 11: x.db, 12: dhSum }),
-        // One thread per COLS_PER columns, and one for db.
-        grid: [Math.ceil((Math.ceil(hidden / COLS_PER) + 1) / COLS_WG), 1],
-      },
+      { ...this.rows.bind({ scale: x.scale, h_in: x.h, w: x.w, bias: x.bias, truth: x.target, loss: x.loss, g: x.g }), label: `${k}.rows` },
+      { ...this.columns.bind({ h_in: x.h, w: x.w, dh: x.dh, g_in: x.g, dw: x.dw, db: x.db, dh_sum: dhSum }), label: `${k}.columns` },
     ];
   }
 }
