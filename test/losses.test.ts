@@ -178,7 +178,7 @@ describe('bce_with_logits', () => {
       const k = await BceWithLogits.create(gpu, { n: 10 }, { masked: true }, scope);
       const b = (bytes: number): GPUBuffer => scope.create('b', bytes);
       const ok = { logits: b(40), labels: b(40), mask: b(40), scale: b(4), loss: b(40), grad: b(40) };
-      expect(() => k.bind({ ...ok, grad: b(36) })).toThrow(/bce_with_logits: grad has 36 bytes but shape \[n=10\] needs 40/);
+      expect(() => k.bind({ ...ok, grad: b(36) })).toThrow(/bce_with_logits: grad_logits has 36 bytes but shape \[n=10\] needs 40/);
       expect(() => k.bind({ ...ok, mask: undefined })).toThrow(/bce_with_logits: was created with masked: true, so bind needs mask/);
       expect(() => k.bind({ ...ok, weights: b(40) })).toThrow(/bce_with_logits: got weights but was created without weighted: true/);
       expect(() => k.bind(ok)).not.toThrow();

@@ -8,7 +8,8 @@
 import source from '../../shaders/losses.wgsl';
 import type { Gpu } from '../gpu/context.ts';
 import type { BufferScope } from '../gpu/buffers.ts';
-import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, grid1d, KernelError, pipeline, type Dispatch } from './kernel.ts';
+import { checkInteger, grid1d, KernelError, type Dispatch } from './kernel.ts';
+import { Kernel, type EntrySpec } from './spec.ts';
 import type { RankingKind } from './losses-ref.ts';
 
 export { bceWithLogitsRef, mseRef, rankingRef, softmaxCrossEntropyRef, type RankingKind } from './losses-ref.ts';
@@ -29,31 +30,19 @@ export interface ClassesShape {
 const fmtN = (s: ElementwiseShape): string => `[n=${s.n}]`;
 const fmtRows = (s: ClassesShape): string => `[rows=${s.rows}, cols=${s.cols}]`;
 
-function checkElementwise(gpu: Gpu, kernel: string, s: ElementwiseShape): void {
-  // An empty batch has no mean loss; a recorded step always has work.
+function checkElementwise(kernel: string, s: ElementwiseShape): void {
   checkInteger(kernel, 'n', s.n, 1);
-  checkBindingSize(gpu, kernel, `a tensor of ${s.n} elements`, s.n * 4);
 }
 
 /** An optional binding: present exactly when the kernel was created with `flag`. */
-function optionalBuffer(
-  kernel: string,
-  name: string,
-  flag: string,
-  enabled: boolean,
-  buffer: GPUBuffer | undefined,
-  bytes: number,
-  shape: string,
-): GPUBuffer | undefined {
+function checkOptional(kernel: string, name: string, flag: string, enabled: boolean, buffer: GPUBuffer | undefined): void {
   if (enabled && !buffer) throw new KernelError(kernel, `was created with ${flag}: true, so bind needs ${name}`);
   if (!enabled && buffer) throw new KernelError(kernel, `got ${name} but was created without ${flag}: true; create it with ${flag}: true`);
-  if (buffer) checkBufferSize(kernel, name, buffer, bytes, shape);
-  return buffer;
 }
 
-function withOptional(resources: Record<number, GPUBuffer>, binding: number, buffer: GPUBuffer | undefined): Record<number, GPUBuffer> {
-  if (buffer) resources[binding] = buffer;
-  return resources;
+/** The entries of `r` whose value is given: an optional binding absent from the spec stays unbound. */
+function present<T extends Record<string, GPUBuffer | number | undefined>>(r: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
 }
 
 // ---- sigmoid + binary cross-entropy ------------------------------------------------------
@@ -68,43 +57,39 @@ export interface BceOptions {
 /**
  * Sigmoid + binary cross-entropy from logits x and labels y in [0, 1]:
  * loss = max(x, 0) - x y + log1p(e^-|x|), d loss / dx = sigmoid(x) - y, both times scale (and w).
- * Finite for any finite x. Bindings: 0 params {n}, 1 scale, 2 loss (rw), 3 weights, 4 mask,
- * 5 logits, 6 labels, 7 grad (rw) — all f32 [n].
+ * Finite for any finite x. All buffers f32 [n]; scale [1].
  */
 export class BceWithLogits {
   static readonly kernel = 'bce_with_logits';
 
   private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipe: GPUComputePipeline,
-    private readonly params: GPUBuffer,
+    private readonly k: Kernel<string>,
     readonly shape: ElementwiseShape,
     readonly opts: Readonly<BceOptions>,
   ) {}
 
   static async create(gpu: Gpu, shape: ElementwiseShape, opts: BceOptions = {}, scope: BufferScope = gpu.buffers): Promise<BceWithLogits> {
-    const k = BceWithLogits.kernel;
-    checkElementwise(gpu, k, shape);
-    const entry = `bce${opts.weighted ? '_weighted' : ''}${opts.masked ? '_masked' : ''}`;
-    const pipe = await pipeline(gpu, 'losses', source, entry, { WG });
-    const params = scope.uniform(`${k}.params`, [shape.n, 0, 0, 0]);
-    return new BceWithLogits(gpu, pipe, params, shape, { ...opts });
+    const kernel = BceWithLogits.kernel;
+    checkElementwise(kernel, shape);
+    const bytes = shape.n * 4;
+    const spec: EntrySpec<string> = {
+      kernel,
+      source,
+      entry: `bce${opts.weighted ? '_weighted' : ''}${opts.masked ? '_masked' : ''}`,
+      constants: { WG },
+      params: { p: [shape.n, 0, 0, 0] },
+      sizes: present({ scale: 4, loss: bytes, weight: opts.weighted ? bytes : undefined, mask: opts.masked ? bytes : undefined, logits: bytes, labels: bytes, grad_logits: bytes }),
+      shape: fmtN(shape),
+      grid: grid1d(gpu, shape.n, WG),
+    };
+    return new BceWithLogits(await Kernel.create(gpu, spec, scope), shape, { ...opts });
   }
 
   bind(b: { logits: GPUBuffer; labels: GPUBuffer; weights?: GPUBuffer; mask?: GPUBuffer; scale: GPUBuffer; loss: GPUBuffer; grad: GPUBuffer }): Dispatch {
     const k = BceWithLogits.kernel;
-    const s = fmtN(this.shape);
-    const bytes = this.shape.n * 4;
-    checkBufferSize(k, 'logits', b.logits, bytes, s);
-    checkBufferSize(k, 'labels', b.labels, bytes, s);
-    checkBufferSize(k, 'scale', b.scale, 4, s);
-    checkBufferSize(k, 'loss', b.loss, bytes, s);
-    checkBufferSize(k, 'grad', b.grad, bytes, s);
-    const weights = optionalBuffer(k, 'weights', 'weighted', !!this.opts.weighted, b.weights, bytes, s);
-    const mask = optionalBuffer(k, 'mask', 'masked', !!this.opts.masked, b.mask, bytes, s);
-    const res: Record<number, GPUBuffer> = { 0: this.params, 1: b.scale, 2: b.loss, 5: b.logits, 6: b.labels, 7: b.grad };
-    withOptional(withOptional(res, 3, weights), 4, mask);
-    return { label: k, pipeline: this.pipe, bindGroup: bindGroup(this.gpu, this.pipe, k, res), grid: grid1d(this.gpu, this.shape.n, WG) };
+    checkOptional(k, 'weights', 'weighted', !!this.opts.weighted, b.weights);
+    checkOptional(k, 'mask', 'masked', !!this.opts.masked, b.mask);
+    return this.k.bind(present({ scale: b.scale, loss: b.loss, weight: b.weights, mask: b.mask, logits: b.logits, labels: b.labels, grad_logits: b.grad }));
   }
 }
 
@@ -113,40 +98,37 @@ export class BceWithLogits {
 /**
  * Pairwise ranking loss of d = pos - neg over n pairs: 'cs330' 1 - sigmoid(d) (CS330's
  * homework), 'bpr' -log sigmoid(d) = softplus(-d); gradients w.r.t. both scores, times scale.
- * Bindings: 0 params {n}, 1 scale, 2 loss (rw), 8 pos, 9 neg, 10 gradPos (rw), 11 gradNeg (rw).
  */
 export class RankingLoss {
   static readonly kernel = 'ranking_loss';
 
   private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipe: GPUComputePipeline,
-    private readonly params: GPUBuffer,
+    private readonly k: Kernel<'scale' | 'loss' | 'pos' | 'neg' | 'grad_pos' | 'grad_neg'>,
     readonly shape: ElementwiseShape,
     readonly kind: RankingKind,
   ) {}
 
   static async create(gpu: Gpu, shape: ElementwiseShape, opts: { kind: RankingKind }, scope: BufferScope = gpu.buffers): Promise<RankingLoss> {
-    const k = RankingLoss.kernel;
-    if (opts.kind !== 'cs330' && opts.kind !== 'bpr') throw new KernelError(k, `kind must be 'cs330' or 'bpr', got '${String(opts.kind)}'`);
-    checkElementwise(gpu, k, shape);
-    const pipe = await pipeline(gpu, 'losses', source, 'ranking', { WG, RANKING: opts.kind === 'cs330' ? 0 : 1 });
-    const params = scope.uniform(`${k}.params`, [shape.n, 0, 0, 0]);
-    return new RankingLoss(gpu, pipe, params, shape, opts.kind);
+    const kernel = RankingLoss.kernel;
+    if (opts.kind !== 'cs330' && opts.kind !== 'bpr') throw new KernelError(kernel, `kind must be 'cs330' or 'bpr', got '${String(opts.kind)}'`);
+    checkElementwise(kernel, shape);
+    const bytes = shape.n * 4;
+    const spec = {
+      kernel,
+      source,
+      entry: 'ranking',
+      constants: { WG, RANKING: opts.kind === 'cs330' ? 0 : 1 },
+      params: { p: [shape.n, 0, 0, 0] },
+      sizes: { scale: 4, loss: bytes, pos: bytes, neg: bytes, grad_pos: bytes, grad_neg: bytes },
+      shape: fmtN(shape),
+      grid: grid1d(gpu, shape.n, WG),
+    };
+    return new RankingLoss(await Kernel.create(gpu, spec, scope), shape, opts.kind);
   }
 
   bind(b: { pos: GPUBuffer; neg: GPUBuffer; scale: GPUBuffer; loss: GPUBuffer; gradPos: GPUBuffer; gradNeg: GPUBuffer }): Dispatch {
-    const k = RankingLoss.kernel;
-    const s = fmtN(this.shape);
-    const bytes = this.shape.n * 4;
-    checkBufferSize(k, 'pos', b.pos, bytes, s);
-    checkBufferSize(k, 'neg', b.neg, bytes, s);
-    checkBufferSize(k, 'scale', b.scale, 4, s);
-    checkBufferSize(k, 'loss', b.loss, bytes, s);
-    checkBufferSize(k, 'gradPos', b.gradPos, bytes, s);
-    checkBufferSize(k, 'gradNeg', b.gradNeg, bytes, s);
-    const res = { 0: this.params, 1: b.scale, 2: b.loss, 8: b.pos, 9: b.neg, 10: b.gradPos, 11: b.gradNeg };
-    return { label: `${k}.${this.kind}`, pipeline: this.pipe, bindGroup: bindGroup(this.gpu, this.pipe, k, res), grid: grid1d(this.gpu, this.shape.n, WG) };
+    const d = this.k.bind({ scale: b.scale, loss: b.loss, pos: b.pos, neg: b.neg, grad_pos: b.gradPos, grad_neg: b.gradNeg });
+    return { ...d, label: `${RankingLoss.kernel}.${this.kind}` };
   }
 }
 
@@ -154,40 +136,37 @@ export class RankingLoss {
 
 /**
  * (pred - target)^2 and its gradient 2 (pred - target) w.r.t. pred, times scale; optional f32
- * mask (0 = no target there; the target may be NaN). Bindings: 0 params {n}, 1 scale,
- * 2 loss (rw), 4 mask, 12 pred, 13 target, 14 grad (rw).
+ * mask (0 = no target there; the target may be NaN).
  */
 export class MseLoss {
   static readonly kernel = 'mse_loss';
 
   private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipe: GPUComputePipeline,
-    private readonly params: GPUBuffer,
+    private readonly k: Kernel<string>,
     readonly shape: ElementwiseShape,
     readonly masked: boolean,
   ) {}
 
   static async create(gpu: Gpu, shape: ElementwiseShape, opts: { masked?: boolean } = {}, scope: BufferScope = gpu.buffers): Promise<MseLoss> {
-    const k = MseLoss.kernel;
-    checkElementwise(gpu, k, shape);
-    const pipe = await pipeline(gpu, 'losses', source, opts.masked ? 'mse_masked' : 'mse', { WG });
-    const params = scope.uniform(`${k}.params`, [shape.n, 0, 0, 0]);
-    return new MseLoss(gpu, pipe, params, shape, !!opts.masked);
+    const kernel = MseLoss.kernel;
+    checkElementwise(kernel, shape);
+    const bytes = shape.n * 4;
+    const spec: EntrySpec<string> = {
+      kernel,
+      source,
+      entry: opts.masked ? 'mse_masked' : 'mse',
+      constants: { WG },
+      params: { p: [shape.n, 0, 0, 0] },
+      sizes: present({ scale: 4, loss: bytes, mask: opts.masked ? bytes : undefined, pred: bytes, truth: bytes, grad_pred: bytes }),
+      shape: fmtN(shape),
+      grid: grid1d(gpu, shape.n, WG),
+    };
+    return new MseLoss(await Kernel.create(gpu, spec, scope), shape, !!opts.masked);
   }
 
   bind(b: { pred: GPUBuffer; target: GPUBuffer; mask?: GPUBuffer; scale: GPUBuffer; loss: GPUBuffer; grad: GPUBuffer }): Dispatch {
-    const k = MseLoss.kernel;
-    const s = fmtN(this.shape);
-    const bytes = this.shape.n * 4;
-    checkBufferSize(k, 'pred', b.pred, bytes, s);
-    checkBufferSize(k, 'target', b.target, bytes, s);
-    checkBufferSize(k, 'scale', b.scale, 4, s);
-    checkBufferSize(k, 'loss', b.loss, bytes, s);
-    checkBufferSize(k, 'grad', b.grad, bytes, s);
-    const mask = optionalBuffer(k, 'mask', 'masked', this.masked, b.mask, bytes, s);
-    const res = withOptional({ 0: this.params, 1: b.scale, 2: b.loss, 12: b.pred, 13: b.target, 14: b.grad }, 4, mask);
-    return { label: k, pipeline: this.pipe, bindGroup: bindGroup(this.gpu, this.pipe, k, res), grid: grid1d(this.gpu, this.shape.n, WG) };
+    checkOptional(MseLoss.kernel, 'mask', 'masked', this.masked, b.mask);
+    return this.k.bind(present({ scale: b.scale, loss: b.loss, mask: b.mask, pred: b.pred, truth: b.target, grad_pred: b.grad }));
   }
 }
 
@@ -222,55 +201,57 @@ export function checkLabels(labels: ArrayLike<number>, cols: number, kernel = So
  * Softmax cross-entropy over the last dimension of logits [rows, cols] with u32 class labels:
  * loss_r = logsumexp(x_r) - x_r[label], grad = softmax(x_r) - onehot(label), both times scale
  * (and the row's weight). A label >= cols is a host error (see checkLabels); the kernel then
- * scores the row 0 rather than read past it. Bindings: 0 params {rows, cols}, 1 scale,
- * 2 loss [rows] (rw), 3 weights [rows], 5 logits [rows, cols], 7 grad [rows, cols] (rw),
- * 15 labels u32 [rows], 16 correct [rows] (rw).
+ * scores the row 0 rather than read past it. logits and grad are [rows, cols], labels u32
+ * [rows], loss, weights and correct [rows].
  */
 export class SoftmaxCrossEntropy {
   static readonly kernel = 'softmax_cross_entropy';
 
   private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipe: GPUComputePipeline,
-    private readonly params: GPUBuffer,
+    private readonly k: Kernel<string>,
     readonly shape: ClassesShape,
     readonly opts: Readonly<Required<CrossEntropyOptions>>,
   ) {}
 
   static async create(gpu: Gpu, shape: ClassesShape, opts: CrossEntropyOptions = {}, scope: BufferScope = gpu.buffers): Promise<SoftmaxCrossEntropy> {
-    const k = SoftmaxCrossEntropy.kernel;
-    checkInteger(k, 'rows', shape.rows, 1);
-    checkInteger(k, 'cols', shape.cols, 1);
-    checkBindingSize(gpu, k, `logits ${fmtRows(shape)}`, shape.rows * shape.cols * 4);
-    const strategy = opts.strategy ?? (shape.cols < 256 ? 'rows' : 'groups');
-    if (strategy !== 'rows' && strategy !== 'groups') throw new KernelError(k, `strategy must be 'rows' or 'groups', got '${String(strategy)}'`);
+    const kernel = SoftmaxCrossEntropy.kernel;
+    const { rows, cols } = shape;
+    checkInteger(kernel, 'rows', rows, 1);
+    checkInteger(kernel, 'cols', cols, 1);
+    const strategy = opts.strategy ?? (cols < 256 ? 'rows' : 'groups');
+    if (strategy !== 'rows' && strategy !== 'groups') throw new KernelError(kernel, `strategy must be 'rows' or 'groups', got '${String(strategy)}'`);
     const groupSize = opts.groupSize ?? 64;
     const maxGroup = gpu.device.limits.maxComputeInvocationsPerWorkgroup;
     if (!(Number.isInteger(groupSize) && groupSize >= 1 && (groupSize & (groupSize - 1)) === 0 && groupSize <= maxGroup)) {
-      throw new KernelError(k, `groupSize must be a power of two in [1, ${maxGroup}], got ${groupSize}`);
+      throw new KernelError(kernel, `groupSize must be a power of two in [1, ${maxGroup}], got ${groupSize}`);
     }
     const full = { weighted: !!opts.weighted, accuracy: !!opts.accuracy, strategy, groupSize };
-    const entry = `ce_${strategy}${full.weighted ? '_weighted' : ''}${full.accuracy ? '_acc' : ''}`;
-    const pipe = await pipeline(gpu, 'losses', source, entry, { WG: strategy === 'rows' ? WG : groupSize });
-    const params = scope.uniform(`${k}.params`, [shape.rows, shape.cols, 0, 0]);
-    return new SoftmaxCrossEntropy(gpu, pipe, params, shape, full);
+    const spec: EntrySpec<string> = {
+      kernel,
+      source,
+      entry: `ce_${strategy}${full.weighted ? '_weighted' : ''}${full.accuracy ? '_acc' : ''}`,
+      constants: { WG: strategy === 'rows' ? WG : groupSize },
+      params: { p: [rows, cols, 0, 0] },
+      sizes: present({
+        scale: 4,
+        loss: rows * 4,
+        weight: full.weighted ? rows * 4 : undefined,
+        logits: rows * cols * 4,
+        grad_logits: rows * cols * 4,
+        class_labels: rows * 4,
+        correct: full.accuracy ? rows * 4 : undefined,
+      }),
+      shape: fmtRows(shape),
+      grid: strategy === 'rows' ? grid1d(gpu, rows, WG) : grid1d(gpu, rows * groupSize, groupSize),
+    };
+    return new SoftmaxCrossEntropy(await Kernel.create(gpu, spec, scope), shape, full);
   }
 
   bind(b: { logits: GPUBuffer; labels: GPUBuffer; weights?: GPUBuffer; scale: GPUBuffer; loss: GPUBuffer; grad: GPUBuffer; correct?: GPUBuffer }): Dispatch {
     const k = SoftmaxCrossEntropy.kernel;
-    const s = fmtRows(this.shape);
-    const { rows, cols } = this.shape;
-    checkBufferSize(k, 'logits', b.logits, rows * cols * 4, s);
-    checkBufferSize(k, 'labels', b.labels, rows * 4, s);
-    checkBufferSize(k, 'scale', b.scale, 4, s);
-    checkBufferSize(k, 'loss', b.loss, rows * 4, s);
-    checkBufferSize(k, 'grad', b.grad, rows * cols * 4, s);
-    const weights = optionalBuffer(k, 'weights', 'weighted', this.opts.weighted, b.weights, rows * 4, s);
-    const correct = optionalBuffer(k, 'correct', 'accuracy', this.opts.accuracy, b.correct, rows * 4, s);
-    const res: Record<number, GPUBuffer> = { 0: this.params, 1: b.scale, 2: b.loss, 5: b.logits, 7: b.grad, 15: b.labels };
-    withOptional(withOptional(res, 3, weights), 16, correct);
-    // 'groups' runs one workgroup per row: rows * groupSize threads.
-    const grid = this.opts.strategy === 'rows' ? grid1d(this.gpu, rows, WG) : grid1d(this.gpu, rows * this.opts.groupSize, this.opts.groupSize);
-    return { label: `${k}.${this.opts.strategy}`, pipeline: this.pipe, bindGroup: bindGroup(this.gpu, this.pipe, k, res), grid };
+    checkOptional(k, 'weights', 'weighted', this.opts.weighted, b.weights);
+    checkOptional(k, 'correct', 'accuracy', this.opts.accuracy, b.correct);
+    const d = this.k.bind(present({ scale: b.scale, loss: b.loss, weight: b.weights, logits: b.logits, grad_logits: b.grad, class_labels: b.labels, correct: b.correct }));
+    return { ...d, label: `${k}.${this.opts.strategy}` };
   }
 }
