@@ -4,7 +4,8 @@
 import source from '../../shaders/embedding-bag.wgsl';
 import type { Gpu } from '../gpu/context.ts';
 import type { BufferScope } from '../gpu/buffers.ts';
-import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, grid1d, KernelError, pipeline, type Dispatch } from './kernel.ts';
+import { checkInteger, grid1d, KernelError, type Dispatch } from './kernel.ts';
+import { Kernel, type EntrySpec } from './spec.ts';
 
 const WG = 64;
 
@@ -131,60 +132,50 @@ export class EmbeddingBag {
   static readonly kernel = 'embedding_bag';
 
   private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipe: GPUComputePipeline,
-    private readonly params: GPUBuffer,
+    private readonly k: Kernel<string>,
     /** Bound in place of a bias when there is none: 'auto' layouts keep the binding. */
     private readonly noBias: GPUBuffer | null,
     readonly shape: EmbeddingBagShape,
     readonly options: Readonly<Required<EmbeddingBagOptions>>,
   ) {}
 
-  /** Uniform (fixed): u32 [rows, dim, srcRows, capacity]. */
   static async create(gpu: Gpu, shape: EmbeddingBagShape, opts: EmbeddingBagOptions = {}, scope: BufferScope = gpu.buffers): Promise<EmbeddingBag> {
-    const k = EmbeddingBag.kernel;
-    checkInteger(k, `rows of ${fmt(shape)}`, shape.rows, 1);
-    checkInteger(k, `dim of ${fmt(shape)}`, shape.dim, 1);
-    checkInteger(k, `srcRows of ${fmt(shape)}`, shape.srcRows, 1);
-    checkInteger(k, `capacity of ${fmt(shape)}`, shape.capacity, 1);
-    const variant = opts.variant ?? defaultBagVariant(shape.dim);
-    if (!EMBEDDING_BAG_VARIANTS.includes(variant)) throw new KernelError(k, `unknown variant "${String(variant)}"; choose one of ${EMBEDDING_BAG_VARIANTS.join(', ')}`);
-    if (shape.dim % COLUMNS[variant] !== 0) throw new KernelError(k, `variant ${variant} needs dim a multiple of ${COLUMNS[variant]}, got ${shape.dim}`);
-    if (shape.rows * shape.dim > 0xffffffff || shape.srcRows * shape.dim > 0xffffffff) throw new KernelError(k, `${fmt(shape)} is too large for u32 indexing`);
-    checkBindingSize(gpu, k, `the source of ${fmt(shape)}`, shape.srcRows * shape.dim * 4);
-    checkBindingSize(gpu, k, `the output of ${fmt(shape)}`, shape.rows * shape.dim * 4);
-    checkBindingSize(gpu, k, `the CSR of ${fmt(shape)}`, bagCsrWords(shape.rows, shape.capacity) * 4);
+    const kernel = EmbeddingBag.kernel;
+    const { rows, dim, srcRows, capacity } = shape;
+    checkInteger(kernel, `rows of ${fmt(shape)}`, rows, 1);
+    checkInteger(kernel, `dim of ${fmt(shape)}`, dim, 1);
+    checkInteger(kernel, `srcRows of ${fmt(shape)}`, srcRows, 1);
+    checkInteger(kernel, `capacity of ${fmt(shape)}`, capacity, 1);
+    const variant = opts.variant ?? defaultBagVariant(dim);
+    if (!EMBEDDING_BAG_VARIANTS.includes(variant)) throw new KernelError(kernel, `unknown variant "${String(variant)}"; choose one of ${EMBEDDING_BAG_VARIANTS.join(', ')}`);
+    if (dim % COLUMNS[variant] !== 0) throw new KernelError(kernel, `variant ${variant} needs dim a multiple of ${COLUMNS[variant]}, got ${dim}`);
+    if (rows * dim > 0xffffffff || srcRows * dim > 0xffffffff) throw new KernelError(kernel, `${fmt(shape)} is too large for u32 indexing`);
     const bias = !!opts.bias;
-    const pipe = await pipeline(gpu, 'embedding-bag', source, ENTRY[variant], { WG, HAS_BIAS: Number(bias) });
-    const params = scope.uniform(`${k}.params`, [shape.rows, shape.dim, shape.srcRows, shape.capacity]);
-    const noBias = bias ? null : scope.create(`${k}.no-bias`, 16);
-    return new EmbeddingBag(gpu, pipe, params, noBias, shape, { bias, variant });
+    // The vec4 variants read the same buffers through their vec4 bindings; without a bias a stand-in is bound.
+    const [srcName, biasName, outName] = variant === 'scalar' ? ['src', 'bias', 'out'] : ['src4', 'bias4', 'out4'];
+    const spec: EntrySpec<string> = {
+      kernel,
+      source,
+      entry: ENTRY[variant],
+      constants: { WG, HAS_BIAS: Number(bias) },
+      params: { p: [rows, dim, srcRows, capacity] },
+      sizes: { csr: bagCsrWords(rows, capacity) * 4, [srcName]: srcRows * dim * 4, [biasName]: bias ? dim * 4 : 16, [outName]: rows * dim * 4 },
+      shape: fmt(shape),
+      grid: grid1d(gpu, (rows * dim) / COLUMNS[variant], WG),
+    };
+    const k = await Kernel.create(gpu, spec, scope);
+    const noBias = bias ? null : scope.create(`${kernel}.no-bias`, 16);
+    return new EmbeddingBag(k, noBias, shape, { bias, variant });
   }
 
   /** csr: the packed CSR (checkBagCsr); src [srcRows, dim]; bias [dim] when created with bias; out [rows, dim]. */
   bind(b: { csr: GPUBuffer; src: GPUBuffer; out: GPUBuffer; bias?: GPUBuffer }): Dispatch {
     const k = EmbeddingBag.kernel;
-    const { rows, dim, srcRows, capacity } = this.shape;
-    const s = fmt(this.shape);
-    checkBufferSize(k, 'csr', b.csr, bagCsrWords(rows, capacity) * 4, s);
-    checkBufferSize(k, 'src', b.src, srcRows * dim * 4, s);
-    checkBufferSize(k, 'out', b.out, rows * dim * 4, s);
-    if (this.options.bias) {
-      if (!b.bias) throw new KernelError(k, `created with bias: bind a bias buffer of ${dim} floats`);
-      checkBufferSize(k, 'bias', b.bias, dim * 4, s);
-    } else if (b.bias) {
-      throw new KernelError(k, 'a bias buffer was given but the kernel was created without bias: create it with { bias: true }');
-    }
-    if (b.out === b.src || b.out === b.csr || b.out === b.bias) throw new KernelError(k, 'out must not be the same buffer as an input (WebGPU forbids a written binding that aliases a read one)');
-    const bias = b.bias ?? this.noBias;
-    if (!bias) throw new KernelError(k, 'internal: no bias buffer');
+    if (this.options.bias && !b.bias) throw new KernelError(k, `created with bias: bind a bias buffer of ${this.shape.dim} floats`);
+    if (!this.options.bias && b.bias) throw new KernelError(k, 'a bias buffer was given but the kernel was created without bias: create it with { bias: true }');
+    const bias = (b.bias ?? this.noBias) as GPUBuffer;
     const variant = this.options.variant;
-    const res: Record<number, GPUBuffer> = variant !== 'scalar' ? { 0: this.params, 1: b.csr, 5: b.src, 6: bias, 7: b.out } : { 0: this.params, 1: b.csr, 2: b.src, 3: bias, 4: b.out };
-    return {
-      label: `${k}.${this.options.variant}`,
-      pipeline: this.pipe,
-      bindGroup: bindGroup(this.gpu, this.pipe, k, res),
-      grid: grid1d(this.gpu, (rows * dim) / COLUMNS[variant], WG),
-    };
+    const d = this.k.bind(variant === 'scalar' ? { csr: b.csr, src: b.src, bias, out: b.out } : { csr: b.csr, src4: b.src, bias4: bias, out4: b.out });
+    return { ...d, label: `${k}.${variant}` };
   }
 }
