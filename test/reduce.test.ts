@@ -274,9 +274,9 @@ describe('whole-tensor sum and mean', () => {
     const scope = gpu.buffers.scope();
     try {
       const k = await Sum.create(gpu, { n: 8 }, { dstOffset: 4 }, scope);
-      expect(() => k.bind({ x: scope.create('x', 32), dst: scope.create('d', 16) })).toThrow(/reduce_sum: dst has 16 bytes but shape \[8\] into element 4 needs 20/);
+      expect(() => k.bind({ x: scope.create('x', 32), dst: scope.create('d', 16) })).toThrow(/reduce_sum: tree_out has 16 bytes but shape \[8\] into element 4 needs 20/);
       const b = await SumBackward.create(gpu, { n: 8 }, { gradOffset: 4 }, scope);
-      expect(() => b.bind({ grad: scope.create('g', 16), gradX: scope.create('x', 32) })).toThrow(/sum_backward: grad has 16 bytes/);
+      expect(() => b.bind({ grad: scope.create('g', 16), gradX: scope.create('x', 32) })).toThrow(/sum_backward: bc_grad has 16 bytes/);
       const both = scope.create('xd', 32);
       expect(() => k.bind({ x: both, dst: both })).toThrow(/reduce_sum: dst and x are the same buffer/);
     } finally {
@@ -343,7 +343,7 @@ describe('per-column sum and mean', () => {
     const scope = t.gpu.buffers.scope();
     try {
       const k = await ColumnReduce.create(t.gpu, { rows: 8, cols: 4 }, { mean: true }, scope);
-      expect(() => k.bind({ x: scope.create('x', 64), out: scope.create('o', 16) })).toThrow(/column_mean: x has 64 bytes but shape \[8, 4\] needs 128/);
+      expect(() => k.bind({ x: scope.create('x', 64), out: scope.create('o', 16) })).toThrow(/column_mean: col_in has 64 bytes but shape \[8, 4\] needs 128/);
     } finally {
       scope.destroy();
     }

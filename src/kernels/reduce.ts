@@ -6,20 +6,14 @@
 import source from '../../shaders/reduce.wgsl';
 import type { Gpu } from '../gpu/context.ts';
 import type { BufferScope } from '../gpu/buffers.ts';
-import { checkDistinct, type AccumulateOption } from './elementwise.ts';
-import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, f32Bits, grid1d, KernelError, pipeline, type BindingResource, type Dispatch } from './kernel.ts';
+import type { AccumulateOption } from './elementwise.ts';
+import { checkInteger, f32Bits, grid1d, KernelError, type Dispatch } from './kernel.ts';
+import { Kernel, type EntrySpec } from './spec.ts';
 import { defaultRowsPerGroup, treePlan, treeShape, type TreePass } from './reduce-ref.ts';
 
 export * from './reduce-ref.ts';
 
 const WG = 64;
-
-function dispatch(gpu: Gpu, label: string, pipe: GPUComputePipeline, resources: Record<number, BindingResource>, threads: number, wg = WG): Dispatch {
-  return { label, pipeline: pipe, bindGroup: bindGroup(gpu, pipe, label, resources), grid: grid1d(gpu, threads, wg) };
-}
-
-const reducePipeline = (gpu: Gpu, entry: string, accumulate: boolean, wg = WG): Promise<GPUComputePipeline> =>
-  pipeline(gpu, 'reduce', source, entry, { WG: wg, ACCUMULATE: accumulate ? 1 : 0 });
 
 /** A row-major matrix [rows, cols]. */
 export interface RowShape {
@@ -29,11 +23,10 @@ export interface RowShape {
 
 const fmtRows = (s: RowShape): string => `[${s.rows}, ${s.cols}]`;
 
-function checkRows(gpu: Gpu, kernel: string, s: RowShape): void {
+function checkRows(kernel: string, s: RowShape): void {
   // An empty tensor is a caller's mistake: a recorded step always has work.
   checkInteger(kernel, 'rows', s.rows, 1);
   checkInteger(kernel, 'cols', s.cols, 1);
-  checkBindingSize(gpu, kernel, `a ${fmtRows(s)} matrix`, s.rows * s.cols * 4);
 }
 
 function accumulateFlags(kernel: string, acc: boolean | readonly boolean[] | undefined, count: number): boolean[] {
@@ -47,35 +40,42 @@ export interface MeanOption extends AccumulateOption {
 }
 
 // ---- row ops: one thread per row -----------------------------------------------------------
-//
-// Uniform at binding 0 for all of them: [rows, cols, scale (f32 bits), 0].
+
+/** The spec of a reduce.wgsl entry point: WG lanes, ACCUMULATE, uniform `name` with its words. */
+function reduceSpec<B extends string>(
+  gpu: Gpu,
+  kernel: string,
+  entry: string,
+  accumulate: boolean,
+  params: Record<string, number[]>,
+  sizes: Record<B, number>,
+  shape: string,
+  threads: number,
+  wg = WG,
+): EntrySpec<B> {
+  return { kernel, source, entry, constants: { WG: wg, ACCUMULATE: accumulate ? 1 : 0 }, params, sizes, shape, grid: grid1d(gpu, threads, wg) };
+}
 
 /** out[r] (+)= sum_c a[r, c] * b[r, c], columns added in order. */
 export class RowDot {
   static readonly kernel = 'row_dot';
 
   private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipe: GPUComputePipeline,
-    private readonly params: GPUBuffer,
+    private readonly k: Kernel<'x' | 'y' | 'row_out'>,
     readonly shape: RowShape,
   ) {}
 
   static async create(gpu: Gpu, shape: RowShape, opts: AccumulateOption = {}, scope: BufferScope = gpu.buffers): Promise<RowDot> {
-    const k = RowDot.kernel;
-    checkRows(gpu, k, shape);
-    const pipe = await reducePipeline(gpu, 'row_dot', !!opts.accumulate);
-    return new RowDot(gpu, pipe, scope.uniform(`${k}.params`, [shape.rows, shape.cols, f32Bits(1), 0]), shape);
+    const kernel = RowDot.kernel;
+    checkRows(kernel, shape);
+    const { rows, cols } = shape;
+    const params = { rp: [rows, cols, f32Bits(1), 0] };
+    const spec = reduceSpec(gpu, kernel, 'row_dot', !!opts.accumulate, params, { x: rows * cols * 4, y: rows * cols * 4, row_out: rows * 4 }, fmtRows(shape), rows);
+    return new RowDot(await Kernel.create(gpu, spec, scope), shape);
   }
 
   bind(b: { a: GPUBuffer; b: GPUBuffer; out: GPUBuffer }): Dispatch {
-    const k = RowDot.kernel;
-    const { rows, cols } = this.shape;
-    checkBufferSize(k, 'a', b.a, rows * cols * 4, fmtRows(this.shape));
-    checkBufferSize(k, 'b', b.b, rows * cols * 4, fmtRows(this.shape));
-    checkBufferSize(k, 'out', b.out, rows * 4, fmtRows(this.shape));
-    checkDistinct(k, { out: b.out }, { a: b.a, b: b.b });
-    return dispatch(this.gpu, k, this.pipe, { 0: this.params, 1: b.a, 2: b.b, 3: b.out }, rows);
+    return this.k.bind({ x: b.a, y: b.b, row_out: b.out });
   }
 }
 
@@ -83,137 +83,100 @@ export class RowDot {
 export class RowDotBackward {
   static readonly kernel = 'row_dot_backward';
 
-  private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipes: [GPUComputePipeline, GPUComputePipeline],
-    private readonly params: GPUBuffer,
-    readonly shape: RowShape,
-  ) {}
+  private constructor(private readonly ks: [Kernel<'x' | 'row_grad' | 'row_out'>, Kernel<'x' | 'row_grad' | 'row_out'>]) {}
 
   /** `accumulate`: one flag for both gradients, or [forA, forB]. */
   static async create(gpu: Gpu, shape: RowShape, opts: { accumulate?: boolean | readonly boolean[] } = {}, scope: BufferScope = gpu.buffers): Promise<RowDotBackward> {
-    const k = RowDotBackward.kernel;
-    checkRows(gpu, k, shape);
-    const [accA, accB] = accumulateFlags(k, opts.accumulate, 2);
-    const pipes: [GPUComputePipeline, GPUComputePipeline] = [await reducePipeline(gpu, 'row_scale', accA), await reducePipeline(gpu, 'row_scale', accB)];
-    return new RowDotBackward(gpu, pipes, scope.uniform(`${k}.params`, [shape.rows, shape.cols, f32Bits(1), 0]), shape);
+    const kernel = RowDotBackward.kernel;
+    checkRows(kernel, shape);
+    const { rows, cols } = shape;
+    const flags = accumulateFlags(kernel, opts.accumulate, 2);
+    const sizes = { x: rows * cols * 4, row_grad: rows * 4, row_out: rows * cols * 4 };
+    const ks = await Promise.all(
+      flags.map((acc) => Kernel.create(gpu, reduceSpec(gpu, kernel, 'row_scale', acc, { rp: [rows, cols, f32Bits(1), 0] }, sizes, fmtRows(shape), rows * cols), scope)),
+    );
+    return new RowDotBackward([ks[0], ks[1]]);
   }
 
-  /** `gradA` / `gradB` null: that input needs no gradient. */
+  /**
+   * `gradA` / `gradB` null: that input needs no gradient. They are written by separate
+   * dispatches, so for a . a they may be one buffer (with accumulate [false, true] it receives 2 g a).
+   */
   bind(b: { grad: GPUBuffer; a: GPUBuffer; b: GPUBuffer; gradA: GPUBuffer | null; gradB: GPUBuffer | null }): Dispatch[] {
     const k = RowDotBackward.kernel;
-    const { rows, cols } = this.shape;
-    const f = fmtRows(this.shape);
-    checkBufferSize(k, 'grad', b.grad, rows * 4, f);
-    checkBufferSize(k, 'a', b.a, rows * cols * 4, f);
-    checkBufferSize(k, 'b', b.b, rows * cols * 4, f);
-    // gradA and gradB are written by separate dispatches, so for a . a they may be one buffer
-    // (with accumulate [false, true] it receives 2 g a).
-    checkDistinct(k, { gradA: b.gradA }, { grad: b.grad, a: b.a, b: b.b });
-    checkDistinct(k, { gradB: b.gradB }, { grad: b.grad, a: b.a, b: b.b });
-    const out: Dispatch[] = [];
+    for (const [name, g] of [['gradA', b.gradA], ['gradB', b.gradB]] as const) {
+      for (const [other, x] of [['grad', b.grad], ['a', b.a], ['b', b.b]] as const) {
+        if (g && g === x) throw new KernelError(k, `${name} and ${other} are the same buffer; bind a distinct one`);
+      }
+    }
     // d(a . b)/da = b, d(a . b)/db = a.
     const targets = [
-      { name: 'gradA', grad: b.gradA, other: b.b, pipe: this.pipes[0] },
-      { name: 'gradB', grad: b.gradB, other: b.a, pipe: this.pipes[1] },
+      { name: 'gradA', grad: b.gradA, other: b.b, k: this.ks[0] },
+      { name: 'gradB', grad: b.gradB, other: b.a, k: this.ks[1] },
     ];
-    for (const t of targets) {
-      if (!t.grad) continue;
-      checkBufferSize(k, t.name, t.grad, rows * cols * 4, f);
-      out.push(dispatch(this.gpu, `${k}.${t.name}`, t.pipe, { 0: this.params, 1: t.other, 4: b.grad, 3: t.grad }, rows * cols));
-    }
-    return out;
+    return targets.filter((t) => t.grad).map((t) => ({ ...t.k.bind({ x: t.other, row_grad: b.grad, row_out: t.grad as GPUBuffer }), label: `${k}.${t.name}` }));
   }
 }
 
 /** out[r] (+)= sum (or mean) of row r, columns added in order. */
 export class RowReduce {
-  private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipe: GPUComputePipeline,
-    private readonly params: GPUBuffer,
-    readonly shape: RowShape,
-    readonly kernel: string,
-  ) {}
+  private constructor(private readonly k: Kernel<'x' | 'row_out'>) {}
 
   static async create(gpu: Gpu, shape: RowShape, opts: MeanOption = {}, scope: BufferScope = gpu.buffers): Promise<RowReduce> {
-    const k = opts.mean ? 'row_mean' : 'row_sum';
-    checkRows(gpu, k, shape);
-    const pipe = await reducePipeline(gpu, 'row_sum', !!opts.accumulate);
-    const scale = opts.mean ? 1 / shape.cols : 1;
-    return new RowReduce(gpu, pipe, scope.uniform(`${k}.params`, [shape.rows, shape.cols, f32Bits(scale), 0]), shape, k);
+    const kernel = opts.mean ? 'row_mean' : 'row_sum';
+    checkRows(kernel, shape);
+    const { rows, cols } = shape;
+    const params = { rp: [rows, cols, f32Bits(opts.mean ? 1 / cols : 1), 0] };
+    return new RowReduce(await Kernel.create(gpu, reduceSpec(gpu, kernel, 'row_sum', !!opts.accumulate, params, { x: rows * cols * 4, row_out: rows * 4 }, fmtRows(shape), rows), scope));
   }
 
   bind(b: { x: GPUBuffer; out: GPUBuffer }): Dispatch {
-    const { rows, cols } = this.shape;
-    checkBufferSize(this.kernel, 'x', b.x, rows * cols * 4, fmtRows(this.shape));
-    checkBufferSize(this.kernel, 'out', b.out, rows * 4, fmtRows(this.shape));
-    checkDistinct(this.kernel, { out: b.out }, { x: b.x });
-    return dispatch(this.gpu, this.kernel, this.pipe, { 0: this.params, 1: b.x, 3: b.out }, rows);
+    return this.k.bind({ x: b.x, row_out: b.out });
   }
 }
 
 // ---- backward broadcasts ---------------------------------------------------------------------
 //
-// Uniform at binding 5: [n, inner, outer, offset, scale (f32 bits), 0, 0, 0]; thread t writes
+// Uniform bcp: [n, inner, outer, offset, scale (f32 bits), 0, 0, 0]; thread t writes
 // gradX[t] (+)= scale * grad[offset + (t / inner) % outer].
 
 class Broadcast {
-  protected constructor(
-    private readonly gpu: Gpu,
-    private readonly pipe: GPUComputePipeline,
-    private readonly params: GPUBuffer,
-    readonly kernel: string,
-    /** Elements of gradX. */
-    readonly n: number,
-    /** Elements grad must hold. */
-    private readonly gradWords: number,
-    private readonly shapeText: string,
-  ) {}
+  protected constructor(private readonly k: Kernel<'bc_grad' | 'bc_out'>) {}
 
-  protected static async build(
+  /** `gradWords`: elements grad must hold. */
+  protected static spec(
     gpu: Gpu,
     kernel: string,
     n: number,
-    inner: number,
-    outer: number,
-    offset: number,
-    scale: number,
+    b: { inner: number; outer: number; offset: number; scale: number; gradWords: number; shape: string },
     accumulate: boolean,
-    scope: BufferScope,
-  ): Promise<{ pipe: GPUComputePipeline; params: GPUBuffer }> {
-    const pipe = await reducePipeline(gpu, 'broadcast', accumulate);
-    const params = scope.uniform(`${kernel}.params`, [n, inner, outer, offset, f32Bits(scale), 0, 0, 0]);
-    return { pipe, params };
+  ): EntrySpec<'bc_grad' | 'bc_out'> {
+    const params = { bcp: [n, b.inner, b.outer, b.offset, f32Bits(b.scale), 0, 0, 0] };
+    return reduceSpec(gpu, kernel, 'broadcast', accumulate, params, { bc_grad: b.gradWords * 4, bc_out: n * 4 }, b.shape, n);
   }
 
   bind(b: { grad: GPUBuffer; gradX: GPUBuffer }): Dispatch {
-    checkBufferSize(this.kernel, 'grad', b.grad, this.gradWords * 4, this.shapeText);
-    checkBufferSize(this.kernel, 'gradX', b.gradX, this.n * 4, this.shapeText);
-    checkDistinct(this.kernel, { gradX: b.gradX }, { grad: b.grad });
-    return dispatch(this.gpu, this.kernel, this.pipe, { 5: this.params, 6: b.grad, 7: b.gradX }, this.n);
+    return this.k.bind({ bc_grad: b.grad, bc_out: b.gradX });
   }
 }
 
 /** Row sum's (mean's) backward: gradX[r, c] (+)= grad[r] (/ cols). */
 export class RowReduceBackward extends Broadcast {
   static async create(gpu: Gpu, shape: RowShape, opts: MeanOption = {}, scope: BufferScope = gpu.buffers): Promise<RowReduceBackward> {
-    const k = opts.mean ? 'row_mean_backward' : 'row_sum_backward';
-    checkRows(gpu, k, shape);
-    const n = shape.rows * shape.cols;
-    const { pipe, params } = await Broadcast.build(gpu, k, n, shape.cols, shape.rows, 0, opts.mean ? 1 / shape.cols : 1, !!opts.accumulate, scope);
-    return new RowReduceBackward(gpu, pipe, params, k, n, shape.rows, fmtRows(shape));
+    const kernel = opts.mean ? 'row_mean_backward' : 'row_sum_backward';
+    checkRows(kernel, shape);
+    const b = { inner: shape.cols, outer: shape.rows, offset: 0, scale: opts.mean ? 1 / shape.cols : 1, gradWords: shape.rows, shape: fmtRows(shape) };
+    return new RowReduceBackward(await Kernel.create(gpu, Broadcast.spec(gpu, kernel, shape.rows * shape.cols, b, !!opts.accumulate), scope));
   }
 }
 
 /** Column sum's (mean's) backward: gradX[r, c] (+)= grad[c] (/ rows). */
 export class ColumnReduceBackward extends Broadcast {
   static async create(gpu: Gpu, shape: RowShape, opts: MeanOption = {}, scope: BufferScope = gpu.buffers): Promise<ColumnReduceBackward> {
-    const k = opts.mean ? 'column_mean_backward' : 'column_sum_backward';
-    checkRows(gpu, k, shape);
-    const n = shape.rows * shape.cols;
-    const { pipe, params } = await Broadcast.build(gpu, k, n, 1, shape.cols, 0, opts.mean ? 1 / shape.rows : 1, !!opts.accumulate, scope);
-    return new ColumnReduceBackward(gpu, pipe, params, k, n, shape.cols, fmtRows(shape));
+    const kernel = opts.mean ? 'column_mean_backward' : 'column_sum_backward';
+    checkRows(kernel, shape);
+    const b = { inner: 1, outer: shape.cols, offset: 0, scale: opts.mean ? 1 / shape.rows : 1, gradWords: shape.cols, shape: fmtRows(shape) };
+    return new ColumnReduceBackward(await Kernel.create(gpu, Broadcast.spec(gpu, kernel, shape.rows * shape.cols, b, !!opts.accumulate), scope));
   }
 }
 
@@ -225,13 +188,13 @@ export interface SumBackwardOptions extends MeanOption {
 /** Whole-tensor sum's (mean's) backward: gradX[i] (+)= grad[gradOffset] (/ n). */
 export class SumBackward extends Broadcast {
   static async create(gpu: Gpu, shape: { n: number }, opts: SumBackwardOptions = {}, scope: BufferScope = gpu.buffers): Promise<SumBackward> {
-    const k = opts.mean ? 'mean_backward' : 'sum_backward';
-    checkInteger(k, 'n', shape.n, 1);
-    checkBindingSize(gpu, k, `a tensor of ${shape.n} elements`, shape.n * 4);
+    const kernel = opts.mean ? 'mean_backward' : 'sum_backward';
+    const { n } = shape;
+    checkInteger(kernel, 'n', n, 1);
     const offset = opts.gradOffset ?? 0;
-    checkInteger(k, 'gradOffset', offset, 0);
-    const { pipe, params } = await Broadcast.build(gpu, k, shape.n, shape.n, 1, offset, opts.mean ? 1 / shape.n : 1, !!opts.accumulate, scope);
-    return new SumBackward(gpu, pipe, params, k, shape.n, offset + 1, `[${shape.n}] (gradient at element ${offset})`);
+    checkInteger(kernel, 'gradOffset', offset, 0);
+    const b = { inner: n, outer: 1, offset, scale: opts.mean ? 1 / n : 1, gradWords: offset + 1, shape: `[${n}] (gradient at element ${offset})` };
+    return new SumBackward(await Kernel.create(gpu, Broadcast.spec(gpu, kernel, n, b, !!opts.accumulate), scope));
   }
 }
 
@@ -252,61 +215,56 @@ const isPow2 = (v: number): boolean => Number.isInteger(v) && v >= 2 && (v & (v 
 
 /**
  * dst[dstOffset] (+)= sum (or mean) of x. With `accumulate`, losses add up over steps on the GPU
- * and the host reads them every K steps. Uniform at binding 8 for each pass:
+ * and the host reads them every K steps. Uniform tp of each pass:
  * [n, perThread, offset, scale (f32 bits)]. The partials live in a buffer this kernel owns; the
  * dispatches of two binds must not interleave.
  */
 export class Sum {
   private constructor(
-    private readonly gpu: Gpu,
-    private readonly passes: { pipe: GPUComputePipeline; params: GPUBuffer; groups: number; toDst: boolean }[],
+    private readonly passes: readonly Kernel<'tree_in' | 'tree_out'>[],
     private readonly partials: GPUBuffer | null,
     readonly kernel: string,
     readonly n: number,
     readonly dstOffset: number,
-    readonly workgroup: number,
   ) {}
 
   static async create(gpu: Gpu, shape: { n: number }, opts: SumOptions = {}, scope: BufferScope = gpu.buffers): Promise<Sum> {
-    const k = opts.mean ? 'reduce_mean' : 'reduce_sum';
+    const kernel = opts.mean ? 'reduce_mean' : 'reduce_sum';
     const { n } = shape;
-    checkInteger(k, 'n', n, 1);
-    checkBindingSize(gpu, k, `a tensor of ${n} elements`, n * 4);
+    checkInteger(kernel, 'n', n, 1);
     const offset = opts.dstOffset ?? 0;
-    checkInteger(k, 'dstOffset', offset, 0);
+    checkInteger(kernel, 'dstOffset', offset, 0);
     const scale = f32Bits(opts.mean ? 1 / n : 1);
     const acc = !!opts.accumulate;
+    const what = `[${n}] into element ${offset}`;
     if ((opts.strategy ?? 'tree') === 'serial') {
-      const pipe = await reducePipeline(gpu, 'sum_serial', acc);
-      const params = scope.uniform(`${k}.params`, [n, 0, offset, scale]);
-      return new Sum(gpu, [{ pipe, params, groups: 1, toDst: true }], null, k, n, offset, 1);
+      const spec = reduceSpec(gpu, kernel, 'sum_serial', acc, { tp: [n, 0, offset, scale] }, { tree_in: n * 4, tree_out: (offset + 1) * 4 }, what, 1);
+      return new Sum([await Kernel.create(gpu, spec, scope)], null, kernel, n, offset);
     }
     const { workgroup: wg, perThread } = treeShape(n, opts);
     const maxWg = Math.min(gpu.device.limits.maxComputeInvocationsPerWorkgroup, gpu.device.limits.maxComputeWorkgroupSizeX);
-    if (!(isPow2(wg) && wg <= maxWg)) throw new KernelError(k, `workgroup must be a power of two in [2, ${maxWg}], got ${wg}`);
-    checkInteger(k, 'perThread', perThread, 1);
+    if (!(isPow2(wg) && wg <= maxWg)) throw new KernelError(kernel, `workgroup must be a power of two in [2, ${maxWg}], got ${wg}`);
+    checkInteger(kernel, 'perThread', perThread, 1);
     const plan: TreePass[] = treePlan(n, wg, perThread);
     const passes = await Promise.all(
-      plan.map(async (p, i) => {
+      plan.map((p, i) => {
         const last = i === plan.length - 1;
-        const pipe = await reducePipeline(gpu, 'tree_sum', last && acc, wg);
-        const params = scope.uniform(`${k}.params${i}`, last ? [p.n, p.perThread, offset, scale] : [p.n, p.perThread, 0, f32Bits(1)]);
-        return { pipe, params, groups: p.groups, toDst: last };
+        const params = { tp: last ? [p.n, p.perThread, offset, scale] : [p.n, p.perThread, 0, f32Bits(1)] };
+        const sizes = { tree_in: p.n * 4, tree_out: last ? (offset + 1) * 4 : p.groups * 4 };
+        return Kernel.create(gpu, reduceSpec(gpu, kernel, 'tree_sum', last && acc, params, sizes, what, p.groups * wg, wg), scope);
       }),
     );
-    const partials = plan.length > 1 ? scope.create(`${k}.partials`, plan[0].groups * 4) : null;
-    return new Sum(gpu, passes, partials, k, n, offset, wg);
+    const partials = plan.length > 1 ? scope.create(`${kernel}.partials`, plan[0].groups * 4) : null;
+    return new Sum(passes, partials, kernel, n, offset);
   }
 
   bind(b: { x: GPUBuffer; dst: GPUBuffer }): Dispatch[] {
-    const shape = `[${this.n}] into element ${this.dstOffset}`;
-    checkBufferSize(this.kernel, 'x', b.x, this.n * 4, shape);
-    checkBufferSize(this.kernel, 'dst', b.dst, (this.dstOffset + 1) * 4, shape);
-    checkDistinct(this.kernel, { dst: b.dst }, { x: b.x });
+    // Several passes meet in the partials: x and dst must differ even when no one dispatch binds both.
+    if (b.dst === b.x) throw new KernelError(this.kernel, 'dst and x are the same buffer; bind a distinct one');
     let input = b.x;
-    return this.passes.map((p, i) => {
-      const output = p.toDst ? b.dst : (this.partials as GPUBuffer);
-      const d = dispatch(this.gpu, `${this.kernel}.pass${i}`, p.pipe, { 8: p.params, 9: input, 10: output }, p.groups * this.workgroup, this.workgroup);
+    return this.passes.map((k, i) => {
+      const output = i === this.passes.length - 1 ? b.dst : (this.partials as GPUBuffer);
+      const d = { ...k.bind({ tree_in: input, tree_out: output }), label: `${this.kernel}.pass${i}` };
       input = output;
       return d;
     });
@@ -322,13 +280,11 @@ export interface ColumnReduceOptions extends MeanOption {
 
 /**
  * out[c] (+)= sum (or mean) over rows of x[:, c]: blocks of rowsPerGroup rows, each summed in
- * order into a partial row, then the partial rows summed in order. Uniform at binding 11 for
- * each pass: [rows, cols, rowsPerGroup, groups, scale (f32 bits), 0, 0, 0].
+ * order into a partial row, then the partial rows summed in order. Uniform cp of each pass: [rows, cols, rowsPerGroup, groups, scale (f32 bits), 0, 0, 0].
  */
 export class ColumnReduce {
   private constructor(
-    private readonly gpu: Gpu,
-    private readonly passes: { pipe: GPUComputePipeline; params: GPUBuffer; groups: number; toDst: boolean }[],
+    private readonly passes: readonly Kernel<'col_in' | 'col_out'>[],
     private readonly partials: GPUBuffer | null,
     readonly kernel: string,
     readonly shape: RowShape,
@@ -336,38 +292,31 @@ export class ColumnReduce {
   ) {}
 
   static async create(gpu: Gpu, shape: RowShape, opts: ColumnReduceOptions = {}, scope: BufferScope = gpu.buffers): Promise<ColumnReduce> {
-    const k = opts.mean ? 'column_mean' : 'column_sum';
-    checkRows(gpu, k, shape);
+    const kernel = opts.mean ? 'column_mean' : 'column_sum';
+    checkRows(kernel, shape);
     const { rows, cols } = shape;
     const rpg = opts.rowsPerGroup ?? defaultRowsPerGroup(rows);
-    checkInteger(k, 'rowsPerGroup', rpg, 1);
+    checkInteger(kernel, 'rowsPerGroup', rpg, 1);
     const groups = Math.ceil(rows / rpg);
     const scale = f32Bits(opts.mean ? 1 / rows : 1);
     const acc = !!opts.accumulate;
-    const final = { pipe: await reducePipeline(gpu, 'col_sum', acc), groups: 1, toDst: true };
+    const what = fmtRows(shape);
     if (groups <= 1) {
-      const params = scope.uniform(`${k}.params`, [rows, cols, rows, 1, scale, 0, 0, 0]);
-      return new ColumnReduce(gpu, [{ ...final, params }], null, k, shape, rows);
+      const spec = reduceSpec(gpu, kernel, 'col_sum', acc, { cp: [rows, cols, rows, 1, scale, 0, 0, 0] }, { col_in: rows * cols * 4, col_out: cols * 4 }, what, cols);
+      return new ColumnReduce([await Kernel.create(gpu, spec, scope)], null, kernel, shape, rows);
     }
-    const first = {
-      pipe: await reducePipeline(gpu, 'col_sum', false),
-      params: scope.uniform(`${k}.params0`, [rows, cols, rpg, groups, f32Bits(1), 0, 0, 0]),
-      groups,
-      toDst: false,
-    };
-    const second = { ...final, params: scope.uniform(`${k}.params1`, [groups, cols, groups, 1, scale, 0, 0, 0]) };
-    return new ColumnReduce(gpu, [first, second], scope.create(`${k}.partials`, groups * cols * 4), k, shape, rpg);
+    const first = reduceSpec(gpu, kernel, 'col_sum', false, { cp: [rows, cols, rpg, groups, f32Bits(1), 0, 0, 0] }, { col_in: rows * cols * 4, col_out: groups * cols * 4 }, what, groups * cols);
+    const second = reduceSpec(gpu, kernel, 'col_sum', acc, { cp: [groups, cols, groups, 1, scale, 0, 0, 0] }, { col_in: groups * cols * 4, col_out: cols * 4 }, what, cols);
+    const passes = await Promise.all([first, second].map((spec) => Kernel.create(gpu, spec, scope)));
+    return new ColumnReduce(passes, scope.create(`${kernel}.partials`, groups * cols * 4), kernel, shape, rpg);
   }
 
   bind(b: { x: GPUBuffer; out: GPUBuffer }): Dispatch[] {
-    const { rows, cols } = this.shape;
-    checkBufferSize(this.kernel, 'x', b.x, rows * cols * 4, fmtRows(this.shape));
-    checkBufferSize(this.kernel, 'out', b.out, cols * 4, fmtRows(this.shape));
-    checkDistinct(this.kernel, { out: b.out }, { x: b.x });
+    if (b.out === b.x) throw new KernelError(this.kernel, 'out and x are the same buffer; bind a distinct one');
     let input = b.x;
-    return this.passes.map((p, i) => {
-      const output = p.toDst ? b.out : (this.partials as GPUBuffer);
-      const d = dispatch(this.gpu, `${this.kernel}.pass${i}`, p.pipe, { 11: p.params, 12: input, 13: output }, p.groups * cols);
+    return this.passes.map((k, i) => {
+      const output = i === this.passes.length - 1 ? b.out : (this.partials as GPUBuffer);
+      const d = { ...k.bind({ col_in: input, col_out: output }), label: `${this.kernel}.pass${i}` };
       input = output;
       return d;
     });
