@@ -152,7 +152,7 @@ describe('element-wise maps', () => {
       const g = scope.create('g', 32);
       expect(() => mb.bind({ grad: g, a: g, b: g, gradA: scope.create('x', 32), gradB: scope.create('y', 16) })).toThrow(KernelError);
       const same = scope.create('same', 32);
-      expect(() => mb.bind({ grad: g, a: g, b: g, gradA: same, gradB: same })).toThrow(/elementwise_mul_backward: gradB and gradA are the same buffer/);
+      expect(() => mb.bind({ grad: g, a: g, b: g, gradA: same, gradB: same })).toThrow(/elementwise_mul_backward: grad_b and grad_a are the same buffer/);
       // In place is not a WebGPU dispatch: one buffer read and written through two bindings.
       const x = scope.create('x8', 32);
       expect(() => k.bind({ a: x, b: g, out: x })).toThrow(/elementwise_mul: out and a are the same buffer; bind a distinct one/);
@@ -271,10 +271,16 @@ describe('concat and split', () => {
       const out = scope.create('out', 4 * 5 * 4);
       expect(() => k.bind({ inputs: [scope.create('a', 32)], out })).toThrow(/concat: shape \[4, 2\+3\] needs 2 inputs, got 1/);
       expect(() => k.bind({ inputs: [scope.create('a', 32), scope.create('b', 32)], out })).toThrow(
-        /concat: inputs\[1\] has 32 bytes but shape \[4, 2\+3\] needs 48/,
+        /concat\[1\]: src has 32 bytes but shape \[4, 2\+3\] needs 48/,
       );
       const s = await Split.create(gpu, { rows: 4, widths: [2, 3] }, {}, scope);
-      expect(() => s.bind({ gradOut: scope.create('g', 64), gradInputs: [null, null] })).toThrow(/concat_backward: gradOut has 64 bytes but shape \[4, 2\+3\] needs 80/);
+      expect(() => s.bind({ gradOut: scope.create('g', 64), gradInputs: [scope.create('a', 32), null] })).toThrow(
+        /concat_backward\[0\]: src has 64 bytes but shape \[4, 2\+3\] needs 80/,
+      );
+      const g = scope.create('g', 80);
+      expect(() => s.bind({ gradOut: g, gradInputs: [g, null] })).toThrow(/concat_backward\[0\]: dst and src are the same buffer/);
+      const same = scope.create('same', 48);
+      expect(() => s.bind({ gradOut: g, gradInputs: [same, same] })).toThrow(/concat_backward: gradInputs\[1\] and gradInputs\[0\] are the same buffer/);
     } finally {
       scope.destroy();
     }

@@ -10,19 +10,8 @@ import body from '../../shaders/elementwise.wgsl';
 import rowWalk from '../../shaders/row-walk.wgsl';
 import type { Gpu } from '../gpu/context.ts';
 import type { BufferScope } from '../gpu/buffers.ts';
-import {
-  bindGroup,
-  checkBindingSize,
-  checkBufferSize,
-  checkInteger,
-  f32Bits,
-  elementsPerThread,
-  gridPerThread,
-  KernelError,
-  pipeline,
-  type BindingResource,
-  type Dispatch,
-} from './kernel.ts';
+import { checkInteger, elementsPerThread, f32Bits, gridPerThread, KernelError, type Dispatch } from './kernel.ts';
+import { Kernel, type EntrySpec } from './spec.ts';
 
 const source = `${body}\n${rowWalk}`;
 
@@ -52,28 +41,9 @@ function perThread(gpu: Gpu, kernel: string, opts: { perThread?: number }): numb
 
 const fmtN = (s: ElementwiseShape): string => `[${s.n}]`;
 
-function checkN(gpu: Gpu, kernel: string, s: ElementwiseShape): void {
+function checkN(kernel: string, s: ElementwiseShape): void {
   // An empty tensor is a caller's mistake: a recorded step always has work.
   checkInteger(kernel, 'n', s.n, 1);
-  checkBindingSize(gpu, kernel, `a tensor of ${s.n} elements`, s.n * 4);
-}
-
-/**
- * Rejects an output bound to the same buffer as an input or another output: one dispatch
- * cannot read and write a buffer through two bindings (WebGPU fails it at submit).
- */
-export function checkDistinct(kernel: string, outputs: Record<string, GPUBuffer | null>, inputs: Record<string, GPUBuffer>): void {
-  const outs = Object.entries(outputs).filter((e): e is [string, GPUBuffer] => e[1] !== null);
-  outs.forEach(([name, buf], i) => {
-    for (const [other, b] of [...Object.entries(inputs), ...outs.slice(0, i)]) {
-      if (b === buf) throw new KernelError(kernel, `${name} and ${other} are the same buffer; bind a distinct one (for y += x use Accumulate)`);
-    }
-  });
-}
-
-/** One dispatch over `n` elements, `per` to a thread, with bindings given by number. */
-function dispatch(gpu: Gpu, label: string, pipe: GPUComputePipeline, resources: Record<number, BindingResource>, n: number, per: number): Dispatch {
-  return { label, pipeline: pipe, bindGroup: bindGroup(gpu, pipe, label, resources), grid: gridPerThread(gpu, n, WG, per) };
 }
 
 // ---- float64 references --------------------------------------------------------------
@@ -126,72 +96,55 @@ export function splitRef(gradOut: ArrayLike<number>, rows: number, widths: reado
 
 type MapEntry = 'add' | 'mul' | 'scale_shift' | 'accumulate';
 
-/** What add, multiply, scale-shift and accumulate share: params [n, alpha, beta, 0] at binding 0. */
-abstract class MapKernel {
-  protected constructor(
-    protected readonly gpu: Gpu,
-    protected readonly pipe: GPUComputePipeline,
-    protected readonly params: GPUBuffer,
-    readonly shape: ElementwiseShape,
-    protected readonly per: number,
-  ) {}
-
-  protected static async build(
-    gpu: Gpu,
-    kernel: string,
-    entry: MapEntry,
-    shape: ElementwiseShape,
-    opts: ElementwiseOptions,
-    alpha: number,
-    beta: number,
-    scope: BufferScope,
-  ): Promise<{ pipe: GPUComputePipeline; params: GPUBuffer; per: number }> {
-    checkN(gpu, kernel, shape);
-    const per = perThread(gpu, kernel, opts);
-    const pipe = await pipeline(gpu, 'elementwise', source, entry, { WG, PER: per, ACCUMULATE: opts.accumulate ? 1 : 0 });
-    const params = scope.uniform(`${kernel}.params`, [shape.n, f32Bits(alpha), f32Bits(beta), 0]);
-    return { pipe, params, per };
-  }
-
-  /** `inputs` in binding order: the first goes to binding 1 (a), the second to 2 (b). */
-  protected bindMap(kernel: string, inputs: Record<string, GPUBuffer>, out: GPUBuffer): Dispatch {
-    const bytes = this.shape.n * 4;
-    const resources: Record<number, BindingResource> = { 0: this.params, 3: out };
-    Object.entries(inputs).forEach(([name, buf], k) => {
-      checkBufferSize(kernel, name, buf, bytes, fmtN(this.shape));
-      resources[1 + k] = buf;
-    });
-    checkBufferSize(kernel, 'out', out, bytes, fmtN(this.shape));
-    checkDistinct(kernel, { out }, inputs);
-    return dispatch(this.gpu, kernel, this.pipe, resources, this.shape.n, this.per);
-  }
+/** The spec of an elementwise.wgsl entry point over n elements, params mp [n, alpha, beta, 0]. */
+function mapSpec<B extends string>(
+  gpu: Gpu,
+  kernel: string,
+  entry: MapEntry | 'mul_backward',
+  shape: ElementwiseShape,
+  opts: ElementwiseOptions,
+  params: { alpha: number; beta: number },
+  names: readonly B[],
+): EntrySpec<B> {
+  checkN(kernel, shape);
+  const per = perThread(gpu, kernel, opts);
+  return {
+    kernel,
+    source,
+    entry,
+    constants: { WG, PER: per, ACCUMULATE: opts.accumulate ? 1 : 0 },
+    params: { mp: [shape.n, f32Bits(params.alpha), f32Bits(params.beta), 0] },
+    sizes: Object.fromEntries(names.map((name) => [name, shape.n * 4])) as Record<B, number>,
+    shape: fmtN(shape),
+    grid: gridPerThread(gpu, shape.n, WG, per),
+  };
 }
 
 /** out (+)= a + b. */
-export class Add extends MapKernel {
+export class Add {
   static readonly kernel = 'elementwise_add';
+  private constructor(private readonly k: Kernel<'a' | 'b' | 'out'>) {}
 
   static async create(gpu: Gpu, shape: ElementwiseShape, opts: ElementwiseOptions = {}, scope: BufferScope = gpu.buffers): Promise<Add> {
-    const { pipe, params, per } = await MapKernel.build(gpu, Add.kernel, 'add', shape, opts, 0, 0, scope);
-    return new Add(gpu, pipe, params, shape, per);
+    return new Add(await Kernel.create(gpu, mapSpec(gpu, Add.kernel, 'add', shape, opts, { alpha: 0, beta: 0 }, ['a', 'b', 'out']), scope));
   }
 
   bind(b: { a: GPUBuffer; b: GPUBuffer; out: GPUBuffer }): Dispatch {
-    return this.bindMap(Add.kernel, { a: b.a, b: b.b }, b.out);
+    return this.k.bind(b);
   }
 }
 
 /** out (+)= a * b. */
-export class Multiply extends MapKernel {
+export class Multiply {
   static readonly kernel = 'elementwise_mul';
+  private constructor(private readonly k: Kernel<'a' | 'b' | 'out'>) {}
 
   static async create(gpu: Gpu, shape: ElementwiseShape, opts: ElementwiseOptions = {}, scope: BufferScope = gpu.buffers): Promise<Multiply> {
-    const { pipe, params, per } = await MapKernel.build(gpu, Multiply.kernel, 'mul', shape, opts, 0, 0, scope);
-    return new Multiply(gpu, pipe, params, shape, per);
+    return new Multiply(await Kernel.create(gpu, mapSpec(gpu, Multiply.kernel, 'mul', shape, opts, { alpha: 0, beta: 0 }, ['a', 'b', 'out']), scope));
   }
 
   bind(b: { a: GPUBuffer; b: GPUBuffer; out: GPUBuffer }): Dispatch {
-    return this.bindMap(Multiply.kernel, { a: b.a, b: b.b }, b.out);
+    return this.k.bind(b);
   }
 }
 
@@ -201,16 +154,16 @@ export interface ScaleShiftOptions extends ElementwiseOptions {
 }
 
 /** out (+)= alpha * x + beta, alpha and beta fixed at create (rounded to f32). */
-export class ScaleShift extends MapKernel {
+export class ScaleShift {
   static readonly kernel = 'elementwise_scale_shift';
+  private constructor(private readonly k: Kernel<'a' | 'out'>) {}
 
   static async create(gpu: Gpu, shape: ElementwiseShape, opts: ScaleShiftOptions, scope: BufferScope = gpu.buffers): Promise<ScaleShift> {
     const k = ScaleShift.kernel;
     for (const name of ['alpha', 'beta'] as const) {
       if (!Number.isFinite(opts[name])) throw new KernelError(k, `${name} must be a finite number, got ${opts[name]}`);
     }
-    const { pipe, params, per } = await MapKernel.build(gpu, k, 'scale_shift', shape, opts, opts.alpha, opts.beta, scope);
-    return new ScaleShift(gpu, pipe, params, shape, per);
+    return new ScaleShift(await Kernel.create(gpu, mapSpec(gpu, k, 'scale_shift', shape, opts, opts, ['a', 'out']), scope));
   }
 
   /** The backward of scale-shift by alpha: dx (+)= alpha * g. Bind it as { x: g, out: dx }. */
@@ -219,54 +172,39 @@ export class ScaleShift extends MapKernel {
   }
 
   bind(b: { x: GPUBuffer; out: GPUBuffer }): Dispatch {
-    return this.bindMap(ScaleShift.kernel, { x: b.x }, b.out);
+    return this.k.bind({ a: b.x, out: b.out });
   }
 }
 
 /** y += x: sums the gradients of a tensor that feeds several ops. */
-export class Accumulate extends MapKernel {
+export class Accumulate {
   static readonly kernel = 'elementwise_accumulate';
+  private constructor(private readonly k: Kernel<'a' | 'out'>) {}
 
   static async create(gpu: Gpu, shape: ElementwiseShape, scope: BufferScope = gpu.buffers): Promise<Accumulate> {
-    const { pipe, params, per } = await MapKernel.build(gpu, Accumulate.kernel, 'accumulate', shape, {}, 0, 0, scope);
-    return new Accumulate(gpu, pipe, params, shape, per);
+    return new Accumulate(await Kernel.create(gpu, mapSpec(gpu, Accumulate.kernel, 'accumulate', shape, {}, { alpha: 0, beta: 0 }, ['a', 'out']), scope));
   }
 
   bind(b: { x: GPUBuffer; y: GPUBuffer }): Dispatch {
-    return this.bindMap(Accumulate.kernel, { x: b.x }, b.y);
+    return this.k.bind({ a: b.x, out: b.y });
   }
 }
 
 /**
- * gradA (+)= grad * b and gradB (+)= grad * a in one pass. All five buffers must be distinct;
- * for x * x, the gradient 2 g x is Multiply then ScaleShift.backward by 2.
+ * gradA (+)= grad * b and gradB (+)= grad * a in one pass. The gradients must be distinct from
+ * the inputs and each other; for x * x, the gradient 2 g x is Multiply then ScaleShift.backward by 2.
  */
 export class MultiplyBackward {
   static readonly kernel = 'elementwise_mul_backward';
-
-  private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipe: GPUComputePipeline,
-    private readonly params: GPUBuffer,
-    readonly shape: ElementwiseShape,
-    private readonly per: number,
-  ) {}
+  private constructor(private readonly k: Kernel<'a' | 'b' | 'grad' | 'grad_a' | 'grad_b'>) {}
 
   static async create(gpu: Gpu, shape: ElementwiseShape, opts: ElementwiseOptions = {}, scope: BufferScope = gpu.buffers): Promise<MultiplyBackward> {
-    const k = MultiplyBackward.kernel;
-    checkN(gpu, k, shape);
-    const per = perThread(gpu, k, opts);
-    const pipe = await pipeline(gpu, 'elementwise', source, 'mul_backward', { WG, PER: per, ACCUMULATE: opts.accumulate ? 1 : 0 });
-    const params = scope.uniform(`${k}.params`, [shape.n, 0, 0, 0]);
-    return new MultiplyBackward(gpu, pipe, params, shape, per);
+    const spec = mapSpec(gpu, MultiplyBackward.kernel, 'mul_backward', shape, opts, { alpha: 0, beta: 0 }, ['a', 'b', 'grad', 'grad_a', 'grad_b']);
+    return new MultiplyBackward(await Kernel.create(gpu, spec, scope));
   }
 
   bind(b: { grad: GPUBuffer; a: GPUBuffer; b: GPUBuffer; gradA: GPUBuffer; gradB: GPUBuffer }): Dispatch {
-    const k = MultiplyBackward.kernel;
-    const bytes = this.shape.n * 4;
-    for (const name of ['grad', 'a', 'b', 'gradA', 'gradB'] as const) checkBufferSize(k, name, b[name], bytes, fmtN(this.shape));
-    checkDistinct(k, { gradA: b.gradA, gradB: b.gradB }, { grad: b.grad, a: b.a, b: b.b });
-    return dispatch(this.gpu, k, this.pipe, { 0: this.params, 1: b.a, 2: b.b, 4: b.grad, 5: b.gradA, 6: b.gradB }, this.shape.n, this.per);
+    return this.k.bind({ a: b.a, b: b.b, grad: b.grad, grad_a: b.gradA, grad_b: b.gradB });
   }
 }
 
@@ -280,37 +218,41 @@ export interface ConcatShape {
 
 const fmtConcat = (s: ConcatShape): string => `[${s.rows}, ${s.widths.join('+')}]`;
 
-function checkConcat(gpu: Gpu, kernel: string, s: ConcatShape): number {
+function checkConcat(kernel: string, s: ConcatShape): number {
   checkInteger(kernel, 'rows', s.rows, 1);
   if (s.widths.length < 2) {
     throw new KernelError(kernel, `concatenates at least 2 inputs, got ${s.widths.length} widths (${s.widths.join(', ')})`);
   }
   s.widths.forEach((w, k) => checkInteger(kernel, `widths[${k}]`, w, 1));
-  const total = s.widths.reduce((a, w) => a + w, 0);
-  checkBindingSize(gpu, kernel, `the concatenation ${fmtConcat(s)}`, s.rows * total * 4);
-  return total;
+  return s.widths.reduce((a, w) => a + w, 0);
 }
 
-/** One copy_block pipeline and one params buffer per input: the block's place in the wide matrix. */
-async function blockCopies(
-  gpu: Gpu,
-  kernel: string,
-  s: ConcatShape,
-  total: number,
-  accumulate: readonly boolean[],
-  toWide: boolean,
-  per: number,
-  scope: BufferScope,
-): Promise<{ pipes: GPUComputePipeline[]; params: GPUBuffer[] }> {
-  const pipes = await Promise.all(accumulate.map((acc) => pipeline(gpu, 'elementwise', source, 'copy_block', { WG, PER: per, ACCUMULATE: acc ? 1 : 0 })));
+/** One copy_block kernel per input, named kernel[k]: the block's place in the wide matrix. */
+function blockCopies(gpu: Gpu, kernel: string, s: ConcatShape, total: number, accumulate: readonly boolean[], toWide: boolean, scope: BufferScope): Promise<Kernel<'src' | 'dst'>[]> {
+  const per = elementsPerThread(gpu);
   let off = 0;
-  const params = s.widths.map((w, k) => {
-    // [rows, width, src_stride, src_off, dst_stride, dst_off, 0, 0]
-    const words = toWide ? [s.rows, w, w, 0, total, off, 0, 0] : [s.rows, w, total, off, w, 0, 0, 0];
-    off += w;
-    return scope.uniform(`${kernel}.params${k}`, words);
-  });
-  return { pipes, params };
+  return Promise.all(
+    s.widths.map((w, k) => {
+      // [rows, width, src_stride, src_off, dst_stride, dst_off, 0, 0]
+      const words = toWide ? [s.rows, w, w, 0, total, off, 0, 0] : [s.rows, w, total, off, w, 0, 0, 0];
+      off += w;
+      const [narrow, wide] = [s.rows * w * 4, s.rows * total * 4];
+      return Kernel.create(
+        gpu,
+        {
+          kernel: `${kernel}[${k}]`,
+          source,
+          entry: 'copy_block',
+          constants: { WG, PER: per, ACCUMULATE: accumulate[k] ? 1 : 0 },
+          params: { bp: words },
+          sizes: toWide ? { src: narrow, dst: wide } : { src: wide, dst: narrow },
+          shape: fmtConcat(s),
+          grid: gridPerThread(gpu, s.rows * w, WG, per),
+        },
+        scope,
+      );
+    }),
+  );
 }
 
 /** out = [in_0, in_1, …] along the last dimension: one dispatch per input. */
@@ -318,32 +260,21 @@ export class Concat {
   static readonly kernel = 'concat';
 
   private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipes: GPUComputePipeline[],
-    private readonly params: GPUBuffer[],
+    private readonly copies: readonly Kernel<'src' | 'dst'>[],
     readonly shape: ConcatShape,
     readonly width: number,
-    private readonly per: number,
   ) {}
 
   static async create(gpu: Gpu, shape: ConcatShape, scope: BufferScope = gpu.buffers): Promise<Concat> {
-    const total = checkConcat(gpu, Concat.kernel, shape);
-    const per = elementsPerThread(gpu);
-    const { pipes, params } = await blockCopies(gpu, Concat.kernel, shape, total, shape.widths.map(() => false), true, per, scope);
-    return new Concat(gpu, pipes, params, { rows: shape.rows, widths: [...shape.widths] }, total, per);
+    const total = checkConcat(Concat.kernel, shape);
+    const copies = await blockCopies(gpu, Concat.kernel, shape, total, shape.widths.map(() => false), true, scope);
+    return new Concat(copies, { rows: shape.rows, widths: [...shape.widths] }, total);
   }
 
   bind(b: { inputs: readonly GPUBuffer[]; out: GPUBuffer }): Dispatch[] {
-    const k = Concat.kernel;
-    const { rows, widths } = this.shape;
-    const f = fmtConcat(this.shape);
-    if (b.inputs.length !== widths.length) throw new KernelError(k, `shape ${f} needs ${widths.length} inputs, got ${b.inputs.length}`);
-    checkBufferSize(k, 'out', b.out, rows * this.width * 4, f);
-    checkDistinct(k, { out: b.out }, Object.fromEntries(b.inputs.map((x, i) => [`inputs[${i}]`, x])));
-    return b.inputs.map((input, i) => {
-      checkBufferSize(k, `inputs[${i}]`, input, rows * widths[i] * 4, f);
-      return dispatch(this.gpu, `${k}[${i}]`, this.pipes[i], { 7: this.params[i], 8: input, 9: b.out }, rows * widths[i], this.per);
-    });
+    const n = this.shape.widths.length;
+    if (b.inputs.length !== n) throw new KernelError(Concat.kernel, `shape ${fmtConcat(this.shape)} needs ${n} inputs, got ${b.inputs.length}`);
+    return b.inputs.map((input, i) => this.copies[i].bind({ src: input, dst: b.out }));
   }
 }
 
@@ -357,42 +288,34 @@ export class Split {
   static readonly kernel = 'concat_backward';
 
   private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipes: GPUComputePipeline[],
-    private readonly params: GPUBuffer[],
+    private readonly copies: readonly Kernel<'src' | 'dst'>[],
     readonly shape: ConcatShape,
     readonly width: number,
-    private readonly per: number,
   ) {}
 
   static async create(gpu: Gpu, shape: ConcatShape, opts: SplitOptions = {}, scope: BufferScope = gpu.buffers): Promise<Split> {
     const k = Split.kernel;
-    const total = checkConcat(gpu, k, shape);
+    const total = checkConcat(k, shape);
     const acc = opts.accumulate;
     if (Array.isArray(acc) && acc.length !== shape.widths.length) {
       throw new KernelError(k, `accumulate has ${acc.length} flags but shape ${fmtConcat(shape)} has ${shape.widths.length} inputs`);
     }
     const flags = shape.widths.map((_, i) => (Array.isArray(acc) ? !!acc[i] : !!acc));
-    const per = elementsPerThread(gpu);
-    const { pipes, params } = await blockCopies(gpu, k, shape, total, flags, false, per, scope);
-    return new Split(gpu, pipes, params, { rows: shape.rows, widths: [...shape.widths] }, total, per);
+    const copies = await blockCopies(gpu, k, shape, total, flags, false, scope);
+    return new Split(copies, { rows: shape.rows, widths: [...shape.widths] }, total);
   }
 
   /** `gradInputs[k]` null: input k needs no gradient, and gets no dispatch. */
   bind(b: { gradOut: GPUBuffer; gradInputs: readonly (GPUBuffer | null)[] }): Dispatch[] {
     const k = Split.kernel;
-    const { rows, widths } = this.shape;
-    const f = fmtConcat(this.shape);
-    if (b.gradInputs.length !== widths.length) throw new KernelError(k, `shape ${f} needs ${widths.length} gradInputs, got ${b.gradInputs.length}`);
-    checkBufferSize(k, 'gradOut', b.gradOut, rows * this.width * 4, f);
-    checkDistinct(k, Object.fromEntries(b.gradInputs.map((g, i) => [`gradInputs[${i}]`, g])), { gradOut: b.gradOut });
-    const out: Dispatch[] = [];
+    const n = this.shape.widths.length;
+    if (b.gradInputs.length !== n) throw new KernelError(k, `shape ${fmtConcat(this.shape)} needs ${n} gradInputs, got ${b.gradInputs.length}`);
+    // Separate dispatches: two gradients in one buffer would not fail in WebGPU, only overwrite each other.
     b.gradInputs.forEach((g, i) => {
-      if (!g) return;
-      checkBufferSize(k, `gradInputs[${i}]`, g, rows * widths[i] * 4, f);
-      out.push(dispatch(this.gpu, `${k}[${i}]`, this.pipes[i], { 7: this.params[i], 8: b.gradOut, 9: g }, rows * widths[i], this.per));
+      const j = b.gradInputs.indexOf(g);
+      if (g && j !== i) throw new KernelError(k, `gradInputs[${i}] and gradInputs[${j}] are the same buffer; bind a distinct one`);
     });
-    return out;
+    return b.gradInputs.flatMap((g, i) => (g ? [this.copies[i].bind({ src: b.gradOut, dst: g })] : []));
   }
 }
 
@@ -412,34 +335,29 @@ export interface BlockShape {
  */
 export class CopyBlock {
   static readonly kernel = 'copy_block';
-
-  private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipe: GPUComputePipeline,
-    private readonly params: GPUBuffer,
-    readonly shape: BlockShape,
-    private readonly per: number,
-  ) {}
+  private constructor(private readonly k: Kernel<'src' | 'dst'>) {}
 
   static async create(gpu: Gpu, shape: BlockShape, opts: ElementwiseOptions = {}, scope: BufferScope = gpu.buffers): Promise<CopyBlock> {
-    const k = CopyBlock.kernel;
-    checkInteger(k, 'rows', shape.rows, 1);
-    checkInteger(k, 'width', shape.width, 1);
-    for (const key of ['srcStride', 'srcOffset', 'dstStride', 'dstOffset'] as const) checkInteger(k, key, shape[key], 0);
-    const per = perThread(gpu, k, opts);
-    const pipe = await pipeline(gpu, 'elementwise', source, 'copy_block', { WG, PER: per, ACCUMULATE: opts.accumulate ? 1 : 0 });
+    const kernel = CopyBlock.kernel;
     const s = shape;
-    const params = scope.uniform(`${k}.params`, [s.rows, s.width, s.srcStride, s.srcOffset, s.dstStride, s.dstOffset, 0, 0]);
-    return new CopyBlock(gpu, pipe, params, { ...shape }, per);
+    checkInteger(kernel, 'rows', s.rows, 1);
+    checkInteger(kernel, 'width', s.width, 1);
+    for (const key of ['srcStride', 'srcOffset', 'dstStride', 'dstOffset'] as const) checkInteger(kernel, key, s[key], 0);
+    const per = perThread(gpu, kernel, opts);
+    const spec = {
+      kernel,
+      source,
+      entry: 'copy_block',
+      constants: { WG, PER: per, ACCUMULATE: opts.accumulate ? 1 : 0 },
+      params: { bp: [s.rows, s.width, s.srcStride, s.srcOffset, s.dstStride, s.dstOffset, 0, 0] },
+      sizes: { src: ((s.rows - 1) * s.srcStride + s.srcOffset + s.width) * 4, dst: ((s.rows - 1) * s.dstStride + s.dstOffset + s.width) * 4 },
+      shape: `${s.rows}x${s.width} block from offset ${s.srcOffset} (stride ${s.srcStride}) to offset ${s.dstOffset} (stride ${s.dstStride})`,
+      grid: gridPerThread(gpu, s.rows * s.width, WG, per),
+    };
+    return new CopyBlock(await Kernel.create(gpu, spec, scope));
   }
 
   bind(b: { src: GPUBuffer; dst: GPUBuffer }): Dispatch {
-    const k = CopyBlock.kernel;
-    const s = this.shape;
-    const what = `${s.rows}x${s.width} block from offset ${s.srcOffset} (stride ${s.srcStride}) to offset ${s.dstOffset} (stride ${s.dstStride})`;
-    checkBufferSize(k, 'src', b.src, ((s.rows - 1) * s.srcStride + s.srcOffset + s.width) * 4, what);
-    checkBufferSize(k, 'dst', b.dst, ((s.rows - 1) * s.dstStride + s.dstOffset + s.width) * 4, what);
-    checkDistinct(k, { dst: b.dst }, { src: b.src });
-    return dispatch(this.gpu, k, this.pipe, { 7: this.params, 8: b.src, 9: b.dst }, s.rows * s.width, this.per);
+    return this.k.bind(b);
   }
 }
