@@ -130,7 +130,7 @@ export class Add {
   }
 
   bind(b: { a: GPUBuffer; b: GPUBuffer; out: GPUBuffer }): Dispatch {
-    return this.k.bind(b);
+    return this.k.bind({ a: b.a, b: b.b, out: b.out });
   }
 }
 
@@ -144,7 +144,7 @@ export class Multiply {
   }
 
   bind(b: { a: GPUBuffer; b: GPUBuffer; out: GPUBuffer }): Dispatch {
-    return this.k.bind(b);
+    return this.k.bind({ a: b.a, b: b.b, out: b.out });
   }
 }
 
@@ -358,6 +358,6 @@ export class CopyBlock {
   }
 
   bind(b: { src: GPUBuffer; dst: GPUBuffer }): Dispatch {
-    return this.k.bind(b);
+    return this.k.bind({ src: b.src, dst: b.dst });
   }
 }

@@ -3,7 +3,8 @@ import body from '../../shaders/pair-features.wgsl';
 import rowWalk from '../../shaders/row-walk.wgsl';
 import type { BufferScope } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/context.ts';
-import { bindGroup, checkBufferSize, checkInteger, elementsPerThread, gridPerThread, KernelError, pipeline, type Dispatch } from './kernel.ts';
+import { checkInteger, elementsPerThread, gridPerThread, KernelError, type Dispatch } from './kernel.ts';
+import { Kernel, type EntrySpec } from './spec.ts';
 
 const source = `${body}\n${rowWalk}`;
 
@@ -38,67 +39,54 @@ export class PairFeatures {
   static readonly kernel = 'pair_features';
 
   private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipes: { forward: GPUComputePipeline; backward: GPUComputePipeline },
-    private readonly params: GPUBuffer,
+    private readonly fwd: Kernel<'u' | 'q' | 'x'>,
+    private readonly bwd: Kernel<string>,
     readonly shape: Required<PairShape>,
     readonly add: Required<PairAddends>,
-    private readonly per: number,
   ) {}
 
   /** `add`: the backward adds these contributions (one more pipeline; without, the plain backward). */
   static async create(gpu: Gpu, shape: PairShape, scope: BufferScope = gpu.buffers, add: PairAddends = {}): Promise<PairFeatures> {
-    checkInteger(PairFeatures.kernel, 'rows', shape.rows, 1);
-    checkInteger(PairFeatures.kernel, 'dim', shape.dim, 1);
-    const qRows = shape.qRows ?? shape.rows;
-    checkInteger(PairFeatures.kernel, 'qRows', qRows, shape.rows);
+    const kernel = PairFeatures.kernel;
+    const { rows, dim } = shape;
+    checkInteger(kernel, 'rows', rows, 1);
+    checkInteger(kernel, 'dim', dim, 1);
+    const qRows = shape.qRows ?? rows;
+    checkInteger(kernel, 'qRows', qRows, rows);
     const adds = { u: add.u ?? false, q: add.q ?? false };
     const per = elementsPerThread(gpu);
-    const [forward, backward] = await Promise.all([
-      pipeline(gpu, 'pair-features', source, 'pair_features', { WG, PER: per }),
+    const n = rows * dim * 4;
+    const nq = adds.q ? qRows * dim * 4 : n;
+    const common = { source, params: { p: [rows, dim, qRows, 0] }, shape: `[${rows}, ${dim}] rows of q [${qRows}, ${dim}]`, grid: gridPerThread(gpu, rows * dim, WG, per) };
+    const backward: EntrySpec<string> =
       adds.u || adds.q
-        ? pipeline(gpu, 'pair-features', source, 'pair_features_backward_add', { WG, PER: per, ADD_U: Number(adds.u), ADD_Q: Number(adds.q) })
-        : pipeline(gpu, 'pair-features', source, 'pair_features_backward', { WG, PER: per }),
+        ? {
+            ...common,
+            kernel: `${kernel}_backward`,
+            entry: 'pair_features_backward_add',
+            constants: { WG, PER: per, ADD_U: Number(adds.u), ADD_Q: Number(adds.q) },
+            // An absent addend's binding gets a read-only stand-in the kernel never reads.
+            sizes: { u: n, q: nq, dx: 3 * n, du: n, dq: nq, add_u: n, add_q: nq },
+          }
+        : { ...common, kernel: `${kernel}_backward`, entry: 'pair_features_backward', constants: { WG, PER: per }, sizes: { u: n, q: n, dx: 3 * n, du: n, dq: n } };
+    const [fwd, bwd] = await Promise.all([
+      Kernel.create(gpu, { ...common, kernel, entry: 'pair_features', constants: { WG, PER: per }, sizes: { u: n, q: n, x: 3 * n } }, scope),
+      Kernel.create(gpu, backward, scope),
     ]);
-    const params = scope.uniform(`${PairFeatures.kernel}.params`, [shape.rows, shape.dim, qRows, 0]);
-    return new PairFeatures(gpu, { forward, backward }, params, { rows: shape.rows, dim: shape.dim, qRows }, adds, per);
-  }
-
-  /** `words`: each binding's f32 count; `writable`: the bindings written, which must be buffers of their own. A thread per PER of u's elements. */
-  private dispatch(pipe: GPUComputePipeline, label: string, resources: Record<number, GPUBuffer>, words: Record<number, number>, writable: number[]): Dispatch {
-    const { rows, dim, qRows } = this.shape;
-    const what = `[${rows}, ${dim}] rows of q [${qRows}, ${dim}]`;
-    for (const [b, buf] of Object.entries(resources)) checkBufferSize(label, `binding ${b}`, buf, words[Number(b)] * 4, what);
-    for (const w of writable) {
-      for (const [b, buf] of Object.entries(resources)) {
-        if (Number(b) !== w && buf === resources[w]) throw new KernelError(label, `binding ${w} (written) must be a buffer of its own, but binding ${b} is the same buffer`);
-      }
-    }
-    return { label, pipeline: pipe, bindGroup: bindGroup(this.gpu, pipe, label, { 0: this.params, ...resources }), grid: gridPerThread(this.gpu, rows * dim, WG, this.per) };
+    return new PairFeatures(fwd, bwd, { rows, dim, qRows }, adds);
   }
 
   forward(b: { u: GPUBuffer; q: GPUBuffer; x: GPUBuffer }): Dispatch {
-    const n = this.shape.rows * this.shape.dim;
-    return this.dispatch(this.pipes.forward, PairFeatures.kernel, { 1: b.u, 2: b.q, 3: b.x }, { 1: n, 2: n, 3: 3 * n }, [3]);
+    return this.fwd.bind({ u: b.u, q: b.q, x: b.x });
   }
 
   /** du, dq; with addends (as created), du + addU and dq + addQ. */
   backward(b: PairBackwardBuffers): Dispatch {
-    const label = `${PairFeatures.kernel}_backward`;
     if (Boolean(b.addU) !== this.add.u || Boolean(b.addQ) !== this.add.q) {
-      throw new KernelError(label, `created to add ${this.addendNames()}, got the buffers of ${[b.addU ? 'addU' : '', b.addQ ? 'addQ' : ''].filter(Boolean).join(' and ') || 'none'}`);
+      throw new KernelError(`${PairFeatures.kernel}_backward`, `created to add ${this.addendNames()}, got the buffers of ${[b.addU ? 'addU' : '', b.addQ ? 'addQ' : ''].filter(Boolean).join(' and ') || 'none'}`);
     }
-    const n = this.shape.rows * this.shape.dim;
-    const nq = this.shape.qRows * this.shape.dim;
-    const resources: Record<number, GPUBuffer> = { 1: b.u, 2: b.q, 4: b.dx, 5: b.du, 6: b.dq };
-    const words: Record<number, number> = { 1: n, 2: n, 4: 3 * n, 5: n, 6: n, 7: n, 8: n };
-    if (this.add.u || this.add.q) {
-      // An absent addend's binding gets a read-only stand-in the kernel never reads (ADD_U / ADD_Q false).
-      resources[7] = b.addU ?? b.u;
-      resources[8] = b.addQ ?? b.q;
-      if (this.add.q) words[2] = words[6] = words[8] = nq;
-    }
-    return this.dispatch(this.pipes.backward, label, resources, words, [5, 6]);
+    const plain = { u: b.u, q: b.q, dx: b.dx, du: b.du, dq: b.dq };
+    return this.bwd.bind(this.add.u || this.add.q ? { ...plain, add_u: b.addU ?? b.u, add_q: b.addQ ?? b.q } : plain);
   }
 
   private addendNames(): string {
