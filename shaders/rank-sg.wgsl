@@ -16,9 +16,10 @@
 
 // The score of item `base + b` of the row, or -∞ when bit b of `skip` is set or it is NaN.
 fn score_or_skip(row: u32, base: u32, b: u32, skip: u32, neg_inf: f32) -> f32 {
-  // Past the row's end this reads the next row, or out of bounds for the last user, which
-  // WebGPU makes safe; the value is replaced anyway.
-  let v = scores[row + base + b];
+  // Past the row's end (the last mask word's tail, which `skip` marks) the load is clamped to
+  // the row's last item: unclamped, the last user's row read up to 31 scores past the matrix,
+  // which faulted SwiftShader without Dawn's robustness. The value is replaced anyway.
+  let v = scores[row + min(base + b, p.items - 1u)];
   let nan = (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
   return select(v, neg_inf, nan | (((skip >> b) & 1u) != 0u));
 }

@@ -45,9 +45,7 @@ afterAll(() => {
 function runAndHash(name: string, args: string[]): Pin {
   const key = name.replace(/\W+/g, '-');
   const ckpt = join(dir, `${key}.safetensors`);
-  // TEMPORARY: robustness on (the same bits) until the out-of-bounds access that segfaults SwiftShader on these runs is found.
-  const env = { ...process.env, SHADERTRAIN_ROBUSTNESS: '1' };
-  const r = spawnSync(process.execPath, ['dist/cli.js', ...args, '--checkpoint', ckpt, '--logdir', join(dir, key), '--json'], { encoding: 'utf8', timeout: 300_000, env });
+  const r = spawnSync(process.execPath, ['dist/cli.js', ...args, '--checkpoint', ckpt, '--logdir', join(dir, key), '--json'], { encoding: 'utf8', timeout: 300_000 });
   if (r.status !== 0) throw new Error(`${name} exited ${r.status ?? r.signal}: ${r.stderr}`);
   const a = (JSON.parse(r.stdout) as { adapter: { vendor: string; architecture: string } }).adapter;
   const { tensors } = decodeSafetensors(readFileSync(ckpt), ckpt);
