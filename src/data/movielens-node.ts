@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { cacheDir as platformCacheDir } from '../gpu/platform-node.ts';
+import { cacheDir as rootCacheDir } from '../cache-node.ts';
 import { DataError } from './errors.ts';
 import { writeFileAtomic } from './files-node.ts';
 import {
@@ -43,7 +43,7 @@ const HOW_TO_PASS = 'pass --data PATH, a folder with u.data (such as an unpacked
 
 /** The folder the downloaded MovieLens 100K lives in, under the engine's cache root. */
 export function movieLensCacheFolder(cacheDir?: string): string {
-  return join(cacheDir ?? platformCacheDir(), 'movielens', 'ml-100k');
+  return join(cacheDir ?? rootCacheDir(), 'movielens', 'ml-100k');
 }
 
 /** The ratings (and titles, where there are any) the user pointed at, or MovieLens 100K from the cache. */

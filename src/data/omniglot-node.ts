@@ -9,14 +9,14 @@
 //    depth, e.g. images_background/ and images_evaluation/ side by side);
 //  - one .zip or .npz file.
 // The cache lives in $SHADERTRAIN_CACHE, else $XDG_CACHE_HOME/shadertrain, else
-// ~/.cache/shadertrain (as platform-node.ts's caches), one file per source and filter, keyed by
-// the absolute paths, sizes and modification times of every file read and the filter.
+// ~/.cache/shadertrain (src/cache-node.ts, shared with the autotuner), one file per source and
+// filter, keyed by the absolute paths, sizes and modification times of every file read and the filter.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheDir } from '../gpu/platform-node.ts';
+import { cacheDir } from '../cache-node.ts';
 import { DataError } from './errors.ts';
 import { writeFileAtomic } from './files-node.ts';
 import {
@@ -89,7 +89,7 @@ export async function loadEmbeddedOmniglot(): Promise<OmniglotSet> {
   return decodePackedOmniglot(bytes, path);
 }
 
-/** The folder for preprocessed caches (the same convention as platform-node.ts). */
+/** The folder for preprocessed caches (the root every cache shares). */
 export function omniglotCacheDir(): string {
   return cacheDir();
 }

@@ -1,9 +1,10 @@
 // Node: WebGPU through Dawn (the `webgpu` package). The only file that knows about Dawn.
 import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, globals } from 'webgpu';
+import { cacheDir } from '../cache-node.ts';
 import { NoWebGPUError, type AdapterRequest, type PlatformAdapter } from './platform.ts';
 
 export const platformName = 'node';
@@ -138,12 +139,6 @@ export async function settle<T>(p: Promise<T>): Promise<T> {
 }
 
 // ---- small persistent caches (autotune results, preprocessed data) ----------------------
-
-/** The cache root: $SHADERTRAIN_CACHE, else $XDG_CACHE_HOME/shadertrain or ~/.cache/shadertrain. */
-export function cacheDir(): string {
-  const base = process.env.SHADERTRAIN_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'shadertrain');
-  return base;
-}
 
 export async function loadCacheText(name: string): Promise<string | null> {
   try {
