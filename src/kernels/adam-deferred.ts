@@ -6,10 +6,11 @@ import adamSource from '../../shaders/adam.wgsl';
 import deferredSource from '../../shaders/adam-deferred.wgsl';
 import type { BufferScope } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/context.ts';
-import { adamConstants, checkStep, type AdamOptions } from './adam.ts';
-import { ADAM_STEP_WORDS } from './adam-ref.ts';
+import { adamConstants, type AdamOptions } from './adam.ts';
+import { ADAM_STEP_BYTES, ADAM_STEP_WORDS } from './adam-ref.ts';
 import { csrWords, segmentCapacity, type EmbeddingShape } from './embedding.ts';
-import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, grid1d, KernelError, pipeline, type Dispatch } from './kernel.ts';
+import { checkInteger, grid1d, KernelError, type Dispatch } from './kernel.ts';
+import { Kernel, type EntrySpec } from './spec.ts';
 
 const source = `${adamSource}\n${deferredSource}`;
 const WG = 64;
@@ -43,13 +44,13 @@ export interface DeferredBuffers {
   hist: GPUBuffer;
 }
 
+type Pass = 'catchUp' | 'catchUpGather' | 'update' | 'flush';
+
 export class DeferredTableAdam {
   static readonly kernel = 'table_adam_deferred';
 
   private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipes: { catchUp: GPUComputePipeline; catchUpGather: GPUComputePipeline; update: GPUComputePipeline; flush: GPUComputePipeline },
-    private readonly params: GPUBuffer,
+    private readonly passes: Record<Pass, Kernel<string>>,
     readonly shape: EmbeddingShape,
     readonly cap: number,
   ) {}
@@ -59,44 +60,43 @@ export class DeferredTableAdam {
    * `opts.weightDecay` given, replayed steps may take the short form (SKIP_FAST in adam-deferred.wgsl).
    */
   static async create(gpu: Gpu, shape: EmbeddingShape, cap: number, opts: Pick<AdamOptions, 'decoupled' | 'beta1' | 'weightDecay'> = {}, scope: BufferScope = gpu.buffers): Promise<DeferredTableAdam> {
-    const k = DeferredTableAdam.kernel;
-    checkInteger(k, 'rows', shape.rows, 1);
-    checkInteger(k, 'dim', shape.dim, 1);
-    checkInteger(k, 'n (indices per batch)', shape.n, 1);
-    checkInteger(k, 'cap (ring slots)', cap, 1);
-    if (shape.dim % 4 !== 0) throw new KernelError(k, `the table's rows are updated as quads: dim must be divisible by 4, got ${shape.dim}`);
-    checkBindingSize(gpu, k, `the table [${shape.rows}, ${shape.dim}]`, shape.rows * shape.dim * 4);
-    const constants = { WG, ...adamConstants(opts) };
-    const [catchUp, catchUpGather, update, flush] = await Promise.all(
-      ['adam_table4_catch_up', 'adam_table4_catch_up_gather', 'adam_table4_update', 'adam_table4_flush'].map((e) => pipeline(gpu, 'adam-deferred', source, e, constants)),
-    );
-    const params = scope.uniform(`${k}.params`, [shape.dim, segmentCapacity(shape), shape.rows, 0]);
-    return new DeferredTableAdam(gpu, { catchUp, catchUpGather, update, flush }, params, { ...shape }, cap);
+    const kernel = DeferredTableAdam.kernel;
+    const { rows, dim, n } = shape;
+    checkInteger(kernel, 'rows', rows, 1);
+    checkInteger(kernel, 'dim', dim, 1);
+    checkInteger(kernel, 'n (indices per batch)', n, 1);
+    checkInteger(kernel, 'cap (ring slots)', cap, 1);
+    if (dim % 4 !== 0) throw new KernelError(kernel, `the table's rows are updated as quads: dim must be divisible by 4, got ${dim}`);
+    const table = rows * dim * 4;
+    const state = { st: ADAM_STEP_BYTES, dfp: DEFER_PARAMS_BYTES, param4: table, m4: table, v4: table, last: rows * (dim / 4) * 4 };
+    const hist = cap * DEFER_SLOT_WORDS * 4;
+    const csr = csrWords(shape) * 4;
+    const batchQuads = segmentCapacity(shape) * (dim / 4);
+    const common = { source, constants: { WG, ...adamConstants(opts) }, params: { tp: [dim, segmentCapacity(shape), rows, 0] }, shape: `[rows=${rows}, dim=${dim}] with ${n} indices` };
+    const specs: Record<Pass, EntrySpec<string>> = {
+      catchUp: { ...common, kernel: `${kernel}.catch_up`, entry: 'adam_table4_catch_up', sizes: { ...state, hist, table_csr: csr }, grid: grid1d(gpu, batchQuads, WG) },
+      catchUpGather: {
+        ...common,
+        kernel: `${kernel}.catch_up_gather`,
+        entry: 'adam_table4_catch_up_gather',
+        sizes: { ...state, hist, table_csr: csr, gathered4: n * dim * 4 },
+        grid: grid1d(gpu, batchQuads, WG),
+      },
+      update: { ...common, kernel: `${kernel}.update`, entry: 'adam_table4_update', sizes: { ...state, table_csr: csr, grad_rows4: n * dim * 4 }, grid: grid1d(gpu, batchQuads, WG) },
+      flush: { ...common, kernel: `${kernel}.flush`, entry: 'adam_table4_flush', sizes: { ...state, hist }, grid: grid1d(gpu, rows * (dim / 4), WG) },
+    };
+    const names = Object.keys(specs) as Pass[];
+    const made = await Promise.all(names.map((p) => Kernel.create(gpu, specs[p], scope)));
+    return new DeferredTableAdam(Object.fromEntries(names.map((p, i) => [p, made[i]])) as Record<Pass, Kernel<string>>, { ...shape }, cap);
   }
 
-  private check(b: Partial<DeferredBuffers> & { csr?: GPUBuffer; gradRows?: GPUBuffer; gathered?: GPUBuffer }): void {
-    const k = DeferredTableAdam.kernel;
-    const { rows, dim, n } = this.shape;
-    const what = `[rows=${rows}, dim=${dim}] with ${n} indices`;
-    if (b.step) checkStep(k, b.step);
-    if (b.defer) checkBufferSize(k, 'defer', b.defer, DEFER_PARAMS_BYTES, what);
-    for (const name of ['param', 'm', 'v'] as const) if (b[name]) checkBufferSize(k, name, b[name], rows * dim * 4, what);
-    if (b.last) checkBufferSize(k, 'last', b.last, rows * (dim / 4) * 4, what);
-    if (b.hist) checkBufferSize(k, 'hist', b.hist, this.cap * DEFER_SLOT_WORDS * 4, what);
-    if (b.csr) checkBufferSize(k, 'csr', b.csr, csrWords(this.shape) * 4, what);
-    if (b.gradRows) checkBufferSize(k, 'gradRows', b.gradRows, n * dim * 4, what);
-    if (b.gathered) checkBufferSize(k, 'gathered', b.gathered, n * dim * 4, what);
-  }
-
-  private dispatch(label: string, pipe: GPUComputePipeline, resources: Record<number, GPUBuffer>, threads: number): Dispatch {
-    return { label, pipeline: pipe, bindGroup: bindGroup(this.gpu, pipe, label, resources), grid: grid1d(this.gpu, threads, WG) };
+  private static state(b: Omit<DeferredBuffers, 'hist'>): Record<string, GPUBuffer> {
+    return { st: b.step, dfp: b.defer, param4: b.param, m4: b.m, v4: b.v, last: b.last };
   }
 
   /** Before the step's gathers: the batch's rows (`csr`) take their deferred steps up to t - 1. */
   bindCatchUp(b: DeferredBuffers & { csr: GPUBuffer }): Dispatch {
-    this.check(b);
-    const quads = segmentCapacity(this.shape) * (this.shape.dim / 4);
-    return this.dispatch(`${DeferredTableAdam.kernel}.catch_up`, this.pipes.catchUp, { 0: b.step, 8: this.params, 9: b.csr, 12: b.param, 13: b.m, 14: b.v, 16: b.defer, 17: b.last, 18: b.hist }, quads);
+    return this.passes.catchUp.bind({ ...DeferredTableAdam.state(b), hist: b.hist, table_csr: b.csr });
   }
 
   /**
@@ -104,23 +104,16 @@ export class DeferredTableAdam {
    * also written to `gathered` [n, dim] at every position `csr` lists (what the gather reads).
    */
   bindCatchUpGather(b: DeferredBuffers & { csr: GPUBuffer; gathered: GPUBuffer }): Dispatch {
-    this.check(b);
-    const quads = segmentCapacity(this.shape) * (this.shape.dim / 4);
-    const resources = { 0: b.step, 8: this.params, 9: b.csr, 12: b.param, 13: b.m, 14: b.v, 16: b.defer, 17: b.last, 18: b.hist, 19: b.gathered };
-    return this.dispatch(`${DeferredTableAdam.kernel}.catch_up_gather`, this.pipes.catchUpGather, resources, quads);
+    return this.passes.catchUpGather.bind({ ...DeferredTableAdam.state(b), hist: b.hist, table_csr: b.csr, gathered4: b.gathered });
   }
 
   /** After the backward: the batch's rows take step t with their summed gradient. */
   bindUpdate(b: Omit<DeferredBuffers, 'hist'> & { csr: GPUBuffer; gradRows: GPUBuffer }): Dispatch {
-    this.check(b);
-    const quads = segmentCapacity(this.shape) * (this.shape.dim / 4);
-    return this.dispatch(`${DeferredTableAdam.kernel}.update`, this.pipes.update, { 0: b.step, 8: this.params, 9: b.csr, 15: b.gradRows, 12: b.param, 13: b.m, 14: b.v, 16: b.defer, 17: b.last }, quads);
+    return this.passes.update.bind({ ...DeferredTableAdam.state(b), table_csr: b.csr, grad_rows4: b.gradRows });
   }
 
   /** Every quad takes its deferred steps up to the `defer` uniform's t (the steps taken). */
   bindFlush(b: DeferredBuffers): Dispatch {
-    this.check(b);
-    const quads = this.shape.rows * (this.shape.dim / 4);
-    return this.dispatch(`${DeferredTableAdam.kernel}.flush`, this.pipes.flush, { 0: b.step, 8: this.params, 12: b.param, 13: b.m, 14: b.v, 16: b.defer, 17: b.last, 18: b.hist }, quads);
+    return this.passes.flush.bind({ ...DeferredTableAdam.state(b), hist: b.hist });
   }
 }

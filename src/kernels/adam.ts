@@ -62,11 +62,6 @@ export function checkWg(gpu: Gpu, kernel: string, wg: number): void {
   }
 }
 
-export function checkStep(kernel: string, step: GPUBuffer): void {
-  if (step.size < ADAM_STEP_BYTES) throw new KernelError(kernel, `the step uniform has ${step.size} bytes, needs ${ADAM_STEP_BYTES} (see ADAM_STEP_WORDS)`);
-  if (!(step.usage & GPUBufferUsage.UNIFORM)) throw new KernelError(kernel, 'the step buffer must have UNIFORM usage (use createAdamStepBuffer)');
-}
-
 type StepBuffers = { step: GPUBuffer; param: GPUBuffer; grad: GPUBuffer; m: GPUBuffer; v: GPUBuffer };
 
 /** Dense Adam over one parameter tensor of n elements; param, m and v are updated in place. */
