@@ -3,7 +3,8 @@ import type { BufferScope } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/context.ts';
 import portableSource from '../../shaders/rank.wgsl';
 import sgBody from '../../shaders/rank-sg.wgsl';
-import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, grid1d, KernelError, pipeline, type Dispatch } from './kernel.ts';
+import { checkInteger, grid1d, KernelError, type Constants, type Dispatch } from './kernel.ts';
+import { Kernel, type EntrySpec } from './spec.ts';
 
 const WG = 64;
 
@@ -49,89 +50,90 @@ export const maskWords = (items: number): number => Math.ceil(items / 32);
  */
 export const quadSlots = (s: RankShape): number => Math.ceil((s.pairs + 3 * Math.min(s.users, s.pairs)) / WG) * WG;
 
-/** sg4's own buffers: the quad layout; per user a pair count and first slot; per pair its place among its user's. */
+type Inputs = { scores: GPUBuffer; users: GPUBuffer; items: GPUBuffer; rated: GPUBuffer; ranks: GPUBuffer };
+
+/** sg4's passes and own buffers: the quad layout; per user a pair count and first slot; per pair its place among its user's. */
 interface Layout {
-  pipes: { clear: GPUComputePipeline; count: GPUComputePipeline; scan: GPUComputePipeline; place: GPUComputePipeline };
-  slots: GPUBuffer;
-  counts: GPUBuffer;
-  starts: GPUBuffer;
-  order: GPUBuffer;
+  passes: { clear: Kernel<string>; count: Kernel<string>; scan: Kernel<string>; place: Kernel<string> };
+  bufs: { slots: GPUBuffer; counts: GPUBuffer; starts: GPUBuffer; order: GPUBuffer };
 }
 
 export class Rank {
   static readonly kernel = 'rank';
 
   private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipe: GPUComputePipeline,
-    private readonly params: GPUBuffer,
+    private readonly ranks: Kernel<string>,
     private readonly layout: Layout | null,
     readonly shape: RankShape,
     readonly variant: RankVariant,
   ) {}
 
   /**
-   * Uniform (binding 0, fixed): u32 [pairs, items, words, users, slots, bits of -∞, 0, 0].
-   * Bindings: 1 scores, 2 users, 3 items, 4 rated, 5 ranks (read_write); sg4 adds its own
-   * 6 slots, 7 counts, 8 starts, 9 order. The variant defaults to rankVariantFor(gpu).
+   * Uniform p (fixed): u32 [pairs, items, words, users, slots, bits of -∞, 0, 0]. sg4 adds its
+   * own slots, counts, starts and order. The variant defaults to rankVariantFor(gpu).
    */
   static async create(gpu: Gpu, shape: RankShape, scope: BufferScope = gpu.buffers, opts: { variant?: RankVariant } = {}): Promise<Rank> {
-    const k = Rank.kernel;
-    for (const key of ['users', 'items', 'pairs'] as const) checkInteger(k, key, shape[key], 1);
+    const kernel = Rank.kernel;
+    for (const key of ['users', 'items', 'pairs'] as const) checkInteger(kernel, key, shape[key], 1);
     // Ranks (and sg4's float sums) are whole or half numbers up to `items`: exact in f32 below 2^23.
-    if (shape.items >= 2 ** 23) throw new KernelError(k, `items must be below 2^23 for exact f32 ranks, got ${shape.items}`);
+    if (shape.items >= 2 ** 23) throw new KernelError(kernel, `items must be below 2^23 for exact f32 ranks, got ${shape.items}`);
     const variant = opts.variant ?? rankVariantFor(gpu);
-    if (!RANK_VARIANTS.includes(variant)) throw new KernelError(k, `unknown variant "${String(variant)}"; choose one of ${RANK_VARIANTS.join(', ')}`);
+    if (!RANK_VARIANTS.includes(variant)) throw new KernelError(kernel, `unknown variant "${String(variant)}"; choose one of ${RANK_VARIANTS.join(', ')}`);
     if (!rankVariantsFor(gpu).includes(variant)) {
-      throw new KernelError(k, `variant sg4 needs the subgroups feature with subgroups of exactly 4 invocations; this device has ${gpu.fixedSubgroupSize === null ? 'no fixed subgroup size' : `subgroups of ${gpu.fixedSubgroupSize}`}`);
+      throw new KernelError(kernel, `variant sg4 needs the subgroups feature with subgroups of exactly 4 invocations; this device has ${gpu.fixedSubgroupSize === null ? 'no fixed subgroup size' : `subgroups of ${gpu.fixedSubgroupSize}`}`);
     }
+    const { users, items, pairs } = shape;
     const slots = variant === 'sg4' ? quadSlots(shape) : 0;
-    const params = scope.uniform(`${k}.params`, [shape.pairs, shape.items, maskWords(shape.items), shape.users, slots, 0xff800000, 0, 0]);
-    if (variant === 'pair') return new Rank(gpu, await pipeline(gpu, 'rank', portableSource, 'rank', { WG }), params, null, { ...shape }, variant);
-    checkBindingSize(gpu, k, `the quad layout of ${shape.pairs} pairs`, slots * 4);
-    const [pipe, clear, count, scan, place] = await Promise.all([
-      pipeline(gpu, 'rank', sgSource, 'rank_sg4', { WG }),
-      ...(['rank_clear', 'rank_count', 'rank_scan', 'rank_place'] as const).map((e) => pipeline(gpu, 'rank', portableSource, e, e === 'rank_scan' ? {} : { WG })),
-    ]);
-    const layout: Layout = {
-      pipes: { clear, count, scan, place },
-      slots: scope.create(`${k}.slots`, slots * 4),
-      counts: scope.create(`${k}.counts`, shape.users * 4),
-      starts: scope.create(`${k}.starts`, shape.users * 4),
-      order: scope.create(`${k}.order`, shape.pairs * 4),
+    const common = {
+      kernel,
+      constants: { WG },
+      params: { p: [pairs, items, maskWords(items), users, slots, 0xff800000, 0, 0] },
+      shape: `${pairs} pairs over ${users}x${items} scores`,
     };
-    return new Rank(gpu, pipe, params, layout, { ...shape }, variant);
+    const inputs = { scores: users * items * 4, users: pairs * 4, items: pairs * 4, rated: users * maskWords(items) * 4, ranks: pairs * 4 };
+    if (variant === 'pair') {
+      const spec = { ...common, source: portableSource, entry: 'rank', sizes: inputs, grid: grid1d(gpu, pairs, WG) };
+      return new Rank(await Kernel.create(gpu, spec, scope), null, { ...shape }, variant);
+    }
+    const own = { slots: slots * 4, counts: users * 4, starts: users * 4, order: pairs * 4 };
+    const pass = (entry: string, sizes: Record<string, number>, grid: readonly [number, number], constants: Constants = common.constants): EntrySpec<string> => ({
+      ...common,
+      kernel: `${kernel}.${entry.replace('rank_', '')}`,
+      source: portableSource,
+      entry,
+      constants,
+      sizes,
+      grid,
+    });
+    const [ranks, clear, count, scan, place] = await Promise.all([
+      Kernel.create(gpu, { ...common, source: sgSource, entry: 'rank_sg4', sizes: { ...inputs, slots: own.slots }, grid: grid1d(gpu, slots, WG) }, scope),
+      Kernel.create(gpu, pass('rank_clear', { slots: own.slots, counts: own.counts }, grid1d(gpu, Math.max(users, slots), WG)), scope),
+      Kernel.create(gpu, pass('rank_count', { users: inputs.users, counts: own.counts, order: own.order }, grid1d(gpu, pairs, WG)), scope),
+      Kernel.create(gpu, pass('rank_scan', { counts: own.counts, starts: own.starts }, [1, 1], {}), scope),
+      Kernel.create(gpu, pass('rank_place', { users: inputs.users, slots: own.slots, starts: own.starts, order: own.order }, grid1d(gpu, pairs, WG)), scope),
+    ]);
+    const bufs = {
+      slots: scope.create(`${kernel}.slots`, own.slots),
+      counts: scope.create(`${kernel}.counts`, own.counts),
+      starts: scope.create(`${kernel}.starts`, own.starts),
+      order: scope.create(`${kernel}.order`, own.order),
+    };
+    return new Rank(ranks, { passes: { clear, count, scan, place }, bufs }, { ...shape }, variant);
   }
 
   /** pair: one dispatch; sg4: the layout's four passes, then the ranks. Inputs may change between runs. */
-  bind(b: { scores: GPUBuffer; users: GPUBuffer; items: GPUBuffer; rated: GPUBuffer; ranks: GPUBuffer }): Dispatch[] {
-    const k = Rank.kernel;
-    const s = this.shape;
-    const what = `${s.pairs} pairs over ${s.users}x${s.items} scores`;
-    checkBufferSize(k, 'scores', b.scores, s.users * s.items * 4, what);
-    checkBufferSize(k, 'users', b.users, s.pairs * 4, what);
-    checkBufferSize(k, 'items', b.items, s.pairs * 4, what);
-    checkBufferSize(k, 'rated', b.rated, s.users * maskWords(s.items) * 4, what);
-    checkBufferSize(k, 'ranks', b.ranks, s.pairs * 4, what);
-    const gpu = this.gpu;
+  bind(b: Inputs): Dispatch[] {
+    const inputs = { scores: b.scores, users: b.users, items: b.items, rated: b.rated, ranks: b.ranks };
     const L = this.layout;
-    if (!L) {
-      const resources = { 0: this.params, 1: b.scores, 2: b.users, 3: b.items, 4: b.rated, 5: b.ranks };
-      return [{ label: `${k}.pair`, pipeline: this.pipe, bindGroup: bindGroup(gpu, this.pipe, k, resources), grid: grid1d(gpu, s.pairs, WG) }];
-    }
-    const slots = quadSlots(s);
-    const { clear, count, scan, place } = L.pipes;
+    if (!L) return [{ ...this.ranks.bind(inputs), label: `${Rank.kernel}.pair` }];
+    const { clear, count, scan, place } = L.passes;
+    const { slots, counts, starts, order } = L.bufs;
     return [
-      { label: `${k}.clear`, pipeline: clear, bindGroup: bindGroup(gpu, clear, k, { 0: this.params, 6: L.slots, 7: L.counts }), grid: grid1d(gpu, Math.max(s.users, slots), WG) },
-      { label: `${k}.count`, pipeline: count, bindGroup: bindGroup(gpu, count, k, { 0: this.params, 2: b.users, 7: L.counts, 9: L.order }), grid: grid1d(gpu, s.pairs, WG) },
-      { label: `${k}.scan`, pipeline: scan, bindGroup: bindGroup(gpu, scan, k, { 0: this.params, 7: L.counts, 8: L.starts }), grid: [1, 1] },
-      { label: `${k}.place`, pipeline: place, bindGroup: bindGroup(gpu, place, k, { 0: this.params, 2: b.users, 6: L.slots, 8: L.starts, 9: L.order }), grid: grid1d(gpu, s.pairs, WG) },
-      {
-        label: `${k}.sg4`,
-        pipeline: this.pipe,
-        bindGroup: bindGroup(gpu, this.pipe, k, { 0: this.params, 1: b.scores, 2: b.users, 3: b.items, 4: b.rated, 5: b.ranks, 6: L.slots }),
-        grid: grid1d(gpu, slots, WG),
-      },
+      clear.bind({ slots, counts }),
+      count.bind({ users: b.users, counts, order }),
+      scan.bind({ counts, starts }),
+      place.bind({ users: b.users, slots, starts, order }),
+      { ...this.ranks.bind({ ...inputs, slots }), label: `${Rank.kernel}.sg4` },
     ];
   }
 }
