@@ -79,6 +79,8 @@ describe('kernel spec', () => {
     const n = Math.floor(gpu.device.limits.maxStorageBufferBindingSize / 4) + 1;
     await expect(Kernel.create(gpu, spec(n))).rejects.toThrow(/spec_add: a needs \d+ bytes for shape \[\d+\], more than this adapter's maxStorageBufferBindingSize/);
     await expect(Kernel.create(gpu, { ...spec(4), sizes: { a: 16, missing: 4 } } as never)).rejects.toThrow(/spec_add: the WGSL declares no binding named missing/);
+    const wide = gpu.device.limits.maxComputeWorkgroupsPerDimension + 1;
+    await expect(Kernel.create(gpu, { ...spec(4), grid: [wide, 1] })).rejects.toThrow(/spec_add: shape \[4\] needs a grid of \d+x1 workgroups, more than this adapter's maxComputeWorkgroupsPerDimension/);
     expect(() => fill(gpu, 0)).toThrow(/fill: n must be an integer >= 1, got 0/);
   });
 });

@@ -14,7 +14,8 @@ import vec4Body from '../../shaders/matmul-vec4.wgsl';
 import sgBody from '../../shaders/matmul-sg.wgsl';
 import type { Gpu } from '../gpu/context.ts';
 import type { BufferScope } from '../gpu/buffers.ts';
-import { bindGroup, checkBindingSize, checkBufferSize, checkInteger, elementsPerThread, grid1d, gridPerThread, KernelError, pipeline, type Dispatch } from './kernel.ts';
+import { checkInteger, elementsPerThread, grid1d, gridPerThread, KernelError, type Dispatch } from './kernel.ts';
+import { Kernel, type EntrySpec } from './spec.ts';
 import type { Activation, MatmulShape } from './matmul-ref.ts';
 
 export type { Activation, MatmulShape } from './matmul-ref.ts';
@@ -141,31 +142,18 @@ export function matmulShapeOf(aDims: readonly [number, number], bDims: readonly 
   return { m, n, k: ka };
 }
 
-function checkGrid(gpu: Gpu, kernel: string, grid: readonly [number, number], what: string): void {
-  const max = gpu.device.limits.maxComputeWorkgroupsPerDimension;
-  if (grid[0] > max || grid[1] > max) {
-    throw new KernelError(kernel, `${what} needs a grid of ${grid[0]}x${grid[1]} workgroups, more than this adapter's maxComputeWorkgroupsPerDimension (${max}); split the product`);
-  }
-}
-
 export class Matmul {
   static readonly kernel = 'matmul';
 
   private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipe: GPUComputePipeline,
-    private readonly params: GPUBuffer,
+    private readonly kernel: Kernel<string>,
     /** Bound in place of a bias when there is none: 'auto' layouts keep the binding. */
     private readonly noBias: GPUBuffer | null,
-    private readonly grid: [number, number],
     readonly shape: MatmulShape,
     readonly options: Readonly<Required<MatmulOptions>>,
   ) {}
 
-  /**
-   * Uniform (binding 0, fixed at create): u32 [m, n, k, 0]. Nothing changes per step.
-   * Bindings: 1 A, 2 B, 3 bias (or a dummy), 4 C (read_write).
-   */
+  /** Uniform p (fixed at create): u32 [m, n, k, 0]. Nothing changes per step. */
   static async create(gpu: Gpu, shape: MatmulShape, opts: MatmulOptions = {}, scope: BufferScope = gpu.buffers): Promise<Matmul> {
     const k = Matmul.kernel;
     const o: Required<MatmulOptions> = {
@@ -187,51 +175,44 @@ export class Matmul {
     if (!(o.activation in ACTIVATIONS)) throw new KernelError(k, `unknown activation "${String(o.activation)}"; choose one of ${Object.keys(ACTIVATIONS).join(', ')}`);
     checkMatmulShape(k, shape);
     const what = fmtShape(shape, o);
-    checkBindingSize(gpu, k, `A of ${what}`, shape.m * shape.k * 4);
-    checkBindingSize(gpu, k, `B of ${what}`, shape.k * shape.n * 4);
-    checkBindingSize(gpu, k, `C of ${what}`, shape.m * shape.n * 4);
     const grid: [number, number] = [Math.ceil(shape.n / geo.span[0]), Math.ceil(shape.m / geo.span[1])];
-    checkGrid(gpu, k, grid, `${what} with variant ${o.variant}`);
-    const code = o.variant === 'reg4x4v' ? vec4Source : sgCols !== undefined ? sgSource : source;
-    const pipe = await pipeline(gpu, 'matmul', code, geo.entryPoint, {
-      TILE: geo.tile,
-      TRANS_A: Number(o.transA),
-      TRANS_B: Number(o.transB),
-      HAS_BIAS: Number(o.bias),
-      ACT: ACTIVATIONS[o.activation],
-      ACCUMULATE: Number(o.accumulate),
-      ...(sgCols !== undefined ? { FULL_TILES: Number(fullTiles(shape, geo)) } : {}),
-    });
-    const params = scope.uniform(`${k}.params`, [shape.m, shape.n, shape.k, 0]);
+    const vec4 = o.variant === 'reg4x4v';
+    const code = vec4 ? vec4Source : sgCols !== undefined ? sgSource : source;
+    const { m, n } = shape;
+    const spec: EntrySpec<string> = {
+      kernel: k,
+      source: code,
+      entry: geo.entryPoint,
+      constants: {
+        TILE: geo.tile,
+        TRANS_A: Number(o.transA),
+        TRANS_B: Number(o.transB),
+        HAS_BIAS: Number(o.bias),
+        ACT: ACTIVATIONS[o.activation],
+        ACCUMULATE: Number(o.accumulate),
+        ...(sgCols !== undefined ? { FULL_TILES: Number(fullTiles(shape, geo)) } : {}),
+      },
+      params: { p: [m, n, shape.k, 0] },
+      // The vec4 variant reads A and B through vec4 bindings of the same buffers.
+      sizes: { [vec4 ? 'a4' : 'a']: m * shape.k * 4, [vec4 ? 'b4' : 'b']: shape.k * n * 4, bias: o.bias ? n * 4 : 16, c: m * n * 4 },
+      shape: what,
+      grid,
+    };
+    const kernel = await Kernel.create(gpu, spec, scope);
     const noBias = o.bias ? null : scope.create(`${k}.no-bias`, 16);
-    return new Matmul(gpu, pipe, params, noBias, grid, shape, o);
+    return new Matmul(kernel, noBias, shape, o);
   }
 
   /** A [m,k] (or [k,m] with transA), B [k,n] (or [n,k] with transB), bias [n] when created with `bias`, C [m,n]. */
   bind(bufs: { a: GPUBuffer; b: GPUBuffer; c: GPUBuffer; bias?: GPUBuffer }): Dispatch {
-    const { m, n, k } = this.shape;
     const name = Matmul.kernel;
-    const what = fmtShape(this.shape, this.options);
-    checkBufferSize(name, 'a', bufs.a, m * k * 4, what);
-    checkBufferSize(name, 'b', bufs.b, k * n * 4, what);
-    checkBufferSize(name, 'c', bufs.c, m * n * 4, what);
-    if (this.options.bias) {
-      if (!bufs.bias) throw new KernelError(name, `created with bias: bind a bias buffer of ${n} floats`);
-      checkBufferSize(name, 'bias', bufs.bias, n * 4, what);
-    } else if (bufs.bias) {
-      throw new KernelError(name, 'a bias buffer was given but the kernel was created without bias: create it with { bias: true }');
-    }
-    if (bufs.c === bufs.a || bufs.c === bufs.b || bufs.c === bufs.bias) {
-      throw new KernelError(name, 'c must not be the same buffer as an input (WebGPU forbids a written binding that aliases a read one)');
-    }
-    const bias = bufs.bias ?? this.noBias;
-    if (!bias) throw new KernelError(name, 'internal: no bias buffer');
-    return {
-      label: `${name}.${this.options.variant}`,
-      pipeline: this.pipe,
-      bindGroup: bindGroup(this.gpu, this.pipe, name, { 0: this.params, 1: bufs.a, 2: bufs.b, 3: bias, 4: bufs.c }),
-      grid: this.grid,
-    };
+    if (this.options.bias && !bufs.bias) throw new KernelError(name, `created with bias: bind a bias buffer of ${this.shape.n} floats`);
+    if (!this.options.bias && bufs.bias) throw new KernelError(name, 'a bias buffer was given but the kernel was created without bias: create it with { bias: true }');
+    const bias = (bufs.bias ?? this.noBias) as GPUBuffer;
+    const d = this.kernel.bind(
+      this.options.variant === 'reg4x4v' ? { a4: bufs.a, b4: bufs.b, bias, c: bufs.c } : { a: bufs.a, b: bufs.b, bias, c: bufs.c },
+    );
+    return { ...d, label: `${name}.${this.options.variant}` };
   }
 }
 
@@ -242,42 +223,32 @@ export class ActBackward {
   static readonly kernel = 'matmul_act_backward';
 
   private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipe: GPUComputePipeline,
-    private readonly params: GPUBuffer,
+    private readonly k: Kernel<'dy' | 'y_out' | 'dz'>,
     readonly count: number,
     readonly activation: Activation,
-    private readonly per: number,
   ) {}
 
-  /**
-   * `count` elements. Uniform (binding 5, fixed): u32 [count, 0, 0, 0].
-   * Bindings: 6 dY, 7 Y, 8 dZ (read_write; must be a third buffer).
-   */
+  /** `count` elements; dZ must be a third buffer. */
   static async create(gpu: Gpu, count: number, opts: { activation: Activation }, scope: BufferScope = gpu.buffers): Promise<ActBackward> {
-    const k = ActBackward.kernel;
-    checkInteger(k, 'count', count, 1);
-    if (!(opts.activation in ACTIVATIONS)) throw new KernelError(k, `unknown activation "${String(opts.activation)}"; choose one of ${Object.keys(ACTIVATIONS).join(', ')}`);
-    checkBindingSize(gpu, k, `dZ of ${count} elements`, count * 4);
+    const kernel = ActBackward.kernel;
+    checkInteger(kernel, 'count', count, 1);
+    if (!(opts.activation in ACTIVATIONS)) throw new KernelError(kernel, `unknown activation "${String(opts.activation)}"; choose one of ${Object.keys(ACTIVATIONS).join(', ')}`);
     const per = elementsPerThread(gpu);
-    const pipe = await pipeline(gpu, 'matmul', source, 'act_backward', { WG, PER: per, ACT: ACTIVATIONS[opts.activation] });
-    const params = scope.uniform(`${k}.params`, [count, 0, 0, 0]);
-    return new ActBackward(gpu, pipe, params, count, opts.activation, per);
+    const spec = {
+      kernel,
+      source,
+      entry: 'act_backward',
+      constants: { WG, PER: per, ACT: ACTIVATIONS[opts.activation] },
+      params: { ap: [count, 0, 0, 0] },
+      sizes: { dy: count * 4, y_out: count * 4, dz: count * 4 },
+      shape: `${count} elements (${opts.activation})`,
+      grid: gridPerThread(gpu, count, WG, per),
+    };
+    return new ActBackward(await Kernel.create(gpu, spec, scope), count, opts.activation);
   }
 
   bind(b: { dy: GPUBuffer; y: GPUBuffer; dz: GPUBuffer }): Dispatch {
-    const k = ActBackward.kernel;
-    const what = `${this.count} elements (${this.activation})`;
-    checkBufferSize(k, 'dy', b.dy, this.count * 4, what);
-    checkBufferSize(k, 'y', b.y, this.count * 4, what);
-    checkBufferSize(k, 'dz', b.dz, this.count * 4, what);
-    if (b.dz === b.dy || b.dz === b.y) throw new KernelError(k, 'dz must not be the same buffer as dy or y (WebGPU forbids a written binding that aliases a read one)');
-    return {
-      label: k,
-      pipeline: this.pipe,
-      bindGroup: bindGroup(this.gpu, this.pipe, k, { 5: this.params, 6: b.dy, 7: b.y, 8: b.dz }),
-      grid: gridPerThread(this.gpu, this.count, WG, this.per),
-    };
+    return this.k.bind({ dy: b.dy, y_out: b.y, dz: b.dz });
   }
 }
 
@@ -307,17 +278,15 @@ export class BiasGrad {
   static readonly kernel = 'matmul_bias_grad';
 
   private constructor(
-    private readonly gpu: Gpu,
-    private readonly pipes: GPUComputePipeline[],
-    private readonly params: GPUBuffer,
+    private readonly passes: readonly Kernel<string>[],
     private readonly partial: GPUBuffer | null,
     readonly shape: { m: number; n: number },
     readonly variant: BiasGradVariant,
   ) {}
 
   /**
-   * dZ is [m, n]. Uniform (binding 9, fixed): u32 [m, n, chunks, 0]. Bindings: 10 dZ, 11/12 the
-   * kernel's own partial sums [chunks, n] ('split'), 13 db (read_write). `accumulate`: db += sums.
+   * dZ is [m, n]. Uniform bp (fixed): u32 [m, n, chunks, 0]; 'split' sums into partial sums
+   * [chunks, n] the kernel owns. `accumulate`: db += sums.
    */
   static async create(
     gpu: Gpu,
@@ -328,48 +297,30 @@ export class BiasGrad {
     const k = BiasGrad.kernel;
     const variant = opts.variant ?? biasGradVariantFor(gpu);
     if (!BIAS_GRAD_VARIANTS.includes(variant)) throw new KernelError(k, `unknown variant "${String(variant)}"; choose one of ${BIAS_GRAD_VARIANTS.join(', ')}`);
-    checkInteger(k, 'm', shape.m, 1);
-    checkInteger(k, 'n', shape.n, 1);
-    checkBindingSize(gpu, k, `dZ [${shape.m}x${shape.n}]`, shape.m * shape.n * 4);
-    const chunks = Math.ceil(shape.m / BIAS_GRAD_CHUNK);
+    const { m, n } = shape;
+    checkInteger(k, 'm', m, 1);
+    checkInteger(k, 'n', n, 1);
+    const chunks = Math.ceil(m / BIAS_GRAD_CHUNK);
     const constants = { WG, CHUNK: BIAS_GRAD_CHUNK, ACCUMULATE: Number(opts.accumulate ?? false) };
-    const params = scope.uniform(`${k}.params`, [shape.m, shape.n, chunks, 0]);
+    const common = { source, params: { bp: [m, n, chunks, 0] }, shape: `dZ [${m}x${n}]` };
     if (variant !== 'split') {
-      const pipe = await pipeline(gpu, 'matmul', source, `bias_grad_${variant}`, constants);
-      return new BiasGrad(gpu, [pipe], params, null, shape, variant);
+      const spec = { ...common, kernel: `${k}.${variant}`, entry: `bias_grad_${variant}`, constants, sizes: { dz_in: m * n * 4, db: n * 4 }, grid: grid1d(gpu, n, WG) };
+      return new BiasGrad([await Kernel.create(gpu, spec, scope)], null, shape, variant);
     }
-    const pipes = await Promise.all([
-      pipeline(gpu, 'matmul', source, 'bias_grad_partial', { WG, CHUNK: BIAS_GRAD_CHUNK }),
-      pipeline(gpu, 'matmul', source, 'bias_grad_finish', constants),
+    const passes = await Promise.all([
+      Kernel.create(
+        gpu,
+        { ...common, kernel: `${k}.partial`, entry: 'bias_grad_partial', constants: { WG, CHUNK: BIAS_GRAD_CHUNK }, sizes: { dz_in: m * n * 4, partial_out: chunks * n * 4 }, grid: grid1d(gpu, chunks * n, WG) },
+        scope,
+      ),
+      Kernel.create(gpu, { ...common, kernel: `${k}.finish`, entry: 'bias_grad_finish', constants, sizes: { partial_in: chunks * n * 4, db: n * 4 }, grid: grid1d(gpu, n, WG) }, scope),
     ]);
-    const partial = scope.create(`${k}.partial`, chunks * shape.n * 4);
-    return new BiasGrad(gpu, pipes, params, partial, shape, variant);
+    return new BiasGrad(passes, scope.create(`${k}.partial`, chunks * n * 4), shape, variant);
   }
 
   bind(b: { dz: GPUBuffer; db: GPUBuffer }): Dispatch[] {
-    const k = BiasGrad.kernel;
-    const { m, n } = this.shape;
-    const what = `dZ [${m}x${n}]`;
-    checkBufferSize(k, 'dz', b.dz, m * n * 4, what);
-    checkBufferSize(k, 'db', b.db, n * 4, what);
-    if (b.dz === b.db) throw new KernelError(k, 'db must not be the same buffer as dz');
-    if (!this.partial) {
-      return [{ label: `${k}.${this.variant}`, pipeline: this.pipes[0], bindGroup: bindGroup(this.gpu, this.pipes[0], k, { 9: this.params, 10: b.dz, 13: b.db }), grid: grid1d(this.gpu, n, WG) }];
-    }
-    const chunks = Math.ceil(m / BIAS_GRAD_CHUNK);
-    return [
-      {
-        label: `${k}.partial`,
-        pipeline: this.pipes[0],
-        bindGroup: bindGroup(this.gpu, this.pipes[0], k, { 9: this.params, 10: b.dz, 11: this.partial }),
-        grid: grid1d(this.gpu, chunks * n, WG),
-      },
-      {
-        label: `${k}.finish`,
-        pipeline: this.pipes[1],
-        bindGroup: bindGroup(this.gpu, this.pipes[1], k, { 9: this.params, 12: this.partial, 13: b.db }),
-        grid: grid1d(this.gpu, n, WG),
-      },
-    ];
+    if (b.dz === b.db) throw new KernelError(BiasGrad.kernel, 'db and dz are the same buffer; bind a distinct one');
+    if (!this.partial) return [this.passes[0].bind({ dz_in: b.dz, db: b.db })];
+    return [this.passes[0].bind({ dz_in: b.dz, partial_out: this.partial }), this.passes[1].bind({ partial_in: this.partial, db: b.db })];
   }
 }

@@ -71,7 +71,7 @@ export class Kernel<B extends string> {
     private readonly bindings: readonly Resolved[],
   ) {}
 
-  /** Checks every size against the adapter's limits, then compiles (through the cache) and writes the params. */
+  /** Checks every size and the grid against the adapter's limits, then compiles (through the cache) and writes the params. */
   static async create<B extends string>(gpu: Gpu, spec: EntrySpec<B>, scope: BufferScope = gpu.buffers): Promise<Kernel<B>> {
     const limits = gpu.device.limits;
     const bindings = Object.entries<number>(spec.sizes).map(([name, bytes]) => {
@@ -81,6 +81,10 @@ export class Kernel<B extends string> {
       if (bytes > limit) throw new KernelError(spec.kernel, `${name} needs ${bytes} bytes for shape ${spec.shape}, more than this adapter's ${which} (${limit})`);
       return { name, decl, bytes };
     });
+    const maxGroups = limits.maxComputeWorkgroupsPerDimension;
+    if (spec.grid[0] > maxGroups || spec.grid[1] > maxGroups) {
+      throw new KernelError(spec.kernel, `shape ${spec.shape} needs a grid of ${spec.grid[0]}x${spec.grid[1]} workgroups, more than this adapter's maxComputeWorkgroupsPerDimension (${maxGroups}); split the work`);
+    }
     const pipe = await pipeline(gpu, spec.kernel, spec.source, spec.entry, spec.constants);
     const owned = Object.entries(spec.params ?? {}).map(([name, words]) => {
       const decl = declOf(spec, name);
