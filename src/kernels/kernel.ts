@@ -1,5 +1,5 @@
-// What every kernel wrapper shares: errors that name the kernel, a pipeline cache,
-// dispatch geometry past the 65535-workgroup limit, and bind groups by binding number.
+// What every kernel shares: errors that name the kernel, a pipeline cache, dispatch geometry
+// past the 65535-workgroup limit, and recorded dispatches. Binding is spec.ts's.
 import type { Gpu } from '../gpu/context.ts';
 
 /** Bad arguments to a kernel, found before anything is dispatched. */
@@ -62,23 +62,6 @@ export function gridPerThread(gpu: Gpu, n: number, wg: number, per: number): [nu
 
 export type BindingResource = GPUBuffer | GPUBufferBinding;
 
-/** A bind group for group 0 of `pipe`, with resources given by binding number. */
-export function bindGroup(gpu: Gpu, pipe: GPUComputePipeline, label: string, resources: Record<number, BindingResource>): GPUBindGroup {
-  const entries: GPUBindGroupEntry[] = Object.entries(resources).map(([binding, r]) => ({
-    binding: Number(binding),
-    resource: 'buffer' in r ? r : { buffer: r },
-  }));
-  return gpu.device.createBindGroup({ label, layout: pipe.getBindGroupLayout(0), entries });
-}
-
-/** Checks that `bytes` fits one storage binding on this device, or says which limit it exceeds. */
-export function checkBindingSize(gpu: Gpu, kernel: string, what: string, bytes: number): void {
-  const limit = gpu.device.limits.maxStorageBufferBindingSize;
-  if (bytes > limit) {
-    throw new KernelError(kernel, `${what} needs ${bytes} bytes, more than this adapter's maxStorageBufferBindingSize (${limit})`);
-  }
-}
-
 /** The bits of `v` rounded to f32, for packing floats into a u32 uniform. */
 export function f32Bits(v: number): number {
   return new Uint32Array(Float32Array.of(v).buffer)[0];
@@ -111,9 +94,3 @@ export function submitDispatches(gpu: Gpu, dispatches: readonly Dispatch[], labe
   gpu.device.queue.submit([encoder.finish()]);
 }
 
-/** Checks that a bound buffer holds at least `bytes`, naming the kernel, the binding and the shape. */
-export function checkBufferSize(kernel: string, binding: string, buffer: GPUBuffer, bytes: number, shape: string): void {
-  if (buffer.size < bytes) {
-    throw new KernelError(kernel, `${binding} has ${buffer.size} bytes but shape ${shape} needs ${bytes}`);
-  }
-}
