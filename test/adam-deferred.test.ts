@@ -6,7 +6,6 @@ import { gradients } from '../src/graph/autodiff.ts';
 import { saveCheckpoint, loadCheckpoint } from '../src/graph/checkpoint.ts';
 import { CompiledStep } from '../src/graph/compile.ts';
 import { Graph } from '../src/graph/graph.ts';
-import { add } from '../src/graph/ops/basic.ts';
 import { concat } from '../src/graph/ops/elementwise.ts';
 import { embedding } from '../src/graph/ops/embedding.ts';
 import { mseLoss } from '../src/graph/ops/loss.ts';
@@ -32,7 +31,7 @@ function model(config: AdamConfig) {
   const target = g.input('target', [B, 1], 'f32');
   const h = concat(g, [embedding(g, U, users), embedding(g, Q, items)]);
   const loss = mseLoss(g, dense(g, h, W, undefined), target);
-  const grads = gradients(g, [loss], [U, Q, W], add);
+  const grads = gradients(g, [loss], [U, Q, W]);
   const optimizer = new AdamOptimizer(g, grads, config);
   return { g, optimizer, params: [U, Q, W], moments: optimizer.moments };
 }
@@ -100,7 +99,7 @@ describe('deferred table Adam', () => {
     const Q = g.param('Q', [ITEMS, 4], new Float32Array(ITEMS * 4));
     const seen = embedding(g, Q, g.input('other', [B], 'u32'));
     const loss = mseLoss(g, embedding(g, Q, g.input('items', [B], 'u32')), g.input('target', [B, 4], 'f32'));
-    const optimizer = new AdamOptimizer(g, gradients(g, [loss], [Q], add, new Set([seen])), { lr: 0.05, deferTables: { cap: 4 } });
+    const optimizer = new AdamOptimizer(g, gradients(g, [loss], [Q], new Set([seen])), { lr: 0.05, deferTables: { cap: 4 } });
     const names = g.nodes.map((n) => n.op.name);
     expect(optimizer.defers).toBe(false);
     expect(names).toContain('table_adam_update');

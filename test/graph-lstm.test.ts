@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { gradients } from '../src/graph/autodiff.ts';
 import { CompiledStep } from '../src/graph/compile.ts';
 import { Graph } from '../src/graph/graph.ts';
-import { add } from '../src/graph/ops/basic.ts';
 import { mseLoss } from '../src/graph/ops/loss.ts';
 import { lstm } from '../src/graph/ops/lstm.ts';
 import { lstmLayerBackwardRef, lstmLayerForwardRef } from '../src/kernels/lstm-ref.ts';
@@ -31,7 +30,7 @@ function build(seed: number) {
   const h = g.keep(lstm(g, x, wih, whh, b, { steps: S.steps, batch: S.batch, hidden: S.hidden }));
   const loss = mseLoss(g, h, y);
   const params = [x, wih, whh, b];
-  const grads = gradients(g, [loss], params, add);
+  const grads = gradients(g, [loss], params);
   for (const d of grads.values()) g.keep(d);
   const target = u(S.steps * S.batch * S.hidden, 0.5);
   return { g, params, grads, h, init, target };

@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { gradients } from '../src/graph/autodiff.ts';
 import { CompiledStep } from '../src/graph/compile.ts';
 import { Graph } from '../src/graph/graph.ts';
-import { add } from '../src/graph/ops/basic.ts';
 import { concat, mul, scale } from '../src/graph/ops/elementwise.ts';
 import { embedding } from '../src/graph/ops/embedding.ts';
 import { bceWithLogits, mseLoss, rankingLoss, softmaxCrossEntropy } from '../src/graph/ops/loss.ts';
@@ -46,7 +45,7 @@ function model() {
   const ce = softmaxCrossEntropy(g, dense(g, h, Wc, undefined), label, { rowWeights: rowW, divisor: 4 }).loss;
   const losses = [rank1, rank2, mse, bce, ce].map((l) => g.keep(l));
   const params = [U, Q, W1, b1, W2, Wc];
-  const grads = gradients(g, losses, params, add);
+  const grads = gradients(g, losses, params);
   for (const d of grads.values()) g.keep(d);
   const feed = {
     users: Uint32Array.from({ length: B }, () => rng.int(USERS)),

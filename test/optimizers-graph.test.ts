@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { gradients } from '../src/graph/autodiff.ts';
 import { CompiledStep } from '../src/graph/compile.ts';
 import { Graph } from '../src/graph/graph.ts';
-import { add } from '../src/graph/ops/basic.ts';
 import { embedding } from '../src/graph/ops/embedding.ts';
 import { mseLoss } from '../src/graph/ops/loss.ts';
 import { dense } from '../src/graph/ops/matmul.ts';
@@ -27,7 +26,7 @@ function linear(seed: number): { g: Graph; w: Tensor; grad: Tensor; feed: Record
   const x = g.input('x', [5, 7], 'f32');
   const y = g.input('y', [5, 3], 'f32');
   const loss = mseLoss(g, dense(g, x, w, undefined), y);
-  const grad = g.keep(gradients(g, [loss], [w], add).get(w)!);
+  const grad = g.keep(gradients(g, [loss], [w]).get(w)!);
   const feed = { x: Float32Array.from({ length: 35 }, () => rng.normal()), y: Float32Array.from({ length: 15 }, () => rng.normal()) };
   return { g, w, grad, feed };
 }
@@ -78,7 +77,7 @@ describe('optimizers in the graph', () => {
     const oids = g.input('oids', [3], 'u32');
     const y = g.input('y', [3], 'f32');
     const loss = mseLoss(g, rowDot(g, embedding(g, table, ids), embedding(g, other, oids)), y);
-    const opt = new AdamOptimizer(g, gradients(g, [loss], [table, other], add), { lr: 0.1, sparse: new Map([[table, ids]]) });
+    const opt = new AdamOptimizer(g, gradients(g, [loss], [table, other]), { lr: 0.1, sparse: new Map([[table, ids]]) });
     const step = await CompiledStep.create(t.gpu, g);
     step.feed({ ids: new Uint32Array([2, 7, 2]), oids: new Uint32Array([0, 1, 5]), y: new Float32Array([1, -1, 2]) });
     opt.prepare(step);
@@ -101,7 +100,7 @@ describe('optimizers in the graph', () => {
       const oids = g.input('oids', [40], 'u32');
       const y = g.input('y', [40], 'f32');
       const loss = mseLoss(g, rowDot(g, embedding(g, table, ids), embedding(g, other, oids)), y);
-      const opt = new AdamOptimizer(g, gradients(g, [loss], [table, other], add), { lr: 0.05, fuseTables });
+      const opt = new AdamOptimizer(g, gradients(g, [loss], [table, other]), { lr: 0.05, fuseTables });
       const step = await CompiledStep.create(t.gpu, g);
       try {
         for (let s = 0; s < 3; s++) {

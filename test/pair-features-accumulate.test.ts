@@ -1,14 +1,15 @@
-// sumGradients folding reverse mode's other contributions into pair_features_backward: the
+// The graph pass folding reverse mode's other contributions into pair_features_backward: the
 // user rows' add and the item rows' pad_rows + add become the backward's one dispatch, with
 // the bits of the adds, in whichever order reverse mode meets the two sums.
 import { describe, expect, it } from 'vitest';
-import { gradients, type SumFn } from '../src/graph/autodiff.ts';
+import { gradients } from '../src/graph/autodiff.ts';
 import { CompiledStep } from '../src/graph/compile.ts';
 import { Graph } from '../src/graph/graph.ts';
-import { add, sumGradients } from '../src/graph/ops/basic.ts';
+import { add } from '../src/graph/ops/basic.ts';
 import { mul, pairFeatures } from '../src/graph/ops/elementwise.ts';
 import { embedding } from '../src/graph/ops/embedding.ts';
 import { mseLoss } from '../src/graph/ops/loss.ts';
+import { optimize } from '../src/graph/passes.ts';
 import type { Tensor } from '../src/graph/tensor.ts';
 import { mseRef } from '../src/kernels/losses.ts';
 import { pairFeaturesBackwardRef, pairFeaturesRef } from '../src/kernels/pair-features.ts';
@@ -31,7 +32,7 @@ const count = (g: Graph, op: string): number => opNames(g).filter((n) => n === o
  * pair_features in the graph, so reverse mode sums the item rows first (and the pair gradient
  * is then the first addend of the user rows' sum, not the second).
  */
-function build(sum: SumFn, qRows: number, userLossFirst: boolean) {
+function build(fuse: boolean, qRows: number, userLossFirst: boolean) {
   const rng = new Rng(qRows + Number(userLossFirst));
   const g = new Graph();
   const initU = uniform(rng, USERS * W);
@@ -46,7 +47,7 @@ function build(sum: SumFn, qRows: number, userLossFirst: boolean) {
   losses.push(mseLoss(g, x, g.input('tx', [B, 3 * W], 'f32'), 0.3));
   if (!userLossFirst) losses.push(userLoss());
   losses.push(mseLoss(g, q, g.input('tq', [qRows, W], 'f32'), 0.6));
-  const grads = gradients(g, losses, [U, Q, u, q], sum);
+  const grads = gradients(g, losses, [U, Q, u, q]);
   const feed = {
     uidx: Uint32Array.from({ length: B }, () => rng.int(USERS)),
     qidx: Uint32Array.from({ length: qRows }, () => rng.int(ITEMS)),
@@ -56,6 +57,7 @@ function build(sum: SumFn, qRows: number, userLossFirst: boolean) {
   };
   const kept = { du: grads.get(u)!, dq: grads.get(q)!, dU: grads.get(U)!, dQ: grads.get(Q)! };
   for (const v of Object.values(kept)) g.keep(v);
+  if (fuse) expect(optimize(g).get('gradient sum into pair_features_backward'), 'folds').toBe(2);
   return { g, x, ...kept, feed, initU, initQ };
 }
 
@@ -63,8 +65,8 @@ describe('pair_features_backward adding the other gradients', () => {
   for (const qRows of [2 * B, B]) {
     for (const userLossFirst of [false, true]) {
       it(`q ${qRows} rows, ${userLossFirst ? 'item rows summed first' : 'user rows summed first'}: the bits of add, in one dispatch`, async () => {
-        const plain = build(add, qRows, userLossFirst);
-        const fused = build(sumGradients, qRows, userLossFirst);
+        const plain = build(false, qRows, userLossFirst);
+        const fused = build(true, qRows, userLossFirst);
         for (const gone of ['add', 'add_rows', 'pad_rows']) expect(opNames(fused.g)).not.toContain(gone);
         expect(count(plain.g, 'add')).toBe(2);
         expect(count(plain.g, 'pad_rows')).toBe(qRows > B ? 1 : 0);
@@ -75,7 +77,7 @@ describe('pair_features_backward adding the other gradients', () => {
         expect(fused.dq.shape).toEqual([qRows, W]);
         expect(fused.g.nodes.length).toBe(plain.g.nodes.length - 2 - (qRows > B ? 1 : 0));
         expect(fused.g.tensors.length).toBe(plain.g.tensors.length - 2 - (qRows > B ? 1 : 0));
-        const a = await CompiledStep.create(t.gpu, plain.g);
+        const a = await CompiledStep.create(t.gpu, plain.g, { passes: [] });
         const b = await CompiledStep.create(t.gpu, fused.g);
         try {
           // Two adds, and pad_rows' zero fill and copy, gone.
@@ -111,18 +113,19 @@ describe('pair_features_backward adding the other gradients', () => {
     const u = g.param('u', [4, 3], new Float32Array(12));
     const q = g.param('q', [qRows, 3], new Float32Array(qRows * 3));
     const more = Array.from({ length: others }, (_, i) => mseLoss(g, u, g.input(`t${i}`, [4, 3], 'f32')));
-    const grads = gradients(g, [mseLoss(g, pairFeatures(g, u, q), g.input('tx', [4, 9], 'f32'))], [u, q], add);
-    return { g, u, q, du: grads.get(u)!, dq: grads.get(q)!, others: more.map((l) => gradients(g, [l], [u], add).get(u)!) };
+    const grads = gradients(g, [mseLoss(g, pairFeatures(g, u, q), g.input('tx', [4, 9], 'f32'))], [u, q]);
+    return { g, u, q, du: grads.get(u)!, dq: grads.get(q)!, others: more.map((l) => gradients(g, [l], [u]).get(u)!) };
   }
 
   it('folds one sum and leaves the other output as it was (the graph stays valid)', async () => {
     const { g, du, dq, others } = pairGrads(8);
     expect(dq.producer?.op.name).toBe('pad_rows');
     const du2 = others[0];
-    const sum = sumGradients(g, du2, du);
-    expect(sum).toBe(du);
+    const sum = add(g, du2, du);
+    expect(optimize(g).get('gradient sum into pair_features_backward')).toBe(1);
     const back = sum.producer!;
     expect(back.op.name).toBe('pair_features_backward');
+    expect(back.outputs[0]).toBe(sum);
     expect(back.inputs[3]).toBe(du2);
     // dq is still the padded tensor, read by nothing, its block still this node's.
     expect(dq.producer?.inputs[0].producer).toBe(back);
@@ -138,14 +141,18 @@ describe('pair_features_backward adding the other gradients', () => {
       const { g, du, others } = pairGrads(8);
       if (how === 'kept') g.keep(du);
       else mseLoss(g, du, g.input('read', [4, 3], 'f32'));
-      expect(sumGradients(g, du, others[0]).producer?.op.name).toBe('add');
+      const sum = add(g, du, others[0]);
+      optimize(g);
+      expect(sum.producer?.op.name).toBe('add');
     }
     {
       // A third contribution: the first folds, the second is added.
       const { g, du, others } = pairGrads(4, 2);
-      const once = sumGradients(g, du, others[0]);
+      const once = add(g, du, others[0]);
+      const twice = add(g, once, others[1]);
+      optimize(g);
       expect(once.producer?.op.name).toBe('pair_features_backward');
-      expect(sumGradients(g, once, others[1]).producer?.op.name).toBe('add');
+      expect(twice.producer?.op.name).toBe('add');
     }
     {
       // An addend made after the backward node (by mul_backward: mul comes first in the graph,
@@ -154,7 +161,8 @@ describe('pair_features_backward adding the other gradients', () => {
       const [u, q, w] = ['u', 'q', 'w'].map((name) => g.param(name, [4, 3], new Float32Array(12)));
       const lm = mseLoss(g, mul(g, u, w), g.input('tm', [4, 3], 'f32'));
       const lx = mseLoss(g, pairFeatures(g, u, q), g.input('tx', [4, 9], 'f32'));
-      gradients(g, [lm, lx], [u, q, w], sumGradients);
+      gradients(g, [lm, lx], [u, q, w]);
+      optimize(g);
       expect(count(g, 'add')).toBe(1);
       expect(g.nodes.find((n) => n.op.name === 'pair_features_backward')?.inputs).toHaveLength(3);
     }
@@ -162,7 +170,8 @@ describe('pair_features_backward adding the other gradients', () => {
       // pair_features(u, u) sums its own two outputs: one cannot be the other's addend.
       const g = new Graph();
       const u = g.param('u', [4, 3], new Float32Array(12));
-      gradients(g, [mseLoss(g, pairFeatures(g, u, u), g.input('tx', [4, 9], 'f32'))], [u], sumGradients);
+      gradients(g, [mseLoss(g, pairFeatures(g, u, u), g.input('tx', [4, 9], 'f32'))], [u]);
+      optimize(g);
       expect(count(g, 'add')).toBe(1);
       expect(g.nodes.find((n) => n.op.name === 'pair_features_backward')?.inputs).toHaveLength(3);
     }

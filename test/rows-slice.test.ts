@@ -1,17 +1,18 @@
-// slice_rows (one block of consecutive rows) and its gradient, the sumGradients peephole
+// slice_rows (one block of consecutive rows) and its gradient, the graph pass
 // that adds a slice's gradient straight into another gradient's rows (add_rows) instead of
 // zero-padding it and adding the full matrices (same bits, fewer dispatches), and
 // pair_features reading a taller q's leading rows in place (no slice at all), its backward then
 // adding the other gradients itself (see pair-features-accumulate.test.ts).
 import { describe, expect, it } from 'vitest';
-import { gradients, type SumFn } from '../src/graph/autodiff.ts';
+import { gradients } from '../src/graph/autodiff.ts';
 import { CompiledStep } from '../src/graph/compile.ts';
 import { Graph } from '../src/graph/graph.ts';
-import { add, sumGradients } from '../src/graph/ops/basic.ts';
 import { embedding } from '../src/graph/ops/embedding.ts';
 import { pairFeatures } from '../src/graph/ops/elementwise.ts';
 import { mseLoss } from '../src/graph/ops/loss.ts';
 import { sliceRows } from '../src/graph/ops/rows.ts';
+import { optimize } from '../src/graph/passes.ts';
+import { add } from '../src/graph/ops/basic.ts';
 import { GraphError } from '../src/graph/tensor.ts';
 import { mseRef } from '../src/kernels/losses.ts';
 import { RECOMMENDER_DEFAULTS } from '../src/models/recommender/config.ts';
@@ -47,7 +48,7 @@ describe('slice_rows', () => {
       const s = sliceRows(g, X, start, count);
       expect(s.shape).toEqual([count, W]);
       const loss = mseLoss(g, s, g.input('target', [count, W], 'f32'), weight);
-      const grads = gradients(g, [loss], [X, s], add);
+      const grads = gradients(g, [loss], [X, s]);
       const dX = g.keep(grads.get(X)!);
       const dS = g.keep(grads.get(s)!);
       g.keep(s);
@@ -87,7 +88,7 @@ describe('slice_rows', () => {
  * the full one and the slice's padded one. `sliceFirst` puts the slice's loss first in the
  * graph, so reverse mode meets its gradient second (the padded addend is then `b`, not `a`).
  */
-function twoHeads(sum: SumFn, start: number, count: number, sliceFirst: boolean) {
+function twoHeads(fuse: boolean, start: number, count: number, sliceFirst: boolean) {
   const rng = new Rng(11);
   const g = new Graph();
   const init = uniform(rng, ITEMS * W);
@@ -96,9 +97,10 @@ function twoHeads(sum: SumFn, start: number, count: number, sliceFirst: boolean)
   const sliced = (): ReturnType<typeof mseLoss> => mseLoss(g, sliceRows(g, q, start, count), g.input('tslice', [count, W], 'f32'), 0.3);
   const whole = (): ReturnType<typeof mseLoss> => mseLoss(g, q, g.input('tfull', [ROWS, W], 'f32'), 0.7);
   const losses = sliceFirst ? [sliced(), whole()] : [whole(), sliced()];
-  const grads = gradients(g, losses, [Q, q], sum);
+  const grads = gradients(g, losses, [Q, q]);
   const dq = g.keep(grads.get(q)!);
   const dQ = g.keep(grads.get(Q)!);
+  if (fuse) expect(optimize(g).get('padded gradient sum as add_rows'), 'add_rows fired').toBe(1);
   const feed = {
     idx: Uint32Array.from({ length: ROWS }, () => rng.int(ITEMS)),
     tslice: uniform(rng, count * W),
@@ -107,7 +109,7 @@ function twoHeads(sum: SumFn, start: number, count: number, sliceFirst: boolean)
   return { g, dq, dQ, feed, init };
 }
 
-describe('sumGradients', () => {
+describe('the padded gradient sum pass', () => {
   for (const [start, count, sliceFirst] of [
     [0, 35, false],
     [0, 35, true],
@@ -116,15 +118,15 @@ describe('sumGradients', () => {
     [0, ROWS, false],
   ] as const) {
     it(`adds the slice [${start}, ${start + count}) gradient into the rows of the other (${sliceFirst ? 'slice first' : 'slice last'}) with the bits of add`, async () => {
-      const plain = twoHeads(add, start, count, sliceFirst);
-      const fused = twoHeads(sumGradients, start, count, sliceFirst);
+      const plain = twoHeads(false, start, count, sliceFirst);
+      const fused = twoHeads(true, start, count, sliceFirst);
       expect(opNames(plain.g)).toContain('pad_rows');
       expect(opNames(fused.g)).not.toContain('pad_rows');
       expect(opNames(fused.g)).not.toContain('add');
       expect(opNames(fused.g).filter((n) => n === 'add_rows')).toHaveLength(1);
       expect(fused.g.nodes.length).toBe(plain.g.nodes.length - 1);
       expect(fused.g.tensors.length).toBe(plain.g.tensors.length - 1);
-      const a = await CompiledStep.create(t.gpu, plain.g);
+      const a = await CompiledStep.create(t.gpu, plain.g, { passes: [] });
       const b = await CompiledStep.create(t.gpu, fused.g);
       try {
         // pad_rows (zero fill unless the block is everything, copy) and add, vs add_rows (two
@@ -156,13 +158,14 @@ describe('sumGradients', () => {
       const g = new Graph();
       const X = g.param('X', [6, 2], new Float32Array(12));
       const loss = mseLoss(g, sliceRows(g, X, 2, 3), g.input('target', [3, 2], 'f32'));
-      const padded = gradients(g, [loss], [X], add).get(X)!;
+      const padded = gradients(g, [loss], [X]).get(X)!;
       expect(padded.producer?.op.name).toBe('pad_rows');
       if (how === 'kept') g.keep(padded);
       else mseLoss(g, padded, g.input('other', [6, 2], 'f32'));
       const other = mseLoss(g, X, g.input('t2', [6, 2], 'f32'));
-      const full = gradients(g, [other], [X], add).get(X)!;
-      const sum = sumGradients(g, padded, full);
+      const full = gradients(g, [other], [X]).get(X)!;
+      const sum = add(g, padded, full);
+      optimize(g);
       expect(sum.producer?.op.name).toBe('add');
       expect(opNames(g)).toContain('pad_rows');
     }
@@ -171,9 +174,11 @@ describe('sumGradients', () => {
   it('sums plain gradients with add', () => {
     const g = new Graph();
     const X = g.param('X', [6, 2], new Float32Array(12));
-    const d1 = gradients(g, [mseLoss(g, X, g.input('t1', [6, 2], 'f32'))], [X], add).get(X)!;
-    const d2 = gradients(g, [mseLoss(g, X, g.input('t2', [6, 2], 'f32'))], [X], add).get(X)!;
-    expect(sumGradients(g, d1, d2).producer?.op.name).toBe('add');
+    const d1 = gradients(g, [mseLoss(g, X, g.input('t1', [6, 2], 'f32'))], [X]).get(X)!;
+    const d2 = gradients(g, [mseLoss(g, X, g.input('t2', [6, 2], 'f32'))], [X]).get(X)!;
+    const sum = add(g, d1, d2);
+    optimize(g);
+    expect(sum.producer?.op.name).toBe('add');
   });
 });
 
@@ -189,7 +194,8 @@ function pairHeads(inPlace: boolean, count: number) {
   const u = embedding(g, U, g.input('uidx', [count], 'u32'));
   const x = g.keep(pairFeatures(g, u, inPlace ? q : sliceRows(g, q, 0, count)));
   const losses = [mseLoss(g, q, g.input('tfull', [ROWS, W], 'f32'), 0.7), mseLoss(g, x, g.input('tx', [count, 3 * W], 'f32'), 0.3)];
-  const grads = gradients(g, losses, [Q, U], sumGradients);
+  const grads = gradients(g, losses, [Q, U]);
+  optimize(g);
   const feed = {
     idx: Uint32Array.from({ length: ROWS }, () => rng.int(ITEMS)),
     uidx: Uint32Array.from({ length: count }, () => rng.int(ITEMS)),
@@ -241,6 +247,7 @@ describe('the recommender step on shared tables', () => {
     const c = { ...RECOMMENDER_DEFAULTS, embeddingDim: 4, layerSizes: [12, 5], factorizationWeight: 0.7, regressionWeight: 0.3, sharedEmbeddings: true };
     const tables = { users: 6, items: 9 };
     const { g } = trainGraph(new Recommender(c, tables, new Rng(1)), 5);
+    optimize(g);
     const names = opNames(g);
     expect(names).not.toContain('slice_rows');
     for (const gone of ['split_rows', 'concat_rows', 'pad_rows', 'add', 'add_rows']) expect(names).not.toContain(gone);

@@ -1,20 +1,20 @@
 // Reverse-mode differentiation over the graph: each op's `grad` adds the ops that compute
-// its inputs' gradients; contributions to one tensor (a table that feeds two heads) are summed.
+// its inputs' gradients; contributions to one tensor (a table that feeds two heads) are summed
+// by `add` (the graph passes, passes.ts, fuse some of those sums afterwards).
 //
 // Fused losses compute their gradient in the same dispatch as the loss, weight and mean
 // included. So reverse mode seeds each loss with the loss tensor itself, and a loss op's
 // `grad` returns its gradient outputs: no "ones" tensor is ever materialised.
 import type { Graph } from './graph.ts';
+import { add } from './ops/basic.ts';
 import { GraphError, type Tensor } from './tensor.ts';
-
-export type SumFn = (g: Graph, a: Tensor, b: Tensor) => Tensor;
 
 /**
  * Adds the backward ops to `g` and returns the gradient of every tensor in `wrt` that the
  * losses depend on. Gradients flow only along paths from `wrt` to the losses, and not
  * through tensors in `stop`.
  */
-export function gradients(g: Graph, losses: readonly Tensor[], wrt: readonly Tensor[], sum: SumFn, stop: ReadonlySet<Tensor> = new Set()): Map<Tensor, Tensor> {
+export function gradients(g: Graph, losses: readonly Tensor[], wrt: readonly Tensor[], stop: ReadonlySet<Tensor> = new Set()): Map<Tensor, Tensor> {
   const nodes = g.nodes.slice();
   // Tensors that depend on something in `wrt`.
   const dependent = new Set<Tensor>(wrt);
@@ -28,7 +28,7 @@ export function gradients(g: Graph, losses: readonly Tensor[], wrt: readonly Ten
   const grads = new Map<Tensor, Tensor>();
   const contribute = (t: Tensor, d: Tensor): void => {
     const prev = grads.get(t);
-    grads.set(t, prev ? g.inPhase('backward', () => sum(g, prev, d)) : d);
+    grads.set(t, prev ? g.inPhase('backward', () => add(g, prev, d)) : d);
   };
   for (const l of losses) contribute(l, l);
   for (let i = nodes.length - 1; i >= 0; i--) {

@@ -11,6 +11,7 @@ import type { StagingRing } from '../gpu/readback.ts';
 import { encodeDispatch, type Dispatch } from '../kernels/kernel.ts';
 import type { Graph, TypedData } from './graph.ts';
 import type { Node, LowerContext, Phase } from './node.ts';
+import { optimize, type Pass } from './passes.ts';
 import { planMemory, type MemoryPlan } from './plan.ts';
 import { GraphError, type Tensor } from './tensor.ts';
 
@@ -25,6 +26,8 @@ export interface CompileOptions {
    * compiled for a smaller last batch. That step owns those buffers and must outlive this one.
    */
   shareWith?: CompiledStep;
+  /** The rewrite rules run first (default PASSES); [] compiles the graph as written (to compare bits). */
+  passes?: readonly Pass[];
 }
 
 export class CompiledStep {
@@ -49,6 +52,8 @@ export class CompiledStep {
   }
 
   static async create(gpu: Gpu, graph: Graph, opts: CompileOptions = {}): Promise<CompiledStep> {
+    // The fusions first: models write plain ops, the passes pick the fused kernels.
+    optimize(graph, opts.passes);
     const scope = gpu.buffers.scope();
     try {
       const memory = planMemory(graph.nodes, graph.kept, opts.reuse ?? true);

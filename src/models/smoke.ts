@@ -7,7 +7,6 @@ import { gradients } from '../graph/autodiff.ts';
 import { CompiledStep } from '../graph/compile.ts';
 import { Graph } from '../graph/graph.ts';
 import { Metrics } from '../graph/metrics.ts';
-import { add } from '../graph/ops/basic.ts';
 import { mseLoss } from '../graph/ops/loss.ts';
 import { rowDot } from '../graph/ops/rows.ts';
 import { Embedding } from '../nn/embedding.ts';
@@ -63,7 +62,7 @@ export async function trainSmoke(gpu: Gpu, o: SmokeOptions, log: (l: SmokeLog) =
   const loss = mseLoss(g, rowDot(g, model.users.forward(g, users), model.items.forward(g, items)), rating);
   const metrics = new Metrics(g, ['loss']);
   metrics.add(g, 'loss', loss);
-  const opt = new AdamOptimizer(g, gradients(g, [loss], [...params.values()], add), { lr: o.lr });
+  const opt = new AdamOptimizer(g, gradients(g, [loss], [...params.values()]), { lr: o.lr });
 
   const step = await CompiledStep.create(gpu, g);
   const ring = new StagingRing(gpu);

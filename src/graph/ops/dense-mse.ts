@@ -4,7 +4,7 @@
 import { DenseMse } from '../../kernels/dense-mse.ts';
 import { isBiasGrad } from './matmul.ts';
 import type { Graph } from '../graph.ts';
-import type { OpKind } from '../node.ts';
+import type { Node, OpKind } from '../node.ts';
 import { GraphError, shapeString, type Tensor } from '../tensor.ts';
 
 interface DenseMseAttrs {
@@ -57,22 +57,18 @@ export function denseMseLoss(g: Graph, h: Tensor, w: Tensor, b: Tensor, target: 
 }
 
 /**
- * Folds the bias gradient of the layer before a dense_mse_loss (bias_grad over the loss's dh,
- * which is that layer's dz) into the loss's columns pass, which sums dh's columns as it writes
- * them, in bias_grad's order: the same bits, one dispatch fewer. Run after reverse mode; the
- * bias_grad node leaves and its output becomes the loss node's sixth. Returns how many it folded.
+ * Rewrite rule (graph passes): the bias gradient of the layer before a dense_mse_loss (bias_grad
+ * over the loss's dh, which is that layer's dz) folds into the loss's columns pass, which sums
+ * dh's columns as it writes them, in bias_grad's order: the same bits, one dispatch fewer. The
+ * bias_grad node leaves and its output becomes the loss node's sixth.
  */
-export function foldInputBiasGrad(g: Graph): number {
-  let folded = 0;
-  for (const node of [...g.nodes]) {
-    if (!isBiasGrad(node)) continue;
-    const dz = node.inputs[0];
-    const loss = dz.producer;
-    if (!loss || loss.op !== (denseMseOp as OpKind<unknown>) || loss.outputs[2] !== dz) continue;
-    const attrs = loss.attrs as DenseMseAttrs;
-    if (attrs.dhSums) continue;
-    g.rewrite(loss, denseMseOp, loss.inputs, [...loss.outputs, node.outputs[0]], { ...attrs, dhSums: true }, [node]);
-    folded++;
-  }
-  return folded;
+export function foldInputBiasGrad(g: Graph, node: Node): boolean {
+  if (!isBiasGrad(node)) return false;
+  const dz = node.inputs[0];
+  const loss = dz.producer;
+  if (!loss || loss.op !== (denseMseOp as OpKind<unknown>) || loss.outputs[2] !== dz) return false;
+  const attrs = loss.attrs as DenseMseAttrs;
+  if (attrs.dhSums) return false;
+  g.rewrite(loss, denseMseOp, loss.inputs, [...loss.outputs, node.outputs[0]], { ...attrs, dhSums: true }, [node]);
+  return true;
 }

@@ -122,7 +122,7 @@ const pairFeaturesOp: OpKind<Record<string, never>> = {
   grad(g, node, [dx]) {
     const [u, q] = node.inputs;
     const [du, dq] = g.apply(pairFeaturesBackwardOp, [dx as Tensor, u, q], { addU: false, addQ: false });
-    // Only q's leading rows were read: the rest get a zero gradient (which sumGradients folds away).
+    // Only q's leading rows were read: the rest get a zero gradient (which the graph passes fold away).
     return [du, q.shape[0] > u.shape[0] ? padRows(g, dq, 0, q) : dq];
   },
 };
@@ -181,44 +181,48 @@ export function pairFeatures(g: Graph, u: Tensor, q: Tensor): Tensor {
 }
 
 /**
- * Reverse mode's sum grad + addend written by the pair_features_backward that makes `grad`
- * (its du, or its dq, directly or zero-padded to a taller q by pad_rows), in the same dispatch,
- * when no op reads `grad`, the step does not keep it, that output adds nothing yet, and
- * `addend` is made before the backward node (a forward-phase loss's gradient). The node is
- * rewritten in place, at its position and with its output tensors (the other output may
- * already be a pending gradient, or read); a padding node goes, its output becoming dq. The
- * bits are add's / add_rows': the term as before, plus the addend (IEEE addition commutes).
- * Returns the sum, or null when the fold does not apply.
+ * Rewrite rule (graph passes): an `add` of two gradient contributions, one of them the du or dq
+ * of a pair_features_backward (directly, or dq zero-padded to a taller q by pad_rows), becomes
+ * that backward node adding the other addend itself, in its one dispatch: when no other op reads
+ * that output, the step does not keep it, that output adds nothing yet, and the addend is made
+ * before the backward node (a forward-phase loss's gradient). The node is rewritten in place, at
+ * its position, writing the add's output; the add and a padding node leave. The bits are add's /
+ * add_rows': the term as before, plus the addend (IEEE addition commutes).
  */
-export function addIntoPairFeaturesBackward(g: Graph, grad: Tensor, addend: Tensor): Tensor | null {
-  if (grad === addend || g.kept.has(grad) || addend.dtype !== 'f32' || g.nodes.some((n) => n.inputs.includes(grad))) return null;
+export function foldAddIntoPairBackward(g: Graph, sum: Node): boolean {
+  if (sum.op.name !== 'add') return false;
+  const [a, b] = sum.inputs;
+  return foldInto(g, sum, a, b) || foldInto(g, sum, b, a);
+}
+
+function foldInto(g: Graph, sum: Node, grad: Tensor, addend: Tensor): boolean {
+  if (grad === addend || g.kept.has(grad) || addend.dtype !== 'f32' || g.nodes.some((n) => n !== sum && n.inputs.includes(grad))) return false;
   let node = grad.producer;
   let slot = node ? node.outputs.indexOf(grad) : -1;
   let pad: Node | null = null;
   if (!node || node.op !== (pairFeaturesBackwardOp as OpKind<unknown>)) {
     // A taller q: dq reaches reverse mode through pad_rows(dq, 0, q).
-    const src = paddedRowsSource(g, grad);
+    const src = paddedRowsSource(g, grad, sum);
     node = src?.block.producer ?? null;
-    if (!src || !node || node.op !== (pairFeaturesBackwardOp as OpKind<unknown>) || src.start !== 0 || src.block !== node.outputs[1] || g.kept.has(src.block)) return null;
-    if (g.nodes.some((n) => n !== src.node && n.inputs.includes(src.block))) return null;
+    if (!src || !node || node.op !== (pairFeaturesBackwardOp as OpKind<unknown>) || src.start !== 0 || src.block !== node.outputs[1] || g.kept.has(src.block)) return false;
+    if (g.nodes.some((n) => n !== src.node && n.inputs.includes(src.block))) return false;
     pad = src.node;
     slot = 1;
   }
   const attrs = node.attrs as PairBackwardAttrs;
   const [dx, u, q] = node.inputs;
-  if (slot === 0 ? attrs.addU : attrs.addQ) return null;
+  if (slot === 0 ? attrs.addU : attrs.addQ) return false;
   // dq + addend covers q's rows: the addend and the summed gradient must both be q-shaped.
   const like = slot === 0 ? u : q;
-  if (addend.shape.join() !== like.shape.join() || grad.shape.join() !== like.shape.join()) return null;
+  if (addend.shape.join() !== like.shape.join() || grad.shape.join() !== like.shape.join()) return false;
   const before = addend.producer ? g.nodes.indexOf(addend.producer) : -1;
-  if (addend.producer && !(before >= 0 && before < g.nodes.indexOf(node))) return null;
+  if (addend.producer && !(before >= 0 && before < g.nodes.indexOf(node))) return false;
   const next: PairBackwardAttrs = slot === 0 ? { addU: true, addQ: attrs.addQ } : { addU: attrs.addU, addQ: true };
   const now = pairAddends(node.inputs, attrs);
   const addU = slot === 0 ? addend : now.addU;
   const addQ = slot === 1 ? addend : now.addQ;
   const inputs = [dx, u, q, ...(addU ? [addU] : []), ...(addQ ? [addQ] : [])];
-  const outputs = [node.outputs[0], pad ? grad : node.outputs[1]];
-  // The padding node, if any, goes: the padded tensor becomes the node's dq, the unpadded one leaves.
-  g.rewrite(node, pairFeaturesBackwardOp, inputs, outputs, next, pad ? [pad] : []);
-  return outputs[slot];
+  const outputs = slot === 0 ? [sum.outputs[0], node.outputs[1]] : [node.outputs[0], sum.outputs[0]];
+  g.rewrite(node, pairFeaturesBackwardOp, inputs, outputs, next, pad ? [sum, pad] : [sum]);
+  return true;
 }

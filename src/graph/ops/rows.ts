@@ -1,7 +1,7 @@
 // Row-wise ops: the dot product of matching rows (the factorization score u·q), and splitting
 // a matrix into blocks of consecutive rows (positive and negative items gathered as one batch):
 // all the blocks (split_rows), or one (slice_rows), whose gradient is zero-padded (pad_rows) and
-// which sumGradients (basic.ts) adds straight into the other gradient's rows (add_rows).
+// which a graph pass (foldPaddedAdd) adds straight into the other gradient's rows (add_rows).
 import { Add, CopyBlock } from '../../kernels/elementwise.ts';
 import { fill } from '../../kernels/fill.ts';
 import { RowDot, RowDotBackward } from '../../kernels/reduce.ts';
@@ -225,18 +225,34 @@ export function padRows(g: Graph, block: Tensor, start: number, like: Tensor): T
   return g.apply(padRowsOp, [block], { start, like })[0];
 }
 
-/** `full` with `block` added to its rows [start, start + block rows). */
-export function addRows(g: Graph, full: Tensor, block: Tensor, start: number): Tensor {
-  return g.apply(addRowsOp, [full, block], { start })[0];
+/**
+ * If `t` is a slice's zero-padded gradient that no op but `reader` reads and the step does not
+ * keep, its pad_rows node and the block with its first row.
+ */
+export function paddedRowsSource(g: Graph, t: Tensor, reader: Node): { node: Node; block: Tensor; start: number } | null {
+  const node = t.producer;
+  if (!node || node.op !== (padRowsOp as OpKind<unknown>) || g.kept.has(t)) return null;
+  if (g.nodes.some((n) => n !== reader && n.inputs.includes(t))) return null;
+  return { node, block: node.inputs[0], start: (node.attrs as PadRowsAttrs).start };
 }
 
 /**
- * If `t` is a slice's zero-padded gradient that no op reads and the step does not keep, its
- * pad_rows node (which the caller may remove) and the block with its first row.
+ * Rewrite rule (graph passes): add(pad_rows(block), other), the padding read by nothing else,
+ * becomes add_rows(other, block): no zero fill, no full-size add, the same bits (x + 0 = x, up
+ * to the sign of a zero). The padding node leaves.
  */
-export function paddedRowsSource(g: Graph, t: Tensor): { node: Node; block: Tensor; start: number } | null {
-  const node = t.producer;
-  if (!node || node.op !== (padRowsOp as OpKind<unknown>) || g.kept.has(t)) return null;
-  if (g.nodes.some((n) => n.inputs.includes(t))) return null;
-  return { node, block: node.inputs[0], start: (node.attrs as PadRowsAttrs).start };
+export function foldPaddedAdd(g: Graph, sum: Node): boolean {
+  if (sum.op.name !== 'add') return false;
+  const [a, b] = sum.inputs;
+  for (const [padded, other] of [
+    [a, b],
+    [b, a],
+  ]) {
+    const src = paddedRowsSource(g, padded, sum);
+    if (src && padded !== other && padded.shape.join() === other.shape.join()) {
+      g.rewrite(sum, addRowsOp, [other, src.block], sum.outputs, { start: src.start }, [src.node]);
+      return true;
+    }
+  }
+  return false;
 }

@@ -5,7 +5,6 @@
 // row's active pixels and its label column (≈9% of the matmul's work, and its weight gradient a
 // deterministic scatter-add); for antialiased sets it is the dense matmul of the lstm op. Both
 // give the same numbers on binary data (test/fewshot-model.test.ts).
-import { add } from '../../graph/ops/basic.ts';
 import { bagInputs } from '../../graph/ops/embedding-bag.ts';
 import { softmaxCrossEntropy } from '../../graph/ops/loss.ts';
 import { gradients } from '../../graph/autodiff.ts';
@@ -107,6 +106,6 @@ export function buildFewshotGraph(shape: FewshotModelShape, bank: ImageBank, net
   }
   const logits = net.lstm2.forward(g, h1, steps);
   const { loss, correct } = softmaxCrossEntropy(g, logits, classes, { rowWeights, divisor: N * B });
-  const grads = train ? gradients(g, [loss], [...params.values()], add) : null;
+  const grads = train ? gradients(g, [loss], [...params.values()]) : null;
   return { g, shape, path, episodes, params, logits, loss, correct, grads };
 }

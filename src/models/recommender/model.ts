@@ -6,8 +6,7 @@
 import { gradients } from '../../graph/autodiff.ts';
 import { Graph } from '../../graph/graph.ts';
 import { Metrics } from '../../graph/metrics.ts';
-import { sumGradients } from '../../graph/ops/basic.ts';
-import { denseMseLoss, foldInputBiasGrad } from '../../graph/ops/dense-mse.ts';
+import { denseMseLoss } from '../../graph/ops/dense-mse.ts';
 import { pairFeatures, scale } from '../../graph/ops/elementwise.ts';
 import { mfRankingLoss, mseLoss } from '../../graph/ops/loss.ts';
 import { matmul } from '../../graph/ops/matmul.ts';
@@ -135,8 +134,7 @@ export function trainGraph(m: Recommender, batch: number, o: { deferSteps?: numb
   metrics.add(g, 'factorization', lossF);
   metrics.add(g, 'regression', lossR);
   const seeds = [...(wF > 0 ? [lossF] : []), ...(wR > 0 ? [lossR] : [])];
-  const grads = gradients(g, seeds, [...params.values()], sumGradients);
-  foldInputBiasGrad(g);
+  const grads = gradients(g, seeds, [...params.values()]);
   // Tables a head with weight 0 never touches get no gradient; Adam skips them, as PyTorch does.
   // Dense Adam moves every row each step; with deferSteps the untouched rows' moves wait until
   // they are read (the same bits; the caller flushes at least every deferSteps steps).
