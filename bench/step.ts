@@ -35,7 +35,7 @@ function mlp(): Model {
   const params = g.params;
   const out = dense(g, h, g.param('W2', [H, O], uniform(rng, H * O, 0.1)), g.param('b2', [O], uniform(rng, O, 0.1)));
   const loss = mseLoss(g, out, y);
-  const opt = new AdamOptimizer(g, gradients(g, [loss], [...params, ...g.params.slice(2)]), { lr: 1e-3 });
+  const opt = new AdamOptimizer({ lr: 1e-3 }).attach(g, gradients(g, [loss], [...params, ...g.params.slice(2)]));
   return { name: `MLP ${I}-${H}-${O}, batch ${B}`, g, opt, feed: { x: uniform(rng, B * I, 1), y: uniform(rng, B * O, 1) } };
 }
 
@@ -49,7 +49,7 @@ function lstmModel(): Model {
   const whh = g.param('W_hh', [H, 4 * H], uniform(rng, H * 4 * H, 0.1));
   const b = g.param('b', [4 * H], new Float32Array(4 * H));
   const loss = mseLoss(g, lstm(g, x, wih, whh, b, { steps: T, batch: B, hidden: H }), y);
-  const opt = new AdamOptimizer(g, gradients(g, [loss], [wih, whh, b]), { lr: 1e-3 });
+  const opt = new AdamOptimizer({ lr: 1e-3 }).attach(g, gradients(g, [loss], [wih, whh, b]));
   return { name: `LSTM T=${T} B=${B} in=${I} H=${H}`, g, opt, feed: { x: uniform(rng, T * B * I, 1), y: uniform(rng, T * B * H, 0.5) } };
 }
 

@@ -60,7 +60,7 @@ describe('lstm graph op', () => {
   it('trains identically compiled and eager', async () => {
     const run = async (eager: boolean): Promise<Float32Array[]> => {
       const m = build(2);
-      const opt = new AdamOptimizer(m.g, m.grads, { lr: 0.01 });
+      const opt = new AdamOptimizer({ lr: 0.01 }).attach(m.g, m.grads);
       const step = await CompiledStep.create(t.gpu, m.g, { reuse: !eager });
       for (let s = 0; s < 3; s++) {
         step.feed({ y: m.target });

@@ -63,7 +63,7 @@ describe('graph engine', () => {
   it('plans memory below the sum of all tensors, and the compiled step equals eager mode bit for bit', async () => {
     const run = async (eager: boolean): Promise<Float32Array[]> => {
       const m = buildMlp(3);
-      const opt = new AdamOptimizer(m.g, m.grads, { lr: 0.01 });
+      const opt = new AdamOptimizer({ lr: 0.01 }).attach(m.g, m.grads);
       const step = await CompiledStep.create(t.gpu, m.g, { reuse: !eager });
       if (!eager) expect(step.memory.peakBytes).toBeLessThan(step.memory.totalBytes);
       for (let s = 0; s < 3; s++) {
@@ -83,7 +83,7 @@ describe('graph engine', () => {
 
   it('trains: the loss summed on the GPU falls', async () => {
     const m = buildMlp(4);
-    const opt = new AdamOptimizer(m.g, m.grads, { lr: 0.02 });
+    const opt = new AdamOptimizer({ lr: 0.02 }).attach(m.g, m.grads);
     const step = await CompiledStep.create(t.gpu, m.g);
     const data = batch(5);
     const losses: number[] = [];
@@ -108,12 +108,12 @@ describe('graph engine', () => {
       const ring = new StagingRing(gpu);
       try {
         const m = buildMlp(6);
-        const opt = new AdamOptimizer(m.g, m.grads, { lr: 0.01 });
+        const opt = new AdamOptimizer({ lr: 0.01 }).attach(m.g, m.grads);
         const step = await CompiledStep.create(gpu, m.g);
         let rng = new Rng(99);
         if (from) {
           const meta = loadCheckpoint(from, step, 'half.safetensors');
-          opt.step = meta.step;
+          opt.restore(meta.step);
           rng = Rng.fromState(meta.rng);
           expect(meta.config).toEqual({ hidden: HID });
         }

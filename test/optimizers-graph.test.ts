@@ -54,7 +54,7 @@ describe('optimizers in the graph', () => {
   it('AdamW follows PyTorch step by step', async () => {
     const m = linear(2);
     const hp = { lr: 0.01, weightDecay: 0.1 };
-    const opt = new AdamOptimizer(m.g, new Map([[m.w, m.grad]]), { ...hp, decoupled: true });
+    const opt = new AdamOptimizer({ ...hp, decoupled: true }).attach(m.g, new Map([[m.w, m.grad]]));
     const step = await CompiledStep.create(t.gpu, m.g);
     const ref = { param: Float64Array.from(m.g.init.get(m.w)!), m: new Float64Array(21), v: new Float64Array(21) };
     for (let s = 1; s <= 3; s++) {
@@ -77,7 +77,7 @@ describe('optimizers in the graph', () => {
     const oids = g.input('oids', [3], 'u32');
     const y = g.input('y', [3], 'f32');
     const loss = mseLoss(g, rowDot(g, embedding(g, table, ids), embedding(g, other, oids)), y);
-    const opt = new AdamOptimizer(g, gradients(g, [loss], [table, other]), { lr: 0.1, sparse: new Map([[table, ids]]) });
+    const opt = new AdamOptimizer({ lr: 0.1 }).attach(g, gradients(g, [loss], [table, other]), { sparse: new Map([[table, ids]]) });
     const step = await CompiledStep.create(t.gpu, g);
     step.feed({ ids: new Uint32Array([2, 7, 2]), oids: new Uint32Array([0, 1, 5]), y: new Float32Array([1, -1, 2]) });
     opt.prepare(step);
@@ -100,7 +100,7 @@ describe('optimizers in the graph', () => {
       const oids = g.input('oids', [40], 'u32');
       const y = g.input('y', [40], 'f32');
       const loss = mseLoss(g, rowDot(g, embedding(g, table, ids), embedding(g, other, oids)), y);
-      const opt = new AdamOptimizer(g, gradients(g, [loss], [table, other]), { lr: 0.05, fuseTables });
+      const opt = new AdamOptimizer({ lr: 0.05, fuseTables }).attach(g, gradients(g, [loss], [table, other]));
       const step = await CompiledStep.create(t.gpu, g);
       try {
         for (let s = 0; s < 3; s++) {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { CompiledStep } from '../src/graph/compile.ts';
 import { RECOMMENDER_DEFAULTS, type RecommenderConfig } from '../src/models/recommender/config.ts';
-import { Recommender, trainGraph } from '../src/models/recommender/model.ts';
+import { Recommender, recommenderAdam, trainGraph } from '../src/models/recommender/model.ts';
 import { Rng } from '../src/random.ts';
 import { useGpu } from './support/gpu.ts';
 import { refAdam, refGradients, type Params } from './support/recommender-ref.ts';
@@ -19,8 +19,11 @@ async function compare(over: Partial<RecommenderConfig>): Promise<void> {
   const init = model.namedParameters();
   // Larger than the course's init so every ReLU and sigmoid sees a spread of inputs.
   for (const v of init.values()) for (let i = 0; i < v.data.length; i++) v.data[i] = v.data[i] * 4 + 0.05 * rng.normal();
-  const tg = trainGraph(model, B);
+  const optimizer = recommenderAdam(c, 4);
+  const tg = trainGraph(model, B, optimizer);
   const step = await CompiledStep.create(t.gpu, tg.g);
+  // The trainer's optimizer: deferred table rows, flushed by each read.
+  await optimizer.compileFlush(t.gpu, step);
   try {
     const p: Params = new Map([...init].map(([k, v]) => [k, Float64Array.from(v.data)]));
     const m: Params = new Map([...init].map(([k, v]) => [k, new Float64Array(v.data.length)]));
@@ -32,7 +35,7 @@ async function compare(over: Partial<RecommenderConfig>): Promise<void> {
       const ratings = Float32Array.from({ length: B }, () => 1 + rng.int(5));
       const items = Uint32Array.from([...pos, ...neg]);
       step.feed(c.sharedEmbeddings ? { users, items, ratings } : { users, items, ratings, positives: pos });
-      tg.optimizer.prepare(step);
+      optimizer.prepare(step);
       step.run();
       const ref = refGradients(c, p, { users, pos, neg, ratings });
       refAdam(p, ref.grads, m, v, s, c.lr);
@@ -49,6 +52,7 @@ async function compare(over: Partial<RecommenderConfig>): Promise<void> {
       expect(worst, param.name).toBeLessThan(2e-5);
     }
   } finally {
+    optimizer.destroy();
     step.destroy();
   }
 }

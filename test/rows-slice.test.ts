@@ -16,7 +16,7 @@ import { add } from '../src/graph/ops/basic.ts';
 import { GraphError } from '../src/graph/tensor.ts';
 import { mseRef } from '../src/kernels/losses.ts';
 import { RECOMMENDER_DEFAULTS } from '../src/models/recommender/config.ts';
-import { Recommender, trainGraph } from '../src/models/recommender/model.ts';
+import { Recommender, recommenderAdam, trainGraph } from '../src/models/recommender/model.ts';
 import { Rng } from '../src/random.ts';
 import { expectClose, expectSameBits } from './support/compare.ts';
 import { useGpu } from './support/gpu.ts';
@@ -246,7 +246,7 @@ describe('the recommender step on shared tables', () => {
   it('reads the positives in place, and pair_features_backward adds both heads\' gradients itself', () => {
     const c = { ...RECOMMENDER_DEFAULTS, embeddingDim: 4, layerSizes: [12, 5], factorizationWeight: 0.7, regressionWeight: 0.3, sharedEmbeddings: true };
     const tables = { users: 6, items: 9 };
-    const { g } = trainGraph(new Recommender(c, tables, new Rng(1)), 5);
+    const { g } = trainGraph(new Recommender(c, tables, new Rng(1)), 5, recommenderAdam(c, 2));
     optimize(g);
     const names = opNames(g);
     expect(names).not.toContain('slice_rows');

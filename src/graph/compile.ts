@@ -10,7 +10,7 @@ import type { BufferScope } from '../gpu/buffers.ts';
 import type { StagingRing } from '../gpu/readback.ts';
 import { encodeDispatch, type Dispatch } from '../kernels/kernel.ts';
 import type { Graph, TypedData } from './graph.ts';
-import type { Node, LowerContext, Phase } from './node.ts';
+import type { Node, LowerContext } from './node.ts';
 import { optimize, type Pass } from './passes.ts';
 import { planMemory, type MemoryPlan } from './plan.ts';
 import { GraphError, type Tensor } from './tensor.ts';
@@ -30,6 +30,14 @@ export interface CompileOptions {
   passes?: readonly Pass[];
 }
 
+/**
+ * Work kept pending on the buffers a group of steps shares (an optimizer's deferred table
+ * rows), settled before something that may read them: a run of `step`, or a read from it.
+ */
+export interface Pending {
+  settle(step: CompiledStep, use: 'run' | 'read'): void;
+}
+
 export class CompiledStep {
   private constructor(
     private readonly gpu: Gpu,
@@ -41,6 +49,8 @@ export class CompiledStep {
     /** Per input set: dispatches per node, in node order. */
     private readonly programs: [Program, Program],
     readonly memory: MemoryPlan,
+    /** Shared with every step made with shareWith this one (the same buffers, the same pending work). */
+    private readonly pending: Pending[],
   ) {}
 
   /** The input set the next run uses (flipped by each feed). */
@@ -102,7 +112,7 @@ export class CompiledStep {
       };
       const programs: [Program, Program] = [await lower(buffers[0]), await lower(buffers[1])];
       await gpu.idle(); // uploads done, and any validation error surfaces here
-      return new CompiledStep(gpu, graph, scope, buffers, uniforms, programs, memory);
+      return new CompiledStep(gpu, graph, scope, buffers, uniforms, programs, memory, opts.shareWith?.pending ?? []);
     } catch (err) {
       scope.destroy();
       throw err;
@@ -152,27 +162,25 @@ export class CompiledStep {
     return this.uniforms.has(name);
   }
 
-  /** Records the whole step into `encoder` as one compute pass ('flush' nodes run only by runPhase). */
+  /** Registers work kept pending on this step's buffers (see Pending); steps that share them see it too. */
+  defer(p: Pending): void {
+    this.pending.push(p);
+  }
+
+  private settle(use: 'run' | 'read'): void {
+    for (const p of this.pending) p.settle(this, use);
+  }
+
+  /** Records the whole step into `encoder` as one compute pass. */
   encode(encoder: GPUCommandEncoder): void {
     const pass = encoder.beginComputePass({ label: 'step' });
-    for (const p of this.program) if (p.node.phase !== 'flush') for (const d of p.dispatches) encodeDispatch(pass, d);
+    for (const p of this.program) for (const d of p.dispatches) encodeDispatch(pass, d);
     pass.end();
   }
 
-  /** Submits only the nodes of `phase` (e.g. 'flush'), in order; false when there are none. */
-  runPhase(phase: Phase): boolean {
-    const nodes = this.program.filter((p) => p.node.phase === phase);
-    if (nodes.length === 0) return false;
-    const encoder = this.gpu.device.createCommandEncoder({ label: phase });
-    const pass = encoder.beginComputePass({ label: phase });
-    for (const p of nodes) for (const d of p.dispatches) encodeDispatch(pass, d);
-    pass.end();
-    this.gpu.device.queue.submit([encoder.finish()]);
-    return true;
-  }
-
-  /** One step: one command buffer, one submit. */
+  /** One step: one command buffer, one submit (after any pending work it must see). */
   run(): void {
+    this.settle('run');
     const encoder = this.gpu.device.createCommandEncoder({ label: 'step' });
     this.encode(encoder);
     this.gpu.device.queue.submit([encoder.finish()]);
@@ -180,8 +188,8 @@ export class CompiledStep {
 
   /** Eager/debug mode: one submit per node, and `after` may read anything in between. */
   async runEager(after?: (node: Node) => Promise<void>): Promise<void> {
+    this.settle('run');
     for (const p of this.program) {
-      if (p.node.phase === 'flush') continue;
       const encoder = this.gpu.device.createCommandEncoder({ label: p.node.op.name });
       const pass = encoder.beginComputePass({ label: p.node.op.name });
       for (const d of p.dispatches) encodeDispatch(pass, d);
@@ -192,6 +200,7 @@ export class CompiledStep {
   }
 
   async read(ring: StagingRing, t: Tensor): Promise<Float32Array | Uint32Array> {
+    this.settle('read');
     const bytes = await ring.read(this.buffer(t), 0, t.bytes);
     return t.dtype === 'u32' ? new Uint32Array(bytes) : new Float32Array(bytes);
   }
@@ -207,9 +216,9 @@ export class CompiledStep {
     this.gpu.device.queue.writeBuffer(this.buffer(t), offset * 4, data.buffer, data.byteOffset, data.byteLength);
   }
 
-  /** Dispatches per run (flush nodes excluded). */
+  /** Dispatches per run. */
   get dispatchCount(): number {
-    return this.program.reduce((a, p) => a + (p.node.phase === 'flush' ? 0 : p.dispatches.length), 0);
+    return this.program.reduce((a, p) => a + p.dispatches.length, 0);
   }
 
   destroy(): void {

@@ -8,10 +8,9 @@ import type { Graph } from './graph.ts';
 /**
  * Where a node sits in a training step; eager mode and the bench report per phase.
  * 'prologue' nodes run first, before the forward, whenever they are added (an optimizer
- * bringing deferred rows up to date); 'flush' nodes are compiled with the step but run only
- * when asked (CompiledStep.runPhase), e.g. to finish deferred work before weights are read.
+ * bringing deferred rows up to date).
  */
-export type Phase = 'prologue' | 'forward' | 'backward' | 'update' | 'flush';
+export type Phase = 'prologue' | 'forward' | 'backward' | 'update';
 
 export interface OutputSpec {
   name: string;

@@ -62,7 +62,7 @@ export async function trainSmoke(gpu: Gpu, o: SmokeOptions, log: (l: SmokeLog) =
   const loss = mseLoss(g, rowDot(g, model.users.forward(g, users), model.items.forward(g, items)), rating);
   const metrics = new Metrics(g, ['loss']);
   metrics.add(g, 'loss', loss);
-  const opt = new AdamOptimizer(g, gradients(g, [loss], [...params.values()]), { lr: o.lr });
+  const opt = new AdamOptimizer({ lr: o.lr }).attach(g, gradients(g, [loss], [...params.values()]));
 
   const step = await CompiledStep.create(gpu, g);
   const ring = new StagingRing(gpu);

@@ -1,16 +1,17 @@
 // Dense Adam on an embedding table with the untouched rows' steps deferred (see
-// shaders/adam-deferred.wgsl): three nodes per table over the same buffers. The step's
-// scalars go into a ring the host writes each step; rows catch up before they are gathered,
-// and a flush brings every row up to date before anything outside the step reads the table.
+// shaders/adam-deferred.wgsl): two nodes per table in the training step over the same buffers,
+// and a flush graph of its own. The step's scalars go into a ring the host writes each step;
+// rows catch up before they are gathered, and the flush brings every row up to date before
+// anything outside the training steps reads the table.
 import { ADAM_STEP_BYTES } from '../kernels/adam.ts';
 import { DEFER_PARAMS_BYTES, DEFER_SLOT_WORDS, DeferredTableAdam, deferSlot, type DeferredBuffers } from '../kernels/adam-deferred.ts';
 import type { CompiledStep } from '../graph/compile.ts';
-import type { Graph } from '../graph/graph.ts';
+import { Graph } from '../graph/graph.ts';
 import type { LowerContext, OpKind } from '../graph/node.ts';
 import type { Tensor } from '../graph/tensor.ts';
 import { gatherNodeOf } from '../graph/ops/embedding.ts';
 
-interface DeferAttrs {
+export interface DeferAttrs {
   /** The AdamStep uniform's name; the deferral's own uniform is `${uniform}.defer`. */
   uniform: string;
   decoupled: boolean;
@@ -61,7 +62,7 @@ const updateOp: OpKind<DeferAttrs> = {
   },
 };
 
-/** Flush (run on request): every row takes the steps it missed. */
+/** Flush (its own graph, run on request): every row takes the steps it missed. */
 const flushOp: OpKind<DeferAttrs> = {
   name: 'table_adam_flush',
   outputs: () => [],
@@ -76,11 +77,22 @@ export function deferRing(g: Graph, uniform: string, cap: number): Tensor {
   return g.state(`${uniform}.defer_ring`, [cap, DEFER_SLOT_WORDS], { saved: false });
 }
 
+/** A deferred table's tensors (by name: the flush graph's share the training step's buffers). */
+export interface DeferredTable {
+  p: Tensor;
+  m: Tensor;
+  v: Tensor;
+  /** Per-quad step counters. */
+  last: Tensor;
+  hist: Tensor;
+  attrs: DeferAttrs;
+}
+
 /**
  * Adds the deferred dense update of table `p` (gradient rows `dRows` summed by `csr`) and
- * returns its per-quad step counter. Call inside the optimizer's 'update' phase.
+ * returns what its flush needs. Call inside the optimizer's 'update' phase.
  */
-export function deferTableAdam(g: Graph, p: Tensor, m: Tensor, v: Tensor, dRows: Tensor, csr: Tensor, hist: Tensor, attrs: DeferAttrs): Tensor {
+export function deferTableAdam(g: Graph, p: Tensor, m: Tensor, v: Tensor, dRows: Tensor, csr: Tensor, hist: Tensor, attrs: DeferAttrs): DeferredTable {
   // u32 step counters per quad; checkpoints hold flushed tables, so they are rebuilt on load.
   const last = g.state(`${p.name}.adam_last`, [p.shape[0], p.size / p.shape[0] / 4], { dtype: 'u32', saved: false });
   // The forward's gather of these rows, if any, becomes the catch-up's own output.
@@ -88,8 +100,23 @@ export function deferTableAdam(g: Graph, p: Tensor, m: Tensor, v: Tensor, dRows:
   const inputs = [p, m, v, last, hist, csr];
   g.inPhase('prologue', () => (gather ? g.replace(gather, catchUpGatherOp, inputs, attrs) : g.apply(catchUpOp, inputs, attrs)));
   g.apply(updateOp, [p, dRows, m, v, csr, last], attrs);
-  g.inPhase('flush', () => g.apply(flushOp, [p, m, v, last, hist], attrs));
-  return last;
+  return { p, m, v, last, hist, attrs };
+}
+
+/**
+ * The flush of `tables` as a graph of its own, over tensors of the same names: compiled with
+ * shareWith the step that owns them, it runs only when asked, never inside a training step.
+ */
+export function flushGraph(tables: readonly DeferredTable[]): Graph {
+  const g = new Graph();
+  const made = new Map<string, Tensor>();
+  const like = (t: Tensor): Tensor => {
+    let s = made.get(t.name);
+    if (!s) made.set(t.name, (s = g.state(t.name, t.shape, { dtype: t.dtype })));
+    return s;
+  };
+  for (const d of tables) g.apply(flushOp, [d.p, d.m, d.v, d.last, d.hist].map(like), d.attrs);
+  return g;
 }
 
 /** Host side of step t: the deferral uniform and the ring slot of its scalars (`words`, `slot`: scratch reused each step). */

@@ -81,7 +81,7 @@ export class FewshotTrainer {
       const metrics = new Metrics(tg.g, ['loss', 'correct']);
       metrics.add(tg.g, 'loss', tg.loss);
       metrics.add(tg.g, 'correct', tg.correct);
-      const optimizer = new AdamOptimizer(tg.g, tg.grads as Map<Tensor, Tensor>, { lr: config.learningRate });
+      const optimizer = new AdamOptimizer({ lr: config.learningRate }).attach(tg.g, tg.grads as Map<Tensor, Tensor>);
       const trainStep = await CompiledStep.create(gpu, tg.g);
       made.push(trainStep);
       const eg = buildFewshotGraph(evalShape, bank, net, path, false);
@@ -202,7 +202,7 @@ export class FewshotTrainer {
       throw new CheckpointError(`${source} was trained with other settings (${what}); resume with the same --num_classes, --num_shot, --hidden_size and --meta_batch_size`);
     }
     this.steps = meta.step;
-    this.train.optimizer.step = meta.step;
+    this.train.optimizer.restore(meta.step);
     this.rng = Rng.fromState(meta.rng);
     this.evaluatedAtStart = true;
   }

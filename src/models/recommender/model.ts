@@ -97,7 +97,6 @@ export const METRICS = ['factorization', 'regression'] as const;
 
 export interface TrainGraph {
   g: Graph;
-  optimizer: AdamOptimizer;
   metrics: Metrics;
   /** Inputs: users [B], items [2B] (positives then negatives), positives [B] (separate tables only), ratings [B]. */
   batch: number;
@@ -108,7 +107,7 @@ export interface TrainGraph {
  * per-step sums; a head whose weight is 0 is still computed (for its metric, unweighted) but
  * seeds no gradient, so it trains nothing.
  */
-export function trainGraph(m: Recommender, batch: number, o: { deferSteps?: number } = {}): TrainGraph {
+export function trainGraph(m: Recommender, batch: number, optimizer: AdamOptimizer): TrainGraph {
   const c = m.config;
   const g = new Graph();
   const params = m.declare(g);
@@ -136,11 +135,17 @@ export function trainGraph(m: Recommender, batch: number, o: { deferSteps?: numb
   const seeds = [...(wF > 0 ? [lossF] : []), ...(wR > 0 ? [lossR] : [])];
   const grads = gradients(g, seeds, [...params.values()]);
   // Tables a head with weight 0 never touches get no gradient; Adam skips them, as PyTorch does.
-  // Dense Adam moves every row each step; with deferSteps the untouched rows' moves wait until
-  // they are read (the same bits; the caller flushes at least every deferSteps steps).
-  const defer = !c.sparseAdam && o.deferSteps ? { deferTables: { cap: o.deferSteps } } : {};
-  const optimizer = new AdamOptimizer(g, grads, { lr: c.lr, ...(c.sparseAdam ? { sparse: rowSparse(g, m) } : {}), ...defer });
-  return { g, optimizer, metrics, batch };
+  optimizer.attach(g, grads, c.sparseAdam ? { sparse: rowSparse(g, m) } : {});
+  return { g, metrics, batch };
+}
+
+/**
+ * The one optimizer of every training step of `c` (full and last batch). Dense Adam moves every
+ * row each step; with `deferSteps` the untouched rows' moves wait until they are read (the same
+ * bits; at most deferSteps steps between flushes).
+ */
+export function recommenderAdam(c: RecommenderConfig, deferSteps: number): AdamOptimizer {
+  return new AdamOptimizer({ lr: c.lr, ...(c.sparseAdam ? {} : { deferTables: { cap: deferSteps } }) });
 }
 
 export interface EvalGraph {

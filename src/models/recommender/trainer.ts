@@ -10,7 +10,8 @@ import { ratedMask } from '../../graph/rated-mask.ts';
 import { meanReciprocalRank } from '../../metrics/ranking.ts';
 import { Rng } from '../../random.ts';
 import { checkConfig, type RecommenderConfig } from './config.ts';
-import { Recommender, evalGraph, trainGraph, type EvalGraph, type TrainGraph, type Tables } from './model.ts';
+import { Recommender, evalGraph, recommenderAdam, trainGraph, type EvalGraph, type TrainGraph, type Tables } from './model.ts';
+import type { AdamOptimizer } from '../../optim/adam.ts';
 import { splitRows, tableSizes, type RatingRows, type Split } from './split.ts';
 
 export interface EpochMetrics {
@@ -42,6 +43,7 @@ export class RecommenderTrainer {
     readonly split: Split,
     private rng: Rng,
     private readonly ring: StagingRing,
+    private readonly optimizer: AdamOptimizer,
     private readonly full: Compiled,
     private readonly tail: Compiled | null,
     private readonly evaluation: { graph: EvalGraph; step: CompiledStep },
@@ -61,24 +63,26 @@ export class RecommenderTrainer {
     const batch = Math.min(config.batchSize, split.train.length);
     const tailSize = split.train.length % batch;
     const ring = new StagingRing(gpu);
-    const made: CompiledStep[] = [];
-    // Table rows the batches skip catch up when read; every epoch ends with a flush, so a row
-    // lags at most one epoch's steps.
-    const deferSteps = Math.ceil(split.train.length / batch) + 1;
+    const made: { destroy(): void }[] = [];
+    // Table rows the batches skip catch up when read; each epoch's metrics read flushes them,
+    // so a row lags at most one epoch's steps.
+    const optimizer = recommenderAdam(config, Math.ceil(split.train.length / batch) + 1);
     try {
-      const fullGraph = trainGraph(model, batch, { deferSteps });
+      const fullGraph = trainGraph(model, batch, optimizer);
       const full = { graph: fullGraph, step: await CompiledStep.create(gpu, fullGraph.g) };
       made.push(full.step);
+      await optimizer.compileFlush(gpu, full.step);
+      made.push(optimizer);
       let tail: Compiled | null = null;
       if (tailSize > 0) {
-        const tg = trainGraph(model, tailSize, { deferSteps });
+        const tg = trainGraph(model, tailSize, optimizer);
         tail = { graph: tg, step: await CompiledStep.create(gpu, tg.g, { shareWith: full.step }) };
         made.push(tail.step);
       }
       const eg = evalGraph(model, split.test.length);
       const evaluation = { graph: eg, step: await CompiledStep.create(gpu, eg.g, { shareWith: full.step }) };
       made.push(evaluation.step);
-      const trainer = new RecommenderTrainer(config, tables, data, split, rng, ring, full, tail, evaluation);
+      const trainer = new RecommenderTrainer(config, tables, data, split, rng, ring, optimizer, full, tail, evaluation);
       trainer.feedEvaluation();
       return trainer;
     } catch (err) {
@@ -92,9 +96,9 @@ export class RecommenderTrainer {
     return Math.ceil(this.split.train.length / this.full.graph.batch);
   }
 
-  /** Optimizer steps taken so far (all steps share one count: they are one optimizer). */
+  /** Optimizer steps taken so far (the full and the last batch's steps share one optimizer). */
   get step(): number {
-    return this.full.graph.optimizer.step;
+    return this.optimizer.step;
   }
 
   private feedEvaluation(): void {
@@ -132,15 +136,10 @@ export class RecommenderTrainer {
       }
       for (let i = 0; i < n; i++) items[n + i] = rng.int(this.tables.items);
       c.step.feed(this.config.sharedEmbeddings ? { users, items, ratings } : { users, items, ratings, positives: items.subarray(0, n) });
-      // Both compiled steps count steps in one shared optimizer clock.
-      c.graph.optimizer.step = this.step;
-      c.graph.optimizer.flushedAt = this.full.graph.optimizer.flushedAt;
-      c.graph.optimizer.prepare(c.step);
-      if (c !== this.full) this.full.graph.optimizer.step = c.graph.optimizer.step;
+      this.optimizer.prepare(c.step);
       c.step.run();
       onStep?.(s + 1, total);
     }
-    this.flush();
     const sums = await this.full.graph.metrics.read(this.full.step, this.ring, total, this.step);
     const { factorizationWeight: wF, regressionWeight: wR } = this.config;
     const f = sums.factorization / (wF > 0 ? wF : 1);
@@ -148,16 +147,10 @@ export class RecommenderTrainer {
     return { factorizationLoss: f, trainMse: r, jointLoss: wF * f + wR * r, trainMs: performance.now() - t0 };
   }
 
-  /** Brings the tables' deferred rows up to date (submitted before whatever reads them next). */
-  private flush(): void {
-    this.full.graph.optimizer.flush(this.full.step);
-  }
-
   /** MRR over users with held-out ratings, and the held-out MSE of the regression head. */
   async evaluate(): Promise<Pick<EpochMetrics, 'mrr' | 'testMse' | 'evalMs'>> {
     const t0 = performance.now();
     const { step, graph } = this.evaluation;
-    this.flush();
     step.run();
     const ranks = await step.read(this.ring, graph.ranks);
     const pred = await step.read(this.ring, graph.predictions);
@@ -184,13 +177,11 @@ export class RecommenderTrainer {
   /** The current parameters by name (for inspection: top items, tests). */
   async weights(): Promise<Map<string, Float32Array>> {
     const out = new Map<string, Float32Array>();
-    this.flush();
     for (const t of this.full.graph.g.params) out.set(t.name, (await this.full.step.read(this.ring, t)) as Float32Array);
     return out;
   }
 
   async checkpoint(): Promise<Uint8Array> {
-    this.flush();
     return saveCheckpoint(this.full.step, this.ring, { step: this.step, rng: this.rng.state(), config: { model: 'recommender', epoch: this.epoch, ...this.config } });
   }
 
@@ -205,9 +196,7 @@ export class RecommenderTrainer {
       throw new RestoreError(`${source} was trained with other settings (${mismatched.map((k) => `${k}: ${JSON.stringify(saved[k])}`).join(', ') || `model ${String(saved.model)}`}); resume with the same flags`);
     }
     const meta = loadCheckpoint(bytes, this.full.step, source);
-    this.full.graph.optimizer.step = meta.step;
-    // Checkpoints hold flushed tables: every row is current at the restored step.
-    this.full.graph.optimizer.resetDeferred(this.full.step);
+    this.optimizer.restore(meta.step);
     this.rng = Rng.fromState(meta.rng);
     this.epoch = Number(saved.epoch);
   }
@@ -215,6 +204,7 @@ export class RecommenderTrainer {
   destroy(): void {
     this.evaluation.step.destroy();
     this.tail?.step.destroy();
+    this.optimizer.destroy();
     this.full.step.destroy();
     this.ring.destroy();
   }
