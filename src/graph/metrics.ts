@@ -13,6 +13,7 @@ export class NonFiniteError extends Error {
 export class Metrics {
   readonly tensor: Tensor;
   private readonly sources: Tensor[] = [];
+  private readonly weights: number[] = [];
 
   constructor(
     g: Graph,
@@ -22,16 +23,21 @@ export class Metrics {
     this.tensor = g.state('metrics', [names.length]);
   }
 
-  /** metrics[name] += sum(x) on every step. */
-  add(g: Graph, name: string, x: Tensor): void {
+  /**
+   * metrics[name] += sum(x) on every step. `weight`: x's terms carry a loss weight (applied in
+   * the loss op's kernel); reads divide it back out, so the metric is the unweighted loss.
+   */
+  add(g: Graph, name: string, x: Tensor, weight = 1): void {
     const slot = this.names.indexOf(name);
     if (slot < 0) throw new GraphError(`no metric named "${name}"; the metrics are ${this.names.join(', ')}`);
+    if (!(weight > 0 && Number.isFinite(weight))) throw new GraphError(`metric "${name}": its loss weight must be a finite number > 0, got ${weight}`);
     this.sources[slot] = x;
+    this.weights[slot] = weight;
     accumulateMetric(g, x, this.tensor, slot);
   }
 
   /**
-   * The sums since the last read divided by `steps` (per-step means), then reset to zero.
+   * The sums since the last read divided by `steps` (per-step means) and by their loss weights, then reset to zero.
    * `atStep` is the step count reported if a value is not finite.
    */
   async read(step: CompiledStep, ring: StagingRing, steps: number, atStep: number): Promise<Record<string, number>> {
@@ -44,7 +50,7 @@ export class Metrics {
         const src = this.sources[i] ? ` (tensor ${this.sources[i]})` : '';
         throw new NonFiniteError(`training stopped: "${name}"${src} became ${v} by step ${atStep}; lower the learning rate or check the input data`);
       }
-      out[name] = v;
+      out[name] = v / (this.weights[i] ?? 1);
     });
     return out;
   }

@@ -103,9 +103,9 @@ export interface TrainGraph {
 }
 
 /**
- * One training step for batches of `batch` ratings. Metrics hold the weighted loss terms'
- * per-step sums; a head whose weight is 0 is still computed (for its metric, unweighted) but
- * seeds no gradient, so it trains nothing.
+ * One training step for batches of `batch` ratings, its updates attached to `optimizer`.
+ * Metrics read the unweighted losses' per-step means; a head whose weight is 0 is still
+ * computed (for its metric) but seeds no gradient, so it trains nothing.
  */
 export function trainGraph(m: Recommender, batch: number, optimizer: AdamOptimizer): TrainGraph {
   const c = m.config;
@@ -119,19 +119,22 @@ export function trainGraph(m: Recommender, batch: number, optimizer: AdamOptimiz
 
   const uF = m.factorization.users.forward(g, users);
   const qAll = m.factorization.items.forward(g, items);
+  // The loss weights, applied here only: a head with weight 0 still computes its loss with
+  // weight 1 (for its metric) but seeds no gradient; the metrics divide the weights back out.
   const wF = c.factorizationWeight;
+  const wR = c.regressionWeight;
+  const [sF, sR] = [wF > 0 ? wF : 1, wR > 0 ? wR : 1];
   // The biases are read from their tables by index inside the loss (no gathers).
-  const lossF = mfRankingLoss(g, uF, qAll, m.userBiases.readAt(g, users), users, m.itemBiases.readAt(g, items), items, wF > 0 ? wF : 1);
+  const lossF = mfRankingLoss(g, uF, qAll, m.userBiases.readAt(g, users), users, m.itemBiases.readAt(g, items), items, sF);
 
   const uR = shared ? uF : m.regression.users.forward(g, users);
   // Shared tables: the regression head reads the positives, qAll's leading rows, in place.
   const qR = shared ? qAll : m.regression.items.forward(g, positives as Tensor);
-  const wR = c.regressionWeight;
-  const lossR = m.regressionLoss(g, uR, qR, ratings, wR > 0 ? wR : 1);
+  const lossR = m.regressionLoss(g, uR, qR, ratings, sR);
 
   const metrics = new Metrics(g, METRICS);
-  metrics.add(g, 'factorization', lossF);
-  metrics.add(g, 'regression', lossR);
+  metrics.add(g, 'factorization', lossF, sF);
+  metrics.add(g, 'regression', lossR, sR);
   const seeds = [...(wF > 0 ? [lossF] : []), ...(wR > 0 ? [lossR] : [])];
   const grads = gradients(g, seeds, [...params.values()]);
   // Tables a head with weight 0 never touches get no gradient; Adam skips them, as PyTorch does.

@@ -142,8 +142,7 @@ export class RecommenderTrainer {
     }
     const sums = await this.full.graph.metrics.read(this.full.step, this.ring, total, this.step);
     const { factorizationWeight: wF, regressionWeight: wR } = this.config;
-    const f = sums.factorization / (wF > 0 ? wF : 1);
-    const r = sums.regression / (wR > 0 ? wR : 1);
+    const { factorization: f, regression: r } = sums;
     return { factorizationLoss: f, trainMse: r, jointLoss: wF * f + wR * r, trainMs: performance.now() - t0 };
   }
 
