@@ -82,10 +82,11 @@ describe('deferred table Adam', () => {
       const deferred = await train({ ...hyper, deferTables: { cap: 5 } }, 12, 4);
       try {
         expect(deferred.m.optimizer.defers).toBe(true);
-        // The tables' dense updates are gone from the step; the catch-ups run first and
-        // write the rows the gathers read (no gather is left).
+        // The tables' dense updates are gone from the step; the catch-ups stand where the
+        // gathers stood and write the rows they read (no gather is left).
         const names = deferred.step.program.map((p) => p.node.op.name);
         expect(names.slice(0, 2)).toEqual(['table_adam_catch_up_gather', 'table_adam_catch_up_gather']);
+        expect(dense.step.program.slice(0, 2).map((p) => p.node.op.name)).toEqual(['embedding', 'embedding']);
         expect(names).not.toContain('table_adam_update');
         expect(names).not.toContain('embedding');
         // Skipped rows really lagged before the flush: row 10 of U is only gathered on steps 0, 3, 6, 9.

@@ -208,30 +208,6 @@ describe('graph engine', () => {
   });
 });
 
-describe('Graph.replace', () => {
-  it('re-homes a node\'s outputs to a new op, readers untouched, and refuses what would break the graph', () => {
-    const g = new Graph();
-    const x = g.input('x', [2, 3], 'f32');
-    const y = g.input('y', [2, 3], 'f32');
-    const s = add(g, x, y);
-    const reader = add(g, s, x);
-    const old = s.producer!;
-    const before = g.nodes.slice();
-    // A node of another shape cannot take over.
-    expect(() => g.replace(old, { ...old.op, outputs: () => [{ name: 'z', shape: [3, 2], dtype: 'f32' }] }, [x, y], {})).toThrow(/outputs differ/);
-    // Appended at the end, it would run after its reader: refused, the graph unchanged.
-    expect(() => g.replace(old, old.op, [y, x], {})).toThrow(/after a reader/);
-    expect(g.nodes).toEqual(before);
-    expect(s.producer).toBe(old);
-    // In the prologue it runs first: the same output tensor, now written by the new node.
-    const fresh = g.inPhase('prologue', () => g.replace(old, old.op, [y, x], {}));
-    expect(s.producer).toBe(fresh);
-    expect(fresh.inputs).toEqual([y, x]);
-    expect(g.nodes).toEqual([fresh, reader.producer]);
-    expect(reader.producer!.inputs[0]).toBe(s);
-  });
-});
-
 describe('Graph.rewrite', () => {
   it('rewrites a node where it stands, absorbing another node\'s output, and refuses to drop what is read', () => {
     const g = new Graph();

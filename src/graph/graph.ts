@@ -100,39 +100,8 @@ export class Graph {
     const outputs = specs.map((s) => this.add(s.name, s.shape, s.dtype, 'value'));
     const node = new Node(this.nextId++, op as OpKind<unknown>, inputs, outputs, attrs as unknown, this.phase);
     for (const o of outputs) o.producer = node;
-    this.insert(node);
+    this.nodes.push(node);
     return outputs;
-  }
-
-  /** Prologue nodes go after the prologue so far, before the rest; others at the end. */
-  private insert(node: Node): void {
-    if (node.phase === 'prologue') {
-      const first = this.nodes.findIndex((n) => n.phase !== 'prologue');
-      this.nodes.splice(first < 0 ? this.nodes.length : first, 0, node);
-    } else {
-      this.nodes.push(node);
-    }
-  }
-
-  /**
-   * Replaces `node` by one of `op` over `inputs` (in the current phase) that writes the same
-   * output tensors, so their readers are untouched: an optimizer folding a gather into work
-   * it does on the same rows. The new node must still come before every reader.
-   */
-  replace<A>(node: Node, op: OpKind<A>, inputs: readonly Tensor[], attrs: A): Node {
-    checkOutputs(op, inputs, attrs, node.outputs, `cannot replace ${node} by ${op.name}`);
-    const fresh = new Node(this.nextId++, op as OpKind<unknown>, inputs, node.outputs, attrs as unknown, this.phase);
-    const at = this.nodes.indexOf(node);
-    this.nodes.splice(at, 1);
-    this.insert(fresh);
-    const pos = this.nodes.indexOf(fresh);
-    if (this.nodes.some((n, i) => i < pos && n.inputs.some((t) => node.outputs.includes(t)))) {
-      this.nodes.splice(pos, 1);
-      this.nodes.splice(at, 0, node);
-      throw new GraphError(`cannot replace ${node} by ${op.name}: it would run after a reader of its outputs`);
-    }
-    for (const o of node.outputs) o.producer = fresh;
-    return fresh;
   }
 
   /**

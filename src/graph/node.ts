@@ -5,12 +5,8 @@ import type { Dispatch } from '../kernels/kernel.ts';
 import type { DType, Tensor } from './tensor.ts';
 import type { Graph } from './graph.ts';
 
-/**
- * Where a node sits in a training step; eager mode and the bench report per phase.
- * 'prologue' nodes run first, before the forward, whenever they are added (an optimizer
- * bringing deferred rows up to date).
- */
-export type Phase = 'prologue' | 'forward' | 'backward' | 'update';
+/** Where a node sits in a training step; eager mode and the bench report per phase. */
+export type Phase = 'forward' | 'backward' | 'update';
 
 export interface OutputSpec {
   name: string;

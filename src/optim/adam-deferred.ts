@@ -31,7 +31,7 @@ const uniforms = (ctx: LowerContext, a: DeferAttrs): Pick<DeferredBuffers, 'step
   defer: ctx.uniform(`${a.uniform}.defer`, DEFER_PARAMS_BYTES),
 });
 
-/** Prologue: the batch's rows take the steps they missed, before the forward gathers them. */
+/** The batch's rows take the steps they missed (a table nothing gathers in the step), before its update. */
 const catchUpOp: OpKind<DeferAttrs> = {
   name: 'table_adam_catch_up',
   outputs: () => [],
@@ -41,7 +41,7 @@ const catchUpOp: OpKind<DeferAttrs> = {
   },
 };
 
-/** Prologue, in place of the gather of the same indices: the batch's rows catch up and are gathered. */
+/** In place of the gather of the same indices: the batch's rows catch up and are gathered. */
 const catchUpGatherOp: OpKind<DeferAttrs> = {
   name: 'table_adam_catch_up_gather',
   outputs: ([p], a) => [{ name: `${p.name}.rows`, shape: [a.n, p.shape[1]], dtype: 'f32' }],
@@ -95,10 +95,12 @@ export interface DeferredTable {
 export function deferTableAdam(g: Graph, p: Tensor, m: Tensor, v: Tensor, dRows: Tensor, csr: Tensor, hist: Tensor, attrs: DeferAttrs): DeferredTable {
   // u32 step counters per quad; checkpoints hold flushed tables, so they are rebuilt on load.
   const last = g.state(`${p.name}.adam_last`, [p.shape[0], p.size / p.shape[0] / 4], { dtype: 'u32', saved: false });
-  // The forward's gather of these rows, if any, becomes the catch-up's own output.
+  // The forward's gather of these rows, if any, becomes the catch-up where it stands (the
+  // only reader of the table: see onlyGatheredBy); else nothing reads the table before its update.
   const gather = gatherNodeOf(g, p, csr);
   const inputs = [p, m, v, last, hist, csr];
-  g.inPhase('prologue', () => (gather ? g.replace(gather, catchUpGatherOp, inputs, attrs) : g.apply(catchUpOp, inputs, attrs)));
+  if (gather) g.rewrite(gather, catchUpGatherOp, inputs, gather.outputs, attrs);
+  else g.apply(catchUpOp, inputs, attrs);
   g.apply(updateOp, [p, dRows, m, v, csr, last], attrs);
   return { p, m, v, last, hist, attrs };
 }
