@@ -12,7 +12,7 @@ import { encodeDispatch } from '../src/kernels/kernel.ts';
 import { FEWSHOT_DEFAULTS } from '../src/models/fewshot/config.ts';
 import type { InputPath } from '../src/models/fewshot/model.ts';
 import { syntheticOmniglot } from '../src/models/fewshot/synthetic.ts';
-import { FewshotTrainer } from '../src/models/fewshot/train.ts';
+import { FewshotTrainer } from '../src/models/fewshot/trainer.ts';
 import type { BenchResult } from './harness.ts';
 import { createTfjsFewshot } from './tfjs/fewshot.ts';
 

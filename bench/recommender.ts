@@ -37,12 +37,14 @@ export async function recommenderResults(gpu: Gpu, reps: number, log: (l: string
   const trainer = await RecommenderTrainer.create(gpu, data.ratings, CONFIG);
   let ours: { msPerStep: number; epochSeconds: number; evalMs: number; steps: number };
   try {
-    await trainer.epochWithEval();
+    await trainer.train(1);
+    await trainer.evaluate();
     const runs: { epoch: number; train: number; evalMs: number }[] = [];
     for (let i = 0; i < EPOCHS_TIMED; i++) {
       const t0 = performance.now();
-      const m = await trainer.epochWithEval();
-      runs.push({ epoch: (performance.now() - t0) / 1000, train: m.trainMs, evalMs: m.evalMs });
+      const tr = await trainer.train(1);
+      const ev = await trainer.evaluate();
+      runs.push({ epoch: (performance.now() - t0) / 1000, train: tr.ms, evalMs: ev.ms });
     }
     ours = {
       msPerStep: median(runs.map((r) => r.train)) / trainer.stepsPerEpoch,

@@ -49,17 +49,6 @@ export function parseFlags(args: string[], spec: FlagSpec): Record<string, strin
   return out;
 }
 
-export function numberFlag(name: string, v: string | boolean | undefined, dflt: number, ok: (n: number) => boolean, what: string): number {
-  if (v === undefined) return dflt;
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  if (!Number.isFinite(n) || !ok(n)) throw new UserError(`--${name} must be ${what}, not "${String(v)}"`);
-  return n;
-}
-
-export function intFlag(name: string, v: string | boolean | undefined, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  return numberFlag(name, v, dflt, (n) => Number.isInteger(n) && n >= min && n <= max, `an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}`);
-}
-
 export function stringFlag(v: string | boolean | undefined): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }

@@ -1,17 +1,15 @@
-// The `shadertrain` command.
+// The `shadertrain` command: a command per experiment in the registry, and the tools.
+import { EXPERIMENTS } from '../src/experiments/registry.ts';
 import { describeError } from './errors.ts';
-import { fewshot } from './fewshot.ts';
 import { info } from './info.ts';
-import { recommender } from './recommender.ts';
+import { runExperiment } from './run-experiment.ts';
 import { smoke } from './smoke.ts';
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; summary: string }> = {
-  fewshot: { run: fewshot, summary: 'few-shot Omniglot with a memory-augmented LSTM (CS330 homework 1)' },
+  ...Object.fromEntries(EXPERIMENTS.map((ex) => [ex.name, { run: (args: string[]) => runExperiment(ex, args), summary: ex.title }])),
   info: { run: info, summary: 'show the WebGPU adapter and its limits' },
-  recommender: { run: recommender, summary: 'the multi-task recommender on MovieLens (CS330 homework 0)' },
   smoke: { run: smoke, summary: 'train a tiny model on the GPU and print the loss' },
 };
-
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
   return `usage: shadertrain COMMAND [options]   (shadertrain COMMAND --help for its options)\n\ncommands:\n${lines.join('\n')}`;

@@ -3,19 +3,24 @@
 // the dense path, a checkpoint restored into a new trainer continues with the same bits, and
 // bad settings are refused before anything is compiled. Node and Chromium.
 import { describe, expect, it } from 'vitest';
+import { trainLoop } from '../src/experiments/loop.ts';
+import type { Evaluation } from '../src/experiments/types.ts';
 import { FEWSHOT_DEFAULTS, type FewshotConfig } from '../src/models/fewshot/config.ts';
+import { FEWSHOT } from '../src/models/fewshot/experiment.ts';
 import { syntheticOmniglot } from '../src/models/fewshot/synthetic.ts';
-import { FewshotTrainer, type FewshotEval } from '../src/models/fewshot/train.ts';
+import { FewshotTrainer } from '../src/models/fewshot/trainer.ts';
 import { useGpu } from './support/gpu.ts';
 
 const t = useGpu();
 
 const base: FewshotConfig = { ...FEWSHOT_DEFAULTS, numClasses: 2, numShot: 1, metaBatch: 32, hidden: 32, learningRate: 0.01, evalBatch: 64 };
 
-async function train(set: ReturnType<typeof syntheticOmniglot>, c: FewshotConfig, steps: number, evalEvery: number): Promise<{ evals: FewshotEval[]; trainer: FewshotTrainer }> {
-  const trainer = await FewshotTrainer.create(t.gpu, set, c);
-  const evals: FewshotEval[] = [];
-  await trainer.run(steps, { evalEvery, onEval: (e) => void evals.push(e) });
+/** A trainer trained for `steps` steps, evaluated every `evalEvery` (and at step 0) by the loop every front end runs. */
+async function train(set: ReturnType<typeof syntheticOmniglot>, c: FewshotConfig, steps: number, evalEvery: number): Promise<{ evals: Evaluation[]; trainer: FewshotTrainer }> {
+  const config = { ...c, steps, evalEvery };
+  const trainer = await FewshotTrainer.create(t.gpu, set, config);
+  const evals: Evaluation[] = [];
+  await trainLoop(FEWSHOT, trainer, config, { resumed: false, onEvaluation: (e) => void evals.push(e) });
   return { evals, trainer };
 }
 
@@ -26,13 +31,14 @@ describe('few-shot training', () => {
     const { evals, trainer } = await train(set, base, 200, 50);
     try {
       expect(trainer.path).toBe('bags');
-      expect(evals.map((e) => e.step)).toEqual([0, 50, 100, 150, 200]);
-      expect(Math.abs(evals[0].testLoss - Math.log(2))).toBeLessThan(0.05);
+      expect(evals.map((e) => e.at)).toEqual([0, 50, 100, 150, 200]);
+      expect(evals[0].values.trainLoss).toBeNull();
+      expect(Math.abs((evals[0].values.testLoss as number) - Math.log(2))).toBeLessThan(0.05);
       // Measured here: train loss 0.69 -> 0.62, test accuracy 0.55 -> 0.68 (64 episodes × 2 queries; chance 0.5).
-      const last = evals[evals.length - 1];
+      const last = evals[evals.length - 1].values;
       expect(last.trainLoss).toBeLessThan(0.65);
       expect(last.testAccuracy).toBeGreaterThan(0.62);
-      expect(evals.every((e) => e.step === 0 || (e.msPerStep as number) > 0)).toBe(true);
+      expect(evals.every((e) => e.at === 0 || (e.steps === 50 && e.trainMs > 0))).toBe(true);
     } finally {
       trainer.destroy();
     }
@@ -47,13 +53,14 @@ describe('few-shot training', () => {
     try {
       expect(straight.trainer.path).toBe('dense');
       const bytes = await half.trainer.checkpoint();
-      resumed = await FewshotTrainer.create(t.gpu, set, c);
+      const rest = { ...c, steps: 6, evalEvery: 3 };
+      resumed = await FewshotTrainer.create(t.gpu, set, rest);
       resumed.restore(bytes, 'half.safetensors');
-      expect(resumed.step).toBe(3);
-      const evals: FewshotEval[] = [];
-      await resumed.run(6, { evalEvery: 3, onEval: (e) => void evals.push(e) });
-      expect(evals.map((e) => e.step)).toEqual([6]);
-      expect(evals[0].testLoss).toBe(straight.evals[2].testLoss);
+      expect(resumed.done).toBe(3);
+      const evals: Evaluation[] = [];
+      await trainLoop(FEWSHOT, resumed, rest, { resumed: true, onEvaluation: (e) => void evals.push(e) });
+      expect(evals.map((e) => e.at)).toEqual([6]);
+      expect(evals[0].values.testLoss).toBe(straight.evals[2].values.testLoss);
       const [a, b] = [await straight.trainer.checkpoint(), await resumed.checkpoint()];
       expect(b.length).toBe(a.length);
       expect(b.every((v, i) => v === a[i])).toBe(true);
@@ -78,6 +85,6 @@ describe('few-shot training', () => {
     await expect(FewshotTrainer.create(t.gpu, set, { ...base, numClasses: 9 })).rejects.toThrow(/--num_classes 9 is more than the 8 characters of the meta-test split/);
     const grey = syntheticOmniglot({ characters: 30, grey: true });
     await expect(FewshotTrainer.create(t.gpu, grey, { ...base, input: 'bags' })).rejects.toThrow(/--input bags needs a binary set/);
-    await expect(FewshotTrainer.create(t.gpu, set, { ...base, hidden: 0 })).rejects.toThrow(/--hidden_size must be an integer >= 1, not 0/);
+    await expect(FewshotTrainer.create(t.gpu, set, { ...base, hidden: 0 })).rejects.toThrow(/--hidden_size must be an integer from 1 up, not 0/);
   });
 });

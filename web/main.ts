@@ -1,11 +1,12 @@
 // The page: choose an experiment and its data, start / pause / resume / stop a run in the
 // training worker, chart every run, download results, and look at the trained model.
-import type { Experiment, FileBytes, FromWorker, RunMode, RunState, ToWorker } from './protocol.ts';
+import { EXPERIMENTS, experiment as experimentNamed } from '../src/experiments/registry.ts';
+import type { FileBytes, FromWorker, RunMode, RunState, ToWorker } from './protocol.ts';
 import { ChartGrid } from './ui/charts.ts';
 import { byId, download, el, fileBytes } from './ui/dom.ts';
-import { renderEpisode, renderTopItems } from './ui/inspect.ts';
-import { FEWSHOT_FIELDS, OptionsError, OptionsForm, RECOMMENDER_FIELDS, fewshotSpec, recommenderSpec } from './ui/options.ts';
-import { addEpoch, addEval, addEvaluated, fileStem, newRun, runCsv, runJson, type RunRecord } from './ui/runs.ts';
+import { VIEWS } from './ui/inspect.ts';
+import { OptionsError, OptionsForm } from './ui/options.ts';
+import { addEvaluated, addEvaluation, fileStem, newRun, runCsv, runJson, type RunRecord } from './ui/runs.ts';
 
 const EMBEDDED_OMNIGLOT = 'omniglot28.bin';
 const TITLE_FILES = /^(u\.item|movies\.dat|movies\.csv)(\.gz)?$/i;
@@ -15,13 +16,21 @@ const INSPECTABLE: readonly RunState[] = ['paused', 'stopped', 'done'];
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 const send = (msg: ToWorker, transfer: Transferable[] = []): void => worker.postMessage(msg, transfer);
 
-const recForm = new OptionsForm('rec', RECOMMENDER_FIELDS, byId('recommender-options'));
-const fsForm = new OptionsForm('fs', FEWSHOT_FIELDS, byId('fewshot-options'));
+// A choice and a form per experiment of the registry, from its descriptor.
+const forms = new Map<string, OptionsForm>();
+for (const ex of EXPERIMENTS) {
+  const input = el('input', { type: 'radio', name: 'experiment', value: ex.name, id: `exp-${ex.name}` });
+  byId('experiment-choice').append(el('label', {}, input, ` ${ex.title[0].toUpperCase()}${ex.title.slice(1)}`));
+  const box = el('div', { id: `${ex.name}-options` });
+  byId('options').append(box);
+  forms.set(ex.name, new OptionsForm(ex, box));
+}
+const formOf = (name: string): OptionsForm => forms.get(name) as OptionsForm;
 const charts = new ChartGrid(byId('charts'));
 
 let ready = false;
 let adapterLine = '';
-let experiment: Experiment = 'recommender';
+let experiment = EXPERIMENTS[0].name;
 const runs: RunRecord[] = [];
 let current: RunRecord | null = null;
 let nextId = 1;
@@ -84,46 +93,38 @@ function showNoWebGPU(detail: string): void {
 const num = (n: number): string => n.toLocaleString('en-US');
 
 function latestText(run: RunRecord): string {
-  const e = run.epochs[run.epochs.length - 1];
-  if (e) {
-    return `epoch ${e.epoch + 1}: joint loss ${e.jointLoss.toFixed(4)} (factorization ${e.factorizationLoss.toFixed(4)}, MSE ${e.trainMse.toFixed(3)}); test MRR ${e.mrr.toFixed(4)}, test MSE ${e.testMse.toFixed(3)}`;
-  }
-  const v = run.evals[run.evals.length - 1];
-  if (v) {
-    return `step ${num(v.step)}: ${v.trainLoss !== null ? `train loss ${v.trainLoss.toFixed(4)}, ` : ''}test loss ${v.testLoss.toFixed(4)}, test accuracy ${v.testAccuracy.toFixed(3)}`;
-  }
+  const ex = experimentNamed(run.experiment);
+  const e = run.evaluations[run.evaluations.length - 1];
+  if (e) return `${ex.unit} ${num(e.at)}: ${ex.summary(e)}`;
   const x = run.evaluated[run.evaluated.length - 1];
-  if (x) return `evaluated at ${run.experiment === 'recommender' ? 'epoch' : 'step'} ${x.at}: ${Object.entries(x.values).map(([k, val]) => `${k} ${val.toFixed(4)}`).join(', ')}`;
+  if (x) return `evaluated at ${ex.unit} ${x.at}: ${Object.entries(x.values).map(([k, val]) => `${k} ${val.toFixed(4)}`).join(', ')}`;
   return '—';
 }
 
 function statusText(run: RunRecord): string {
   const { done, total } = run.progress;
-  const where =
-    run.spec.experiment === 'recommender' && runInfo.get(run.id)?.stepsPerEpoch
-      ? (() => {
-          const info = runInfo.get(run.id) as { stepsPerEpoch: number; start: number };
-          const S = info.stepsPerEpoch;
-          const epochs = (run.spec.config as { epochs: number }).epochs;
-          return `${num(info.start + Math.floor(done / S))} of ${num(epochs)} epochs done, ${num(done)} of ${num(total)} steps`;
-        })()
-      : total > 0
-        ? `step ${num((runInfo.get(run.id)?.start ?? 0) + done)} of ${num(run.spec.experiment === 'fewshot' ? run.spec.steps : total)}`
-        : '';
+  const info = run.info;
+  let where = '';
+  if (info && info.unit === 'epoch') {
+    const S = info.stepsPerUnit;
+    where = `${num(info.start + Math.floor(done / S))} of ${num(info.length)} epochs done, ${num(done)} of ${num(total)} steps`;
+  } else if (info && total > 0) {
+    where = `${info.unit} ${num(info.start + done)} of ${num(info.length)}`;
+  }
+  // Runs wait only at evaluations: after each epoch, or every so many steps.
+  const waits = experimentNamed(run.experiment).unit === 'epoch' ? 'at the end of this epoch' : 'at the next evaluation';
   const words: Record<RunState, string> = {
     starting: 'compiling the model',
     running: 'training',
-    pausing: run.experiment === 'recommender' ? 'pausing at the end of this epoch' : 'pausing at the next evaluation',
+    pausing: `pausing ${waits}`,
     paused: `paused ${run.detail}`,
-    stopping: run.experiment === 'recommender' ? 'stopping at the end of this epoch' : 'stopping at the next evaluation',
+    stopping: `stopping ${waits}`,
     stopped: 'stopped',
     done: run.mode === 'evaluate' ? 'evaluated' : 'finished',
     failed: 'failed',
   };
   return `Run ${run.label}: ${words[run.state]}${where && run.mode === 'train' ? ` — ${where}` : ''}.`;
 }
-
-const runInfo = new Map<number, { stepsPerEpoch: number; start: number }>();
 
 function render(): void {
   const run = current;
@@ -159,8 +160,9 @@ function renderButtons(): void {
   byId<HTMLButtonElement>('download-json').disabled = !hasMetrics;
   const inspectable = !!current && state !== undefined && INSPECTABLE.includes(state);
   byId<HTMLButtonElement>('download-checkpoint').disabled = !inspectable;
-  byId<HTMLButtonElement>('inspect-user-go').disabled = !(inspectable && current?.experiment === 'recommender');
-  byId<HTMLButtonElement>('inspect-episode-go').disabled = !(inspectable && current?.experiment === 'fewshot');
+  const views = current ? experimentNamed(current.experiment).inspect.map((v) => v.name) : [];
+  byId<HTMLButtonElement>('inspect-user-go').disabled = !(inspectable && views.includes('top-items'));
+  byId<HTMLButtonElement>('inspect-episode-go').disabled = !(inspectable && views.includes('episode'));
 }
 
 function renderRuns(): void {
@@ -246,9 +248,11 @@ worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => {
       run.detail = msg.detail ?? '';
       break;
     }
-    case 'run-info':
-      runInfo.set(msg.runId, { stepsPerEpoch: msg.stepsPerEpoch ?? 0, start: msg.startEpoch ?? msg.startStep ?? 0 });
+    case 'run-info': {
+      const run = runOf(msg.runId);
+      if (run) run.info = { unit: msg.unit, start: msg.start, length: msg.length, stepsPerUnit: msg.stepsPerUnit, facts: msg.facts };
       break;
+    }
     case 'progress': {
       const run = runOf(msg.runId);
       if (!run) break;
@@ -257,19 +261,11 @@ worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => {
       if (msg.msPerStep !== null && !trainedSteps.has(run.id)) run.msPerStep = msg.msPerStep;
       break;
     }
-    case 'epoch': {
+    case 'evaluation': {
       const run = runOf(msg.runId);
       if (!run) break;
-      addEpoch(run, msg.metrics);
-      measured(run, msg.metrics.trainMs, msg.metrics.trainMs / msg.msPerStep);
-      break;
-    }
-    case 'eval': {
-      const run = runOf(msg.runId);
-      if (!run) break;
-      addEval(run, msg.metrics);
-      const prev = run.evals.length > 1 ? run.evals[run.evals.length - 2].step : (runInfo.get(run.id)?.start ?? 0);
-      if (msg.metrics.msPerStep !== null) measured(run, msg.metrics.msPerStep * (msg.metrics.step - prev), msg.metrics.step - prev);
+      addEvaluation(run, msg.evaluation);
+      if (msg.evaluation.steps > 0) measured(run, msg.evaluation.trainMs, msg.evaluation.steps);
       break;
     }
     case 'evaluated': {
@@ -279,19 +275,15 @@ worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => {
     }
     case 'run-error': {
       // The engine names options by their CLI flags; the page by their labels.
-      const form = runOf(msg.runId)?.experiment === 'fewshot' ? fsForm : recForm;
-      showError('run', form.explain(msg.message).message);
+      showError('run', formOf(runOf(msg.runId)?.experiment ?? experiment).explain(msg.message).message);
       break;
     }
     case 'checkpoint':
       download(msg.name, msg.bytes, 'application/octet-stream');
       byId('results-error').textContent = '';
       break;
-    case 'top-items':
-      renderTopItems(byId('inspect-out'), msg.user, msg.top, msg.rated);
-      break;
-    case 'episode':
-      renderEpisode(byId('inspect-out'), msg.view);
+    case 'inspect':
+      VIEWS[msg.view](byId('inspect-out'), msg.result);
       break;
     case 'request-error':
       showError(lastRequest, msg.message);
@@ -394,17 +386,17 @@ byId<HTMLInputElement>('checkpoint-file').addEventListener('change', (ev) => {
   render();
 });
 
-function chooseExperiment(e: Experiment): void {
-  experiment = e;
-  byId('recommender-setup').hidden = e !== 'recommender';
-  byId('fewshot-setup').hidden = e !== 'fewshot';
-  byId('inspect-recommender').hidden = e !== 'recommender';
-  byId('inspect-fewshot').hidden = e !== 'fewshot';
-  if (e === 'fewshot' && !omniglotName && !waiting.omniglot && byId<HTMLInputElement>('omniglot-embedded').checked) void loadEmbeddedOmniglot();
+function chooseExperiment(name: string): void {
+  experiment = name;
+  const ex = experimentNamed(name);
+  for (const d of ['movielens', 'omniglot']) byId(`${d}-data`).hidden = ex.dataset !== d;
+  for (const e of EXPERIMENTS) byId(`${e.name}-options`).hidden = e.name !== name;
+  for (const v of Object.keys(VIEWS)) byId(`inspect-${v}`).hidden = !ex.inspect.some((i) => i.name === v);
+  if (ex.dataset === 'omniglot' && !omniglotName && !waiting.omniglot && byId<HTMLInputElement>('omniglot-embedded').checked) void loadEmbeddedOmniglot();
   render();
 }
 for (const r of document.querySelectorAll<HTMLInputElement>('input[name="experiment"]')) {
-  r.addEventListener('change', () => chooseExperiment(r.value as Experiment));
+  r.addEventListener('change', () => chooseExperiment(r.value));
 }
 
 // ---- run controls ----------------------------------------------------------------------------
@@ -413,14 +405,14 @@ async function start(mode: RunMode): Promise<void> {
   clearErrors('options', 'run', 'checkpoint', 'results', 'inspect');
   let spec;
   try {
-    spec = experiment === 'recommender' ? recommenderSpec(recForm) : fewshotSpec(fsForm);
+    spec = formOf(experiment).spec();
   } catch (err) {
     if (err instanceof OptionsError) return showError('options', err.message, err.input);
     throw err;
   }
   if (mode === 'evaluate' && !checkpointFile) return showError('checkpoint', 'Choose a checkpoint to evaluate.', byId('checkpoint-file'));
   let data: string;
-  if (experiment === 'recommender') {
+  if (experimentNamed(experiment).dataset === 'movielens') {
     const ok = waiting.ratings ? await waiting.ratings.promise : !!ratingsName;
     if (!ok || !ratingsName) {
       if (!byId('ratings-error').textContent) showError('ratings', 'Choose a MovieLens ratings file first (u.data, ratings.dat, ratings.csv or a MovieLens zip).', byId('ratings-file'));
@@ -470,7 +462,7 @@ function showUser(): void {
   const input = byId<HTMLInputElement>('inspect-user');
   const raw = input.value.trim();
   if (!/^\d+$/.test(raw)) return showError('inspect', `User id must be a whole number, not "${input.value}".`, input);
-  send({ type: 'top-items', user: Number(raw) });
+  send({ type: 'inspect', view: 'top-items', input: Number(raw) });
 }
 byId('inspect-user-go').addEventListener('click', showUser);
 byId('inspect-user').addEventListener('keydown', (ev) => {
@@ -480,13 +472,14 @@ let episodeSeed = 1;
 byId('inspect-episode-go').addEventListener('click', () => {
   lastRequest = 'inspect';
   clearErrors('inspect');
-  send({ type: 'episode', seed: episodeSeed++ });
+  send({ type: 'inspect', view: 'episode', input: episodeSeed++ });
 });
 
 // ---- start-up ------------------------------------------------------------------------------------
 
 send({ type: 'init' });
-chooseExperiment(byId<HTMLInputElement>('exp-fewshot').checked ? 'fewshot' : 'recommender');
+byId<HTMLInputElement>(`exp-${experiment}`).checked = true;
+chooseExperiment(experiment);
 // Every file of the page is kept for offline use (not from file://, where service workers do not run).
 if ('serviceWorker' in navigator && location.protocol !== 'file:') {
   navigator.serviceWorker.register('sw.js').catch(() => undefined);

@@ -4,10 +4,12 @@ import { DataError } from '../src/data/errors.ts';
 import { isZip, parseItemTitles, parseRatings, readMovieLensZip, type Ratings } from '../src/data/movielens.ts';
 import { assembleOmniglot, decodePackedOmniglot, preprocessOmniglotArchive } from '../src/data/omniglot.ts';
 import type { OmniglotSet } from '../src/data/omniglot-set.ts';
+import { experiment } from '../src/experiments/registry.ts';
 import { adapterLine } from '../src/gpu/adapter-report.ts';
 import { Gpu } from '../src/gpu/context.ts';
+import type { RecommenderData } from '../src/models/recommender/split.ts';
 import type { FileBytes, RunMode, RunSpec, ToWorker } from './protocol.ts';
-import { CheckpointInputError, FewshotRun, RecommenderRun, StopRun, type ActiveRun, type Post } from './worker/runs.ts';
+import { CheckpointInputError, ExperimentRun, StopRun, type Post } from './worker/runs.ts';
 
 const post: Post = (msg, transfer = []) => self.postMessage(msg, { transfer });
 
@@ -15,7 +17,7 @@ let gpu: Gpu | null = null;
 let ratings: Ratings | null = null;
 let titles: Map<number, string> | null = null;
 let omniglot: OmniglotSet | null = null;
-let active: ActiveRun | null = null;
+let active: ExperimentRun | null = null;
 let busy = false;
 
 const text = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -80,6 +82,22 @@ function loadOmniglot(msg: Extract<ToWorker, { type: 'omniglot' }>): void {
   }
 }
 
+/** A dataset's data as its experiments take it, once the page has given it. */
+function dataset(name: string): unknown {
+  switch (name) {
+    case 'movielens': {
+      if (!ratings) throw new DataError('Choose a MovieLens ratings file (u.data, ratings.dat, ratings.csv or a MovieLens zip) first.');
+      const data: RecommenderData = { rows: ratings, titles };
+      return data;
+    }
+    case 'omniglot':
+      if (!omniglot) throw new DataError('The Omniglot images are not loaded yet.');
+      return omniglot;
+    default:
+      throw new Error(`the page cannot load dataset "${name}"`);
+  }
+}
+
 async function start(runId: number, spec: RunSpec, mode: RunMode, checkpoint: FileBytes | undefined): Promise<void> {
   if (!gpu) return post({ type: 'run-error', runId, message: 'WebGPU is not available, so nothing can be trained here.' });
   if (busy) return post({ type: 'run-error', runId, message: 'a run is still going: stop it first.' });
@@ -89,13 +107,8 @@ async function start(runId: number, spec: RunSpec, mode: RunMode, checkpoint: Fi
   active = null;
   post({ type: 'state', runId, state: 'starting' });
   try {
-    if (spec.experiment === 'recommender') {
-      if (!ratings) throw new DataError('Choose a MovieLens ratings file (u.data, ratings.dat, ratings.csv or a MovieLens zip) first.');
-      active = await RecommenderRun.create(gpu, runId, spec, ratings, titles, checkpoint, post);
-    } else {
-      if (!omniglot) throw new DataError('The Omniglot images are not loaded yet.');
-      active = await FewshotRun.create(gpu, runId, spec, omniglot, checkpoint, post);
-    }
+    const ex = experiment(spec.experiment);
+    active = await ExperimentRun.create(gpu, runId, ex, spec, dataset(ex.dataset), checkpoint, post);
     await active.run(mode);
     post({ type: 'state', runId, state: 'done' });
   } catch (err) {
@@ -114,7 +127,7 @@ async function start(runId: number, spec: RunSpec, mode: RunMode, checkpoint: Fi
 }
 
 /** Requests about the current run's model; answered with request-error when there is none. */
-async function request(msg: Extract<ToWorker, { type: 'checkpoint' | 'top-items' | 'episode' }>): Promise<void> {
+async function request(msg: Extract<ToWorker, { type: 'checkpoint' | 'inspect' }>): Promise<void> {
   const run = active;
   if (!run) return post({ type: 'request-error', message: 'there is no trained model yet: start a run first.' });
   if (busy && !run.control.isPaused) return post({ type: 'request-error', message: 'the model is training: pause it first.' });
@@ -122,14 +135,8 @@ async function request(msg: Extract<ToWorker, { type: 'checkpoint' | 'top-items'
     if (msg.type === 'checkpoint') {
       const c = await run.checkpoint();
       post({ type: 'checkpoint', runId: run.runId, name: c.name, bytes: c.bytes }, [c.bytes.buffer as ArrayBuffer]);
-    } else if (msg.type === 'top-items') {
-      if (!run.topItems) throw new Error('the current run is not a recommender');
-      const v = await run.topItems(msg.user);
-      post({ type: 'top-items', runId: run.runId, user: msg.user, ...v });
     } else {
-      if (!run.episode) throw new Error('the current run is not a few-shot run');
-      const view = await run.episode(msg.seed);
-      post({ type: 'episode', runId: run.runId, view });
+      post({ type: 'inspect', runId: run.runId, view: msg.view, result: await run.inspect(msg.view, msg.input) });
     }
   } catch (err) {
     post({ type: 'request-error', message: text(err) });
@@ -170,8 +177,7 @@ self.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
       }
       break;
     case 'checkpoint':
-    case 'top-items':
-    case 'episode':
+    case 'inspect':
       void request(msg);
       break;
   }

@@ -48,8 +48,8 @@ function storedTable(page: Page, put?: string): Promise<string | null> {
 async function trainOnce(page: Page, run: number): Promise<number> {
   await page.setInputFiles('#ratings-file', ratingsPath);
   await page.waitForFunction(() => /ratings, user ids/.test(document.getElementById('ratings-status')?.textContent ?? ''));
-  await page.fill('#rec-epochs', '1');
-  await page.fill('#rec-batchSize', '64');
+  await page.fill('#recommender-epochs', '1');
+  await page.fill('#recommender-batchSize', '64');
   const t0 = Date.now();
   await page.click('#start');
   await waitForState(page, run, ['running', 'done', 'failed']);

@@ -45,9 +45,9 @@ async function chooseRatings(page: Page, path: string): Promise<void> {
 }
 
 async function setRecommender(page: Page, o: { epochs: number; batch: number; seed: number }): Promise<void> {
-  await page.fill('#rec-epochs', String(o.epochs));
-  await page.fill('#rec-batchSize', String(o.batch));
-  await page.fill('#rec-seed', String(o.seed));
+  await page.fill('#recommender-epochs', String(o.epochs));
+  await page.fill('#recommender-batchSize', String(o.batch));
+  await page.fill('#recommender-seed', String(o.seed));
 }
 
 /** Epochs the current run has reported, from its metrics download (the charts redraw a frame later). */
@@ -62,16 +62,16 @@ describe('the web page', () => {
     await page.check('#exp-fewshot');
     await page.waitForFunction(() => /1,623 characters/.test(document.getElementById('omniglot-status')?.textContent ?? ''));
     // The CLI's defaults are in the form.
-    expect(await page.inputValue('#fs-numClasses')).toBe('5');
-    expect(await page.inputValue('#fs-steps')).toBe('25000');
-    expect(await page.inputValue('#fs-evalEvery')).toBe('100');
-    await page.fill('#fs-numClasses', '3');
-    await page.fill('#fs-hidden', '32');
-    await page.fill('#fs-steps', '80');
-    await page.fill('#fs-evalEvery', '10');
+    expect(await page.inputValue('#fewshot-numClasses')).toBe('5');
+    expect(await page.inputValue('#fewshot-steps')).toBe('25000');
+    expect(await page.inputValue('#fewshot-evalEvery')).toBe('100');
+    await page.fill('#fewshot-numClasses', '3');
+    await page.fill('#fewshot-hidden', '32');
+    await page.fill('#fewshot-steps', '80');
+    await page.fill('#fewshot-evalEvery', '10');
     await page.click('#fewshot-options summary');
-    await page.fill('#fs-metaBatch', '16');
-    await page.fill('#fs-evalBatch', '32');
+    await page.fill('#fewshot-metaBatch', '16');
+    await page.fill('#fewshot-evalBatch', '32');
     await page.click('#start');
     // Step 0's evaluation, then more as training goes: the chart grows while the run is live.
     await page.waitForFunction(() => Number(document.querySelector('figure.chart[data-tag="Accuracy/test"]')?.getAttribute('data-points')) >= 2, null, { timeout: 90_000 });
@@ -102,7 +102,7 @@ describe('the web page', () => {
     await screenshot(page, 'fewshot-done');
     // The checkpoint, evaluated without training.
     const ckpt = await downloadText(page, '#download-checkpoint');
-    expect(ckpt.name).toBe('fewshot-N3_K1_seed0-step80.safetensors');
+    expect(ckpt.name).toBe('fewshot-N3_K1_H32_seed0-step80.safetensors');
     await page.setInputFiles('#checkpoint-file', ckpt.path);
     await page.click('#evaluate');
     await waitForState(page, 2, ['done', 'failed']);
@@ -121,10 +121,10 @@ describe('the web page', () => {
 
     const { page, errors } = await openPage(browser, server.url);
     // The CLI's defaults are in the form.
-    expect(await page.inputValue('#rec-epochs')).toBe('200');
-    expect(await page.inputValue('#rec-batchSize')).toBe('256');
-    expect(await page.inputValue('#rec-lr')).toBe('0.001');
-    expect(await page.isChecked('#rec-sharedEmbeddings')).toBe(true);
+    expect(await page.inputValue('#recommender-epochs')).toBe('200');
+    expect(await page.inputValue('#recommender-batchSize')).toBe('256');
+    expect(await page.inputValue('#recommender-lr')).toBe('0.001');
+    expect(await page.isChecked('#recommender-sharedEmbeddings')).toBe(true);
     await chooseRatings(page, ratingsPath);
     expect(await page.textContent('#ratings-status')).toBe('u.data: 1,500 ratings, user ids up to 60, item ids up to 90 (ml-100k format).');
     await page.setInputFiles('#titles-file', titlesPath);
@@ -187,7 +187,7 @@ describe('the web page', () => {
 
     // Continue from the checkpoint for two more epochs…
     const total = stoppedAt + 2;
-    await page.fill('#rec-epochs', String(total));
+    await page.fill('#recommender-epochs', String(total));
     await page.setInputFiles('#checkpoint-file', ckpt.path);
     await page.click('#start');
     await waitForState(page, 2, ['done', 'failed']);
@@ -213,13 +213,13 @@ describe('the web page', () => {
     await page.check('#omniglot-files-choice');
     await page.setInputFiles('#omniglot-files', OFFICIAL_ZIP);
     await page.waitForFunction(() => /images_background_small1\.zip: \d+ characters × 20 drawings, 28×28 nearest \(binary\)/.test(document.getElementById('omniglot-status')?.textContent ?? ''), null, { timeout: 60_000 });
-    await page.fill('#fs-numClasses', '2');
-    await page.fill('#fs-hidden', '8');
-    await page.fill('#fs-steps', '4');
-    await page.fill('#fs-evalEvery', '2');
+    await page.fill('#fewshot-numClasses', '2');
+    await page.fill('#fewshot-hidden', '8');
+    await page.fill('#fewshot-steps', '4');
+    await page.fill('#fewshot-evalEvery', '2');
     await page.click('#fewshot-options summary');
-    await page.fill('#fs-metaBatch', '4');
-    await page.fill('#fs-evalBatch', '8');
+    await page.fill('#fewshot-metaBatch', '4');
+    await page.fill('#fewshot-evalBatch', '8');
     await page.click('#start');
     await waitForState(page, 1, ['done', 'failed']);
     expect(await page.textContent('#run-error')).toBe('');
@@ -246,14 +246,14 @@ describe('the web page', () => {
     await screenshot(page, 'recommender-bad-file');
     // A bad option is named by its label.
     await chooseRatings(page, ratingsPath);
-    await page.fill('#rec-batchSize', '0');
+    await page.fill('#recommender-batchSize', '0');
     await page.click('#start');
     expect(await page.textContent('#options-error')).toBe('Batch size must be an integer from 1 up, not "0".');
     // The bad field has the focus; fixed and started from the keyboard.
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('rec-batchSize');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('recommender-batchSize');
     await page.keyboard.press('Control+A');
     await page.keyboard.type('128');
-    await page.fill('#rec-epochs', '1');
+    await page.fill('#recommender-epochs', '1');
     await page.focus('#start');
     await page.keyboard.press('Enter');
     await waitForState(page, 1, ['done', 'failed']);

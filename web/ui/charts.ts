@@ -2,8 +2,7 @@
 // TensorBoard draws runs). Each chart is a <figure> whose caption says the latest values in
 // words, for screen readers and for anyone who wants the number rather than the line.
 import uPlot from 'uplot';
-import { CHARTS } from '../tags.ts';
-import type { Experiment } from '../protocol.ts';
+import { experiment as experimentNamed } from '../../src/experiments/registry.ts';
 import type { RunRecord } from './runs.ts';
 import { el } from './dom.ts';
 
@@ -37,14 +36,14 @@ export class ChartGrid {
   private charts: Chart[] = [];
   private key = '';
   private pending = false;
-  private last: { experiment: Experiment; runs: RunRecord[] } | null = null;
+  private last: { experiment: string; runs: RunRecord[] } | null = null;
 
   constructor(private readonly container: HTMLElement) {
     new ResizeObserver(() => this.resize()).observe(container);
   }
 
   /** Redraws at the next frame (many messages may arrive in one). */
-  update(experiment: Experiment, runs: RunRecord[]): void {
+  update(experiment: string, runs: RunRecord[]): void {
     this.last = { experiment, runs };
     if (this.pending) return;
     this.pending = true;
@@ -54,9 +53,12 @@ export class ChartGrid {
     });
   }
 
-  private draw(experiment: Experiment, all: RunRecord[]): void {
+  private draw(experiment: string, all: RunRecord[]): void {
     const runs = all.filter((r) => r.experiment === experiment && r.visible);
-    const { x: xName, tags } = CHARTS[experiment];
+    // One chart per metric, in the descriptor's order, against the unit it trains in.
+    const ex = experimentNamed(experiment);
+    const xName = ex.unit;
+    const tags = ex.metrics.map((m) => m.tag);
     // No run of this experiment yet: no empty frames.
     this.container.hidden = runs.length === 0;
     const key = `${experiment}:${runs.map((r) => r.id).join(',')}`;

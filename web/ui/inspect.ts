@@ -1,7 +1,15 @@
-// Looking at a trained model: a user's top movies beside what they rated in the test split
-// (recommender), and one meta-test episode with the network's answers (few-shot).
-import type { EpisodeView, RatedItem, TopItem } from '../protocol.ts';
+// Looking at a trained model: how the page draws each inspect view the experiments' descriptors
+// offer — a user's top movies beside what they rated in the test split (the recommender's
+// "top-items"), and one meta-test episode with the network's answers (few-shot's "episode").
+import type { EpisodeView } from '../../src/models/fewshot/inspect.ts';
+import type { UserView } from '../../src/models/recommender/inspect.ts';
 import { el } from './dom.ts';
+
+/** How each view is drawn, by the name the descriptors give it. */
+export const VIEWS: Record<string, (container: HTMLElement, result: unknown) => void> = {
+  'top-items': (c, r) => renderTopItems(c, r as UserView),
+  episode: (c, r) => renderEpisode(c, r as EpisodeView),
+};
 
 const movie = (item: number, title: string | null): string => (title ? `${title} (#${item})` : `item #${item}`);
 
@@ -16,7 +24,7 @@ function table(caption: string, head: string[], rows: (string | number)[][], emp
   );
 }
 
-export function renderTopItems(container: HTMLElement, user: number, top: TopItem[], rated: RatedItem[]): void {
+function renderTopItems(container: HTMLElement, { user, top, rated }: UserView): void {
   container.replaceChildren(
     el(
       'div',
@@ -56,7 +64,7 @@ function drawing(pixels: Uint8Array, side: number, label: string): HTMLCanvasEle
   return c;
 }
 
-export function renderEpisode(container: HTMLElement, v: EpisodeView): number {
+function renderEpisode(container: HTMLElement, v: EpisodeView): void {
   const N = v.numClasses;
   const supportRows: HTMLElement[] = [];
   for (let k = 0; k < v.numShot; k++) {
@@ -83,5 +91,4 @@ export function renderEpisode(container: HTMLElement, v: EpisodeView): number {
     el('h4', {}, `Queries: ${right} of ${N} right`),
     el('div', { class: 'queries' }, ...queries),
   );
-  return right;
 }

@@ -1,9 +1,9 @@
 // The page's record of every run started in it (several are charted together, as TensorBoard
-// overlays runs), and their metrics as JSON (the CLI's --json shape) and CSV.
-import type { FewshotEval } from '../../src/models/fewshot/train.ts';
-import type { EpochMetrics } from '../../src/models/recommender/trainer.ts';
-import type { Experiment, RunMode, RunSpec, RunState } from '../protocol.ts';
-import { CHARTS, FEWSHOT_TAGS, RECOMMENDER_TAGS } from '../tags.ts';
+// overlays runs), and their metrics as JSON (the CLI's --json shape, from the same descriptor)
+// and CSV.
+import { experiment } from '../../src/experiments/registry.ts';
+import type { Evaluation, Unit } from '../../src/experiments/types.ts';
+import type { RunMode, RunSpec, RunState } from '../protocol.ts';
 
 /** Tableau 10: distinct, and readable on white. */
 const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
@@ -15,7 +15,7 @@ export interface Series {
 
 export interface RunRecord {
   id: number;
-  experiment: Experiment;
+  experiment: string;
   label: string;
   color: string;
   spec: RunSpec;
@@ -28,8 +28,9 @@ export interface RunRecord {
   detail: string;
   /** tag → points, in the order they came. */
   series: Map<string, Series>;
-  epochs: EpochMetrics[];
-  evals: FewshotEval[];
+  /** From the worker when the run starts: where it starts (units trained), its length, the trainer's facts. */
+  info: { unit: Unit; start: number; length: number; stepsPerUnit: number; facts: Record<string, string | number> } | null;
+  evaluations: Evaluation[];
   /** Evaluations of a checkpoint without training. */
   evaluated: { at: number; values: Record<string, number> }[];
   msPerStep: number | null;
@@ -38,12 +39,8 @@ export interface RunRecord {
 }
 
 export function runLabel(id: number, spec: RunSpec, mode: RunMode, resumed: boolean): string {
-  const c = spec.config;
-  const what =
-    spec.experiment === 'recommender'
-      ? `${spec.config.sharedEmbeddings ? 'shared' : 'separate'} fw${spec.config.factorizationWeight} rw${spec.config.regressionWeight}`
-      : `N${spec.config.numClasses} K${spec.config.numShot} H${spec.config.hidden}`;
-  return `#${id} ${what} seed${c.seed}${mode === 'evaluate' ? ' (evaluation)' : resumed ? ' (resumed)' : ''}`;
+  const name = experiment(spec.experiment).runName(spec.config).replaceAll('_', ' ');
+  return `#${id} ${name}${mode === 'evaluate' ? ' (evaluation)' : resumed ? ' (resumed)' : ''}`;
 }
 
 export function newRun(id: number, spec: RunSpec, mode: RunMode, data: string, checkpoint: string | null, adapter: string): RunRecord {
@@ -60,8 +57,8 @@ export function newRun(id: number, spec: RunSpec, mode: RunMode, data: string, c
     state: 'starting',
     detail: '',
     series: new Map(),
-    epochs: [],
-    evals: [],
+    info: null,
+    evaluations: [],
     evaluated: [],
     msPerStep: null,
     progress: { done: 0, total: 0 },
@@ -77,17 +74,10 @@ function push(run: RunRecord, tag: string, x: number, y: number | null): void {
   s.y.push(y);
 }
 
-export function addEpoch(run: RunRecord, m: EpochMetrics): void {
-  run.epochs.push(m);
-  // Charted against epochs trained (1 after the first epoch); the JSON keeps the CLI's 0-based index.
-  for (const [key, tag] of Object.entries(RECOMMENDER_TAGS)) push(run, tag, m.epoch + 1, m[key as keyof typeof RECOMMENDER_TAGS]);
-}
-
-export function addEval(run: RunRecord, e: FewshotEval): void {
-  run.evals.push(e);
-  push(run, FEWSHOT_TAGS.trainLoss, e.step, e.trainLoss);
-  push(run, FEWSHOT_TAGS.testLoss, e.step, e.testLoss);
-  push(run, FEWSHOT_TAGS.testAccuracy, e.step, e.testAccuracy);
+export function addEvaluation(run: RunRecord, e: Evaluation): void {
+  run.evaluations.push(e);
+  // Charted against units trained (1 after the first epoch); the JSON keeps the CLI's spelling.
+  for (const m of experiment(run.experiment).metrics) push(run, m.tag, e.at, e.values[m.key] ?? null);
 }
 
 export function addEvaluated(run: RunRecord, at: number, values: Record<string, number>): void {
@@ -97,19 +87,11 @@ export function addEvaluated(run: RunRecord, at: number, values: Record<string, 
 
 /** The run's metrics as the CLI's --json prints them (without the log folder). */
 export function runJson(run: RunRecord): string {
+  const ex = experiment(run.experiment);
   const common = { experiment: run.experiment, run: run.label, adapter: run.adapter, data: run.data, checkpoint: run.checkpoint, state: run.state };
-  let body: Record<string, unknown>;
-  if (run.spec.experiment === 'recommender') {
-    body = { config: run.spec.config, ms_per_step: run.msPerStep, epochs: run.epochs };
-  } else {
-    body = {
-      config: run.spec.config,
-      steps: run.spec.steps,
-      eval_every: run.spec.evalEvery,
-      ms_per_step: run.msPerStep,
-      evals: run.evals.map((e) => ({ step: e.step, train_loss: e.trainLoss, train_accuracy: e.trainAccuracy, test_loss: e.testLoss, test_accuracy: e.testAccuracy, ms_per_step: e.msPerStep })),
-    };
-  }
+  const seconds = run.evaluations.reduce((s, e) => s + (e.trainMs + e.evalMs) / 1000, 0);
+  const result = { config: run.spec.config, start: run.info?.start ?? 0, evaluations: run.evaluations, msPerStep: run.msPerStep ?? NaN, seconds, facts: run.info?.facts ?? {} };
+  const body: Record<string, unknown> = { config: run.spec.config, ...result.facts, ms_per_step: run.msPerStep, ...ex.json(result) };
   if (run.evaluated.length) body.evaluations = run.evaluated;
   return `${JSON.stringify({ ...common, ...body }, null, 2)}\n`;
 }
@@ -120,9 +102,11 @@ const csvCell = (v: string | number | null | undefined): string => {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
-/** One row per epoch (recommender) or evaluation (few-shot): the x value, then every tag. */
+/** One row per evaluation: the units trained, then every tag. */
 export function runCsv(run: RunRecord): string {
-  const { x, tags } = CHARTS[run.experiment];
+  const ex = experiment(run.experiment);
+  const x = ex.unit;
+  const tags = ex.metrics.map((m) => m.tag);
   const rows = new Map<number, Map<string, number>>();
   for (const [tag, s] of run.series) {
     s.x.forEach((xv, i) => {

@@ -1,17 +1,12 @@
-// The two experiments as the worker runs them: the trainers of src/models, driven with pause,
-// resume and stop at the points where the run can wait without changing its results (between
-// epochs; at evaluations), progress from the GPU's own completion of each step, and one
-// message per epoch or evaluation.
-import type { OmniglotSet } from '../../src/data/omniglot-set.ts';
+// A run as the worker drives it, the same for every experiment: its trainer (from the
+// descriptor) through the shared training loop, with pause, resume and stop at evaluations
+// (where the run can wait without changing its results), progress from the GPU's own completion
+// of each step, one message per evaluation, and the experiment's inspect views.
+import { trainLoop } from '../../src/experiments/loop.ts';
+import type { AnyExperiment, Inspector, Trainer } from '../../src/experiments/types.ts';
 import type { Gpu } from '../../src/gpu/context.ts';
-import { FewshotTrainer } from '../../src/models/fewshot/train.ts';
-import { RecommenderTrainer } from '../../src/models/recommender/trainer.ts';
-import type { RatingRows } from '../../src/models/recommender/split.ts';
-import type { EpisodeView, FewshotRunSpec, FileBytes, FromWorker, RatedItem, RecommenderRunSpec, RunMode, TopItem } from '../protocol.ts';
-import { FEWSHOT_TAGS, RECOMMENDER_TAGS } from '../tags.ts';
+import type { FileBytes, FromWorker, RunMode, RunSpec } from '../protocol.ts';
 import { RunControl, StopRun, throttle } from './control.ts';
-import { EpisodeViewer } from './fewshot-inspect.ts';
-import { userView, usersWithTestRatings } from './recommender-inspect.ts';
 
 export type Post = (msg: FromWorker, transfer?: Transferable[]) => void;
 
@@ -20,34 +15,25 @@ export class CheckpointInputError extends Error {
   override name = 'CheckpointInputError';
 }
 
-export interface ActiveRun {
-  readonly runId: number;
-  readonly control: RunControl;
-  /** Trains (or evaluates) to the end, a stop, or an error. */
-  run(mode: RunMode): Promise<void>;
-  checkpoint(): Promise<FileBytes>;
-  topItems?(user: number): Promise<{ top: TopItem[]; rated: RatedItem[]; users: number }>;
-  episode?(seed: number): Promise<EpisodeView>;
-  destroy(): void;
-}
-
 const PROGRESS_MS = 100;
 
-export class RecommenderRun implements ActiveRun {
+export class ExperimentRun {
   readonly control = new RunControl();
+  private readonly inspectors = new Map<string, Inspector>();
 
   private constructor(
     readonly runId: number,
     private readonly gpu: Gpu,
-    private readonly spec: RecommenderRunSpec,
-    private readonly trainer: RecommenderTrainer,
-    private readonly data: RatingRows,
-    private readonly titles: Map<number, string> | null,
+    private readonly ex: AnyExperiment,
+    private readonly spec: RunSpec,
+    private readonly trainer: Trainer,
+    private readonly data: unknown,
+    private readonly resumed: boolean,
     private readonly post: Post,
   ) {}
 
-  static async create(gpu: Gpu, runId: number, spec: RecommenderRunSpec, data: RatingRows, titles: Map<number, string> | null, checkpoint: FileBytes | undefined, post: Post): Promise<RecommenderRun> {
-    const trainer = await RecommenderTrainer.create(gpu, data, spec.config);
+  static async create(gpu: Gpu, runId: number, ex: AnyExperiment, spec: RunSpec, data: unknown, checkpoint: FileBytes | undefined, post: Post): Promise<ExperimentRun> {
+    const trainer = await ex.create(gpu, data, spec.config);
     try {
       if (checkpoint) {
         try {
@@ -56,149 +42,78 @@ export class RecommenderRun implements ActiveRun {
           throw new CheckpointInputError(err instanceof Error ? err.message : String(err));
         }
       }
-      return new RecommenderRun(runId, gpu, spec, trainer, data, titles, post);
+      return new ExperimentRun(runId, gpu, ex, spec, trainer, data, checkpoint !== undefined, post);
     } catch (err) {
       trainer.destroy();
       throw err;
     }
   }
 
+  /** Trains (or evaluates) to the end, a stop, or an error. */
   async run(mode: RunMode): Promise<void> {
-    const { trainer, post, runId, control } = this;
-    const { epochs } = this.spec.config;
-    const S = trainer.stepsPerEpoch;
-    post({ type: 'run-info', runId, stepsPerEpoch: S, startEpoch: trainer.epoch, train: trainer.split.train.length, test: trainer.split.test.length });
+    const { trainer, post, runId, control, ex } = this;
+    const config = this.spec.config;
+    const length = ex.length(config);
+    const start = trainer.done;
+    post({ type: 'run-info', runId, unit: ex.unit, start, length, stepsPerUnit: trainer.stepsIn(1), facts: trainer.facts() });
     if (mode === 'evaluate') {
       const ev = await trainer.evaluate();
-      post({ type: 'evaluated', runId, at: trainer.epoch, values: { [RECOMMENDER_TAGS.mrr]: ev.mrr, [RECOMMENDER_TAGS.testMse]: ev.testMse } });
+      const values = Object.fromEntries(ex.metrics.filter((m) => m.test).map((m) => [m.tag, ev.values[m.key]]));
+      post({ type: 'evaluated', runId, at: start, values });
       return;
     }
-    if (trainer.epoch >= epochs) {
-      throw new CheckpointInputError(`the checkpoint has already trained ${trainer.epoch} epochs; ask for more epochs`);
-    }
-    const total = (epochs - trainer.epoch) * S;
-    let base = 0;
+    if (start >= length) throw new CheckpointInputError(`the checkpoint has already trained ${start} ${ex.unit}s; ask for more ${ex.unit}s`);
+    const total = trainer.stepsIn(length - start);
+    const progress = throttle(PROGRESS_MS, (done: number, msPerStep: number | null) => post({ type: 'progress', runId, done, total, msPerStep }));
+    progress(true, 0, null);
+    post({ type: 'state', runId, state: 'running' });
     const queue = this.gpu.device.queue;
-    const progress = throttle(PROGRESS_MS, (done: number, msPerStep: number | null) => post({ type: 'progress', runId, done, total, msPerStep }));
-    progress(true, 0, null);
-    post({ type: 'state', runId, state: 'running' });
-    while (trainer.epoch < epochs) {
-      let waited = false;
-      await control.gate(() => {
-        waited = true;
-        post({ type: 'state', runId, state: 'paused', detail: `after epoch ${trainer.epoch}` });
-      });
-      if (waited) post({ type: 'state', runId, state: 'running' });
-      const t0 = performance.now();
-      const at = base;
-      // Each step's completion on the GPU, not its submission (the host queues a whole epoch at once).
-      const m = await trainer.epochWithEval((done, of) => {
-        void queue.onSubmittedWorkDone().then(() => progress(done === of, at + done, (performance.now() - t0) / done));
-      });
-      base += S;
-      post({ type: 'epoch', runId, metrics: m, msPerStep: m.trainMs / S });
-    }
-  }
-
-  async checkpoint(): Promise<FileBytes> {
-    const c = this.spec.config;
-    const name = `recommender-${c.sharedEmbeddings ? 'shared' : 'separate'}_fw${c.factorizationWeight}_rw${c.regressionWeight}_seed${c.seed}-epoch${this.trainer.epoch}.safetensors`;
-    return { name, bytes: await this.trainer.checkpoint() };
-  }
-
-  async topItems(user: number): Promise<{ top: TopItem[]; rated: RatedItem[]; users: number }> {
-    const t = this.trainer;
-    if (!(Number.isInteger(user) && user >= 0 && user < t.tables.users)) {
-      throw new RangeError(`user ${user} is not in the data: user ids go up to ${t.tables.users - 1}`);
-    }
-    const view = userView(user, this.spec.config, await t.weights(), this.data, t.split, this.titles);
-    return { ...view, users: usersWithTestRatings(this.data, t.split).length };
-  }
-
-  destroy(): void {
-    this.trainer.destroy();
-  }
-}
-
-export class FewshotRun implements ActiveRun {
-  readonly control = new RunControl();
-  private viewer: EpisodeViewer | null = null;
-
-  private constructor(
-    readonly runId: number,
-    private readonly gpu: Gpu,
-    private readonly spec: FewshotRunSpec,
-    private readonly trainer: FewshotTrainer,
-    private readonly set: OmniglotSet,
-    private readonly post: Post,
-  ) {}
-
-  static async create(gpu: Gpu, runId: number, spec: FewshotRunSpec, set: OmniglotSet, checkpoint: FileBytes | undefined, post: Post): Promise<FewshotRun> {
-    const trainer = await FewshotTrainer.create(gpu, set, spec.config);
-    try {
-      if (checkpoint) {
-        try {
-          trainer.restore(checkpoint.bytes, checkpoint.name);
-        } catch (err) {
-          throw new CheckpointInputError(err instanceof Error ? err.message : String(err));
-        }
-      }
-      return new FewshotRun(runId, gpu, spec, trainer, set, post);
-    } catch (err) {
-      trainer.destroy();
-      throw err;
-    }
-  }
-
-  async run(mode: RunMode): Promise<void> {
-    const { trainer, post, runId, control, spec } = this;
-    post({ type: 'run-info', runId, startStep: trainer.step, train: trainer.split.train.length, test: trainer.split.test.length });
-    if (mode === 'evaluate') {
-      const ev = await trainer.evaluate();
-      post({ type: 'evaluated', runId, at: trainer.step, values: { [FEWSHOT_TAGS.testLoss]: ev.loss, [FEWSHOT_TAGS.testAccuracy]: ev.accuracy } });
-      return;
-    }
-    const start = trainer.step;
-    if (start >= spec.steps) throw new CheckpointInputError(`the checkpoint has already trained ${start} steps; ask for more steps`);
-    const total = spec.steps - start;
-    const progress = throttle(PROGRESS_MS, (done: number, msPerStep: number | null) => post({ type: 'progress', runId, done, total, msPerStep }));
-    progress(true, 0, null);
-    post({ type: 'state', runId, state: 'running' });
-    let since = performance.now();
-    let sinceStep = start;
-    await trainer.run(spec.steps, {
-      evalEvery: spec.evalEvery,
-      onStep: (step) => progress(step === spec.steps, step - start, (performance.now() - since) / Math.max(1, step - sinceStep)),
-      onEval: async (e) => {
-        if (e.step > start) progress(true, e.step - start, e.msPerStep);
-        post({ type: 'eval', runId, metrics: e });
+    // Steps and time at the last evaluation: the live ms/step is over the training since.
+    let since = { t: performance.now(), done: 0 };
+    await trainLoop(ex, trainer, config, {
+      resumed: this.resumed,
+      // Each step's completion on the GPU, not its submission (the host may queue a whole epoch at once).
+      onStep: (done) => {
+        const from = since;
+        void queue.onSubmittedWorkDone().then(() => progress(done === total, done, (performance.now() - from.t) / Math.max(1, done - from.done)));
+      },
+      onEvaluation: async (e) => {
+        const done = since.done + e.steps;
+        if (e.steps > 0) progress(true, done, e.trainMs / e.steps);
+        post({ type: 'evaluation', runId, evaluation: e });
         // The run waits here only: the generator is where a checkpoint resumes exactly.
-        if (e.step < spec.steps) {
+        if (e.at < length) {
           let waited = false;
           await control.gate(() => {
             waited = true;
-            post({ type: 'state', runId, state: 'paused', detail: `at step ${e.step}` });
+            post({ type: 'state', runId, state: 'paused', detail: `${ex.unit === 'epoch' ? 'after' : 'at'} ${ex.unit} ${e.at}` });
           });
           if (waited) post({ type: 'state', runId, state: 'running' });
         }
-        since = performance.now();
-        sinceStep = e.step;
+        since = { t: performance.now(), done };
       },
     });
   }
 
   async checkpoint(): Promise<FileBytes> {
-    const c = this.spec.config;
-    return { name: `fewshot-N${c.numClasses}_K${c.numShot}_seed${c.seed}-step${this.trainer.step}.safetensors`, bytes: await this.trainer.checkpoint() };
+    const name = `${this.ex.name}-${this.ex.runName(this.spec.config)}-${this.ex.unit}${this.trainer.done}.safetensors`;
+    return { name, bytes: await this.trainer.checkpoint() };
   }
 
-  async episode(seed: number): Promise<EpisodeView> {
-    this.viewer ??= await EpisodeViewer.create(this.gpu, this.set, this.trainer.split, this.spec.config, this.trainer.path);
-    return this.viewer.show(await this.trainer.checkpoint(), seed);
+  /** One of the experiment's views of the model, opened the first time it is asked for. */
+  async inspect(view: string, input: number): Promise<unknown> {
+    let inspector = this.inspectors.get(view);
+    if (!inspector) {
+      const v = this.ex.inspect.find((x) => x.name === view);
+      if (!v) throw new Error(`the current run (${this.ex.name}) has no "${view}" view`);
+      inspector = await v.open(this.gpu, this.trainer, this.data);
+      this.inspectors.set(view, inspector);
+    }
+    return inspector.show(input);
   }
 
   destroy(): void {
-    this.viewer?.destroy();
+    for (const i of this.inspectors.values()) i.close();
     this.trainer.destroy();
   }
 }

@@ -1,50 +1,54 @@
 // What a few-shot run reports: the final test accuracy (mean of the last evaluations, as noisy
-// single batches are), and for --experiments a markdown table and an SVG chart of test
+// single batches are), and for `--experiments hw1` a markdown table and an SVG chart of test
 // accuracy per step. Text only: the CLI writes the files, a web page could show them.
+import type { Evaluation, Preset, RunResult } from '../../experiments/types.ts';
 import { lineChartSvg } from '../../log/chart-svg.ts';
 import { markdownTable } from '../../log/markdown.ts';
-import type { FewshotConfig } from './config.ts';
-import type { FewshotEval } from './train.ts';
+import { HW1_GRID, type FewshotConfig } from './config.ts';
 
 /** Evaluations averaged for the final figure. */
 export const FINAL_WINDOW = 5;
 
-export interface FewshotRunSummary {
-  numClasses: number;
-  numShot: number;
-  evals: FewshotEval[];
-  /** Mean wall time per training step (evaluations excluded). */
-  msPerStep: number;
-  seconds: number;
-}
-
 /** Mean of the last `window` evaluations' value (fewer when there are fewer). */
-export function finalMean(evals: readonly FewshotEval[], key: 'testAccuracy' | 'testLoss', window = FINAL_WINDOW): number {
+export function finalMean(evals: readonly Evaluation[], key: 'testAccuracy' | 'testLoss', window = FINAL_WINDOW): number {
   const last = evals.slice(-window);
-  return last.reduce((s, e) => s + e[key], 0) / last.length;
+  return last.reduce((s, e) => s + (e.values[key] ?? NaN), 0) / last.length;
 }
 
-/** The evaluation at `step`, if there was one. */
-export function evalAt(evals: readonly FewshotEval[], step: number): FewshotEval | undefined {
-  return evals.find((e) => e.step === step);
-}
+const label = (c: FewshotConfig): string => `N=${c.numClasses}, K=${c.numShot}`;
 
-const label = (r: { numClasses: number; numShot: number }): string => `N=${r.numClasses}, K=${r.numShot}`;
+export const HW1: Preset<FewshotConfig> = {
+  name: 'hw1',
+  help: `the homework's grid (N, K) = ${HW1_GRID.map(([n, k]) => `(${n},${k})`).join(', ')}, then a\nmarkdown table and an SVG chart of test accuracy in the logdir`,
+  sets: ['num_classes', 'num_shot'],
+  runs: (base) =>
+    HW1_GRID.map(([numClasses, numShot]) => {
+      const config = { ...base, numClasses, numShot };
+      return { label: label(config), dir: `N${numClasses}_K${numShot}`, config };
+    }),
+  files: { table: 'results.md', chart: 'accuracy.svg' },
+  json: (base) => ({ steps: base.steps, eval_every: base.evalEvery }),
+  report: (base, runs, adapter) => ({
+    table: experimentsMarkdown(base, runs.map((r) => r.result), adapter),
+    chart: experimentsSvg(runs.map((r) => r.result), `CS330 hw1 on Omniglot: ${base.steps} steps, seed ${base.seed}`),
+  }),
+};
 
-export function experimentsMarkdown(base: FewshotConfig, steps: number, runs: readonly FewshotRunSummary[], adapter: string): string {
+function experimentsMarkdown(base: FewshotConfig, runs: readonly RunResult<FewshotConfig>[], adapter: string): string {
+  const steps = base.steps;
   const marks = [0, ...[0.2, 0.4, 0.6, 0.8, 1].map((f) => Math.round((steps * f) / 100) * 100)].filter((s, i, a) => s <= steps && a.indexOf(s) === i);
-  const acc = (r: FewshotRunSummary, s: number): string => {
-    const e = evalAt(r.evals, s);
-    return e ? e.testAccuracy.toFixed(3) : '–';
+  const acc = (r: RunResult<FewshotConfig>, s: number): string => {
+    const v = r.evaluations.find((x) => x.at === s)?.values.testAccuracy;
+    return typeof v === 'number' ? v.toFixed(3) : '–';
   };
   const headers = ['run', 'chance', ...marks.map((s) => `acc @${s}`), `final acc (last ${FINAL_WINDOW})`, 'final test loss', 'ln N', 'ms/step'];
   const rows = runs.map((r) => [
-    label(r),
-    (1 / r.numClasses).toFixed(3),
+    label(r.config),
+    (1 / r.config.numClasses).toFixed(3),
     ...marks.map((s) => acc(r, s)),
-    finalMean(r.evals, 'testAccuracy').toFixed(3),
-    finalMean(r.evals, 'testLoss').toFixed(3),
-    Math.log(r.numClasses).toFixed(3),
+    finalMean(r.evaluations, 'testAccuracy').toFixed(3),
+    finalMean(r.evaluations, 'testLoss').toFixed(3),
+    Math.log(r.config.numClasses).toFixed(3),
     r.msPerStep.toFixed(1),
   ]);
   return [
@@ -60,11 +64,13 @@ export function experimentsMarkdown(base: FewshotConfig, steps: number, runs: re
   ].join('\n');
 }
 
-export function experimentsSvg(runs: readonly FewshotRunSummary[], title: string): string {
+function experimentsSvg(runs: readonly RunResult<FewshotConfig>[], title: string): string {
+  const series = (key: 'testAccuracy' | 'testLoss'): { name: string; x: number[]; y: number[] }[] =>
+    runs.map((r) => ({ name: label(r.config), x: r.evaluations.map((e) => e.at), y: r.evaluations.map((e) => e.values[key] ?? NaN) }));
   return lineChartSvg(
     [
-      { title: 'Accuracy/test', xLabel: 'step', yLabel: 'query accuracy', series: runs.map((r) => ({ name: label(r), x: r.evals.map((e) => e.step), y: r.evals.map((e) => e.testAccuracy) })) },
-      { title: 'Loss/test', xLabel: 'step', yLabel: 'cross-entropy', series: runs.map((r) => ({ name: label(r), x: r.evals.map((e) => e.step), y: r.evals.map((e) => e.testLoss) })) },
+      { title: 'Accuracy/test', xLabel: 'step', yLabel: 'query accuracy', series: series('testAccuracy') },
+      { title: 'Loss/test', xLabel: 'step', yLabel: 'cross-entropy', series: series('testLoss') },
     ],
     { title },
   );

@@ -1,4 +1,6 @@
-// The recommender's configuration: CS330 homework 0's flags and defaults.
+// The recommender's configuration: CS330 homework 0's flags and defaults, and the checks that
+// name the flag a bad value came from.
+import { checkOptions, ConfigError, type OptionSpec } from '../../experiments/options.ts';
 
 export interface RecommenderConfig {
   factorizationWeight: number;
@@ -34,29 +36,48 @@ export const RECOMMENDER_DEFAULTS: RecommenderConfig = {
   sparseAdam: false,
 };
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export const RECOMMENDER_OPTIONS: readonly OptionSpec<keyof RecommenderConfig>[] = [
+  { key: 'factorizationWeight', flag: 'factorization_weight', type: 'number', min: 0, arg: 'W', help: 'weight of the factorization (ranking) loss', label: 'Factorization weight' },
+  { key: 'regressionWeight', flag: 'regression_weight', type: 'number', min: 0, arg: 'W', help: 'weight of the rating regression loss', label: 'Regression weight' },
+  {
+    key: 'sharedEmbeddings',
+    flag: 'no_shared_embeddings',
+    type: 'bool',
+    negated: true,
+    help: 'separate user and item tables for each head',
+    label: 'Shared embeddings',
+    hint: 'a user and an item table per head',
+  },
+  { key: 'clipPredictedRating', flag: 'clip_predicted_rating', type: 'bool', help: 'predict sigmoid · 5 instead of a raw rating', label: 'Clip predicted rating', hint: 'sigmoid × 5' },
+  { key: 'epochs', flag: 'epochs', type: 'int', min: 1, help: 'passes over the training ratings', label: 'Epochs' },
+  { key: 'batchSize', flag: 'batch_size', type: 'int', min: 1, help: 'ratings per step', label: 'Batch size' },
+  { key: 'lr', flag: 'lr', type: 'number', above: 0, help: 'Adam learning rate', label: 'Learning rate' },
+  { key: 'embeddingDim', flag: 'embedding_dim', type: 'int', min: 1, help: 'width of the user and item embeddings', label: 'Embedding size', more: true },
+  {
+    key: 'layerSizes',
+    flag: 'layer_sizes',
+    type: 'list',
+    help: 'regression MLP widths; the first is 3 × embedding_dim',
+    label: 'MLP layer sizes',
+    more: true,
+    hint: 'the first is 3 × embedding size',
+  },
+  { key: 'testFraction', flag: 'test_fraction', type: 'number', above: 0, below: 1, help: 'held-out share of the ratings', label: 'Test fraction', more: true },
+  { key: 'seed', flag: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, help: 'split, initialisation, shuffles and negatives', label: 'Seed' },
+  {
+    key: 'sparseAdam',
+    flag: 'sparse_adam',
+    type: 'bool',
+    help: 'row-sparse Adam on the embedding tables (large catalogues); the\nreference uses dense Adam',
+    label: 'Row-sparse Adam on the tables',
+    more: true,
+  },
+];
 
 /** Every problem with a configuration, as one sentence naming the option. */
 export function checkConfig(c: RecommenderConfig): void {
-  const fail = (flag: string, what: string, v: unknown): never => {
-    throw new ConfigError(`--${flag} must be ${what}, not ${JSON.stringify(v)}`);
-  };
-  for (const [flag, v] of [
-    ['factorization_weight', c.factorizationWeight],
-    ['regression_weight', c.regressionWeight],
-  ] as const) {
-    if (!(Number.isFinite(v) && v >= 0)) fail(flag, 'a number >= 0', v);
-  }
+  checkOptions(RECOMMENDER_OPTIONS, c);
   if (c.factorizationWeight === 0 && c.regressionWeight === 0) throw new ConfigError('--factorization_weight and --regression_weight are both 0: nothing would be trained');
-  if (!(Number.isInteger(c.epochs) && c.epochs >= 1)) fail('epochs', 'an integer >= 1', c.epochs);
-  if (!(Number.isInteger(c.batchSize) && c.batchSize >= 1)) fail('batch_size', 'an integer >= 1', c.batchSize);
-  if (!(Number.isFinite(c.lr) && c.lr > 0)) fail('lr', 'a number > 0', c.lr);
-  if (!(Number.isInteger(c.embeddingDim) && c.embeddingDim >= 1)) fail('embedding_dim', 'an integer >= 1', c.embeddingDim);
-  if (!(c.testFraction > 0 && c.testFraction < 1)) fail('test_fraction', 'a number between 0 and 1', c.testFraction);
-  if (!(Number.isInteger(c.seed) && c.seed >= 0 && c.seed < 2 ** 32)) fail('seed', 'an integer in [0, 2^32)', c.seed);
-  if (c.layerSizes.length < 1 || c.layerSizes.some((n) => !(Number.isInteger(n) && n >= 1))) fail('layer_sizes', 'a comma-separated list of positive integers', c.layerSizes.join(','));
   if (c.layerSizes[0] !== 3 * c.embeddingDim) {
     throw new ConfigError(`--layer_sizes must start with 3 × --embedding_dim = ${3 * c.embeddingDim} (the MLP reads [u, q, u·q]), not ${c.layerSizes[0]}`);
   }

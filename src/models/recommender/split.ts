@@ -10,6 +10,12 @@ export interface RatingRows {
   count: number;
 }
 
+/** The recommender's data: the ratings and, where the data has them, the movie titles. */
+export interface RecommenderData {
+  rows: RatingRows;
+  titles: Map<number, string> | null;
+}
+
 export interface Split {
   /** Row numbers of the ratings, in shuffled order. */
   train: Uint32Array;

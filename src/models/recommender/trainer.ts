@@ -1,10 +1,12 @@
 // Training and evaluating the recommender on the GPU: one compiled step per batch (and one
 // for the epoch's smaller last batch, over the same weights), losses summed on the GPU and read
-// once per epoch, and an evaluation step that ranks every held-out pair on the GPU.
+// once per epoch, and an evaluation step that ranks every held-out pair on the GPU. Its unit is
+// the epoch.
 // Browser-safe: no file system here; the CLI and the web page bring the data and save files.
 import type { Gpu } from '../../gpu/context.ts';
 import { StagingRing } from '../../gpu/readback.ts';
-import { checkpointConfig, loadCheckpoint, saveCheckpoint } from '../../graph/checkpoint.ts';
+import type { EvalResult, Trainer, TrainResult } from '../../experiments/types.ts';
+import { CheckpointError, checkpointConfig, loadCheckpoint, saveCheckpoint } from '../../graph/checkpoint.ts';
 import { CompiledStep } from '../../graph/compile.ts';
 import { ratedMask } from '../../graph/rated-mask.ts';
 import { meanReciprocalRank } from '../../metrics/ranking.ts';
@@ -14,27 +16,14 @@ import { Recommender, evalGraph, recommenderAdam, trainGraph, type EvalGraph, ty
 import type { AdamOptimizer } from '../../optim/adam.ts';
 import { splitRows, tableSizes, type RatingRows, type Split } from './split.ts';
 
-export interface EpochMetrics {
-  epoch: number;
-  /** Means over the epoch's batches, unweighted. */
-  factorizationLoss: number;
-  trainMse: number;
-  jointLoss: number;
-  mrr: number;
-  testMse: number;
-  /** Wall time of the epoch's training steps and of its evaluation. */
-  trainMs: number;
-  evalMs: number;
-}
-
 interface Compiled {
   graph: TrainGraph;
   step: CompiledStep;
 }
 
-export class RecommenderTrainer {
+export class RecommenderTrainer implements Trainer {
   /** Epochs finished (the next epoch's index). */
-  epoch = 0;
+  private epochs = 0;
 
   private constructor(
     readonly config: RecommenderConfig,
@@ -96,6 +85,18 @@ export class RecommenderTrainer {
     return Math.ceil(this.split.train.length / this.full.graph.batch);
   }
 
+  get done(): number {
+    return this.epochs;
+  }
+
+  stepsIn(units: number): number {
+    return units * this.stepsPerEpoch;
+  }
+
+  facts(): Record<string, string | number> {
+    return { dispatches_per_step: this.full.step.dispatchCount };
+  }
+
   /** Optimizer steps taken so far (the full and the last batch's steps share one optimizer). */
   get step(): number {
     return this.optimizer.step;
@@ -114,11 +115,21 @@ export class RecommenderTrainer {
   }
 
   /**
-   * One epoch: shuffle the training rows, sequential batches, one uniform negative item per row.
-   * `onStep(done, total)` is called after each step is submitted.
+   * `units` epochs, each: shuffle the training rows, sequential batches, one uniform negative
+   * item per row. The losses are the means over their steps.
    */
-  async trainEpoch(onStep?: (done: number, total: number) => void): Promise<Pick<EpochMetrics, 'factorizationLoss' | 'trainMse' | 'jointLoss' | 'trainMs'>> {
+  async train(units: number, onStep?: (done: number, total: number) => void): Promise<TrainResult> {
     const t0 = performance.now();
+    const total = this.stepsIn(units);
+    for (let e = 0; e < units; e++) this.epoch((s) => onStep?.(e * this.stepsPerEpoch + s, total));
+    const sums = await this.full.graph.metrics.read(this.full.step, this.ring, total, this.step);
+    const { factorizationWeight: wF, regressionWeight: wR } = this.config;
+    const { factorization: f, regression: r } = sums;
+    return { values: { factorizationLoss: f, trainMse: r, jointLoss: wF * f + wR * r }, ms: performance.now() - t0, steps: total };
+  }
+
+  /** One epoch's steps, submitted; `onStep(done)` after each. */
+  private epoch(onStep: (done: number) => void): void {
     const { data, rng } = this;
     const order = rng.shuffle(Uint32Array.from(this.split.train));
     const total = this.stepsPerEpoch;
@@ -138,16 +149,13 @@ export class RecommenderTrainer {
       c.step.feed(this.config.sharedEmbeddings ? { users, items, ratings } : { users, items, ratings, positives: items.subarray(0, n) });
       this.optimizer.prepare(c.step);
       c.step.run();
-      onStep?.(s + 1, total);
+      onStep(s + 1);
     }
-    const sums = await this.full.graph.metrics.read(this.full.step, this.ring, total, this.step);
-    const { factorizationWeight: wF, regressionWeight: wR } = this.config;
-    const { factorization: f, regression: r } = sums;
-    return { factorizationLoss: f, trainMse: r, jointLoss: wF * f + wR * r, trainMs: performance.now() - t0 };
+    this.epochs += 1;
   }
 
   /** MRR over users with held-out ratings, and the held-out MSE of the regression head. */
-  async evaluate(): Promise<Pick<EpochMetrics, 'mrr' | 'testMse' | 'evalMs'>> {
+  async evaluate(): Promise<EvalResult> {
     const t0 = performance.now();
     const { step, graph } = this.evaluation;
     step.run();
@@ -161,16 +169,7 @@ export class RecommenderTrainer {
       users[i] = data.users[row];
       se += (data.ratings[row] - pred[i]) ** 2;
     }
-    return { mrr: meanReciprocalRank(users, ranks), testMse: se / split.test.length, evalMs: performance.now() - t0 };
-  }
-
-  /** Trains one epoch and evaluates. */
-  async epochWithEval(onStep?: (done: number, total: number) => void): Promise<EpochMetrics> {
-    const train = await this.trainEpoch(onStep);
-    const ev = await this.evaluate();
-    const m = { epoch: this.epoch, ...train, ...ev };
-    this.epoch += 1;
-    return m;
+    return { values: { mrr: meanReciprocalRank(users, ranks), testMse: se / split.test.length }, ms: performance.now() - t0 };
   }
 
   /** The current parameters by name (for inspection: top items, tests). */
@@ -181,7 +180,7 @@ export class RecommenderTrainer {
   }
 
   async checkpoint(): Promise<Uint8Array> {
-    return saveCheckpoint(this.full.step, this.ring, { step: this.step, rng: this.rng.state(), config: { model: 'recommender', epoch: this.epoch, ...this.config } });
+    return saveCheckpoint(this.full.step, this.ring, { step: this.step, rng: this.rng.state(), config: { model: 'recommender', epoch: this.epochs, ...this.config } });
   }
 
   /** Continues from a checkpoint of the same configuration (the number of epochs may differ). */
@@ -192,12 +191,12 @@ export class RecommenderTrainer {
       (k) => k !== 'epochs' && JSON.stringify(saved[k]) !== JSON.stringify(this.config[k]),
     );
     if (saved.model !== 'recommender' || mismatched.length) {
-      throw new RestoreError(`${source} was trained with other settings (${mismatched.map((k) => `${k}: ${JSON.stringify(saved[k])}`).join(', ') || `model ${String(saved.model)}`}); resume with the same flags`);
+      throw new CheckpointError(`${source} was trained with other settings (${mismatched.map((k) => `${k}: ${JSON.stringify(saved[k])}`).join(', ') || `model ${String(saved.model)}`}); resume with the same flags`);
     }
     const meta = loadCheckpoint(bytes, this.full.step, source);
     this.optimizer.restore(meta.step);
     this.rng = Rng.fromState(meta.rng);
-    this.epoch = Number(saved.epoch);
+    this.epochs = Number(saved.epoch);
   }
 
   destroy(): void {
@@ -207,8 +206,4 @@ export class RecommenderTrainer {
     this.full.step.destroy();
     this.ring.destroy();
   }
-}
-
-export class RestoreError extends Error {
-  override name = 'CheckpointError';
 }

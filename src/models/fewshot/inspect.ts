@@ -1,20 +1,45 @@
-// One meta-test episode through the trained few-shot network: a forward-only step with a batch
-// of one episode, compiled once per run, whose weights are written from the trainer's
-// checkpoint bytes each time (so the trainer, its generator and its buffers are not touched).
-import type { OmniglotSet } from '../../src/data/omniglot-set.ts';
-import type { CharacterSplit } from '../../src/data/omniglot-split.ts';
-import type { Gpu } from '../../src/gpu/context.ts';
-import { StagingRing } from '../../src/gpu/readback.ts';
-import { CompiledStep } from '../../src/graph/compile.ts';
-import type { Tensor } from '../../src/graph/tensor.ts';
-import { decodeSafetensors } from '../../src/log/safetensors.ts';
-import type { FewshotConfig } from '../../src/models/fewshot/config.ts';
-import { ImageBank, sampleEpisodes, type EpisodeShape } from '../../src/models/fewshot/episodes.ts';
-import { FewshotNet, buildFewshotGraph, type InputPath } from '../../src/models/fewshot/model.ts';
-import { Rng } from '../../src/random.ts';
-import type { EpisodeView } from '../protocol.ts';
+// One meta-test episode through the trained few-shot network (the page's "episode" view): a
+// forward-only step with a batch of one episode, compiled once per run, whose weights are
+// written from the trainer's checkpoint bytes each time (so the trainer, its generator and its
+// buffers are not touched).
+import type { OmniglotSet } from '../../data/omniglot-set.ts';
+import type { CharacterSplit } from '../../data/omniglot-split.ts';
+import type { InspectView } from '../../experiments/types.ts';
+import type { Gpu } from '../../gpu/context.ts';
+import { StagingRing } from '../../gpu/readback.ts';
+import { CompiledStep } from '../../graph/compile.ts';
+import type { Tensor } from '../../graph/tensor.ts';
+import { decodeSafetensors } from '../../log/safetensors.ts';
+import { Rng } from '../../random.ts';
+import type { FewshotConfig } from './config.ts';
+import { ImageBank, sampleEpisodes, type EpisodeShape } from './episodes.ts';
+import { FewshotNet, buildFewshotGraph, type InputPath } from './model.ts';
+import type { FewshotTrainer } from './trainer.ts';
 
-export class EpisodeViewer {
+export interface EpisodeView {
+  numClasses: number;
+  numShot: number;
+  side: number;
+  /** Support images [K][N] (class c's k-th drawing), then queries [N], each side·side ink bytes. */
+  support: Uint8Array[];
+  queries: Uint8Array[];
+  /** The true class of each query, the predicted class, and the predicted probabilities. */
+  truth: number[];
+  predicted: number[];
+  probabilities: number[][];
+  /** Character names, by class. */
+  names: string[];
+}
+
+export const EPISODE: InspectView<FewshotTrainer, OmniglotSet> = {
+  name: 'episode',
+  open: async (gpu, trainer, set) => {
+    const viewer = await EpisodeViewer.create(gpu, set, trainer.split, trainer.config, trainer.path);
+    return { show: async (seed) => viewer.show(await trainer.checkpoint(), seed), close: () => viewer.destroy() };
+  },
+};
+
+class EpisodeViewer {
   private constructor(
     private readonly set: OmniglotSet,
     private readonly split: CharacterSplit,

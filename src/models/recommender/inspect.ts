@@ -1,14 +1,51 @@
-// One user's view of the trained recommender, on the host from the weights read back once:
-// every item's factorization score (which ranks items, as the evaluation's MRR does) and the
-// regression head's predicted rating. Small work: items × (dim + the MLP) multiply-adds.
-import type { RecommenderConfig } from '../../src/models/recommender/config.ts';
-import type { RatingRows, Split } from '../../src/models/recommender/split.ts';
-import type { RatedItem, TopItem } from '../protocol.ts';
+// One user's view of the trained recommender (the page's "top items"), on the host from the
+// weights read back once: every item's factorization score (which ranks items, as the
+// evaluation's MRR does) and the regression head's predicted rating. Small work: items × (dim +
+// the MLP) multiply-adds.
+import type { InspectView } from '../../experiments/types.ts';
+import type { RecommenderConfig } from './config.ts';
+import type { RatingRows, RecommenderData, Split } from './split.ts';
+import type { RecommenderTrainer } from './trainer.ts';
+
+export interface TopItem {
+  item: number;
+  title: string | null;
+  /** Factorization score u·q + a_u + b_i, which ranks the items. */
+  score: number;
+  /** The regression head's predicted rating. */
+  predicted: number;
+}
+
+export interface RatedItem {
+  item: number;
+  title: string | null;
+  rating: number;
+  predicted: number;
+  /** Its place among the items the user did not rate in training (1 = top), by the ranking score. */
+  rank: number;
+}
 
 export interface UserView {
+  user: number;
   top: TopItem[];
   rated: RatedItem[];
+  /** Users with held-out ratings (the ones worth looking at first). */
+  users: number;
 }
+
+export const TOP_ITEMS: InspectView<RecommenderTrainer, RecommenderData> = {
+  name: 'top-items',
+  open: async (_gpu, trainer, data) => ({
+    show: async (user) => {
+      if (!(Number.isInteger(user) && user >= 0 && user < trainer.tables.users)) {
+        throw new RangeError(`user ${user} is not in the data: user ids go up to ${trainer.tables.users - 1}`);
+      }
+      const view = userView(user, trainer.config, await trainer.weights(), data.rows, trainer.split, data.titles);
+      return { user, ...view, users: usersWithTestRatings(data.rows, trainer.split).length };
+    },
+    close: () => undefined,
+  }),
+};
 
 function weight(w: Map<string, Float32Array>, name: string): Float32Array {
   const t = w.get(name);
@@ -16,7 +53,7 @@ function weight(w: Map<string, Float32Array>, name: string): Float32Array {
   return t;
 }
 
-export function userView(
+function userView(
   user: number,
   config: RecommenderConfig,
   weights: Map<string, Float32Array>,
@@ -24,7 +61,7 @@ export function userView(
   split: Split,
   titles: Map<number, string> | null,
   count = 10,
-): UserView {
+): Pick<UserView, 'top' | 'rated'> {
   const d = config.embeddingDim;
   const head = (h: 'factorization' | 'regression'): string => (config.sharedEmbeddings ? '' : `${h}.`);
   const uF = weight(weights, `${head('factorization')}user_embeddings`).subarray(user * d, (user + 1) * d);
@@ -94,8 +131,8 @@ function regressionMlp(config: RecommenderConfig, weights: Map<string, Float32Ar
   };
 }
 
-/** The users who have at least one held-out rating (the ones worth looking at first). */
-export function usersWithTestRatings(data: RatingRows, split: Split): number[] {
+/** The users who have at least one held-out rating. */
+function usersWithTestRatings(data: RatingRows, split: Split): number[] {
   const set = new Set<number>();
   for (const row of split.test) set.add(data.users[row]);
   return [...set].sort((a, b) => a - b);

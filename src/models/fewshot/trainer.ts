@@ -1,7 +1,8 @@
 // Training and evaluating the few-shot network: one compiled step per batch (forward, loss,
 // backward, Adam in one command buffer), the loss and accuracy summed on the GPU and read only
 // at evaluations, and the next batch's episodes drawn on the host while the GPU runs this one.
-// Evaluation is a second, forward-only compiled step over the same weight buffers.
+// Evaluation is a second, forward-only compiled step over the same weight buffers. Its unit is
+// the optimizer step.
 // Browser-safe: no file system here; the CLI (or a web worker) brings the data and keeps files.
 import type { OmniglotSet } from '../../data/omniglot-set.ts';
 import { splitOmniglotCharacters, type CharacterSplit } from '../../data/omniglot-split.ts';
@@ -15,38 +16,17 @@ import { accumulateMetric } from '../../graph/ops/loss.ts';
 import type { Tensor } from '../../graph/tensor.ts';
 import { AdamOptimizer } from '../../optim/adam.ts';
 import { Rng } from '../../random.ts';
-import { checkFewshotConfig, checkFewshotData, type FewshotConfig } from './config.ts';
+import type { EvalResult, Trainer, TrainResult } from '../../experiments/types.ts';
+import { checkConfig, checkData, type FewshotConfig } from './config.ts';
 import { ImageBank, sampleEpisodes, episodeWords, type EpisodeShape } from './episodes.ts';
 import { FewshotNet, buildFewshotGraph, type FewshotGraph, type InputPath } from './model.ts';
-
-export interface FewshotEval {
-  /** Optimizer steps taken when this evaluation ran. */
-  step: number;
-  testLoss: number;
-  testAccuracy: number;
-  /** Means over the training steps since the last evaluation (null at step 0). */
-  trainLoss: number | null;
-  trainAccuracy: number | null;
-  /** Wall time per training step since the last evaluation (null at step 0). */
-  msPerStep: number | null;
-}
-
-export interface TrainOptions {
-  /** Evaluate every this many steps (and after the last one). */
-  evalEvery: number;
-  /** After each step is submitted. */
-  onStep?(step: number): void;
-  /** After each evaluation; awaited (save a checkpoint here: the generator is at the right place). */
-  onEval?(e: FewshotEval): void | Promise<void>;
-}
 
 /** Steps kept queued on the GPU: enough to overlap the host's sampling, few enough to stay responsive. */
 const IN_FLIGHT = 2;
 
-export class FewshotTrainer {
+export class FewshotTrainer implements Trainer {
   /** Optimizer steps taken. */
   private steps = 0;
-  private evaluatedAtStart = false;
 
   private constructor(
     private readonly gpu: Gpu,
@@ -56,15 +36,15 @@ export class FewshotTrainer {
     private readonly drawings: number,
     private rng: Rng,
     private readonly ring: StagingRing,
-    private readonly train: { graph: FewshotGraph; step: CompiledStep; optimizer: AdamOptimizer; metrics: Metrics; shape: EpisodeShape },
+    private readonly training: { graph: FewshotGraph; step: CompiledStep; optimizer: AdamOptimizer; metrics: Metrics; shape: EpisodeShape },
     private readonly evaluation: { graph: FewshotGraph; step: CompiledStep; sums: Tensor; shape: EpisodeShape },
   ) {}
 
   /** Checks the configuration against the data, splits the characters, initialises and compiles both steps. */
   static async create(gpu: Gpu, set: OmniglotSet, config: FewshotConfig): Promise<FewshotTrainer> {
-    checkFewshotConfig(config);
+    checkConfig(config);
     const split = splitOmniglotCharacters(set.characters, config.splitSeed);
-    checkFewshotData(config, set, split);
+    checkData(config, set, split);
     const path: InputPath = config.input === 'auto' ? (set.binary ? 'bags' : 'dense') : config.input;
     const bank = new ImageBank(set);
     // One generator for everything, in a fixed order: the weights, then the episodes of each
@@ -98,18 +78,26 @@ export class FewshotTrainer {
   }
 
   /** Optimizer steps taken so far. */
-  get step(): number {
+  get done(): number {
     return this.steps;
+  }
+
+  stepsIn(units: number): number {
+    return units;
+  }
+
+  facts(): Record<string, string | number> {
+    return { input: this.path, dispatches_per_step: this.stats.dispatches };
   }
 
   /** Dispatches per training step, and the bytes its values take. */
   get stats(): { dispatches: number; valueBytes: number; evalDispatches: number } {
-    return { dispatches: this.train.step.dispatchCount, valueBytes: this.train.step.memory.peakBytes, evalDispatches: this.evaluation.step.dispatchCount };
+    return { dispatches: this.training.step.dispatchCount, valueBytes: this.training.step.memory.peakBytes, evalDispatches: this.evaluation.step.dispatchCount };
   }
 
   /** The training step itself (the bench times it and its kernels). */
   get compiled(): { step: CompiledStep; optimizer: AdamOptimizer; sample(): Uint32Array } {
-    return { step: this.train.step, optimizer: this.train.optimizer, sample: () => this.sample(this.split.train, this.train.shape) };
+    return { step: this.training.step, optimizer: this.training.optimizer, sample: () => this.sample(this.split.train, this.training.shape) };
   }
 
   private sample(characters: readonly number[], shape: EpisodeShape, out?: Uint32Array): Uint32Array {
@@ -117,74 +105,48 @@ export class FewshotTrainer {
   }
 
   /** Query loss and accuracy of the current weights on one batch of fresh meta-test episodes. */
-  async evaluate(): Promise<{ loss: number; accuracy: number }> {
+  async evaluate(): Promise<EvalResult> {
+    const t0 = performance.now();
     const { step, sums, shape } = this.evaluation;
     step.feed({ episodes: this.sample(this.split.test, shape) });
     step.run();
     const [loss, correct] = (await step.read(this.ring, sums)) as Float32Array;
     step.write(sums, new Float32Array(2));
     if (!Number.isFinite(loss)) throw new NonFiniteError(`evaluation stopped: the meta-test loss became ${loss} by step ${this.steps}; lower the learning rate`);
-    return { loss, accuracy: correct / (shape.numClasses * shape.batch) };
+    return { values: { testLoss: loss, testAccuracy: correct / (shape.numClasses * shape.batch) }, ms: performance.now() - t0 };
   }
 
   /**
-   * Trains until `until` steps in all, evaluating at step 0 (once, before any training) and
-   * every `evalEvery` steps and after the last.
+   * Trains `units` steps. The next batch is drawn while the GPU runs this one, except after the
+   * last: whatever comes next (an evaluation's episodes) comes first from the generator, so that
+   * a checkpoint taken between two calls resumes the same sequence.
    */
-  async run(until: number, o: TrainOptions): Promise<void> {
-    if (!(Number.isInteger(o.evalEvery) && o.evalEvery >= 1)) throw new RangeError(`evalEvery must be an integer >= 1, got ${o.evalEvery}`);
-    const { step, optimizer, metrics, shape } = this.train;
+  async train(units: number, onStep?: (done: number, total: number) => void): Promise<TrainResult> {
+    const { step, optimizer, metrics, shape } = this.training;
     const queue = this.gpu.device.queue;
-    if (this.steps === 0 && !this.evaluatedAtStart) {
-      this.evaluatedAtStart = true;
-      const ev = await this.evaluate();
-      await o.onEval?.({ step: 0, testLoss: ev.loss, testAccuracy: ev.accuracy, trainLoss: null, trainAccuracy: null, msPerStep: null });
-    }
-    if (this.steps >= until) return;
+    const t0 = performance.now();
     const buffers = [new Uint32Array(episodeWords(shape)), new Uint32Array(episodeWords(shape))];
-    let next = this.sample(this.split.train, shape, buffers[0]);
+    let next = this.sample(this.split.train, shape, buffers[this.steps & 1]);
     const inFlight: Promise<unknown>[] = [];
-    let since = 0;
-    let t0 = performance.now();
-    while (this.steps < until) {
+    for (let s = 1; s <= units; s++) {
       step.feed({ episodes: next });
       optimizer.prepare(step);
       step.run();
       this.steps += 1;
-      since += 1;
       inFlight.push(queue.onSubmittedWorkDone());
-      const evalNow = this.steps % o.evalEvery === 0 || this.steps === until;
-      // The next batch is drawn while the GPU runs this one (except before an evaluation,
-      // whose episodes come first from the generator, so that a checkpoint taken there resumes
-      // the same sequence).
-      if (!evalNow) next = this.sample(this.split.train, shape, buffers[this.steps & 1]);
+      if (s < units) next = this.sample(this.split.train, shape, buffers[this.steps & 1]);
       while (inFlight.length > IN_FLIGHT) await this.gpu.guard(inFlight.shift() as Promise<unknown>);
-      o.onStep?.(this.steps);
-      if (evalNow) {
-        inFlight.length = 0;
-        await this.gpu.idle();
-        const ms = (performance.now() - t0) / since;
-        const train = await metrics.read(step, this.ring, since, this.steps);
-        const ev = await this.evaluate();
-        const e: FewshotEval = {
-          step: this.steps,
-          testLoss: ev.loss,
-          testAccuracy: ev.accuracy,
-          trainLoss: train.loss,
-          trainAccuracy: train.correct / (shape.numClasses * shape.batch),
-          msPerStep: ms,
-        };
-        await o.onEval?.(e);
-        since = 0;
-        if (this.steps < until) next = this.sample(this.split.train, shape, buffers[this.steps & 1]);
-        t0 = performance.now();
-      }
+      onStep?.(s, units);
     }
+    await this.gpu.idle();
+    const ms = performance.now() - t0;
+    const m = await metrics.read(step, this.ring, units, this.steps);
+    return { values: { trainLoss: m.loss, trainAccuracy: m.correct / (shape.numClasses * shape.batch) }, ms, steps: units };
   }
 
   /** Every weight, Adam moment and metric sum, the step count, the generator and the configuration. */
   async checkpoint(): Promise<Uint8Array> {
-    return saveCheckpoint(this.train.step, this.ring, {
+    return saveCheckpoint(this.training.step, this.ring, {
       step: this.steps,
       rng: this.rng.state(),
       config: { model: 'fewshot', ...this.config },
@@ -193,7 +155,7 @@ export class FewshotTrainer {
 
   /** Continues from a checkpoint of the same model (N, K, hidden size); the run then goes on exactly as it would have. */
   restore(bytes: Uint8Array, source: string): void {
-    const meta = loadCheckpoint(bytes, this.train.step, source);
+    const meta = loadCheckpoint(bytes, this.training.step, source);
     const saved = meta.config;
     const keys = ['numClasses', 'numShot', 'hidden', 'metaBatch'] as const;
     const differ = keys.filter((k) => saved[k] !== this.config[k]);
@@ -202,14 +164,13 @@ export class FewshotTrainer {
       throw new CheckpointError(`${source} was trained with other settings (${what}); resume with the same --num_classes, --num_shot, --hidden_size and --meta_batch_size`);
     }
     this.steps = meta.step;
-    this.train.optimizer.restore(meta.step);
+    this.training.optimizer.restore(meta.step);
     this.rng = Rng.fromState(meta.rng);
-    this.evaluatedAtStart = true;
   }
 
   destroy(): void {
     this.evaluation.step.destroy();
-    this.train.step.destroy();
+    this.training.step.destroy();
     this.ring.destroy();
   }
 }

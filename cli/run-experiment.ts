@@ -1,0 +1,193 @@
+// `shadertrain <experiment>`: one command for every experiment in the registry, made from its
+// descriptor: the flags, --help and the checks of every value; training with TensorBoard and
+// JSONL logs, progress, checkpoints and resuming; the --experiments presets and their reports;
+// a summary (or --json) at the end.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readFileBytes, writeFileAtomic } from '../src/data/files-node.ts';
+import { chunks, logStep, trainLoop } from '../src/experiments/loop.ts';
+import { formatValue, optionsHelp, parseOption, type OptionSpec, type OptionValue } from '../src/experiments/options.ts';
+import type { AnyExperiment, Evaluation, RunResult } from '../src/experiments/types.ts';
+import { adapterLine } from '../src/gpu/adapter-report.ts';
+import { Gpu } from '../src/gpu/context.ts';
+import { RunLog } from '../src/log/run-log-node.ts';
+import { DATASETS, type NodeDataset } from './datasets.ts';
+import { UserError } from './errors.ts';
+import { parseFlags, RUN_FLAGS, stringFlag, type FlagSpec, type Values } from './flags.ts';
+import { GPU_HELP, gpuOptions } from './gpu-options.ts';
+import { Progress, type ProgressFields } from './progress.ts';
+
+function dataset(ex: AnyExperiment): NodeDataset {
+  const d = DATASETS[ex.dataset];
+  if (!d) throw new Error(`experiment ${ex.name} trains on dataset "${ex.dataset}", which cli/datasets.ts does not load`);
+  return d;
+}
+
+function help(ex: AnyExperiment, ds: NodeDataset): string {
+  const rows: [string, string][] = [
+    ...optionsHelp(ex.options, ex.defaults),
+    ['--data PATH', ds.help],
+    ...optionsHelp(ds.options, ds.defaults),
+    ['--logdir DIR', `TensorBoard event file and metrics.jsonl (default runs/${ex.name}/...)`],
+    ['--checkpoint FILE', 'save a checkpoint (safetensors) at every evaluation'],
+    ['--resume FILE', 'continue exactly from a checkpoint of the same settings'],
+    ['--json', 'print a machine-readable summary on stdout'],
+    ...ex.presets.map((p): [string, string] => [`--experiments ${p.name}`, p.help]),
+  ];
+  const width = Math.max(...rows.map(([l]) => l.length)) + 2;
+  const lines = rows.map(([l, text]) => `  ${l.padEnd(width)}${text.replaceAll('\n', `\n  ${' '.repeat(width)}`)}`);
+  const snake = ex.options.find((o) => o.flag.includes('_'));
+  const kebab = snake ? `\n  Kebab-case spellings (--${snake.flag.replaceAll('_', '-')} ...) work too.` : '';
+  return `usage: shadertrain ${ex.name} [options]\n${ex.about}\n\n${lines.join('\n')}${kebab}\n\n${GPU_HELP}`;
+}
+
+function flagSpec(options: readonly OptionSpec[]): FlagSpec {
+  return Object.fromEntries(options.map((o) => [o.flag, { type: o.type === 'bool' ? 'boolean' : 'string' }]));
+}
+
+/** The options' values from the flags, the defaults where a flag is not given. */
+function valuesFrom(options: readonly OptionSpec[], defaults: object, v: Values): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...defaults };
+  for (const o of options) {
+    const given = v[o.flag];
+    if (given === undefined) continue;
+    if (o.type === 'bool') out[o.key] = o.negated ? !given : !!given;
+    else out[o.key] = parseOption(o, String(given));
+  }
+  return out;
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+interface RunOptions {
+  logdir: string;
+  checkpoint?: string;
+  resume?: { bytes: Uint8Array; path: string };
+  /** Progress and per-evaluation lines go to stderr unless quiet. */
+  quiet: boolean;
+  label?: string;
+}
+
+/** Trains one configuration, logging every evaluation. The GPU work is all set up before the first file is written. */
+async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: object, o: RunOptions): Promise<RunResult<object>> {
+  const trainer = await ex.create(gpu, data, config);
+  const log = new RunLog(o.logdir);
+  let progress: Progress | undefined;
+  let ok = false;
+  try {
+    if (o.resume) trainer.restore(o.resume.bytes, o.resume.path);
+    const length = ex.length(config);
+    if (trainer.done >= length) throw new UserError(`the checkpoint has already trained ${trainer.done} ${ex.unit}s; ask for more with --${ex.lengthFlag}`);
+    const every = ex.evalEvery(config);
+    const plan = chunks(trainer.done, length, every);
+    // Each evaluation ends a round of the bar: an epoch, or the steps between two evaluations.
+    const round = every === 1 ? ex.unit : 'eval';
+    const label = `${o.label ? `${o.label} ` : ''}${round}${trainer.done ? ` (from ${ex.unit} ${trainer.done})` : ''}`;
+    const bar = new Progress({ epochs: plan.length, stepsPerEpoch: trainer.stepsIn(Math.max(...plan)), silent: o.quiet, label });
+    progress = bar;
+    let fields: ProgressFields = {};
+    const result = await trainLoop(ex, trainer, config, {
+      resumed: o.resume !== undefined,
+      onStep: () => bar.step(fields),
+      onEvaluation: async (e: Evaluation) => {
+        const scalars: Record<string, number> = {};
+        for (const m of ex.metrics) {
+          const x = e.values[m.key];
+          if (typeof x === 'number') scalars[m.tag] = x;
+        }
+        log.scalars(logStep(ex, e.at), scalars);
+        log.flush();
+        if (o.checkpoint) await writeFileAtomic(o.checkpoint, await trainer.checkpoint());
+        fields = Object.fromEntries(ex.metrics.filter((m) => m.bar && typeof e.values[m.key] === 'number').map((m) => [m.bar, e.values[m.key] as number]));
+        const line = `${round === ex.unit ? '' : `${ex.unit} ${e.at}: `}${ex.summary(e)}${e.steps > 0 ? ` | ${(e.trainMs / e.steps).toFixed(2)} ms/step` : ''}`;
+        if (e.steps === 0) bar.log(line); // the evaluation before any training
+        else bar.endEpoch(line);
+      },
+    });
+    ok = true;
+    return result;
+  } finally {
+    progress?.stop();
+    if (ok || log.files.length > 0) log.close(); // evaluations already logged are real results
+    else log.abort();
+    trainer.destroy();
+  }
+}
+
+/** A run in --json: where it logged, what the trainer reports, its speed, and the experiment's own fields. */
+function runJson(ex: AnyExperiment, r: RunResult<object>, logdir: string): Record<string, unknown> {
+  return { logdir, ...r.facts, ms_per_step: r.msPerStep, seconds: r.seconds, ...ex.json(r) };
+}
+
+export async function runExperiment(ex: AnyExperiment, args: string[]): Promise<number> {
+  const ds = dataset(ex);
+  const v = parseFlags(args, { ...flagSpec(ex.options), ...flagSpec(ds.options), ...RUN_FLAGS });
+  if (v.help) {
+    console.log(help(ex, ds));
+    return 0;
+  }
+  const presetName = stringFlag(v.experiments);
+  const preset = presetName === undefined ? undefined : ex.presets.find((p) => p.name === presetName);
+  if (presetName !== undefined && !preset) throw new UserError(`--experiments must be ${ex.presets.map((p) => p.name).join(' or ') || 'left out'}, not "${presetName}"`);
+  if (preset) {
+    for (const f of [...preset.sets, 'resume', 'checkpoint']) {
+      if (v[f] !== undefined) throw new UserError(`--${f} cannot be combined with --experiments ${preset.name}, which ${preset.sets.includes(f) ? 'sets it for each run' : 'trains every run from scratch'}`);
+    }
+  }
+  const config = valuesFrom(ex.options, ex.defaults, v);
+  ex.checkConfig(config);
+  const dataOptions = valuesFrom(ds.options, ds.defaults, v) as Record<string, OptionValue>;
+  const resumePath = stringFlag(v.resume);
+  let resume: RunOptions['resume'];
+  if (resumePath !== undefined) {
+    if (!existsSync(resumePath)) throw new UserError(`--resume ${resumePath}: no such file`);
+    resume = { bytes: await readFileBytes(resumePath), path: resumePath };
+  }
+  const quiet = !!v.json;
+  const say = (line: string): void => console.error(line);
+  const loaded = await ds.load(stringFlag(v.data), dataOptions, say);
+  // Every run's settings against the data, before the GPU is opened and anything is written.
+  const runs = preset ? preset.runs(config) : [];
+  for (const c of preset ? runs.map((r) => r.config) : [config]) ex.checkData?.(c, loaded.data);
+  const gpu = await Gpu.create(gpuOptions(v as Parameters<typeof gpuOptions>[0]));
+  try {
+    const adapter = adapterLine(gpu.report);
+    say(`adapter: ${adapter}`);
+    say(`data: ${loaded.summary}`);
+    if (preset) {
+      const logdir = stringFlag(v.logdir) ?? join('runs', `${ex.name}-${preset.name}-${stamp()}`);
+      const results: { label: string; result: RunResult<object>; logdir: string }[] = [];
+      for (const [i, run] of runs.entries()) {
+        const label = `[${i + 1}/${runs.length} ${run.label}]`;
+        const dir = join(logdir, run.dir);
+        const result = await trainRun(gpu, ex, loaded.data, run.config, { logdir: dir, quiet, label });
+        results.push({ label: run.label, result, logdir: dir });
+        say(`${label} ${ex.done(result)}`);
+      }
+      const report = preset.report(config, results, adapter);
+      const table = join(logdir, preset.files.table);
+      const chart = join(logdir, preset.files.chart);
+      await writeFileAtomic(table, new TextEncoder().encode(report.table));
+      await writeFileAtomic(chart, new TextEncoder().encode(report.chart));
+      if (v.json) {
+        const runsJson = results.map((r) => ({ label: r.label, ...runJson(ex, r.result, r.logdir) }));
+        console.log(JSON.stringify({ adapter: gpu.report, data: loaded.source, ...preset.json?.(config), table, chart, runs: runsJson }, null, 2));
+      } else {
+        say(`wrote ${table} and ${chart}`);
+      }
+      return 0;
+    }
+    const name = ex.runName(config);
+    const logdir = stringFlag(v.logdir) ?? join('runs', ex.name, `${stamp()}-${name}`);
+    const checkpoint = stringFlag(v.checkpoint);
+    say(`training ${name} for ${formatValue(ex.length(config))} ${ex.unit}s; logs in ${logdir}`);
+    const r = await trainRun(gpu, ex, loaded.data, config, { logdir, checkpoint, resume, quiet });
+    if (v.json) console.log(JSON.stringify({ adapter: gpu.report, data: loaded.source, config, checkpoint: checkpoint ?? null, ...runJson(ex, r, logdir) }, null, 2));
+    else say(ex.done(r));
+    return 0;
+  } finally {
+    gpu.destroy();
+  }
+}

@@ -1,0 +1,58 @@
+// The training loop of every experiment and front end: an evaluation first where the experiment
+// asks for one, then the training up to each evaluation in one call of the trainer, and after
+// each evaluation a hook that is awaited (log, checkpoint, pause): the generator is then where a
+// checkpoint taken there resumes exactly. Browser-safe.
+import type { AnyExperiment, Evaluation, RunResult, Trainer } from './types.ts';
+
+export interface LoopOptions {
+  /** The trainer was restored from a checkpoint (which was taken after its first evaluation). */
+  resumed: boolean;
+  /** After each training step is submitted: steps of this run so far, and in all. */
+  onStep?(done: number, total: number): void;
+  onEvaluation(e: Evaluation): void | Promise<void>;
+}
+
+/** The units trained between one evaluation and the next, from `done` to `length`. */
+export function chunks(done: number, length: number, every: number): number[] {
+  const out: number[] = [];
+  for (let at = done; at < length; ) {
+    const n = Math.min(every - (at % every), length - at);
+    out.push(n);
+    at += n;
+  }
+  return out;
+}
+
+/** Trains `config`'s length from where the trainer is, evaluating where the experiment says. */
+export async function trainLoop(ex: AnyExperiment, trainer: Trainer, config: object, o: LoopOptions): Promise<RunResult<object>> {
+  const start = trainer.done;
+  const plan = chunks(start, ex.length(config), ex.evalEvery(config));
+  const total = trainer.stepsIn(plan.reduce((a, b) => a + b, 0));
+  const evaluations: Evaluation[] = [];
+  let trainMs = 0;
+  let steps = 0;
+  const t0 = performance.now();
+  const report = async (e: Evaluation): Promise<void> => {
+    evaluations.push(e);
+    await o.onEvaluation(e);
+  };
+  if (ex.evaluateFirst && !o.resumed) {
+    const ev = await trainer.evaluate();
+    const untrained = Object.fromEntries(ex.metrics.filter((m) => !m.test).map((m) => [m.key, null]));
+    await report({ at: trainer.done, values: { ...untrained, ...ev.values }, trainMs: 0, steps: 0, evalMs: ev.ms });
+  }
+  for (const units of plan) {
+    const before = steps;
+    const tr = await trainer.train(units, o.onStep && ((done) => o.onStep?.(before + done, total)));
+    trainMs += tr.ms;
+    steps += tr.steps;
+    const ev = await trainer.evaluate();
+    await report({ at: trainer.done, values: { ...tr.values, ...ev.values }, trainMs: tr.ms, steps: tr.steps, evalMs: ev.ms });
+  }
+  return { config, start, evaluations, msPerStep: steps > 0 ? trainMs / steps : NaN, seconds: (performance.now() - t0) / 1000, facts: trainer.facts() };
+}
+
+/** The step an evaluation is logged at in TensorBoard: the epoch's index (as the course's scripts log epoch e after training it), or the step count. */
+export function logStep(ex: AnyExperiment, at: number): number {
+  return ex.unit === 'epoch' ? at - 1 : at;
+}

@@ -1,0 +1,122 @@
+// An experiment's options, declared once: the CLI parses, checks and documents its flags from
+// them, the web page builds its form from them, and a config from anywhere is checked against
+// them. Every bad value is one sentence naming the flag (or the form's label) and what it must be.
+// Browser-safe.
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export type OptionValue = number | boolean | string | number[];
+
+interface Common<K extends string> {
+  /** The config field it sets. */
+  key: K;
+  /** The CLI flag in snake_case, as the course's scripts spell it; kebab-case is accepted too. */
+  flag: string;
+  /** One line of --help (a "\n" continues it under the same column). */
+  help: string;
+  /** The placeholder --help shows for its value (N, X, ...). */
+  arg?: string;
+  /** The web form's label. */
+  label: string;
+  /** The web form shows it under "More options". */
+  more?: boolean;
+  /** Words the web form adds to its hint. */
+  hint?: string;
+}
+
+export type OptionSpec<K extends string = string> =
+  | (Common<K> & { type: 'int'; min: number; max?: number })
+  /** `above`/`below` are open bounds, `min` a closed one. */
+  | (Common<K> & { type: 'number'; min?: number; above?: number; below?: number })
+  /** A switch; `negated`: giving the flag sets the field false (`--no_shared_embeddings`). */
+  | (Common<K> & { type: 'bool'; negated?: boolean })
+  /** Comma-separated positive integers. */
+  | (Common<K> & { type: 'list' })
+  | (Common<K> & { type: 'choice'; choices: readonly string[] });
+
+/** What a valid value is, for "--flag must be <this>". */
+export function expected(o: OptionSpec): string {
+  switch (o.type) {
+    case 'int':
+      return `an integer from ${o.min}${o.max !== undefined ? ` to ${o.max}` : ' up'}`;
+    case 'number':
+      if (o.above !== undefined && o.below !== undefined) return `a number between ${o.above} and ${o.below}`;
+      if (o.above !== undefined) return `a number > ${o.above}`;
+      if (o.min !== undefined) return `a number >= ${o.min}`;
+      if (o.below !== undefined) return `a number < ${o.below}`;
+      return 'a number';
+    case 'bool':
+      return 'true or false';
+    case 'list':
+      return 'a comma-separated list of positive integers';
+    case 'choice':
+      return o.choices.length > 1 ? `${o.choices.slice(0, -1).join(', ')} or ${o.choices[o.choices.length - 1]}` : o.choices[0];
+  }
+}
+
+/** Whether a config value fits the option. */
+export function fits(o: OptionSpec, v: unknown): boolean {
+  switch (o.type) {
+    case 'int':
+      return typeof v === 'number' && Number.isSafeInteger(v) && v >= o.min && (o.max === undefined || v <= o.max);
+    case 'number':
+      return (
+        typeof v === 'number' &&
+        Number.isFinite(v) &&
+        (o.min === undefined || v >= o.min) &&
+        (o.above === undefined || v > o.above) &&
+        (o.below === undefined || v < o.below)
+      );
+    case 'bool':
+      return typeof v === 'boolean';
+    case 'list':
+      return Array.isArray(v) && v.length > 0 && v.every((n) => Number.isSafeInteger(n) && n >= 1);
+    case 'choice':
+      return typeof v === 'string' && o.choices.includes(v);
+  }
+}
+
+/**
+ * A value typed by a person (a flag's text, a form field), parsed and checked; `name` is how the
+ * message names the input (the flag by default, the form's label on the page).
+ */
+export function parseOption(o: Exclude<OptionSpec, { type: 'bool' }>, text: string, name = `--${o.flag}`): OptionValue {
+  const raw = text.trim();
+  let v: OptionValue;
+  if (o.type === 'list') v = raw.split(',').map((s) => (/^\s*\d+\s*$/.test(s) ? Number(s) : NaN));
+  else if (o.type === 'choice') v = raw;
+  else v = raw === '' ? NaN : Number(raw);
+  if (!fits(o, v)) throw new ConfigError(`${name} must be ${expected(o)}, not "${text}"`);
+  return v;
+}
+
+/** Every option's field of a config checked on its own: one sentence naming the flag. */
+export function checkOptions(options: readonly OptionSpec[], config: object): void {
+  const c = config as Record<string, unknown>;
+  for (const o of options) {
+    const v = c[o.key];
+    if (!fits(o, v)) throw new ConfigError(`--${o.flag} must be ${expected(o)}, not ${JSON.stringify(Array.isArray(v) ? v.join(',') : v)}`);
+  }
+}
+
+/** A config value as a person writes it (lists comma-separated). */
+export function formatValue(v: unknown): string {
+  return Array.isArray(v) ? v.join(',') : String(v);
+}
+
+export const kebab = (flag: string): string => flag.replaceAll('_', '-');
+
+/** The options' rows of --help: [`--flag ARG`, `help (default D)`]. */
+export function optionsHelp(options: readonly OptionSpec[], defaults: object): [string, string][] {
+  const d = defaults as Record<string, unknown>;
+  return options.map((o) => [
+    `--${o.flag}${o.type === 'bool' ? '' : ` ${o.arg ?? argName(o)}`}`,
+    o.type === 'bool' ? o.help : `${o.help} (default ${formatValue(d[o.key])})`,
+  ]);
+}
+
+function argName(o: OptionSpec): string {
+  return o.type === 'int' ? 'N' : o.type === 'number' ? 'X' : o.type === 'list' ? 'A,B,...' : o.type === 'choice' ? 'NAME' : '';
+}

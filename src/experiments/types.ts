@@ -1,0 +1,147 @@
+// What an experiment is, as data: the one descriptor each experiment folder exports
+// (src/models/<name>/experiment.ts), from which the CLI's command, the web page's form, the
+// worker's runs and the logged tags are all made. Browser-safe.
+import type { Gpu } from '../gpu/context.ts';
+import type { OptionSpec } from './options.ts';
+
+/** What training counts in: epochs over the data, or optimizer steps. */
+export type Unit = 'epoch' | 'step';
+
+export interface MetricSpec {
+  /** Its field in an evaluation's values. */
+  key: string;
+  /** The TensorBoard tag (also the page's chart title and CSV column). */
+  tag: string;
+  better: 'higher' | 'lower';
+  /** Measured by evaluate() on held-out data, rather than summed over the training steps. */
+  test: boolean;
+  /** Shown on the CLI's progress bar under this name. */
+  bar?: string;
+}
+
+/** What train() reports: the metrics of the units it trained, their wall time and optimizer steps. */
+export interface TrainResult {
+  values: Record<string, number>;
+  ms: number;
+  steps: number;
+}
+
+/** What evaluate() reports: the test metrics of the current weights, and its wall time. */
+export interface EvalResult {
+  values: Record<string, number>;
+  ms: number;
+}
+
+/** One evaluation of a run, with the training that came before it. */
+export interface Evaluation {
+  /** Units (epochs or steps) trained when it was taken. */
+  at: number;
+  /** Metric key → value; the training metrics are null for an evaluation before any training. */
+  values: Record<string, number | null>;
+  /** Wall time and optimizer steps of the training since the previous evaluation (0 steps before any). */
+  trainMs: number;
+  steps: number;
+  evalMs: number;
+}
+
+/** Every experiment's trainer: a compiled model over its data, trained and evaluated in units. */
+export interface Trainer {
+  /** Units trained so far (after restore(), the checkpoint's). */
+  readonly done: number;
+  /** Optimizer steps in `units` units from here. */
+  stepsIn(units: number): number;
+  /** Trains `units` more units; `onStep(done, total)` after each step is submitted. */
+  train(units: number, onStep?: (done: number, total: number) => void): Promise<TrainResult>;
+  evaluate(): Promise<EvalResult>;
+  /** Weights, optimizer state, metric sums, the step and the generator, as safetensors bytes. */
+  checkpoint(): Promise<Uint8Array>;
+  /** Continues from a checkpoint of the same settings, or says which settings differ. */
+  restore(bytes: Uint8Array, source: string): void;
+  /** Facts about the compiled run worth reporting (--json's spelling): the input path taken, dispatches per step. */
+  facts(): Record<string, string | number>;
+  destroy(): void;
+}
+
+/** A finished (or stopped) run, as reports and --json see it. */
+export interface RunResult<C> {
+  config: C;
+  /** Units trained before this run started (from a checkpoint). */
+  start: number;
+  evaluations: Evaluation[];
+  /** Mean wall time per training step (evaluations excluded), and the run's wall time. */
+  msPerStep: number;
+  seconds: number;
+  facts: Record<string, string | number>;
+}
+
+/** `--experiments NAME`: a set of runs compared in a report. */
+export interface Preset<C> {
+  name: string;
+  /** The --help text after `--experiments NAME`. */
+  help: string;
+  /** The flags it sets for each run (refused beside it). */
+  sets: readonly string[];
+  runs(base: C): { label: string; dir: string; config: C }[];
+  /** The comparison's file names in the logdir: a markdown table and an SVG chart. */
+  files: { table: string; chart: string };
+  report(base: C, runs: { label: string; result: RunResult<C> }[], adapter: string): { table: string; chart: string };
+  /** Settings shared by every run that --json states once, beside the runs. */
+  json?(base: C): Record<string, unknown>;
+}
+
+/** A look at a trained model that the page offers (a user's top items, a test episode). */
+export interface InspectView<T, D> {
+  name: string;
+  /** Opened on a run the first time it is asked for; what it holds goes with close(). */
+  open(gpu: Gpu, trainer: T, data: D): Promise<Inspector>;
+}
+
+export interface Inspector {
+  /** The view for one input (a user id, a seed), structured-cloneable for the page. */
+  show(input: number): Promise<unknown>;
+  close(): void;
+}
+
+/**
+ * One experiment. C: its config (every option's field, and fixed ones the options do not set);
+ * D: the data its dataset loads; T: its trainer.
+ */
+export interface Experiment<C extends object, D, T extends Trainer> {
+  /** The CLI command and the protocol's name. */
+  name: string;
+  /** One line for `shadertrain --help` and the page's choice. */
+  title: string;
+  /** The paragraph under --help's usage line. */
+  about: string;
+  /** The dataset it trains on: the CLI's and the page's loaders are keyed by it. */
+  dataset: string;
+  defaults: C;
+  options: readonly OptionSpec<keyof C & string>[];
+  unit: Unit;
+  /** Units to train, and between evaluations, for a config. */
+  length(c: C): number;
+  evalEvery(c: C): number;
+  /** The option giving the length (named in "ask for more with --epochs"). */
+  lengthFlag: string;
+  /** Evaluates before any training, so that curves start at the untrained model. */
+  evaluateFirst: boolean;
+  metrics: readonly MetricSpec[];
+  /** Names a run in file and folder names: `shared_fw0.5_rw0.5_seed0`. */
+  runName(c: C): string;
+  /** Every check of a config on its own, options first; ConfigError naming the flag. */
+  checkConfig(c: C): void;
+  /** The config against the data, before any GPU work. */
+  checkData?(c: C, data: D): void;
+  create(gpu: Gpu, data: D, config: C): Promise<T>;
+  /** A lasting line per evaluation (CLI) and the page's latest line. */
+  summary(e: Evaluation): string;
+  /** The last line of a run. */
+  done(r: RunResult<C>): string;
+  /** The experiment's own fields of a run in --json (and the page's JSON download). */
+  json(r: RunResult<C>): Record<string, unknown>;
+  presets: readonly Preset<C>[];
+  inspect: readonly InspectView<T, D>[];
+}
+
+/** Any experiment, as the registry holds them (each descriptor is type-checked where it is written). */
+export type AnyExperiment = Omit<Experiment<object, unknown, Trainer>, 'options'> & { options: readonly OptionSpec[] };

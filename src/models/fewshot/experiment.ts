@@ -1,0 +1,58 @@
+// CS330 homework 1's few-shot Omniglot classifier as an experiment: its options, tags, metrics,
+// run name, trainer, the hw1 grid and the page's "episode" view.
+import type { OmniglotSet } from '../../data/omniglot-set.ts';
+import { splitOmniglotCharacters } from '../../data/omniglot-split.ts';
+import type { Experiment } from '../../experiments/types.ts';
+import { checkConfig, checkData, FEWSHOT_DEFAULTS, FEWSHOT_OPTIONS, type FewshotConfig } from './config.ts';
+import { EPISODE } from './inspect.ts';
+import { finalMean, FINAL_WINDOW, HW1 } from './report.ts';
+import { FewshotTrainer } from './trainer.ts';
+
+const f = (x: number | null | undefined, digits: number): string => (typeof x === 'number' ? x.toFixed(digits) : '–');
+
+export const FEWSHOT: Experiment<FewshotConfig, OmniglotSet, FewshotTrainer> = {
+  name: 'fewshot',
+  title: 'few-shot Omniglot with a memory-augmented LSTM (CS330 homework 1)',
+  about:
+    "Trains CS330 homework 1's memory-augmented network on N-way K-shot Omniglot episodes:\nLSTM(784 + N → H) then LSTM(H → N), the query positions' cross-entropy, Adam; evaluates on\nfresh meta-test episodes every --eval_every steps.",
+  dataset: 'omniglot',
+  defaults: FEWSHOT_DEFAULTS,
+  options: FEWSHOT_OPTIONS,
+  unit: 'step',
+  length: (c) => c.steps,
+  evalEvery: (c) => c.evalEvery,
+  lengthFlag: 'steps',
+  evaluateFirst: true,
+  metrics: [
+    { key: 'trainLoss', tag: 'Loss/train', better: 'lower', test: false },
+    { key: 'testLoss', tag: 'Loss/test', better: 'lower', test: true },
+    { key: 'testAccuracy', tag: 'Accuracy/test', better: 'higher', test: true, bar: 'test acc' },
+  ],
+  runName: (c) => `N${c.numClasses}_K${c.numShot}_H${c.hidden}_seed${c.seed}`,
+  checkConfig,
+  checkData: (c, set) => checkData(c, set, splitOmniglotCharacters(set.characters, c.splitSeed)),
+  create: (gpu, set, config) => FewshotTrainer.create(gpu, set, config),
+  summary: ({ values: v }) => `${typeof v.trainLoss === 'number' ? `train loss ${f(v.trainLoss, 4)}, ` : ''}test loss ${f(v.testLoss, 4)}, test accuracy ${f(v.testAccuracy, 3)}`,
+  done: (r) =>
+    `done: test accuracy ${finalMean(r.evaluations, 'testAccuracy').toFixed(3)} and loss ${finalMean(r.evaluations, 'testLoss').toFixed(4)} ` +
+    `(mean of the last ${FINAL_WINDOW} evaluations; chance ${(1 / r.config.numClasses).toFixed(3)}); ${r.msPerStep.toFixed(1)} ms/step, ${r.seconds.toFixed(0)} s in all`,
+  json: (r) => ({
+    steps: r.config.steps,
+    eval_every: r.config.evalEvery,
+    num_classes: r.config.numClasses,
+    num_shot: r.config.numShot,
+    start_step: r.start,
+    final_test_accuracy: finalMean(r.evaluations, 'testAccuracy'),
+    final_test_loss: finalMean(r.evaluations, 'testLoss'),
+    evals: r.evaluations.map((e) => ({
+      step: e.at,
+      train_loss: e.values.trainLoss ?? null,
+      train_accuracy: e.values.trainAccuracy ?? null,
+      test_loss: e.values.testLoss,
+      test_accuracy: e.values.testAccuracy,
+      ms_per_step: e.steps > 0 ? e.trainMs / e.steps : null,
+    })),
+  }),
+  presets: [HW1],
+  inspect: [EPISODE],
+};

@@ -1,0 +1,44 @@
+// CS330 homework 0's multi-task recommender as an experiment: its options, tags, metrics, run
+// name, trainer, the hw0 comparison and the page's "top items" view.
+import type { Experiment } from '../../experiments/types.ts';
+import { checkConfig, RECOMMENDER_DEFAULTS, RECOMMENDER_OPTIONS, type RecommenderConfig } from './config.ts';
+import { TOP_ITEMS } from './inspect.ts';
+import { epochMetrics, HW0 } from './report.ts';
+import type { RecommenderData } from './split.ts';
+import { RecommenderTrainer } from './trainer.ts';
+
+const f = (x: number | null | undefined, digits: number): string => (typeof x === 'number' ? x.toFixed(digits) : '–');
+
+export const RECOMMENDER: Experiment<RecommenderConfig, RecommenderData, RecommenderTrainer> = {
+  name: 'recommender',
+  title: 'the multi-task recommender on MovieLens (CS330 homework 0)',
+  about:
+    "Trains CS330 homework 0's multi-task recommender on MovieLens: matrix factorization ranked by\nMRR plus rating regression scored by MSE, on shared or separate embeddings, with weighted losses.",
+  dataset: 'movielens',
+  defaults: RECOMMENDER_DEFAULTS,
+  options: RECOMMENDER_OPTIONS,
+  unit: 'epoch',
+  length: (c) => c.epochs,
+  evalEvery: () => 1,
+  lengthFlag: 'epochs',
+  evaluateFirst: false,
+  metrics: [
+    { key: 'factorizationLoss', tag: 'training/Factorization Loss', better: 'lower', test: false },
+    { key: 'trainMse', tag: 'training/MSE', better: 'lower', test: false },
+    { key: 'jointLoss', tag: 'training/Joint Loss', better: 'lower', test: false, bar: 'loss' },
+    { key: 'mrr', tag: 'eval/Mean Reciprocal Rank', better: 'higher', test: true, bar: 'test MRR' },
+    { key: 'testMse', tag: 'eval/MSE', better: 'lower', test: true, bar: 'test MSE' },
+  ],
+  runName: (c) => `${c.sharedEmbeddings ? 'shared' : 'separate'}_fw${c.factorizationWeight}_rw${c.regressionWeight}_seed${c.seed}`,
+  checkConfig,
+  create: (gpu, data, config) => RecommenderTrainer.create(gpu, data.rows, config),
+  summary: ({ values: v }) =>
+    `joint loss ${f(v.jointLoss, 4)} (factorization ${f(v.factorizationLoss, 4)}, MSE ${f(v.trainMse, 3)}); test MRR ${f(v.mrr, 4)}, test MSE ${f(v.testMse, 3)}`,
+  done: (r) => {
+    const last = r.evaluations[r.evaluations.length - 1].values;
+    return `done: test MRR ${f(last.mrr, 4)}, test MSE ${f(last.testMse, 4)}; ${r.msPerStep.toFixed(2)} ms/step, ${(r.seconds / r.evaluations.length).toFixed(2)} s/epoch with evaluation`;
+  },
+  json: (r) => ({ seconds_per_epoch: r.seconds / r.evaluations.length, epochs: r.evaluations.map(epochMetrics) }),
+  presets: [HW0],
+  inspect: [TOP_ITEMS],
+};
