@@ -1,6 +1,7 @@
 // Flags as the course's scripts spell them (snake_case), kebab-case accepted too, parsed with
 // node:util's parseArgs; every bad value is one sentence naming the flag.
 import { parseArgs } from 'node:util';
+import { kebab } from '../src/experiments/options.ts';
 import { UserError } from './errors.ts';
 import { GPU_OPTIONS } from './gpu-options.ts';
 
@@ -25,7 +26,7 @@ export function parseFlags(args: string[], spec: FlagSpec): Record<string, strin
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
   for (const [name, o] of Object.entries(spec)) {
     options[name] = o;
-    if (name.includes('_')) options[name.replaceAll('_', '-')] = { type: o.type };
+    if (name.includes('_')) options[kebab(name)] = { type: o.type };
   }
   // parseArgs takes "-1" after a string flag for another flag; a negative number is a value.
   const joined: string[] = [];
@@ -42,9 +43,9 @@ export function parseFlags(args: string[], spec: FlagSpec): Record<string, strin
   }
   const out: Record<string, string | boolean | undefined> = {};
   for (const name of Object.keys(spec)) {
-    const kebab = name.replaceAll('_', '-');
-    if (name !== kebab && values[name] !== undefined && values[kebab] !== undefined) throw new UserError(`--${name} and --${kebab} are the same flag; give it once`);
-    out[name] = values[name] ?? values[kebab];
+    const other = kebab(name);
+    if (name !== other && values[name] !== undefined && values[other] !== undefined) throw new UserError(`--${name} and --${other} are the same flag; give it once`);
+    out[name] = values[name] ?? values[other];
   }
   return out;
 }

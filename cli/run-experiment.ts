@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFileBytes, writeFileAtomic } from '../src/data/files-node.ts';
 import { chunks, logStep, trainLoop } from '../src/experiments/loop.ts';
-import { formatValue, optionsHelp, parseOption, type OptionSpec, type OptionValue } from '../src/experiments/options.ts';
+import { kebab, optionsHelp, parseOption, type OptionSpec, type OptionValue } from '../src/experiments/options.ts';
 import type { AnyExperiment, Evaluation, RunResult } from '../src/experiments/types.ts';
 import { adapterLine } from '../src/gpu/adapter-report.ts';
 import { Gpu } from '../src/gpu/context.ts';
@@ -37,8 +37,8 @@ function help(ex: AnyExperiment, ds: NodeDataset): string {
   const width = Math.max(...rows.map(([l]) => l.length)) + 2;
   const lines = rows.map(([l, text]) => `  ${l.padEnd(width)}${text.replaceAll('\n', `\n  ${' '.repeat(width)}`)}`);
   const snake = ex.options.find((o) => o.flag.includes('_'));
-  const kebab = snake ? `\n  Kebab-case spellings (--${snake.flag.replaceAll('_', '-')} ...) work too.` : '';
-  return `usage: shadertrain ${ex.name} [options]\n${ex.about}\n\n${lines.join('\n')}${kebab}\n\n${GPU_HELP}`;
+  const spellings = snake ? `\n  Kebab-case spellings (--${kebab(snake.flag)} ...) work too.` : '';
+  return `usage: shadertrain ${ex.name} [options]\n${ex.about}\n\n${lines.join('\n')}${spellings}\n\n${GPU_HELP}`;
 }
 
 function flagSpec(options: readonly OptionSpec[]): FlagSpec {
@@ -55,6 +55,11 @@ function valuesFrom(options: readonly OptionSpec[], defaults: object, v: Values)
     else out[o.key] = parseOption(o, String(given));
   }
   return out;
+}
+
+/** "1 epoch", "3 epochs". */
+function count(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }
 
 function stamp(): string {
@@ -79,7 +84,7 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
   try {
     if (o.resume) trainer.restore(o.resume.bytes, o.resume.path);
     const length = ex.length(config);
-    if (trainer.done >= length) throw new UserError(`the checkpoint has already trained ${trainer.done} ${ex.unit}s; ask for more with --${ex.lengthFlag}`);
+    if (trainer.done >= length) throw new UserError(`the checkpoint has already trained ${count(trainer.done, ex.unit)}; ask for more with --${ex.lengthFlag}`);
     const every = ex.evalEvery(config);
     const plan = chunks(trainer.done, length, every);
     // Each evaluation ends a round of the bar: an epoch, or the steps between two evaluations.
@@ -182,7 +187,7 @@ export async function runExperiment(ex: AnyExperiment, args: string[]): Promise<
     const name = ex.runName(config);
     const logdir = stringFlag(v.logdir) ?? join('runs', ex.name, `${stamp()}-${name}`);
     const checkpoint = stringFlag(v.checkpoint);
-    say(`training ${name} for ${formatValue(ex.length(config))} ${ex.unit}s; logs in ${logdir}`);
+    say(`training ${name} for ${count(ex.length(config), ex.unit)}; logs in ${logdir}`);
     const r = await trainRun(gpu, ex, loaded.data, config, { logdir, checkpoint, resume, quiet });
     if (v.json) console.log(JSON.stringify({ adapter: gpu.report, data: loaded.source, config, checkpoint: checkpoint ?? null, ...runJson(ex, r, logdir) }, null, 2));
     else say(ex.done(r));

@@ -6,6 +6,7 @@
 // Browser-safe: no file system here; the CLI (or a web worker) brings the data and keeps files.
 import type { OmniglotSet } from '../../data/omniglot-set.ts';
 import { splitOmniglotCharacters, type CharacterSplit } from '../../data/omniglot-split.ts';
+import type { EvalResult, Trainer, TrainResult } from '../../experiments/types.ts';
 import type { Gpu } from '../../gpu/context.ts';
 import { StagingRing } from '../../gpu/readback.ts';
 import { CheckpointError, loadCheckpoint, saveCheckpoint } from '../../graph/checkpoint.ts';
@@ -16,7 +17,6 @@ import { accumulateMetric } from '../../graph/ops/loss.ts';
 import type { Tensor } from '../../graph/tensor.ts';
 import { AdamOptimizer } from '../../optim/adam.ts';
 import { Rng } from '../../random.ts';
-import type { EvalResult, Trainer, TrainResult } from '../../experiments/types.ts';
 import { checkConfig, checkData, type FewshotConfig } from './config.ts';
 import { ImageBank, sampleEpisodes, episodeWords, type EpisodeShape } from './episodes.ts';
 import { FewshotNet, buildFewshotGraph, type FewshotGraph, type InputPath } from './model.ts';
