@@ -19,7 +19,8 @@ export interface NodeDataset {
   help: string;
   options: readonly OptionSpec[];
   defaults: Record<string, OptionValue>;
-  load(path: string | undefined, options: Record<string, OptionValue>, say: (line: string) => void): Promise<Loaded>;
+  /** `config`: the experiment's (a data set chosen by an option, as --dataset). */
+  load(path: string | undefined, options: Record<string, OptionValue>, say: (line: string) => void, config: object): Promise<Loaded>;
 }
 
 const MOVIELENS: NodeDataset = {

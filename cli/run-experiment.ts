@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { readFileBytes, writeFileAtomic } from '../src/data/files-node.ts';
 import { chunks, logStep, trainLoop } from '../src/experiments/loop.ts';
 import { kebab, optionsHelp, parseOption, type OptionSpec, type OptionValue } from '../src/experiments/options.ts';
-import type { AnyExperiment, Evaluation, RunResult } from '../src/experiments/types.ts';
+import { metricsOf, type AnyExperiment, type Evaluation, type RunResult } from '../src/experiments/types.ts';
 import { adapterLine } from '../src/gpu/adapter-report.ts';
 import { Gpu } from '../src/gpu/context.ts';
 import { RunLog } from '../src/log/run-log-node.ts';
@@ -93,24 +93,26 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
     const bar = new Progress({ epochs: plan.length, stepsPerEpoch: trainer.stepsIn(Math.max(...plan)), silent: o.quiet, label });
     progress = bar;
     let fields: ProgressFields = {};
+    const metrics = metricsOf(ex, config);
     const result = await trainLoop(ex, trainer, config, {
       resumed: o.resume !== undefined,
       onStep: () => bar.step(fields),
       onEvaluation: async (e: Evaluation) => {
         const scalars: Record<string, number> = {};
-        for (const m of ex.metrics) {
+        for (const m of metrics) {
           const x = e.values[m.key];
           if (typeof x === 'number') scalars[m.tag] = x;
         }
         log.scalars(logStep(ex, e.at), scalars);
         log.flush();
         if (o.checkpoint) await writeFileAtomic(o.checkpoint, await trainer.checkpoint());
-        fields = Object.fromEntries(ex.metrics.filter((m) => m.bar && typeof e.values[m.key] === 'number').map((m) => [m.bar, e.values[m.key] as number]));
+        fields = Object.fromEntries(metrics.filter((m) => m.bar && typeof e.values[m.key] === 'number').map((m) => [m.bar, e.values[m.key] as number]));
         const line = `${round === ex.unit ? '' : `${ex.unit} ${e.at}: `}${ex.summary(e)}${e.steps > 0 ? ` | ${(e.trainMs / e.steps).toFixed(2)} ms/step` : ''}`;
         if (e.steps === 0) bar.log(line); // the evaluation before any training
         else bar.endEpoch(line);
       },
     });
+    for (const [name, text] of Object.entries((await ex.artifacts?.(trainer, result)) ?? {})) await writeFileAtomic(join(o.logdir, name), new TextEncoder().encode(text));
     ok = true;
     return result;
   } finally {
@@ -152,7 +154,7 @@ export async function runExperiment(ex: AnyExperiment, args: string[]): Promise<
   }
   const quiet = !!v.json;
   const say = (line: string): void => console.error(line);
-  const loaded = await ds.load(stringFlag(v.data), dataOptions, say);
+  const loaded = await ds.load(stringFlag(v.data), dataOptions, say, config);
   // Every run's settings against the data, before the GPU is opened and anything is written.
   const runs = preset ? preset.runs(config) : [];
   for (const c of preset ? runs.map((r) => r.config) : [config]) ex.checkData?.(c, loaded.data);
@@ -178,7 +180,8 @@ export async function runExperiment(ex: AnyExperiment, args: string[]): Promise<
       await writeFileAtomic(chart, new TextEncoder().encode(report.chart));
       if (v.json) {
         const runsJson = results.map((r) => ({ label: r.label, ...runJson(ex, r.result, r.logdir) }));
-        console.log(JSON.stringify({ adapter: gpu.report, data: loaded.source, ...preset.json?.(config), table, chart, runs: runsJson }, null, 2));
+        const files = preset.rows ? { table: preset.rows(config, results), table_file: table } : { table };
+        console.log(JSON.stringify({ adapter: gpu.report, data: loaded.source, ...preset.json?.(config), ...files, chart, runs: runsJson }, null, 2));
       } else {
         say(`wrote ${table} and ${chart}`);
       }

@@ -164,6 +164,20 @@ fn act_backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_ind
   }
 }
 
+// Y = act(X) on its own, for a layer whose pre-activation is a sum the matmul epilogue cannot
+// see (a one-hot layer's embedding rows plus its continuous columns' product).
+@group(0) @binding(14) var<storage, read> x_in: array<f32>;
+
+@compute @workgroup_size(WG)
+fn act_forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
+  let base = (wid.x + wid.y * nwg.x) * PER * WG + lid;
+  for (var j = 0u; j < PER; j++) {
+    let t = base + j * WG;
+    if (t >= ap.count) { return; }
+    c[t] = activate(x_in[t]);
+  }
+}
+
 // db[n] (+)= Σ_m dZ[m, n], always in the same order, so two runs give the same bits.
 // 'column': one thread per column walks the rows in order — few threads, long loops.
 // 'split': rows in chunks of CHUNK; pass 1 sums each (chunk, column) in row order, pass 2 sums

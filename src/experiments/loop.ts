@@ -2,7 +2,7 @@
 // asks for one, then the training up to each evaluation in one call of the trainer, and after
 // each evaluation a hook that is awaited (log, checkpoint, pause): the generator is then where a
 // checkpoint taken there resumes exactly. Browser-safe.
-import type { AnyExperiment, Evaluation, RunResult, Trainer } from './types.ts';
+import { metricsOf, type AnyExperiment, type Evaluation, type RunResult, type Trainer } from './types.ts';
 
 export interface LoopOptions {
   /** The trainer was restored from a checkpoint (which was taken after its first evaluation). */
@@ -38,7 +38,7 @@ export async function trainLoop(ex: AnyExperiment, trainer: Trainer, config: obj
   };
   if (ex.evaluateFirst && !o.resumed) {
     const ev = await trainer.evaluate();
-    const untrained = Object.fromEntries(ex.metrics.filter((m) => !m.test).map((m) => [m.key, null]));
+    const untrained = Object.fromEntries(metricsOf(ex, config).filter((m) => !m.test).map((m) => [m.key, null]));
     await report({ at: trainer.done, values: { ...untrained, ...ev.values }, trainMs: 0, steps: 0, evalMs: ev.ms });
   }
   for (const units of plan) {

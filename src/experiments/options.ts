@@ -7,7 +7,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export type OptionValue = number | boolean | string | number[];
+export type OptionValue = number | boolean | string | number[] | string[];
 
 interface Common<K extends string> {
   /** The config field it sets. */
@@ -34,6 +34,10 @@ export type OptionSpec<K extends string = string> =
   | (Common<K> & { type: 'bool'; negated?: boolean })
   /** Comma-separated positive integers. */
   | (Common<K> & { type: 'list' })
+  /** Comma-separated names (columns, tasks); empty means the default the help states. */
+  | (Common<K> & { type: 'names' })
+  /** Comma-separated numbers >= 0 (loss weights); empty means the default the help states. */
+  | (Common<K> & { type: 'numbers' })
   | (Common<K> & { type: 'choice'; choices: readonly string[] });
 
 /** What a valid value is, for "--flag must be <this>". */
@@ -51,6 +55,10 @@ export function expected(o: OptionSpec): string {
       return 'true or false';
     case 'list':
       return 'a comma-separated list of positive integers';
+    case 'names':
+      return 'a comma-separated list of names';
+    case 'numbers':
+      return 'a comma-separated list of numbers >= 0';
     case 'choice':
       return o.choices.length > 1 ? `${o.choices.slice(0, -1).join(', ')} or ${o.choices[o.choices.length - 1]}` : o.choices[0];
   }
@@ -73,6 +81,10 @@ export function fits(o: OptionSpec, v: unknown): boolean {
       return typeof v === 'boolean';
     case 'list':
       return Array.isArray(v) && v.length > 0 && v.every((n) => Number.isSafeInteger(n) && n >= 1);
+    case 'names':
+      return Array.isArray(v) && v.every((n) => typeof n === 'string' && n !== '' && !n.includes(','));
+    case 'numbers':
+      return Array.isArray(v) && v.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0);
     case 'choice':
       return typeof v === 'string' && o.choices.includes(v);
   }
@@ -86,6 +98,8 @@ export function parseOption(o: Exclude<OptionSpec, { type: 'bool' }>, text: stri
   const raw = text.trim();
   let v: OptionValue;
   if (o.type === 'list') v = raw.split(',').map((s) => (/^\s*\d+\s*$/.test(s) ? Number(s) : NaN));
+  else if (o.type === 'names') v = raw === '' ? [] : raw.split(',').map((s) => s.trim());
+  else if (o.type === 'numbers') v = raw === '' ? [] : raw.split(',').map((s) => (s.trim() === '' ? NaN : Number(s)));
   else if (o.type === 'choice') v = raw;
   else v = raw === '' ? NaN : Number(raw);
   if (!fits(o, v)) throw new ConfigError(`${name} must be ${expected(o)}, not "${text}"`);
@@ -113,10 +127,10 @@ export function optionsHelp(options: readonly OptionSpec[], defaults: object): [
   const d = defaults as Record<string, unknown>;
   return options.map((o) => [
     `--${o.flag}${o.type === 'bool' ? '' : ` ${o.arg ?? argName(o)}`}`,
-    o.type === 'bool' ? o.help : `${o.help} (default ${formatValue(d[o.key])})`,
+    o.type === 'bool' || formatValue(d[o.key]) === '' ? o.help : `${o.help} (default ${formatValue(d[o.key])})`,
   ]);
 }
 
 function argName(o: OptionSpec): string {
-  return o.type === 'int' ? 'N' : o.type === 'number' ? 'X' : o.type === 'list' ? 'A,B,...' : o.type === 'choice' ? 'NAME' : '';
+  return o.type === 'int' ? 'N' : o.type === 'number' ? 'X' : o.type === 'list' ? 'A,B,...' : o.type === 'names' ? 'A,B,...' : o.type === 'numbers' ? 'X,Y,...' : o.type === 'choice' ? 'NAME' : '';
 }

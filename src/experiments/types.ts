@@ -85,6 +85,8 @@ export interface Preset<C> {
   /** The comparison's file names in the logdir: a markdown table and an SVG chart. */
   files: { table: string; chart: string };
   report(base: C, runs: { label: string; result: RunResult<C> }[], adapter: string): { table: string; chart: string };
+  /** The table's rows as --json's `table` (the markdown table's file is then `table_file`). */
+  rows?(base: C, runs: { label: string; result: RunResult<C> }[]): Record<string, unknown>[];
   /** Settings shared by every run that --json states once, beside the runs. */
   json?(base: C): Record<string, unknown>;
 }
@@ -126,6 +128,8 @@ export interface Experiment<C extends object, D, T extends Trainer> {
   /** Evaluates before any training, so that curves start at the untrained model. */
   evaluateFirst: boolean;
   metrics: readonly MetricSpec[];
+  /** The metrics of a config, where they depend on it (a multi-task run's tasks); `metrics` otherwise. */
+  metricsFor?(c: C): readonly MetricSpec[];
   /** Names a run in file and folder names: `shared_fw0.5_rw0.5_seed0`. */
   runName(c: C): string;
   /** Every check of a config on its own, options first; ConfigError naming the flag. */
@@ -140,7 +144,14 @@ export interface Experiment<C extends object, D, T extends Trainer> {
   /** The experiment's own fields of a run in --json (and the page's JSON download). */
   json(r: RunResult<C>): Record<string, unknown>;
   presets: readonly Preset<C>[];
+  /** Files (name → text: charts, curves) a finished run leaves in its log folder, made from the trainer before it goes. */
+  artifacts?(trainer: T, r: RunResult<C>): Promise<Record<string, string>>;
   inspect: readonly InspectView<T, D>[];
+}
+
+/** The metrics a run of `config` logs. */
+export function metricsOf(ex: AnyExperiment, config: object): readonly MetricSpec[] {
+  return ex.metricsFor?.(config) ?? ex.metrics;
 }
 
 /** Any experiment, as the registry holds them (each descriptor is type-checked where it is written). */

@@ -218,6 +218,40 @@ export class Matmul {
 
 const WG = 64;
 
+/** Y = act(X), elementwise: a layer's activation where the matmul epilogue cannot apply it. */
+export class ActForward {
+  static readonly kernel = 'matmul_act_forward';
+
+  private constructor(
+    private readonly k: Kernel<'x_in' | 'c'>,
+    readonly count: number,
+    readonly activation: Activation,
+  ) {}
+
+  /** `count` elements; Y must be a second buffer. */
+  static async create(gpu: Gpu, count: number, opts: { activation: Activation }, scope: BufferScope = gpu.buffers): Promise<ActForward> {
+    const kernel = ActForward.kernel;
+    checkInteger(kernel, 'count', count, 1);
+    if (!(opts.activation in ACTIVATIONS)) throw new KernelError(kernel, `unknown activation "${String(opts.activation)}"; choose one of ${Object.keys(ACTIVATIONS).join(', ')}`);
+    const per = elementsPerThread(gpu);
+    const spec = {
+      kernel,
+      source,
+      entry: 'act_forward',
+      constants: { WG, PER: per, ACT: ACTIVATIONS[opts.activation] },
+      params: { ap: [count, 0, 0, 0] },
+      sizes: { x_in: count * 4, c: count * 4 },
+      shape: `${count} elements (${opts.activation})`,
+      grid: gridPerThread(gpu, count, WG, per),
+    };
+    return new ActForward(await Kernel.create(gpu, spec, scope), count, opts.activation);
+  }
+
+  bind(b: { x: GPUBuffer; y: GPUBuffer }): Dispatch {
+    return this.k.bind({ x_in: b.x, c: b.y });
+  }
+}
+
 /** dZ = dY ⊙ act'(Z) from the layer's output Y = act(Z): relu → [Y > 0], sigmoid → Y(1-Y), tanh → 1-Y². */
 export class ActBackward {
   static readonly kernel = 'matmul_act_backward';

@@ -117,8 +117,12 @@ export class FieldEmbeddings extends Module {
     else for (const f of fields) this.tables.push(this.module(f.name, new Embedding(rng, f.vocabulary, dim, init)));
   }
 
-  /** [rows, fields·dim] (concat) or [rows, dim] (sum) for `indices` u32 [rows, fields], a host input. */
-  forward(g: Graph, indices: Tensor): Tensor {
+  /**
+   * [rows, fields·dim] (concat) or [rows, dim] (sum) for `indices` u32 [rows, fields], a host
+   * input. A packed sum may add a bias [dim] in the same dispatch (a one-hot layer's).
+   */
+  forward(g: Graph, indices: Tensor, bias?: Tensor): Tensor {
+    if (bias && (this.layout !== 'packed' || this.combine !== 'sum')) throw new GraphError('field embeddings add a bias only as a packed sum (tables: packed, combine: sum)');
     const F = this.fields.length;
     if (indices.dtype !== 'u32' || indices.shape.length !== 2 || indices.shape[1] !== F || indices.kind !== 'input') {
       throw new GraphError(`field embeddings: the indices ${indices} ${shapeString(indices)} must be a u32 input [rows, ${F}] fed by the host`);
@@ -138,7 +142,7 @@ export class FieldEmbeddings extends Module {
       if (this.combine === 'sum') {
         // Each row's fields are one bag: summed in field order; the table's gradient comes from the transposed bags.
         const bags = bagInputs(g, packed, `${indices.name}.fields`, { rows, tableRows: table.rows, capacity: rows * F, pack: (src, csr) => bagsOf(src, rows, F, csr) });
-        return embeddingBag(g, table.readAt(g, packed), bags);
+        return embeddingBag(g, table.readAt(g, packed), bags, bias);
       }
       // [rows·F, dim] gathered row-major is [rows, F·dim] element for element.
       return F === 1 ? table.forward(g, packed) : reshape(g, table.forward(g, packed), [rows, F * this.dim]);

@@ -3,6 +3,7 @@
 // words, for screen readers and for anyone who wants the number rather than the line.
 import uPlot from 'uplot';
 import { experiment as experimentNamed } from '../../src/experiments/registry.ts';
+import { metricsOf } from '../../src/experiments/types.ts';
 import type { RunRecord } from './runs.ts';
 import { el } from './dom.ts';
 
@@ -58,7 +59,8 @@ export class ChartGrid {
     // One chart per metric, in the descriptor's order, against the unit it trains in.
     const ex = experimentNamed(experiment);
     const xName = ex.unit;
-    const tags = ex.metrics.map((m) => m.tag);
+    // Runs of one experiment may log different metrics (a multi-task run's tasks): every tag any of them logs.
+    const tags = [...new Set(runs.flatMap((r) => metricsOf(ex, r.spec.config).map((m) => m.tag)))];
     // No run of this experiment yet: no empty frames.
     this.container.hidden = runs.length === 0;
     const key = `${experiment}:${runs.map((r) => r.id).join(',')}`;

@@ -46,7 +46,7 @@ export class OptionsForm {
       input = el('input', { id, name: o.key, type: 'checkbox' });
       input.checked = value === true;
     } else {
-      input = el('input', { id, name: o.key, type: 'text', inputmode: o.type === 'list' ? 'text' : o.type === 'int' ? 'numeric' : 'decimal', autocomplete: 'off', spellcheck: 'false' });
+      input = el('input', { id, name: o.key, type: 'text', inputmode: o.type === 'list' || o.type === 'names' ? 'text' : o.type === 'int' ? 'numeric' : 'decimal', autocomplete: 'off', spellcheck: 'false' });
       input.value = formatValue(value);
     }
     input.dataset.flag = o.flag;

@@ -2,7 +2,7 @@
 // overlays runs), and their metrics as JSON (the CLI's --json shape, from the same descriptor)
 // and CSV.
 import { experiment } from '../../src/experiments/registry.ts';
-import type { Evaluation, Unit } from '../../src/experiments/types.ts';
+import { metricsOf, type Evaluation, type Unit } from '../../src/experiments/types.ts';
 import type { RunMode, RunSpec, RunState } from '../protocol.ts';
 
 /** Tableau 10: distinct, and readable on white. */
@@ -77,7 +77,7 @@ function push(run: RunRecord, tag: string, x: number, y: number | null): void {
 export function addEvaluation(run: RunRecord, e: Evaluation): void {
   run.evaluations.push(e);
   // Charted against units trained (1 after the first epoch); the JSON keeps the CLI's spelling.
-  for (const m of experiment(run.experiment).metrics) push(run, m.tag, e.at, e.values[m.key] ?? null);
+  for (const m of metricsOf(experiment(run.experiment), run.spec.config)) push(run, m.tag, e.at, e.values[m.key] ?? null);
 }
 
 export function addEvaluated(run: RunRecord, at: number, values: Record<string, number>): void {
@@ -106,7 +106,7 @@ const csvCell = (v: string | number | null | undefined): string => {
 export function runCsv(run: RunRecord): string {
   const ex = experiment(run.experiment);
   const x = ex.unit;
-  const tags = ex.metrics.map((m) => m.tag);
+  const tags = metricsOf(ex, run.spec.config).map((m) => m.tag);
   const rows = new Map<number, Map<string, number>>();
   for (const [tag, s] of run.series) {
     s.x.forEach((xv, i) => {

@@ -3,7 +3,7 @@
 // (where the run can wait without changing its results), progress from the GPU's own completion
 // of each step, one message per evaluation, and the experiment's inspect views.
 import { trainLoop } from '../../src/experiments/loop.ts';
-import type { AnyExperiment, Inspector, Trainer } from '../../src/experiments/types.ts';
+import { metricsOf, type AnyExperiment, type Inspector, type Trainer } from '../../src/experiments/types.ts';
 import type { Gpu } from '../../src/gpu/context.ts';
 import type { FileBytes, FromWorker, RunMode, RunSpec } from '../protocol.ts';
 import { RunControl, StopRun, throttle } from './control.ts';
@@ -58,7 +58,7 @@ export class ExperimentRun {
     post({ type: 'run-info', runId, unit: ex.unit, start, length, stepsPerUnit: trainer.stepsIn(1), facts: trainer.facts() });
     if (mode === 'evaluate') {
       const ev = await trainer.evaluate();
-      const values = Object.fromEntries(ex.metrics.filter((m) => m.test).map((m) => [m.tag, ev.values[m.key]]));
+      const values = Object.fromEntries(metricsOf(ex, config).filter((m) => m.test).map((m) => [m.tag, ev.values[m.key]]));
       post({ type: 'evaluated', runId, at: start, values });
       return;
     }

@@ -1,6 +1,6 @@
 // Matrix products as graph ops: the forward with its fused bias + activation epilogue (a
 // dense layer is one dispatch), and the backward as products with transposed operands.
-import { ActBackward, BiasGrad, matmulShapeOf, type Activation } from '../../kernels/matmul.ts';
+import { ActBackward, ActForward, BiasGrad, matmulShapeOf, type Activation } from '../../kernels/matmul.ts';
 import { createTunedMatmul } from '../../kernels/matmul-tune.ts';
 import type { Graph } from '../graph.ts';
 import type { Node, OpKind } from '../node.ts';
@@ -60,6 +60,25 @@ const actBackwardOp: OpKind<{ activation: Activation }> = {
     return [k.bind({ dy: ctx.buffer(dY), y: ctx.buffer(y), dz: ctx.buffer(node.outputs[0]) })];
   },
 };
+
+const activateOp: OpKind<{ activation: Activation }> = {
+  name: 'activate',
+  outputs([x], a) {
+    return [{ name: `${x.name}.${a.activation}`, shape: x.shape, dtype: 'f32' }];
+  },
+  async lower(ctx, node) {
+    const k = await ActForward.create(ctx.gpu, node.inputs[0].size, { activation: node.attrs.activation }, ctx.scope);
+    return [k.bind({ x: ctx.buffer(node.inputs[0]), y: ctx.buffer(node.outputs[0]) })];
+  },
+  grad(g, node, [dY]) {
+    return [g.apply(actBackwardOp, [dY as Tensor, node.outputs[0]], { activation: node.attrs.activation })[0]];
+  },
+};
+
+/** act(x) elementwise (x itself for 'none'), its backward from the output as the dense layer's is. */
+export function activate(g: Graph, x: Tensor, activation: Activation): Tensor {
+  return activation === 'none' ? x : g.apply(activateOp, [x], { activation })[0];
+}
 
 const biasGradOp: OpKind<Record<string, never>> = {
   name: 'bias_grad',
