@@ -19,6 +19,13 @@ export interface ChartPanel {
   xLabel?: string;
   yLabel?: string;
   series: ChartSeries[];
+  /** Fixed axis ranges (a ROC plot's 0..1); default: the data's range, widened to round ticks. */
+  xDomain?: [number, number];
+  yDomain?: [number, number];
+  /** Reference lines in data coordinates, drawn dashed under the series (a ROC plot's chance diagonal). */
+  guides?: { x1: number; y1: number; x2: number; y2: number }[];
+  /** Lines of text in a bottom corner of the plot (each series' AUC), where curves seldom pass. */
+  notes?: { lines: string[]; corner: 'bottom-left' | 'bottom-right' };
 }
 
 export interface ChartOptions {
@@ -90,19 +97,20 @@ function panelSvg(panel: ChartPanel, colorOf: (name: string) => string, width: n
   const series = panel.series.map((s) => ({ s, pts: pointsOf(s) }));
   const defined = series.flatMap(({ pts }) => pts.filter((p): p is Point => p !== null));
   const xs = series.flatMap(({ s }) => (s.x ? s.x.filter(Number.isFinite) : s.y.map((_, i) => i + 1)));
-  const integerX = xs.every(Number.isInteger);
+  // Whole-number ticks only for epochs and steps; a fixed range is a continuous axis.
+  const integerX = !panel.xDomain && xs.every(Number.isInteger);
 
   // nice() with the tick count the axis uses, so both ends of an axis are ticks.
   const xCount = Math.max(2, Math.floor(plotW / 70));
   const yCount = Math.max(2, Math.floor(plotH / 45));
   const x: ScaleLinear<number, number> = scaleLinear()
-    .domain(xs.length === 1 ? [xs[0] - 1, xs[0] + 1] : domainOf(xs))
-    .range([0, plotW])
-    .nice(xCount);
+    .domain(panel.xDomain ?? (xs.length === 1 ? [xs[0] - 1, xs[0] + 1] : domainOf(xs)))
+    .range([0, plotW]);
   const y: ScaleLinear<number, number> = scaleLinear()
-    .domain(domainOf(defined.map((p) => p.y)))
-    .range([plotH, 0])
-    .nice(yCount);
+    .domain(panel.yDomain ?? domainOf(defined.map((p) => p.y)))
+    .range([plotH, 0]);
+  if (!panel.xDomain) x.nice(xCount);
+  if (!panel.yDomain) y.nice(yCount);
   const xTicks = x.ticks(xCount).filter((t) => !integerX || Number.isInteger(t));
   const yTicks = y.ticks(yCount);
   const xFormat = x.tickFormat(xTicks.length);
@@ -128,6 +136,9 @@ function panelSvg(panel: ChartPanel, colorOf: (name: string) => string, width: n
   if (panel.yLabel) {
     out.push(`<text transform="translate(${-MARGIN.left + 14},${num(plotH / 2)}) rotate(-90)" text-anchor="middle" font-size="12">${escapeXml(panel.yLabel)}</text>`);
   }
+  for (const g of panel.guides ?? []) {
+    out.push(`<line class="guide" x1="${num(x(g.x1))}" y1="${num(y(g.y1))}" x2="${num(x(g.x2))}" y2="${num(y(g.y2))}" stroke="#999" stroke-dasharray="4 4"/>`);
+  }
   if (defined.length === 0) {
     out.push(`<text x="${num(plotW / 2)}" y="${num(plotH / 2)}" text-anchor="middle" font-size="12" fill="#888">no data</text>`);
   }
@@ -148,6 +159,15 @@ function panelSvg(panel: ChartPanel, colorOf: (name: string) => string, width: n
       if (p !== null && !pts[i - 1] && !pts[i + 1]) out.push(`<circle cx="${num(x(p.x))}" cy="${num(y(p.y))}" r="3" fill="${color}"/>`);
     });
     out.push(`<title>${name}</title></g>`);
+  }
+  if (panel.notes) {
+    const right = panel.notes.corner === 'bottom-right';
+    const lines = panel.notes.lines;
+    out.push(`<g class="notes" font-size="11" text-anchor="${right ? 'end' : 'start'}">`);
+    lines.forEach((text, i) => {
+      out.push(`<text x="${right ? num(plotW - 8) : 8}" y="${num(plotH - 8 - (lines.length - 1 - i) * 15)}">${escapeXml(text)}</text>`);
+    });
+    out.push('</g>');
   }
   out.push('</g>');
   return out.join('\n');
