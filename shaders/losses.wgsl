@@ -54,7 +54,9 @@ struct Params { n: u32, cols: u32, _pad0: u32, _pad1: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> scale: array<f32>;
 @group(0) @binding(2) var<storage, read_write> loss: array<f32>;
-// Per-element (per-row for softmax cross-entropy) weights: loss and gradient times w.
+// Per-element (per-row for softmax cross-entropy) weights: loss and gradient times w. For
+// BCE and MSE a weight of 0 means no label here, like the mask: loss 0 and gradient 0 even
+// where the label is NaN (0 * NaN would be NaN).
 @group(0) @binding(3) var<storage, read> weight: array<f32>;
 // 0 = no label here: loss 0 and gradient 0, whatever the label holds (NaN included).
 @group(0) @binding(4) var<storage, read> mask: array<f32>;
@@ -91,7 +93,8 @@ fn bce(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: 
 fn bce_weighted(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = flat_id(gid, nwg);
   if (i >= p.n) { return; }
-  put_bce(i, weight[i], true);
+  let w = weight[i];
+  put_bce(i, w, w != 0.0);
 }
 
 @compute @workgroup_size(WG)
@@ -105,7 +108,8 @@ fn bce_masked(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
 fn bce_weighted_masked(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = flat_id(gid, nwg);
   if (i >= p.n) { return; }
-  put_bce(i, weight[i], mask[i] != 0.0);
+  let w = weight[i];
+  put_bce(i, w, w != 0.0 && mask[i] != 0.0);
 }
 
 // ---- pairwise ranking losses on d = pos - neg ------------------------------------------
@@ -146,10 +150,11 @@ fn ranking(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
 @group(0) @binding(13) var<storage, read> truth: array<f32>;
 @group(0) @binding(14) var<storage, read_write> grad_pred: array<f32>;
 
-// loss = (pred - truth)^2, grad = 2 (pred - truth); the truth is data: it gets no gradient.
-fn put_mse(i: u32, keep: bool) {
+// loss = (pred - truth)^2, grad = 2 (pred - truth), both times scale (and w); the truth is
+// data: it gets no gradient.
+fn put_mse(i: u32, w: f32, keep: bool) {
   let e = pred[i] - truth[i];
-  let k = scale[0];
+  let k = scale[0] * w;
   loss[i] = select(0.0, e * e * k, keep);
   grad_pred[i] = select(0.0, 2.0 * e * k, keep);
 }
@@ -158,14 +163,30 @@ fn put_mse(i: u32, keep: bool) {
 fn mse(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = flat_id(gid, nwg);
   if (i >= p.n) { return; }
-  put_mse(i, true);
+  put_mse(i, 1.0, true);
 }
 
 @compute @workgroup_size(WG)
 fn mse_masked(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = flat_id(gid, nwg);
   if (i >= p.n) { return; }
-  put_mse(i, mask[i] != 0.0);
+  put_mse(i, 1.0, mask[i] != 0.0);
+}
+
+@compute @workgroup_size(WG)
+fn mse_weighted(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_id(gid, nwg);
+  if (i >= p.n) { return; }
+  let w = weight[i];
+  put_mse(i, w, w != 0.0);
+}
+
+@compute @workgroup_size(WG)
+fn mse_weighted_masked(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_id(gid, nwg);
+  if (i >= p.n) { return; }
+  let w = weight[i];
+  put_mse(i, w, w != 0.0 && mask[i] != 0.0);
 }
 
 // ---- softmax cross-entropy over the last dimension ----------------------------------------

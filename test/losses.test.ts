@@ -139,6 +139,25 @@ describe('bce_with_logits', () => {
     expectGradient(f, d.logits, g, [0, 1, 2, 3, 5, 8, 13, 21, 34, 39], 'bce');
   });
 
+  it('drops elements of weight 0 exactly (NaN labels there), and weights 1/present with scale 1 give the mean over the labels present', async () => {
+    const rng = new Rng(15);
+    const n = 300;
+    const d = bceData(rng, n);
+    const present = d.mask.reduce((s, m) => s + m, 0);
+    const weights = d.mask.map((m) => m / present);
+    const labels = d.labels.map((y, i) => (d.mask[i] === 0 ? NaN : y));
+    for (const masked of [false, true]) {
+      const inputs: Record<string, Host> = { logits: d.logits, labels, weights, scale: f32([1]), ...(masked ? { mask: d.mask } : {}) };
+      const got = await run((scope) => BceWithLogits.create(t.gpu, { n }, { weighted: true, masked }, scope), inputs, { loss: n, grad: n });
+      const ref = bceWithLogitsRef(d.logits, d.labels, 1, { weights });
+      expectClose(got.loss, ref.loss, tol, 'loss');
+      expectClose(got.grad, ref.grad, tol, 'grad');
+      for (let i = 0; i < n; i++) if (weights[i] === 0) expect([got.loss[i], got.grad[i]], `element ${i}`).toEqual([0, 0]);
+      const mean = bceWithLogitsRef(d.logits.filter((_, i) => d.mask[i] !== 0), d.labels.filter((_, i) => d.mask[i] !== 0), 1 / present).loss;
+      expect(sum(got.loss)).toBeCloseTo(sum(mean), 5);
+    }
+  });
+
   it('handles one element', async () => {
     const got = await bce({ logits: f32([0]), labels: f32([1]), weights: f32([1]), mask: f32([1]) }, 0.5);
     // log(2) / 2 and (0.5 - 1) / 2; f32 rounding of log(2) only.
@@ -249,11 +268,12 @@ describe('ranking_loss', () => {
 
 // ---- MSE ---------------------------------------------------------------------------------
 
-async function mse(pred: Float32Array, target: Float32Array, scale: number, mask?: Float32Array) {
+async function mse(pred: Float32Array, target: Float32Array, scale: number, mask?: Float32Array, weights?: Float32Array) {
   const n = pred.length;
   const inputs: Record<string, Host> = { pred, target, scale: f32([scale]) };
   if (mask) inputs.mask = mask;
-  return run((scope) => MseLoss.create(t.gpu, { n }, { masked: !!mask }, scope), inputs, { loss: n, grad: n });
+  if (weights) inputs.weights = weights;
+  return run((scope) => MseLoss.create(t.gpu, { n }, { masked: !!mask, weighted: !!weights }, scope), inputs, { loss: n, grad: n });
 }
 
 describe('mse_loss', () => {
@@ -272,9 +292,28 @@ describe('mse_loss', () => {
     expectClose(plain.grad, ref.grad, tol, 'grad');
     const holes = target.map((v, i) => (mask[i] === 0 ? NaN : v));
     const masked = await mse(pred, holes, 1 / n, mask);
-    const mref = mseRef(pred, target, 1 / n, mask);
+    const mref = mseRef(pred, target, 1 / n, { mask });
     expectClose(masked.loss, mref.loss, tol, 'masked loss');
     expectClose(masked.grad, mref.grad, tol, 'masked grad');
+  });
+
+  it('matches the float64 reference with weights (NaN targets at weight 0 give exactly 0), with and without a mask', async () => {
+    const rng = new Rng(34);
+    const n = 333;
+    const pred = normals(rng, n, 3);
+    const target = normals(rng, n, 3);
+    const mask = Float32Array.from({ length: n }, () => (rng.uniform() < 0.2 ? 0 : 1));
+    const weights = Float32Array.from({ length: n }, () => (rng.uniform() < 0.3 ? 0 : rng.uniform()));
+    for (const m of [undefined, mask]) {
+      const holes = target.map((v, i) => (weights[i] === 0 || (m && m[i] === 0) ? NaN : v));
+      const got = await mse(pred, holes, 0.25, m, weights);
+      const ref = mseRef(pred, target, 0.25, { weights, mask: m });
+      expectClose(got.loss, ref.loss, tol, 'loss');
+      expectClose(got.grad, ref.grad, tol, 'grad');
+      for (let i = 0; i < n; i++) if (weights[i] === 0) expect([got.loss[i], got.grad[i]], `element ${i}`).toEqual([0, 0]);
+    }
+    const g = mseRef(pred, target, 0.1, { weights, mask }).grad;
+    expectGradient((x) => sum(mseRef(x, target, 0.1, { weights, mask }).loss), pred, g, [0, 1, 2, 4, 9, 100, 332], 'weighted mse');
   });
 
   it('has the gradient of the reference loss (central differences)', () => {
@@ -282,8 +321,8 @@ describe('mse_loss', () => {
     const pred = normals(rng, 10);
     const target = normals(rng, 10);
     const mask = f32([1, 0, 1, 1, 0, 1, 1, 1, 0, 1]);
-    const g = mseRef(pred, target, 0.1, mask).grad;
-    expectGradient((x) => sum(mseRef(x, target, 0.1, mask).loss), pred, g, [0, 1, 2, 4, 9], 'mse');
+    const g = mseRef(pred, target, 0.1, { mask }).grad;
+    expectGradient((x) => sum(mseRef(x, target, 0.1, { mask }).loss), pred, g, [0, 1, 2, 4, 9], 'mse');
   });
 
   it('handles one element, gives identical bits on two runs, and rejects empty input', async () => {

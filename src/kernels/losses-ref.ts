@@ -16,7 +16,7 @@ export function softplusRef(x: number): number {
   return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 }
 
-/** Sigmoid + binary cross-entropy from logits; `mask[i] === 0` drops element i, `weights` scale it. */
+/** Sigmoid + binary cross-entropy from logits; `mask[i] === 0` or `weights[i] === 0` drops element i, `weights` scale it. */
 export function bceWithLogitsRef(
   logits: ArrayLike<number>,
   labels: ArrayLike<number>,
@@ -27,7 +27,7 @@ export function bceWithLogitsRef(
   const loss = new Float64Array(n);
   const grad = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    if (opts.mask && opts.mask[i] === 0) continue;
+    if ((opts.mask && opts.mask[i] === 0) || (opts.weights && opts.weights[i] === 0)) continue;
     const x = logits[i];
     const y = labels[i];
     const k = scale * (opts.weights ? opts.weights[i] : 1);
@@ -61,16 +61,22 @@ export function rankingRef(
   return { loss, gradPos, gradNeg };
 }
 
-/** (pred - target)^2 and its gradient w.r.t. pred; `mask[i] === 0` drops element i. */
-export function mseRef(pred: ArrayLike<number>, target: ArrayLike<number>, scale: number, mask?: ArrayLike<number>): LossAndGrad {
+/** (pred - target)^2 and its gradient w.r.t. pred; `mask[i] === 0` or `weights[i] === 0` drops element i, `weights` scale it. */
+export function mseRef(
+  pred: ArrayLike<number>,
+  target: ArrayLike<number>,
+  scale: number,
+  opts: { weights?: ArrayLike<number>; mask?: ArrayLike<number> } = {},
+): LossAndGrad {
   const n = pred.length;
   const loss = new Float64Array(n);
   const grad = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    if (mask && mask[i] === 0) continue;
+    if ((opts.mask && opts.mask[i] === 0) || (opts.weights && opts.weights[i] === 0)) continue;
     const e = pred[i] - target[i];
-    loss[i] = e * e * scale;
-    grad[i] = 2 * e * scale;
+    const k = scale * (opts.weights ? opts.weights[i] : 1);
+    loss[i] = e * e * k;
+    grad[i] = 2 * e * k;
   }
   return { loss, grad };
 }

@@ -48,7 +48,7 @@ function present<T extends Record<string, GPUBuffer | number | undefined>>(r: T)
 // ---- sigmoid + binary cross-entropy ------------------------------------------------------
 
 export interface BceOptions {
-  /** Per-element weights: loss and gradient times w. */
+  /** Per-element weights: loss and gradient times w (0 = no label there, as the mask). */
   weighted?: boolean;
   /** A per-element f32 mask: 0 = no label there (loss 0, gradient 0; the label may be NaN). */
   masked?: boolean;
@@ -134,9 +134,16 @@ export class RankingLoss {
 
 // ---- mean squared error --------------------------------------------------------------------
 
+export interface MseOptions {
+  /** Per-element weights: loss and gradient times w (0 = no target there, as the mask). */
+  weighted?: boolean;
+  /** A per-element f32 mask: 0 = no target there (loss 0, gradient 0; the target may be NaN). */
+  masked?: boolean;
+}
+
 /**
- * (pred - target)^2 and its gradient 2 (pred - target) w.r.t. pred, times scale; optional f32
- * mask (0 = no target there; the target may be NaN).
+ * (pred - target)^2 and its gradient 2 (pred - target) w.r.t. pred, times scale (and w);
+ * optional f32 weights and mask.
  */
 export class MseLoss {
   static readonly kernel = 'mse_loss';
@@ -144,29 +151,30 @@ export class MseLoss {
   private constructor(
     private readonly k: Kernel<string>,
     readonly shape: ElementwiseShape,
-    readonly masked: boolean,
+    readonly opts: Readonly<MseOptions>,
   ) {}
 
-  static async create(gpu: Gpu, shape: ElementwiseShape, opts: { masked?: boolean } = {}, scope: BufferScope = gpu.buffers): Promise<MseLoss> {
+  static async create(gpu: Gpu, shape: ElementwiseShape, opts: MseOptions = {}, scope: BufferScope = gpu.buffers): Promise<MseLoss> {
     const kernel = MseLoss.kernel;
     checkElementwise(kernel, shape);
     const bytes = shape.n * 4;
     const spec: EntrySpec<string> = {
       kernel,
       source,
-      entry: opts.masked ? 'mse_masked' : 'mse',
+      entry: `mse${opts.weighted ? '_weighted' : ''}${opts.masked ? '_masked' : ''}`,
       constants: { WG },
       params: { p: [shape.n, 0, 0, 0] },
-      sizes: present({ scale: 4, loss: bytes, mask: opts.masked ? bytes : undefined, pred: bytes, truth: bytes, grad_pred: bytes }),
+      sizes: present({ scale: 4, loss: bytes, weight: opts.weighted ? bytes : undefined, mask: opts.masked ? bytes : undefined, pred: bytes, truth: bytes, grad_pred: bytes }),
       shape: fmtN(shape),
       grid: grid1d(gpu, shape.n, WG),
     };
-    return new MseLoss(await Kernel.create(gpu, spec, scope), shape, !!opts.masked);
+    return new MseLoss(await Kernel.create(gpu, spec, scope), shape, { ...opts });
   }
 
-  bind(b: { pred: GPUBuffer; target: GPUBuffer; mask?: GPUBuffer; scale: GPUBuffer; loss: GPUBuffer; grad: GPUBuffer }): Dispatch {
-    checkOptional(MseLoss.kernel, 'mask', 'masked', this.masked, b.mask);
-    return this.k.bind(present({ scale: b.scale, loss: b.loss, mask: b.mask, pred: b.pred, truth: b.target, grad_pred: b.grad }));
+  bind(b: { pred: GPUBuffer; target: GPUBuffer; weights?: GPUBuffer; mask?: GPUBuffer; scale: GPUBuffer; loss: GPUBuffer; grad: GPUBuffer }): Dispatch {
+    checkOptional(MseLoss.kernel, 'weights', 'weighted', !!this.opts.weighted, b.weights);
+    checkOptional(MseLoss.kernel, 'mask', 'masked', !!this.opts.masked, b.mask);
+    return this.k.bind(present({ scale: b.scale, loss: b.loss, weight: b.weights, mask: b.mask, pred: b.pred, truth: b.target, grad_pred: b.grad }));
   }
 }
 

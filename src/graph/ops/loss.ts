@@ -7,14 +7,52 @@ import { Kernel } from '../../kernels/spec.ts';
 import { rowsGradient } from './embedding.ts';
 import { Sum } from '../../kernels/reduce.ts';
 import type { Graph } from '../graph.ts';
-import type { OpKind } from '../node.ts';
+import type { LowerContext, Node, OpKind } from '../node.ts';
 import { GraphError, shapeString, type Tensor } from '../tensor.ts';
 
 interface LossAttrs {
   weight: number;
 }
 
-const mseOp: OpKind<LossAttrs> = {
+/** An elementwise loss's options: loss weight, divisor of the mean, and which optional inputs follow the two required ones. */
+interface ElementLossAttrs extends LossAttrs {
+  divisor: number;
+  masked: boolean;
+  weighted: boolean;
+}
+
+/** Per-element weights and masks for an elementwise loss (see bceWithLogits). */
+export interface ElementLossOptions {
+  /** The loss weight (default 1). */
+  weight?: number;
+  /** f32, one per element: 0 = no label there (loss 0, gradient 0, whatever the label holds). */
+  mask?: Tensor;
+  /** f32, one per element: loss and gradient times w_i; 0 = no label there, as the mask. */
+  weights?: Tensor;
+  /** The sum is divided by this (default: the element count). */
+  divisor?: number;
+}
+
+/** Inputs [a, b, mask?, weights?] and attributes of an elementwise loss, after checking the options. */
+function elementLoss(op: string, a: Tensor, b: Tensor, o: ElementLossOptions): { inputs: Tensor[]; attrs: ElementLossAttrs } {
+  const weight = o.weight ?? 1;
+  checkWeight(op, weight);
+  const divisor = o.divisor ?? a.size;
+  if (!(divisor > 0 && Number.isFinite(divisor))) throw new GraphError(`${op}: the divisor must be a finite number > 0, got ${divisor}`);
+  for (const [what, t] of [['mask', o.mask], ['weights', o.weights]] as const) {
+    if (t && (t.size !== a.size || t.dtype !== 'f32')) throw new GraphError(`${op}: ${what} ${t} ${shapeString(t)} must be f32 with one value per element of ${a} ${shapeString(a)}`);
+  }
+  const inputs = [a, b, ...(o.mask ? [o.mask] : []), ...(o.weights ? [o.weights] : [])];
+  return { inputs, attrs: { weight, divisor, masked: !!o.mask, weighted: !!o.weights } };
+}
+
+/** The optional [mask, weights] buffers of an elementwise loss node (inputs after the first two). */
+function maskAndWeights(ctx: LowerContext, node: Node<ElementLossAttrs>): { mask?: GPUBuffer; weights?: GPUBuffer } {
+  const [mask, weights] = [node.attrs.masked ? node.inputs[2] : undefined, node.attrs.weighted ? node.inputs[node.attrs.masked ? 3 : 2] : undefined];
+  return { ...(mask ? { mask: ctx.buffer(mask) } : {}), ...(weights ? { weights: ctx.buffer(weights) } : {}) };
+}
+
+const mseOp: OpKind<ElementLossAttrs> = {
   name: 'mse_loss',
   outputs([pred, target]) {
     if (pred.size !== target.size) throw new GraphError(`mse_loss: prediction ${pred} ${shapeString(pred)} and target ${target} ${shapeString(target)} differ in size`);
@@ -26,24 +64,39 @@ const mseOp: OpKind<LossAttrs> = {
   async lower(ctx, node) {
     const [pred, target] = node.inputs;
     const [loss, grad] = node.outputs;
-    const k = await MseLoss.create(ctx.gpu, { n: pred.size }, {}, ctx.scope);
-    const scale = ctx.scope.upload('mse.scale', new Float32Array([node.attrs.weight / pred.size]));
-    return [k.bind({ pred: ctx.buffer(pred), target: ctx.buffer(target), scale, loss: ctx.buffer(loss), grad: ctx.buffer(grad) })];
+    const { masked, weighted } = node.attrs;
+    const k = await MseLoss.create(ctx.gpu, { n: pred.size }, { masked, weighted }, ctx.scope);
+    const scale = ctx.scope.upload('mse.scale', new Float32Array([node.attrs.weight / node.attrs.divisor]));
+    return [k.bind({ pred: ctx.buffer(pred), target: ctx.buffer(target), ...maskAndWeights(ctx, node), scale, loss: ctx.buffer(loss), grad: ctx.buffer(grad) })];
   },
-  grad(_g, node, [seed]) {
-    // Only the loss values seed reverse mode; their gradient is this op's second output.
-    return [seed ? node.outputs[1] : null, null];
+  grad(g, node, [seed]) {
+    return node.inputs.map((_, i) => (i === 0 ? lossGradient(g, node, seed, node.outputs[1]) : null));
   },
 };
 
-/** Per-element terms of weight · mean((pred - target)²); their sum is the loss. */
-export function mseLoss(g: Graph, pred: Tensor, target: Tensor, weight = 1): Tensor {
-  checkWeight('mse_loss', weight);
-  return g.apply(mseOp, [pred, target], { weight })[0];
+/**
+ * Per-element terms of weight · Σ_i w_i (pred_i - target_i)² / divisor (w_i = 1 without
+ * weights; divisor: the element count by default); their sum is the loss. With per-element
+ * weights 1/(labels present) where a label is present and 0 where it is missing, and divisor
+ * 1, the sum is the mean over the labels present; a weight or mask of 0 gives exactly 0 loss
+ * and 0 gradient even where the target is NaN.
+ */
+export function mseLoss(g: Graph, pred: Tensor, target: Tensor, weight = 1, o: Omit<ElementLossOptions, 'weight'> = {}): Tensor {
+  const { inputs, attrs } = elementLoss('mse_loss', pred, target, { ...o, weight });
+  return g.apply(mseOp, inputs, attrs)[0];
 }
 
 function checkWeight(op: string, weight: number): void {
   if (!(weight >= 0 && Number.isFinite(weight))) throw new GraphError(`${op}: the weight must be a finite number >= 0, got ${weight}`);
+}
+
+/**
+ * A fused loss's gradient w.r.t. an input, given reverse mode's seed for its loss terms: the
+ * loss tensor itself (reverse mode starts there: every term's weight is 1) gives the gradient
+ * output as it is.
+ */
+function lossGradient(_g: Graph, _node: Node<unknown>, seed: Tensor | null, grad: Tensor): Tensor | null {
+  return seed ? grad : null;
 }
 
 const rankingOp: OpKind<LossAttrs & { kind: RankingKind }> = {
@@ -77,37 +130,38 @@ export function rankingLoss(g: Graph, pos: Tensor, neg: Tensor, kind: RankingKin
   return g.apply(rankingOp, [pos, neg], { weight, kind })[0];
 }
 
-const bceOp: OpKind<LossAttrs & { masked: boolean }> = {
+const bceOp: OpKind<ElementLossAttrs> = {
   name: 'bce_with_logits',
-  outputs([logits, labels, mask]) {
-    if (logits.size !== labels.size || (mask && mask.size !== logits.size)) {
-      throw new GraphError(`bce_with_logits: logits ${logits} ${shapeString(logits)}, labels ${labels} ${shapeString(labels)}${mask ? ` and mask ${mask} ${shapeString(mask)}` : ''} differ in size`);
-    }
+  outputs([logits, labels]) {
+    if (logits.size !== labels.size) throw new GraphError(`bce_with_logits: logits ${logits} ${shapeString(logits)} and labels ${labels} ${shapeString(labels)} differ in size`);
     return [
       { name: `${logits.name}.bce`, shape: [logits.size], dtype: 'f32' },
       { name: `${logits.name}.dbce`, shape: logits.shape, dtype: 'f32' },
     ];
   },
   async lower(ctx, node) {
-    const [logits, labels, mask] = node.inputs;
+    const [logits, labels] = node.inputs;
     const [loss, grad] = node.outputs;
-    const k = await BceWithLogits.create(ctx.gpu, { n: logits.size }, { masked: node.attrs.masked }, ctx.scope);
-    const scale = ctx.scope.upload('bce.scale', new Float32Array([node.attrs.weight / logits.size]));
-    return [k.bind({ logits: ctx.buffer(logits), labels: ctx.buffer(labels), ...(mask ? { mask: ctx.buffer(mask) } : {}), scale, loss: ctx.buffer(loss), grad: ctx.buffer(grad) })];
+    const { masked, weighted } = node.attrs;
+    const k = await BceWithLogits.create(ctx.gpu, { n: logits.size }, { masked, weighted }, ctx.scope);
+    const scale = ctx.scope.upload('bce.scale', new Float32Array([node.attrs.weight / node.attrs.divisor]));
+    return [k.bind({ logits: ctx.buffer(logits), labels: ctx.buffer(labels), ...maskAndWeights(ctx, node), scale, loss: ctx.buffer(loss), grad: ctx.buffer(grad) })];
   },
-  grad(_g, node, [seed]) {
-    return node.inputs.map((_, i) => (seed && i === 0 ? node.outputs[1] : null));
+  grad(g, node, [seed]) {
+    return node.inputs.map((_, i) => (i === 0 ? lossGradient(g, node, seed, node.outputs[1]) : null));
   },
 };
 
 /**
- * Per-element terms of weight · (Σ BCE(σ(logits), labels)) / n, from logits (stable). With a
- * mask, elements where it is 0 contribute nothing (a missing label); the mean stays over n.
+ * Per-element terms of weight · Σ_i w_i BCE(σ(logits_i), labels_i) / divisor, from logits
+ * (stable); w_i = 1 without weights, divisor the element count by default. A mask or weight of
+ * 0 drops an element (a missing label: loss 0 and gradient 0 even where the label is NaN).
+ * The mean over the labels present: weights 1/(labels present) where present, 0 where
+ * missing, and divisor 1 (the host writes the weights with each batch).
  */
-export function bceWithLogits(g: Graph, logits: Tensor, labels: Tensor, o: { weight?: number; mask?: Tensor } = {}): Tensor {
-  const weight = o.weight ?? 1;
-  checkWeight('bce_with_logits', weight);
-  return g.apply(bceOp, o.mask ? [logits, labels, o.mask] : [logits, labels], { weight, masked: !!o.mask })[0];
+export function bceWithLogits(g: Graph, logits: Tensor, labels: Tensor, o: ElementLossOptions = {}): Tensor {
+  const { inputs, attrs } = elementLoss('bce_with_logits', logits, labels, o);
+  return g.apply(bceOp, inputs, attrs)[0];
 }
 
 const softmaxCeOp: OpKind<LossAttrs & { divisor: number }> = {
