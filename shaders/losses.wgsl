@@ -26,11 +26,11 @@ fn flat_id(gid: vec3u, nwg: vec3u) -> u32 {
   return gid.x + gid.y * nwg.x * WG;
 }
 
-// log(1 + z) for z >= 0. WGSL has no log1p, and log(1 + z) alone loses z's low bits in the
-// rounding of 1 + z: the series covers small z; above it, z / (u - 1) (exact: u - 1 is)
+// log(1 + z) for z >= -1/2. WGSL has no log1p, and log(1 + z) alone loses z's low bits in the
+// rounding of 1 + z: the series covers small |z|; beyond it, z / (u - 1) (exact: u - 1 is)
 // corrects that rounding, as in Goldberg's "What every computer scientist should know".
-fn log1p_pos(z: f32) -> f32 {
-  if (z < LOG1P_SERIES_BELOW) {
+fn log1p(z: f32) -> f32 {
+  if (abs(z) < LOG1P_SERIES_BELOW) {
     return z * (1.0 - z * (0.5 - z * (1.0 / 3.0 - z * (0.25 - z * 0.2))));
   }
   let u = 1.0 + z;
@@ -39,7 +39,7 @@ fn log1p_pos(z: f32) -> f32 {
 
 // log(1 + e^x), never overflowing: e^-|x| is in (0, 1].
 fn softplus(x: f32) -> f32 {
-  return max(x, 0.0) + log1p_pos(exp(-abs(x)));
+  return max(x, 0.0) + log1p(exp(-abs(x)));
 }
 
 // 1 / (1 + e^-x) from e^-|x|, so neither sign overflows (e^1e4 would be inf).
@@ -78,7 +78,7 @@ fn put_bce(i: u32, w: f32, keep: bool) {
   let lin = select(-x * y, x * (1.0 - y), x >= 0.0);
   let g = select(small - y, (1.0 - y) - small, x >= 0.0);
   let k = scale[0] * w;
-  loss[i] = select(0.0, (lin + log1p_pos(e)) * k, keep);
+  loss[i] = select(0.0, (lin + log1p(e)) * k, keep);
   grad_logits[i] = select(0.0, g * k, keep);
 }
 
@@ -251,7 +251,7 @@ fn put_grad(base: u32, o: Online, label: u32, k: f32, first: u32, step: u32) {
 fn finish(r: u32, o: Online, label: u32, w: f32) -> f32 {
   let known = label < p.cols;
   let xl = logits[r * p.cols + min(label, p.cols - 1u)];
-  loss[r] = select(0.0, ((o.m - xl) + log1p_pos(o.t)) * scale[0] * w, known);
+  loss[r] = select(0.0, ((o.m - xl) + log1p(o.t)) * scale[0] * w, known);
   return select(0.0, 1.0, known && w != 0.0 && o.arg == label);
 }
 
@@ -350,4 +350,62 @@ fn ce_groups_weighted_acc(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgr
   if (r >= p.n) { return; }
   let c = ce_group(r, lid, weight[r]);
   if (lid == 0u) { correct[r] = c; }
+}
+
+// ---- BCE on a product of probabilities (ESMM's pCTCVR = pCTR · pCVR) ------------------------
+//
+// p = σ(a) σ(b) from two logits, loss = -y log p - (1 - y) log(1 - p). Forming p and then
+// log(1 - p) fails at both ends: p rounds to 1 (log 0) once a and b pass ~17, and log(1 - p)
+// loses every digit of a small p. Here, with log σ(x) = -softplus(-x):
+//   log p     = -softplus(-a) - softplus(-b)                         (a sum: no cancellation)
+//   log(1-p)  = log1p(-p)                              where p <= 1/2 (p itself is accurate)
+//             = log(σ(-a) + σ(a) σ(-b))                where p > 1/2: two positive terms,
+//               = logaddexp(-softplus(a), -softplus(-a) - softplus(b))   added in log space
+// (the same value as log(e^-a + e^-b + e^-(a+b)) - softplus(-a) - softplus(-b), which cancels
+// when p is small). With q = 1 - p, d loss / da = σ(-a) ((1 - y) p / q - y), written as
+//   (1 - y) e^(log p + log σ(-a) - log q) - y σ(-a)
+// whose exponent is <= log p <= 0 (σ(-a) <= q): no overflow, no 0/0 at p = 1. Likewise for b.
+// Both times scale (and w); finite for any finite a and b.
+
+@group(0) @binding(17) var<storage, read> logits_a: array<f32>;
+@group(0) @binding(18) var<storage, read> logits_b: array<f32>;
+@group(0) @binding(19) var<storage, read_write> grad_a: array<f32>;
+@group(0) @binding(20) var<storage, read_write> grad_b: array<f32>;
+
+// Below this p, log(1 - p) is log1p(-p); above, the sum of two positive terms.
+const PRODUCT_SPLIT: f32 = 0.5;
+
+// log(e^u + e^v), never overflowing.
+fn logaddexp(u: f32, v: f32) -> f32 {
+  return max(u, v) + log1p(exp(-abs(u - v)));
+}
+
+fn put_bce_product(i: u32, w: f32, keep: bool) {
+  let a = logits_a[i];
+  let b = logits_b[i];
+  let y = labels[i];
+  let log_p = -softplus(-a) - softplus(-b);
+  let prob = exp(log_p);
+  let log_q = select(logaddexp(-softplus(a), -softplus(-a) - softplus(b)), log1p(-prob), prob <= PRODUCT_SPLIT);
+  let k = scale[0] * w;
+  let ga = (1.0 - y) * exp(log_p - softplus(a) - log_q) - y * sigmoid(-a);
+  let gb = (1.0 - y) * exp(log_p - softplus(b) - log_q) - y * sigmoid(-b);
+  loss[i] = select(0.0, (-y * log_p - (1.0 - y) * log_q) * k, keep);
+  grad_a[i] = select(0.0, ga * k, keep);
+  grad_b[i] = select(0.0, gb * k, keep);
+}
+
+@compute @workgroup_size(WG)
+fn bce_product(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_id(gid, nwg);
+  if (i >= p.n) { return; }
+  put_bce_product(i, 1.0, true);
+}
+
+@compute @workgroup_size(WG)
+fn bce_product_weighted(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_id(gid, nwg);
+  if (i >= p.n) { return; }
+  let w = weight[i];
+  put_bce_product(i, w, w != 0.0);
 }

@@ -4,10 +4,12 @@ import { describe, expect, it } from 'vitest';
 import type { BufferScope } from '../src/gpu/buffers.ts';
 import { KernelError, submitDispatches, type Dispatch } from '../src/kernels/kernel.ts';
 import {
+  BceOnProduct,
   BceWithLogits,
   MseLoss,
   RankingLoss,
   SoftmaxCrossEntropy,
+  bceOnProductRef,
   bceWithLogitsRef,
   checkLabels,
   mseRef,
@@ -263,6 +265,91 @@ describe('ranking_loss', () => {
     expect([got.gradPos[0], got.gradNeg[0]]).toEqual([-0.5, 0.5]);
     await expect(RankingLoss.create(t.gpu, { n: 0 }, { kind: 'bpr' })).rejects.toThrow(/ranking_loss: n must be an integer >= 1/);
     await expect(RankingLoss.create(t.gpu, { n: 1 }, { kind: 'hinge' as RankingKind })).rejects.toThrow(/ranking_loss: kind must be 'cs330' or 'bpr'/);
+  });
+});
+
+// ---- BCE on a product of probabilities (ESMM) ----------------------------------------------
+
+async function bceProduct(a: Float32Array, b: Float32Array, labels: Float32Array, scale: number, weights?: Float32Array) {
+  const n = a.length;
+  const inputs: Record<string, Host> = { a, b, labels, scale: f32([scale]), ...(weights ? { weights } : {}) };
+  return run((scope) => BceOnProduct.create(t.gpu, { n }, { weighted: !!weights }, scope), inputs, { loss: n, gradA: n, gradB: n });
+}
+
+describe('bce_on_product', () => {
+  it('matches the float64 reference at random logits, hard and soft labels, and drops weight-0 elements (NaN labels there)', async () => {
+    const rng = new Rng(41);
+    const n = 1001;
+    const a = normals(rng, n, 3);
+    const b = normals(rng, n, 3);
+    const labels = Float32Array.from({ length: n }, (_, i) => (i % 3 === 2 ? rng.uniform() : i % 3));
+    const weights = Float32Array.from({ length: n }, () => (rng.uniform() < 0.3 ? 0 : rng.uniform()));
+    // Soft labels make the gradient a difference of two terms: atol for where they cancel.
+    const tol = { atol: 1e-7, rtol: 2e-5 };
+    const got = await bceProduct(a, b, labels, 1 / 9);
+    const ref = bceOnProductRef(a, b, labels, 1 / 9);
+    expectClose(got.loss, ref.loss, tol, 'loss');
+    expectClose(got.gradA, ref.gradA, tol, 'gradA');
+    expectClose(got.gradB, ref.gradB, tol, 'gradB');
+    const holes = labels.map((y, i) => (weights[i] === 0 ? NaN : y));
+    const w = await bceProduct(a, b, holes, 1, weights);
+    const wref = bceOnProductRef(a, b, labels, 1, weights);
+    expectClose(w.loss, wref.loss, tol, 'weighted loss');
+    expectClose(w.gradA, wref.gradA, tol, 'weighted gradA');
+    expectClose(w.gradB, wref.gradB, tol, 'weighted gradB');
+    for (let i = 0; i < n; i++) if (weights[i] === 0) expect([w.loss[i], w.gradA[i], w.gradB[i]], `element ${i}`).toEqual([0, 0, 0]);
+  });
+
+  it('keeps its digits for p near 0 and near 1, at logits up to ±50 (where p = σ(a)σ(b) then log(1 - p) fails)', async () => {
+    const grid = [-50, -30, -17, -5, -1, -0.01, 0, 0.01, 1, 5, 17, 30, 50];
+    const a: number[] = [];
+    const b: number[] = [];
+    const y: number[] = [];
+    for (const x of grid) for (const z of grid) for (const label of [0, 1]) a.push(x), b.push(z), y.push(label);
+    const got = await bceProduct(f32(a), f32(b), f32(y), 1);
+    const ref = bceOnProductRef(a, b, y, 1);
+    expect(got.loss.every(Number.isFinite) && got.gradA.every(Number.isFinite) && got.gradB.every(Number.isFinite)).toBe(true);
+    // Hard labels: every result is one term (no cancellation), so relative error only: exp and
+    // log of arguments up to ~100 cost ~100 ulp. The atol is f32's smallest normal: a GPU may
+    // flush e^-100 (a subnormal) to 0.
+    const rel = { atol: 1.2e-38, rtol: 2e-5 };
+    expectClose(got.loss, ref.loss, rel, 'loss');
+    expectClose(got.gradA, ref.gradA, rel, 'gradA');
+    expectClose(got.gradB, ref.gradB, rel, 'gradB');
+  });
+
+  it('stays finite at logits of ±1e4 (past float64 exp), with the asymptotic values', async () => {
+    const got = await bceProduct(f32([1e4, 1e4, -1e4, -1e4, 1e4]), f32([1e4, 1e4, -1e4, -1e4, -1e4]), f32([0, 1, 1, 0, 1]), 1);
+    // 1 - p = 2e^-1e4 (y 0: loss 1e4 - log 2, d/da 1/2); p = e^-2e4 (y 1: loss 2e4, d/da -1);
+    // y 0 at p = e^-2e4: 0; p = e^-1e4 with y 1: loss 1e4, d/da -0, d/db -1.
+    // f32 logits of 1e4 are known to 1e-3 (their ulp), and so is any difference of such terms.
+    const near = { atol: 0, rtol: 1e-3 };
+    expectClose(got.loss, [1e4 - Math.LN2, 0, 2e4, 0, 1e4], near, 'loss');
+    expectClose(got.gradA, [0.5, 0, -1, 0, 0], near, 'gradA');
+    expectClose(got.gradB, [0.5, 0, -1, 0, -1], near, 'gradB');
+  });
+
+  it('has the gradient of the reference loss (central differences), p near 0 and 1 included', () => {
+    const a = Float64Array.from([0.3, -1.2, 2.5, 8, -8, 12, -3, 0, 15, -15]);
+    const b = Float64Array.from([-0.7, 0.4, 1.5, 9, 3, 11, -9, 0, -2, 14]);
+    for (const labels of [f32([0, 1, 0, 1, 0, 1, 0, 1, 0, 1]), f32([1, 0, 1, 0, 1, 0, 1, 0, 1, 0]), f32([0.3, 0.6, 0.9, 0.1, 0.5, 0.2, 0.7, 0.4, 0.8, 0.05])]) {
+      const w = f32([1, 0.5, 2, 1, 1, 0.3, 1, 1, 1, 1]);
+      const ref = bceOnProductRef(a, b, labels, 0.7, w);
+      expectGradient((x) => sum(bceOnProductRef(x, b, labels, 0.7, w).loss), a, ref.gradA, [...a.keys()], 'bce on product, a');
+      expectGradient((x) => sum(bceOnProductRef(a, x, labels, 0.7, w).loss), b, ref.gradB, [...b.keys()], 'bce on product, b');
+    }
+  });
+
+  it('handles one element and rejects missing weights', async () => {
+    const got = await bceProduct(f32([0]), f32([0]), f32([0]), 1);
+    // p = 1/4: loss log(4/3), d/da = σ(0) p / (1 - p) = 1/6.
+    expect(got.loss[0]).toBeCloseTo(Math.log(4 / 3), 6);
+    expect(got.gradA[0]).toBeCloseTo(1 / 6, 6);
+    const k = await BceOnProduct.create(t.gpu, { n: 1 }, { weighted: true });
+    const buf = t.gpu.buffers.scope();
+    const x = buf.create('x', 4);
+    expect(() => k.bind({ a: x, b: buf.create('b', 4), labels: buf.create('y', 4), scale: buf.create('s', 4), loss: buf.create('l', 4), gradA: buf.create('ga', 4), gradB: buf.create('gb', 4) })).toThrow(/bce_on_product: was created with weighted: true, so bind needs weights/);
+    buf.destroy();
   });
 });
 

@@ -38,6 +38,40 @@ export function bceWithLogitsRef(
   return { loss, grad };
 }
 
+/**
+ * BCE(y, p) with p = σ(a) σ(b), and its gradients w.r.t. a and b; `weights[i] === 0` drops
+ * element i. Plain float64: log p = log σ(a) + log σ(b) from softplus; 1 - p is log1p(-p) for p <= 1/2
+ * and otherwise the sum of two positive terms σ(-a) + σ(a) σ(-b), which keeps its digits where
+ * 1 - σ(a) σ(b) would round to 0 (the kernel's f32 works in log space instead);
+ * d loss / da = σ(-a) ((1 - y) p / (1 - p) - y). Logits beyond ±700 overflow float64's exp.
+ */
+export function bceOnProductRef(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  scale: number,
+  weights?: ArrayLike<number>,
+): { loss: Float64Array; gradA: Float64Array; gradB: Float64Array } {
+  const n = a.length;
+  const loss = new Float64Array(n);
+  const gradA = new Float64Array(n);
+  const gradB = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    if (weights && weights[i] === 0) continue;
+    const y = labels[i];
+    const p = sigmoidRef(a[i]) * sigmoidRef(b[i]);
+    const q = sigmoidRef(-a[i]) + sigmoidRef(a[i]) * sigmoidRef(-b[i]);
+    // log σ(x) = -softplus(-x): log(σ(30)) would round 1 - 9e-14 first.
+    const logP = -softplusRef(-a[i]) - softplusRef(-b[i]);
+    const logQ = p <= 0.5 ? Math.log1p(-p) : Math.log(q);
+    const k = scale * (weights ? weights[i] : 1);
+    loss[i] = (-y * logP - (1 - y) * logQ) * k;
+    gradA[i] = sigmoidRef(-a[i]) * ((1 - y) * (p / q) - y) * k;
+    gradB[i] = sigmoidRef(-b[i]) * ((1 - y) * (p / q) - y) * k;
+  }
+  return { loss, gradA, gradB };
+}
+
 /** Pairwise ranking loss of d = pos - neg: 'cs330' is 1 - sigmoid(d), 'bpr' is -log sigmoid(d). */
 export function rankingRef(
   kind: RankingKind,

@@ -12,7 +12,7 @@ import { checkInteger, grid1d, KernelError, type Dispatch } from './kernel.ts';
 import { Kernel, type EntrySpec } from './spec.ts';
 import type { RankingKind } from './losses-ref.ts';
 
-export { bceWithLogitsRef, mseRef, rankingRef, softmaxCrossEntropyRef, type RankingKind } from './losses-ref.ts';
+export { bceOnProductRef, bceWithLogitsRef, mseRef, rankingRef, softmaxCrossEntropyRef, type RankingKind } from './losses-ref.ts';
 
 const WG = 64;
 
@@ -90,6 +90,45 @@ export class BceWithLogits {
     checkOptional(k, 'weights', 'weighted', !!this.opts.weighted, b.weights);
     checkOptional(k, 'mask', 'masked', !!this.opts.masked, b.mask);
     return this.k.bind(present({ scale: b.scale, loss: b.loss, weight: b.weights, mask: b.mask, logits: b.logits, labels: b.labels, grad_logits: b.grad }));
+  }
+}
+
+// ---- BCE on a product of probabilities ----------------------------------------------------
+
+/**
+ * ESMM's loss: BCE(y, σ(a) · σ(b)) from the two logits, with gradients w.r.t. a and b, times
+ * scale (and w; a weight of 0 drops the element, NaN label included). Stable for any finite
+ * logits, p near 0 and near 1 (see shaders/losses.wgsl). All buffers f32 [n]; scale [1].
+ */
+export class BceOnProduct {
+  static readonly kernel = 'bce_on_product';
+
+  private constructor(
+    private readonly k: Kernel<string>,
+    readonly shape: ElementwiseShape,
+    readonly weighted: boolean,
+  ) {}
+
+  static async create(gpu: Gpu, shape: ElementwiseShape, opts: { weighted?: boolean } = {}, scope: BufferScope = gpu.buffers): Promise<BceOnProduct> {
+    const kernel = BceOnProduct.kernel;
+    checkElementwise(kernel, shape);
+    const bytes = shape.n * 4;
+    const spec: EntrySpec<string> = {
+      kernel,
+      source,
+      entry: opts.weighted ? 'bce_product_weighted' : 'bce_product',
+      constants: { WG },
+      params: { p: [shape.n, 0, 0, 0] },
+      sizes: present({ scale: 4, loss: bytes, weight: opts.weighted ? bytes : undefined, logits_a: bytes, logits_b: bytes, labels: bytes, grad_a: bytes, grad_b: bytes }),
+      shape: fmtN(shape),
+      grid: grid1d(gpu, shape.n, WG),
+    };
+    return new BceOnProduct(await Kernel.create(gpu, spec, scope), shape, !!opts.weighted);
+  }
+
+  bind(b: { a: GPUBuffer; b: GPUBuffer; labels: GPUBuffer; weights?: GPUBuffer; scale: GPUBuffer; loss: GPUBuffer; gradA: GPUBuffer; gradB: GPUBuffer }): Dispatch {
+    checkOptional(BceOnProduct.kernel, 'weights', 'weighted', this.weighted, b.weights);
+    return this.k.bind(present({ scale: b.scale, loss: b.loss, weight: b.weights, logits_a: b.a, logits_b: b.b, labels: b.labels, grad_a: b.gradA, grad_b: b.gradB }));
   }
 }
 

@@ -1,7 +1,7 @@
 // Losses as graph ops. Each fused loss kernel writes the per-element loss and its gradient in
 // one dispatch, both scaled by weight / n (a weighted mean), so reverse mode starts from the
 // gradient output directly (see autodiff.ts). Metrics sum on the GPU into a persistent tensor.
-import { BceWithLogits, MseLoss, RankingLoss, SoftmaxCrossEntropy, type RankingKind } from '../../kernels/losses.ts';
+import { BceOnProduct, BceWithLogits, MseLoss, RankingLoss, SoftmaxCrossEntropy, type RankingKind } from '../../kernels/losses.ts';
 import { mfRankingIndexed } from '../../kernels/mf-ranking.ts';
 import { Kernel } from '../../kernels/spec.ts';
 import { rowsGradient } from './embedding.ts';
@@ -162,6 +162,45 @@ const bceOp: OpKind<ElementLossAttrs> = {
 export function bceWithLogits(g: Graph, logits: Tensor, labels: Tensor, o: ElementLossOptions = {}): Tensor {
   const { inputs, attrs } = elementLoss('bce_with_logits', logits, labels, o);
   return g.apply(bceOp, inputs, attrs)[0];
+}
+
+/** Inputs [a, b, labels, weights?]; outputs [loss terms, d/da, d/db]. */
+const bceProductOp: OpKind<ElementLossAttrs> = {
+  name: 'bce_on_product',
+  outputs([a, b, labels]) {
+    if (a.size !== b.size || a.size !== labels.size) {
+      throw new GraphError(`bce_on_product: logits ${a} ${shapeString(a)} and ${b} ${shapeString(b)} and labels ${labels} ${shapeString(labels)} differ in size`);
+    }
+    return [
+      { name: `${a.name}*${b.name}.bce`, shape: [a.size], dtype: 'f32' },
+      { name: `d${a.name}.bce`, shape: a.shape, dtype: 'f32' },
+      { name: `d${b.name}.bce`, shape: b.shape, dtype: 'f32' },
+    ];
+  },
+  async lower(ctx, node) {
+    const [a, b, labels, weights] = node.inputs;
+    const [loss, gradA, gradB] = node.outputs;
+    const k = await BceOnProduct.create(ctx.gpu, { n: a.size }, { weighted: node.attrs.weighted }, ctx.scope);
+    const scale = ctx.scope.upload('bce_product.scale', new Float32Array([node.attrs.weight / node.attrs.divisor]));
+    return [
+      k.bind({ a: ctx.buffer(a), b: ctx.buffer(b), labels: ctx.buffer(labels), ...(weights ? { weights: ctx.buffer(weights) } : {}), scale, loss: ctx.buffer(loss), gradA: ctx.buffer(gradA), gradB: ctx.buffer(gradB) }),
+    ];
+  },
+  grad(g, node, [seed]) {
+    return node.inputs.map((_, i) => (i < 2 ? lossGradient(g, node, seed, node.outputs[1 + i]) : null));
+  },
+};
+
+/**
+ * ESMM's loss (Ma et al., SIGIR 2018) on pCTCVR = σ(a) · σ(b), a product of probabilities:
+ * per-element terms of weight · Σ_i w_i BCE(labels_i, σ(a_i) σ(b_i)) / divisor, computed in
+ * log space from the two logits (finite and accurate for p near 0 and near 1; see
+ * shaders/losses.wgsl), with gradients into both logits. Weights and divisor as in
+ * bceWithLogits (a weight of 0 drops an element, NaN label included).
+ */
+export function bceOnProduct(g: Graph, logitsA: Tensor, logitsB: Tensor, labels: Tensor, o: Omit<ElementLossOptions, 'mask'> = {}): Tensor {
+  const { inputs, attrs } = elementLoss('bce_on_product', logitsA, logitsB, o);
+  return g.apply(bceProductOp, [logitsA, logitsB, labels, ...inputs.slice(2)], attrs)[0];
 }
 
 const softmaxCeOp: OpKind<LossAttrs & { divisor: number }> = {
