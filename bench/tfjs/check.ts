@@ -1,12 +1,13 @@
-// `npx tsx bench/tfjs/check.ts [--steps N] [--warmup N] [--unshared] [--classes N] [--shot K] [--batch B] [--hidden H]`
+// `npx tsx bench/tfjs/check.ts [--only recommender|fewshot|mmoe] [--steps N] [--warmup N] [--unshared] [--classes N] [--shot K] [--batch B] [--hidden H]`
 // (--unshared: separate tables per recommender head; --classes/--shot/--batch/--hidden: the few-shot model)
-// Builds the TF.js WebGPU recommender and few-shot models, checks each one's initial loss and
+// Builds the TF.js WebGPU recommender, few-shot and MMoE models, checks each one's initial loss and
 // gradients against float64 references computed here by hand from the same initial values,
 // checks that the steps change the loss, stay finite and leak no tensors, then prints ms per
 // step after warm-up.
 import { parseArgs } from 'node:util';
 import { tf } from './backend.ts';
 import { createTfjsFewshot, fewshotHost, IMAGE_SIZE, type FewshotConfig, type FewshotHost } from './fewshot.ts';
+import { createTfjsMmoe, mmoeHost, type MmoeHost } from './multitask.ts';
 import { createTfjsRecommender, FACTORIZATION_WEIGHT, recommenderHost, REGRESSION_WEIGHT, type RecommenderConfig, type RecommenderHost } from './recommender.ts';
 import { worstMismatch } from '../../src/tolerance.ts';
 
@@ -205,6 +206,80 @@ function fewshot64(f: FewshotHost): { loss: number; grads: Grads } {
   return { loss: total / (B * N), grads };
 }
 
+/** MMoE's loss and gradient in float64, by hand (bench/tfjs/multitask.ts's math). */
+function mmoe64(m: MmoeHost): { loss: number; grads: Grads } {
+  const { continuous: C, experts: E, expertUnits: U, towerUnits: H, tasks: T, batch: B } = m.cfg;
+  const F = m.cfg.vocab.length;
+  const p = m.params;
+  const grads: Grads = {};
+  for (const [k, v] of Object.entries(p)) grads[k] = new Float64Array(v.length);
+  const count = Array.from({ length: T }, (_, t) => m.weights.subarray(t * B, (t + 1) * B).reduce((a, w) => a + w, 0));
+  let loss = 0;
+  /** One one-hot layer's pre-activation for row r. */
+  const layer = (cat: Float32Array, cont: Float32Array, bias: Float32Array, width: number, r: number): Float64Array => {
+    const a = Float64Array.from(bias);
+    for (let f = 0; f < F; f++) for (let j = 0; j < width; j++) a[j] += cat[m.rows[r * F + f] * width + j];
+    for (let c = 0; c < C; c++) for (let j = 0; j < width; j++) a[j] += m.continuous[r * C + c] * cont[c * width + j];
+    return a;
+  };
+  const layerBack = (gCat: Float64Array, gCont: Float64Array, gBias: Float64Array, d: Float64Array, width: number, r: number): void => {
+    for (let j = 0; j < width; j++) gBias[j] += d[j];
+    for (let f = 0; f < F; f++) for (let j = 0; j < width; j++) gCat[m.rows[r * F + f] * width + j] += d[j];
+    for (let c = 0; c < C; c++) for (let j = 0; j < width; j++) gCont[c * width + j] += m.continuous[r * C + c] * d[j];
+  };
+  for (let r = 0; r < B; r++) {
+    const a = layer(p.E_cat, p.E_cont, p.E_b, E * U, r);
+    const h = a.map((v) => Math.max(v, 0));
+    const gl = layer(p.G_cat, p.G_cont, p.G_b, T * E, r);
+    const dh = new Float64Array(E * U);
+    const dgl = new Float64Array(T * E);
+    for (let t = 0; t < T; t++) {
+      const w = m.weights[t * B + r];
+      if (w === 0) continue; // no label: nothing flows back from this task
+      const y = m.labels[t * B + r];
+      const z = gl.subarray(t * E, (t + 1) * E);
+      const zmax = Math.max(...z);
+      const e = z.map((v) => Math.exp(v - zmax));
+      const sum = e.reduce((s, v) => s + v, 0);
+      const g = e.map((v) => v / sum);
+      const mix = new Float64Array(U);
+      for (let k = 0; k < E; k++) for (let u = 0; u < U; u++) mix[u] += g[k] * h[k * U + u];
+      const W1 = p[`t${t}_W1`];
+      const W2 = p[`t${t}_W2`];
+      const z1 = Float64Array.from(p[`t${t}_b1`]);
+      for (let u = 0; u < U; u++) for (let j = 0; j < H; j++) z1[j] += mix[u] * W1[u * H + j];
+      let logit = p[`t${t}_b2`][0];
+      for (let j = 0; j < H; j++) logit += Math.max(z1[j], 0) * W2[j];
+      loss += (Math.max(logit, 0) - logit * y + Math.log1p(Math.exp(-Math.abs(logit)))) / count[t];
+      const dz = (1 / (1 + Math.exp(-logit)) - y) / count[t];
+      grads[`t${t}_b2`][0] += dz;
+      const dmix = new Float64Array(U);
+      for (let j = 0; j < H; j++) {
+        grads[`t${t}_W2`][j] += dz * Math.max(z1[j], 0);
+        const dz1 = z1[j] > 0 ? dz * W2[j] : 0;
+        grads[`t${t}_b1`][j] += dz1;
+        for (let u = 0; u < U; u++) {
+          grads[`t${t}_W1`][u * H + j] += mix[u] * dz1;
+          dmix[u] += W1[u * H + j] * dz1;
+        }
+      }
+      const dg = new Float64Array(E);
+      for (let k = 0; k < E; k++) {
+        for (let u = 0; u < U; u++) {
+          dg[k] += dmix[u] * h[k * U + u];
+          dh[k * U + u] += g[k] * dmix[u];
+        }
+      }
+      const dot = g.reduce((s, gk, k) => s + gk * dg[k], 0);
+      for (let k = 0; k < E; k++) dgl[t * E + k] = g[k] * (dg[k] - dot);
+    }
+    const da = dh.map((v, j) => (a[j] > 0 ? v : 0));
+    layerBack(grads.E_cat, grads.E_cont, grads.E_b, da, E * U, r);
+    layerBack(grads.G_cat, grads.G_cont, grads.G_b, dgl, T * E, r);
+  }
+  return { loss, grads };
+}
+
 /** Worst difference over the tensor, relative to the tensor's largest reference magnitude. */
 function gradientProblems(name: string, got: Record<string, Float32Array>, want: Grads, tol: number): string[] {
   const problems: string[] = [];
@@ -238,6 +313,7 @@ interface Model {
 interface Outcome {
   msPerStep: number;
   problems: string[];
+  losses: number[];
 }
 
 async function run(name: string, model: Model, ref: { loss: number; grads: Grads }, warmup: number, steps: number): Promise<Outcome> {
@@ -272,7 +348,7 @@ async function run(name: string, model: Model, ref: { loss: number; grads: Grads
     if (!losses.every(Number.isFinite)) problems.push(`${name}: non-finite loss`);
     console.log(`${name}: losses ${losses.map((l) => l.toFixed(5)).join(' ')}`);
     console.log(`${name}: ${msPerStep.toFixed(1)} ms/step (mean of ${steps} after ${warmup} warm-up; median ${median.toFixed(1)}, each ${times.map((t) => t.toFixed(0)).join(' ')}); CPU ${cpuMsPerStep.toFixed(0)} ms/step`);
-    return { msPerStep, problems };
+    return { msPerStep, problems, losses };
   } finally {
     model.dispose();
   }
@@ -295,8 +371,12 @@ async function main(): Promise<number> {
       batch: { type: 'string' },
       hidden: { type: 'string' },
       unshared: { type: 'boolean' },
+      only: { type: 'string' },
     },
   });
+  const models = ['recommender', 'fewshot', 'mmoe'];
+  if (values.only !== undefined && !models.includes(values.only)) throw new Error(`--only must be one of ${models.join(', ')}, got "${values.only}"`);
+  const wanted = (m: string): boolean => values.only === undefined || values.only === m;
   const steps = positiveInt(values.steps, 'steps', 3);
   const warmup = positiveInt(values.warmup, 'warmup', 2);
   const recCfg: Partial<RecommenderConfig> = { shared: !values.unshared };
@@ -308,16 +388,28 @@ async function main(): Promise<number> {
   };
   const problems: string[] = [];
 
-  const rec = await createTfjsRecommender(recCfg);
-  console.log(`backend: ${rec.backendInfo}`);
-  const rc = { ...recommenderHost(recCfg).cfg };
-  const recName = `recommender (${rc.users}x${rc.items}, dim ${rc.dim}, hidden ${rc.hidden}, batch ${rc.batch}, ${rc.shared ? 'shared' : 'separate'} tables)`;
-  problems.push(...(await run(recName, rec, recommender64(recommenderHost(recCfg)), warmup, steps)).problems);
-
-  const fs = await createTfjsFewshot(fsCfg);
-  const fsName = `few-shot (N=${fsCfg.numClasses}, K=${fsCfg.numShot}, batch ${fsCfg.batch}, hidden ${fsCfg.hidden})`;
-  problems.push(...(await run(fsName, fs, fewshot64(fewshotHost(fsCfg)), warmup, steps)).problems);
-
+  if (wanted('recommender')) {
+    const rec = await createTfjsRecommender(recCfg);
+    console.log(`backend: ${rec.backendInfo}`);
+    const rc = { ...recommenderHost(recCfg).cfg };
+    const recName = `recommender (${rc.users}x${rc.items}, dim ${rc.dim}, hidden ${rc.hidden}, batch ${rc.batch}, ${rc.shared ? 'shared' : 'separate'} tables)`;
+    problems.push(...(await run(recName, rec, recommender64(recommenderHost(recCfg)), warmup, steps)).problems);
+  }
+  if (wanted('fewshot')) {
+    const fs = await createTfjsFewshot(fsCfg);
+    const fsName = `few-shot (N=${fsCfg.numClasses}, K=${fsCfg.numShot}, batch ${fsCfg.batch}, hidden ${fsCfg.hidden})`;
+    problems.push(...(await run(fsName, fs, fewshot64(fewshotHost(fsCfg)), warmup, steps)).problems);
+  }
+  if (wanted('mmoe')) {
+    // Census-shaped synthetic rows; the labels are random, so the loss falls only by fitting the batch.
+    const mmoe = await createTfjsMmoe();
+    const mc = mmoe.config;
+    if (values.only) console.log(`backend: ${mmoe.backendInfo}`);
+    const name = `MMoE (${mc.vocab.length} fields, ${mc.vocab.reduce((a, b) => a + b, 0)} one-hot rows, ${mc.continuous} columns, ${mc.experts}x${mc.expertUnits} experts, towers ${mc.towerUnits}, ${mc.tasks} tasks, batch ${mc.batch})`;
+    const out = await run(name, mmoe, mmoe64(mmoeHost()), warmup, steps);
+    problems.push(...out.problems);
+    if (!(out.losses[out.losses.length - 1] < out.losses[0])) problems.push(`${name}: the loss did not fall over ${out.losses.length} steps on one batch`);
+  }
   for (const p of problems) console.error(`FAILED ${p}`);
   return problems.length ? 1 : 0;
 }
