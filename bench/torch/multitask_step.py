@@ -13,9 +13,10 @@ Rows are synthetic and seeded (census-income's 33 categorical fields, 536 one-ho
 unknown rows, 7 continuous columns), a fresh batch per step as in an epoch; they are made before
 timing. Usage:
 
-    python3 bench/torch/multitask_step.py [--steps 78] [--batch 1024] [--warmup 5] [--threads N] [--json]
+    /usr/bin/python3 bench/torch/multitask_step.py [--steps 78] [--batch 1024] [--warmup 5] [--threads N] [--json]
 
-Debian: apt-get install python3-torch.
+Debian's python3-torch (apt-get install python3-torch) serves Debian's own /usr/bin/python3, not
+a pyenv or venv python found first on PATH.
 """
 import argparse
 import itertools
