@@ -3,11 +3,16 @@ import { parseArgs } from 'node:util';
 import { Gpu } from '../src/gpu/context.ts';
 import { adapterLine, limitsLines } from '../src/gpu/adapter-report.ts';
 import { GPU_HELP, GPU_OPTIONS, gpuOptions } from './gpu-options.ts';
+import { examplesHelp } from './help.ts';
 
 export const INFO_HELP = `usage: shadertrain info [--json] [GPU options]
 Prints the WebGPU adapter shadertrain would use and its limits.
 
-${GPU_HELP}`;
+${GPU_HELP}${examplesHelp('info', [
+  { args: '', does: 'the adapter, whether it is software, and its limits' },
+  { args: '--json', does: 'the same as JSON' },
+  { args: '--backend vulkan --power-preference high-performance', does: "the adapter that Dawn's Vulkan backend gives a high-performance request" },
+])}`;
 
 export async function info(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { ...GPU_OPTIONS, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });

@@ -1,18 +1,27 @@
+#!/usr/bin/env node
 // The `shadertrain` command: a command per experiment in the registry, and the tools.
+import pkg from '../package.json' with { type: 'json' };
 import { EXPERIMENTS } from '../src/experiments/registry.ts';
+import { demo } from './demo.ts';
 import { describeError } from './errors.ts';
+import { examplesHelp } from './help.ts';
 import { info } from './info.ts';
 import { runExperiment } from './run-experiment.ts';
-import { smoke } from './smoke.ts';
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; summary: string }> = {
   ...Object.fromEntries(EXPERIMENTS.map((ex) => [ex.name, { run: (args: string[]) => runExperiment(ex, args), summary: ex.title }])),
+  demo: { run: demo, summary: 'few-shot Omniglot 2-way 1-shot in about a minute, offline (npm start)' },
   info: { run: info, summary: 'show the WebGPU adapter and its limits' },
-  smoke: { run: smoke, summary: 'train a tiny model on the GPU and print the loss' },
 };
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
-  return `usage: shadertrain COMMAND [options]   (shadertrain COMMAND --help for its options)\n\ncommands:\n${lines.join('\n')}`;
+  const examples = examplesHelp('', [
+    { args: 'demo', does: 'a real training run in about a minute, on data that ships with shadertrain' },
+    { args: 'fewshot --help', does: "a command's options and examples" },
+    { args: 'info', does: 'the WebGPU adapter shadertrain uses' },
+    ...EXPERIMENTS.flatMap((ex) => (ex.examples ?? []).slice(0, 1).map((e) => ({ args: `${ex.name} ${e.args}`, does: e.does }))),
+  ]);
+  return `usage: shadertrain COMMAND [options]   (shadertrain COMMAND --help for its options)\n       shadertrain --version\n\ncommands:\n${lines.join('\n')}${examples}`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -20,6 +29,10 @@ async function main(argv: string[]): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-v') {
+    console.log(pkg.version);
+    return 0;
   }
   const cmd = COMMANDS[name];
   if (!cmd) {

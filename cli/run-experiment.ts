@@ -15,6 +15,7 @@ import { DATASETS, type NodeDataset } from './datasets.ts';
 import { UserError } from './errors.ts';
 import { parseFlags, RUN_FLAGS, stringFlag, type FlagSpec, type Values } from './flags.ts';
 import { GPU_HELP, gpuOptions } from './gpu-options.ts';
+import { examplesHelp } from './help.ts';
 import { Progress, type ProgressFields } from './progress.ts';
 
 function dataset(ex: AnyExperiment): NodeDataset {
@@ -38,7 +39,7 @@ function help(ex: AnyExperiment, ds: NodeDataset): string {
   const lines = rows.map(([l, text]) => `  ${l.padEnd(width)}${text.replaceAll('\n', `\n  ${' '.repeat(width)}`)}`);
   const snake = ex.options.find((o) => o.flag.includes('_'));
   const spellings = snake ? `\n  Kebab-case spellings (--${kebab(snake.flag)} ...) work too.` : '';
-  return `usage: shadertrain ${ex.name} [options]\n${ex.about}\n\n${lines.join('\n')}${spellings}\n\n${GPU_HELP}`;
+  return `usage: shadertrain ${ex.name} [options]\n${ex.about}\n\n${lines.join('\n')}${spellings}\n\n${GPU_HELP}${examplesHelp(ex.name, ex.examples ?? [])}`;
 }
 
 function flagSpec(options: readonly OptionSpec[]): FlagSpec {
@@ -193,7 +194,7 @@ export async function runExperiment(ex: AnyExperiment, args: string[]): Promise<
     say(`training ${name} for ${count(ex.length(config), ex.unit)}; logs in ${logdir}`);
     const r = await trainRun(gpu, ex, loaded.data, config, { logdir, checkpoint, resume, quiet });
     if (v.json) console.log(JSON.stringify({ adapter: gpu.report, data: loaded.source, config, checkpoint: checkpoint ?? null, ...runJson(ex, r, logdir) }, null, 2));
-    else say(ex.done(r));
+    else say(`${ex.done(r)}\nlogs: ${logdir} (TensorBoard event file and metrics.jsonl)${checkpoint ? `; checkpoint: ${checkpoint}` : ''}`);
     return 0;
   } finally {
     gpu.destroy();

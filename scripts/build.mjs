@@ -1,5 +1,6 @@
 // Bundles the Node entry points (and later the web page) with esbuild. WGSL is imported as
 // text here, as in vitest (vitest.config.ts): one mechanism for shaders everywhere.
+import { chmod } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 const targets = {
@@ -32,3 +33,5 @@ for (const name of names) {
   }
   await build({ ...common, ...t });
 }
+// The `shadertrain` command (package.json's bin; its shebang comes from cli/main.ts).
+if (names.includes('cli')) await chmod('dist/cli.js', 0o755);

@@ -1,6 +1,9 @@
 // The runtime as a user meets it in Node: finding SwiftShader without VK_ICD_FILENAMES,
 // one clear error without WebGPU, and a process that exits by itself.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const TIMEOUT = 60_000;
@@ -50,6 +53,34 @@ describe('shadertrain info', () => {
   });
 });
 
+describe('shadertrain as a command', () => {
+  it('is package.json\'s bin: an executable with a shebang that prints the version', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string; bin: Record<string, string> };
+    expect(pkg.bin.shadertrain).toBe('dist/cli.js');
+    const r = spawnSync('./dist/cli.js', ['--version'], { env: userEnv(), encoding: 'utf8', timeout: TIMEOUT });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('lists its commands with examples', () => {
+    const r = cli(['--help']);
+    expect(r.status, r.stderr).toBe(0);
+    for (const name of ['recommender', 'fewshot', 'info']) expect(r.stdout).toMatch(new RegExp(`^  ${name} +\\S`, 'm'));
+    expect(r.stdout).toMatch(/^examples:\n  shadertrain /m);
+  });
+
+  it('gives every command a --help with examples', () => {
+    const commands = [...cli(['--help']).stdout.matchAll(/^  ([a-z]+)  +\S/gm)].map((m) => m[1]);
+    expect(commands.length).toBeGreaterThanOrEqual(3);
+    for (const name of commands) {
+      const r = cli([name, '--help']);
+      expect(r.status, `${name}: ${r.stderr}`).toBe(0);
+      expect(r.stdout, name).toMatch(new RegExp(`^usage: shadertrain ${name} `));
+      expect(r.stdout, name).toMatch(new RegExp(`^examples:\n  shadertrain ${name}`, 'm'));
+    }
+  });
+});
+
 describe('process lifetime', () => {
   it('exits by itself once the device is destroyed', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/fixtures/exit-by-itself.ts'], {
@@ -63,19 +94,27 @@ describe('process lifetime', () => {
   });
 });
 
-describe('shadertrain smoke', () => {
-  it('prints the adapter and a falling loss', () => {
-    const r = cli(['smoke', '--steps', '100']);
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^adapter: /m);
-    const losses = [...r.stdout.matchAll(/^step +\d+ +loss (\S+)$/gm)].map((m) => Number(m[1]));
-    expect(losses.length).toBeGreaterThanOrEqual(2);
-    expect(losses[losses.length - 1]).toBeLessThan(losses[0] / 2);
+describe('shadertrain demo', () => {
+  it('trains few-shot Omniglot offline, says where the logs went and what to run next', () => {
+    const logdir = mkdtempSync(join(tmpdir(), 'shadertrain-demo-'));
+    try {
+      const r = cli(['demo', '--steps', '20', '--eval_every', '10', '--eval_batch_size', '16', '--logdir', logdir]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/^adapter: /m);
+      expect(r.stderr).toMatch(/^training N2_K1_H128_seed0 for 20 steps/m);
+      expect(r.stderr).toMatch(/^done: test accuracy [01]\.\d+ .*chance 0\.500/m);
+      expect(r.stderr).toContain(`logs: ${logdir} `);
+      expect(r.stderr).toMatch(/^next:\n  tensorboard --logdir runs/m);
+      const rows = readFileSync(join(logdir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; tag: string });
+      expect(rows.filter((x) => x.tag === 'Accuracy/test').map((x) => x.step)).toEqual([0, 10, 20]);
+    } finally {
+      rmSync(logdir, { recursive: true, force: true });
+    }
   });
 
   it('rejects a bad flag value in one sentence', () => {
-    const r = cli(['smoke', '--steps', 'many']);
+    const r = cli(['demo', '--steps', 'many']);
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe('shadertrain: --steps must be an integer >= 1, not "many"');
+    expect(r.stderr.trim()).toBe('shadertrain: --steps must be an integer from 1 up, not "many"');
   });
 });

@@ -1,6 +1,6 @@
-// The smoke model trains on the GPU, identically on two runs with the same seed.
+// The smoke model (test/support/smoke-model.ts) trains on the GPU, identically on two runs with the same seed.
 import { describe, expect, it } from 'vitest';
-import { SMOKE_DEFAULTS, trainSmoke } from '../src/models/smoke.ts';
+import { SMOKE_DEFAULTS, trainSmoke } from './support/smoke-model.ts';
 import { useGpu } from './support/gpu.ts';
 
 const t = useGpu();

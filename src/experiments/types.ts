@@ -115,6 +115,8 @@ export interface Experiment<C extends object, D, T extends Trainer> {
   title: string;
   /** The paragraph under --help's usage line. */
   about: string;
+  /** Command lines shown at the end of --help (after `shadertrain NAME`), each with what it does. */
+  examples?: readonly { args: string; does: string }[];
   /** The dataset it trains on: the CLI's and the page's loaders are keyed by it. */
   dataset: string;
   defaults: C;

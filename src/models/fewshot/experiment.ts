@@ -15,6 +15,12 @@ export const FEWSHOT: Experiment<FewshotConfig, OmniglotSet, FewshotTrainer> = {
   title: 'few-shot Omniglot with a memory-augmented LSTM (CS330 homework 1)',
   about:
     "Trains CS330 homework 1's memory-augmented network on N-way K-shot Omniglot episodes:\nLSTM(784 + N → H) then LSTM(H → N), the query positions' cross-entropy, Adam; evaluates on\nfresh meta-test episodes every --eval_every steps.",
+  examples: [
+    { args: '--num_classes 2 --num_shot 1 --steps 2000', does: '2-way 1-shot on the Omniglot set embedded in shadertrain' },
+    { args: '--num_classes 5 --num_shot 1 --checkpoint fs.safetensors', does: "the course's 5-way 1-shot, saving a checkpoint at each evaluation" },
+    { args: '--experiments hw1 --steps 5000', does: "the homework's grid of four (N, K), with a table and a chart" },
+    { args: '--data ~/omniglot --filter area', does: 'the official Omniglot folders or zips, antialiased' },
+  ],
   dataset: 'omniglot',
   defaults: FEWSHOT_DEFAULTS,
   options: FEWSHOT_OPTIONS,

@@ -1,19 +1,19 @@
 // The smoke run: a tiny matrix factorization on synthetic ratings, built as a graph and
 // trained as one compiled step per batch (gather, row dot, fused MSE, their gradients by
 // reverse mode, Adam). It proves an adapter can train: the loss falls by orders of magnitude.
-import type { Gpu } from '../gpu/context.ts';
-import { StagingRing } from '../gpu/readback.ts';
-import { gradients } from '../graph/autodiff.ts';
-import { CompiledStep } from '../graph/compile.ts';
-import { Graph } from '../graph/graph.ts';
-import { Metrics } from '../graph/metrics.ts';
-import { mseLoss } from '../graph/ops/loss.ts';
-import { rowDot } from '../graph/ops/rows.ts';
-import { Embedding } from '../nn/embedding.ts';
-import { init } from '../nn/init.ts';
-import { Module } from '../nn/module.ts';
-import { AdamOptimizer } from '../optim/adam.ts';
-import { Rng } from '../random.ts';
+import type { Gpu } from '../../src/gpu/context.ts';
+import { StagingRing } from '../../src/gpu/readback.ts';
+import { gradients } from '../../src/graph/autodiff.ts';
+import { CompiledStep } from '../../src/graph/compile.ts';
+import { Graph } from '../../src/graph/graph.ts';
+import { Metrics } from '../../src/graph/metrics.ts';
+import { mseLoss } from '../../src/graph/ops/loss.ts';
+import { rowDot } from '../../src/graph/ops/rows.ts';
+import { Embedding } from '../../src/nn/embedding.ts';
+import { init } from '../../src/nn/init.ts';
+import { Module } from '../../src/nn/module.ts';
+import { AdamOptimizer } from '../../src/optim/adam.ts';
+import { Rng } from '../../src/random.ts';
 
 export interface SmokeOptions {
   users: number;
