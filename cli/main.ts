@@ -7,11 +7,13 @@ import { describeError } from './errors.ts';
 import { examplesHelp } from './help.ts';
 import { info } from './info.ts';
 import { runExperiment } from './run-experiment.ts';
+import { setup } from './setup.ts';
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; summary: string }> = {
   ...Object.fromEntries(EXPERIMENTS.map((ex) => [ex.name, { run: (args: string[]) => runExperiment(ex, args), summary: ex.title }])),
   demo: { run: demo, summary: 'few-shot Omniglot 2-way 1-shot in about a minute, offline (npm start)' },
   info: { run: info, summary: 'show the WebGPU adapter and its limits' },
+  setup: { run: setup, summary: 'install SwiftShader (apt-get) where there is no WebGPU adapter' },
 };
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);

@@ -1,7 +1,7 @@
 // The runtime as a user meets it in Node: finding SwiftShader without VK_ICD_FILENAMES,
 // one clear error without WebGPU, and a process that exits by itself.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -91,6 +91,37 @@ describe('process lifetime', () => {
     expect(r.error, 'the process did not exit by itself').toBeUndefined();
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/read 1,2,3 on /);
+  });
+});
+
+describe('shadertrain setup', () => {
+  // VK_ICD_FILENAMES pointing nowhere makes a machine without an adapter; setup never installs then.
+  const NO_ADAPTER = { VK_ICD_FILENAMES: '/nonexistent/icd.json' };
+  /** The CLI's own lines (Dawn prints warnings of its own while probing). */
+  const own = (stderr: string): string => stderr.split('\n').filter((l) => l.startsWith('shadertrain') || /^  (sudo )?apt-get /.test(l)).join('\n');
+
+  it('installs nothing and says nothing where there is an adapter and a Chromium', () => {
+    const r = cli(['setup', '--browser']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(own(r.stderr)).toBe('');
+  });
+
+  it('prints the exact command and fails when installing is turned off', () => {
+    const r = cli(['setup'], { ...NO_ADAPTER, SHADERTRAIN_NO_INSTALL: '1' });
+    expect(r.status).toBe(1);
+    expect(own(r.stderr)).toMatch(/^shadertrain setup: there is no WebGPU adapter on this machine .*; not installing SwiftShader.* \(SHADERTRAIN_NO_INSTALL=1 is set\)\. Install it with:\n  (sudo )?apt-get update && (sudo )?apt-get install -y chromium libvulkan1$/);
+  });
+
+  it.runIf(process.getuid?.() === 0 && existsSync('/usr/bin/setpriv'))('prints the command with sudo and fails when not root', () => {
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, 'dist/cli.js', 'setup'], { env: userEnv(NO_ADAPTER), encoding: 'utf8', timeout: TIMEOUT });
+    expect(r.status, r.stderr).toBe(1);
+    expect(own(r.stderr)).toMatch(/\(this needs root\)\. Install it with:\n  sudo apt-get update && sudo apt-get install -y chromium libvulkan1$/);
+  });
+
+  it.runIf(process.getuid?.() === 0)('installs nothing when VK_ICD_FILENAMES, set by hand, gives no adapter', () => {
+    const r = cli(['setup'], NO_ADAPTER);
+    expect(r.status).toBe(1);
+    expect(own(r.stderr)).toBe('shadertrain setup: VK_ICD_FILENAMES=/nonexistent/icd.json gives no WebGPU adapter; unset it, or point it at a Vulkan ICD that exists.');
   });
 });
 

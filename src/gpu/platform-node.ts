@@ -88,7 +88,7 @@ export async function requestPlatformAdapter(req: AdapterRequest): Promise<Platf
   if (!adapter) {
     throw new NoWebGPUError(
       `No WebGPU adapter found${req.backend ? ` for backend "${req.backend}"` : ''}. Install a GPU driver with Vulkan support, or on Debian/Ubuntu without a GPU ` +
-        'install SwiftShader with `apt-get install -y chromium libvulkan1` (shadertrain finds it by itself).',
+        'install SwiftShader with `apt-get install -y chromium libvulkan1` (shadertrain finds it by itself; `npx shadertrain setup` does this as root).',
     );
   }
   return { adapter, note };
