@@ -43,6 +43,8 @@ export async function setup(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  // Read before probing: the probe sets it itself when it tries SwiftShader (platform-node.ts).
+  const icd = process.env.VK_ICD_FILENAMES;
   const adapterProblem = await missingAdapter();
   const needsBrowser = values.browser === true && chromiumPath() === undefined;
   if (!adapterProblem && !needsBrowser) return 0;
@@ -56,7 +58,6 @@ export async function setup(args: string[]): Promise<number> {
     console.error(`shadertrain setup: ${missing}; not installing ${what} (${cannot}). Install it with:\n  ${sudo}apt-get update && ${sudo}apt-get install -y ${packages.join(' ')}`);
     return 1;
   }
-  const icd = process.env.VK_ICD_FILENAMES;
   if (adapterProblem && icd) {
     // An ICD chosen by hand is used as it is (platform-node.ts): installing would change nothing.
     console.error(`shadertrain setup: VK_ICD_FILENAMES=${icd} gives no WebGPU adapter; unset it, or point it at a Vulkan ICD that exists.`);
@@ -72,7 +73,9 @@ export async function setup(args: string[]): Promise<number> {
     }
   }
   // A fresh process sees the new Vulkan loader and ICD: it reports the adapter found.
-  const r = spawnSync(process.execPath, [process.argv[1], 'info'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const fresh = { ...process.env };
+  delete fresh.VK_ICD_FILENAMES; // the probe's, not the user's (a user's one returned above)
+  const r = spawnSync(process.execPath, [process.argv[1], 'info'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: fresh });
   if (r.status !== 0) return 1;
   console.error(`shadertrain setup: installed; ${r.stdout.split('\n')[0]}`);
   return 0;
