@@ -1,7 +1,9 @@
 // Element-wise graph ops the models use: product (u ⊙ q), scale and shift (sigmoid · 5 for a
 // clipped rating), and concatenation along the last dimension ([u, q, u ⊙ q]).
 import { Concat, Multiply, MultiplyBackward, ScaleShift, Split } from '../../kernels/elementwise.ts';
+import { fill } from '../../kernels/fill.ts';
 import { PairFeatures } from '../../kernels/pair-features.ts';
+import { Kernel } from '../../kernels/spec.ts';
 import type { Graph } from '../graph.ts';
 import type { Node, OpKind } from '../node.ts';
 import { paddedRowsSource, padRows } from './rows.ts';
@@ -104,6 +106,47 @@ const splitOp: OpKind<{ widths: number[]; needed: boolean[] }> = {
 export function concat(g: Graph, inputs: readonly Tensor[]): Tensor {
   if (inputs.length < 2) throw new GraphError(`concat takes at least 2 inputs, got ${inputs.length}`);
   return g.apply(concatOp, inputs, {})[0];
+}
+
+const splitColumnsOp: OpKind<{ widths: number[] }> = {
+  name: 'split_columns',
+  outputs([x], a) {
+    const total = a.widths.reduce((s, w) => s + w, 0);
+    if (x.shape.length !== 2 || x.shape[1] !== total) throw new GraphError(`split_columns: ${x} ${shapeString(x)} must be 2-D with ${total} columns (the widths ${a.widths.join(' + ')})`);
+    return a.widths.map((w, i) => ({ name: `${x.name}[:,${i}]`, shape: [x.shape[0], w], dtype: 'f32' as const }));
+  },
+  async lower(ctx, node) {
+    const [x] = node.inputs;
+    const k = await Split.create(ctx.gpu, { rows: x.shape[0], widths: node.attrs.widths }, {}, ctx.scope);
+    return k.bind({ gradOut: ctx.buffer(x), gradInputs: node.outputs.map((o) => ctx.buffer(o)) });
+  },
+  grad(g, node, dOut) {
+    // A block no loss reads gets zeros, so that the concat covers every column.
+    return [concat(g, dOut.map((d, i) => d ?? zeros(g, node.outputs[i])))];
+  },
+};
+
+/** The column blocks of a 2-D x, widths from the left (at least 2); the gradient is their concat. */
+export function splitColumns(g: Graph, x: Tensor, widths: readonly number[]): Tensor[] {
+  if (widths.length < 2 || !widths.every((w) => Number.isInteger(w) && w >= 1)) throw new GraphError(`split_columns: widths must be at least 2 integers >= 1, got [${widths.join(', ')}]`);
+  return g.apply(splitColumnsOp, [x], { widths: [...widths] });
+}
+
+const zerosOp: OpKind<Record<string, never>> = {
+  name: 'zeros',
+  outputs([like]) {
+    return [{ name: `0*${like.name}`, shape: like.shape, dtype: 'f32' }];
+  },
+  async lower(ctx, node) {
+    const out = node.outputs[0];
+    const k = await Kernel.create(ctx.gpu, fill(ctx.gpu, out.size), ctx.scope);
+    return [k.bind({ out: ctx.buffer(out) })];
+  },
+};
+
+/** Zeros shaped like `like` (which it does not read). */
+function zeros(g: Graph, like: Tensor): Tensor {
+  return g.apply(zerosOp, [like], {})[0];
 }
 
 const pairFeaturesOp: OpKind<Record<string, never>> = {

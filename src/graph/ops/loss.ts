@@ -5,6 +5,7 @@ import { BceOnProduct, BceWithLogits, MseLoss, RankingLoss, SoftmaxCrossEntropy,
 import { mfRankingIndexed } from '../../kernels/mf-ranking.ts';
 import { Kernel } from '../../kernels/spec.ts';
 import { rowsGradient } from './embedding.ts';
+import { lossGradient } from './loss-seed.ts';
 import { Sum } from '../../kernels/reduce.ts';
 import type { Graph } from '../graph.ts';
 import type { LowerContext, Node, OpKind } from '../node.ts';
@@ -90,15 +91,6 @@ function checkWeight(op: string, weight: number): void {
   if (!(weight >= 0 && Number.isFinite(weight))) throw new GraphError(`${op}: the weight must be a finite number >= 0, got ${weight}`);
 }
 
-/**
- * A fused loss's gradient w.r.t. an input, given reverse mode's seed for its loss terms: the
- * loss tensor itself (reverse mode starts there: every term's weight is 1) gives the gradient
- * output as it is.
- */
-function lossGradient(_g: Graph, _node: Node<unknown>, seed: Tensor | null, grad: Tensor): Tensor | null {
-  return seed ? grad : null;
-}
-
 const rankingOp: OpKind<LossAttrs & { kind: RankingKind }> = {
   name: 'ranking_loss',
   outputs([pos, neg]) {
@@ -116,8 +108,8 @@ const rankingOp: OpKind<LossAttrs & { kind: RankingKind }> = {
     const scale = ctx.scope.upload('ranking.scale', new Float32Array([node.attrs.weight / pos.size]));
     return [k.bind({ pos: ctx.buffer(pos), neg: ctx.buffer(neg), scale, loss: ctx.buffer(loss), gradPos: ctx.buffer(gp), gradNeg: ctx.buffer(gn) })];
   },
-  grad(_g, node, [seed]) {
-    return seed ? [node.outputs[1], node.outputs[2]] : [null, null];
+  grad(g, node, [seed]) {
+    return [lossGradient(g, node, seed, node.outputs[1]), lossGradient(g, node, seed, node.outputs[2])];
   },
 };
 
@@ -232,8 +224,8 @@ const softmaxCeOp: OpKind<LossAttrs & { divisor: number }> = {
       }),
     ];
   },
-  grad(_g, node, [seed]) {
-    return node.inputs.map((_, i) => (seed && i === 0 ? node.outputs[1] : null));
+  grad(g, node, [seed]) {
+    return node.inputs.map((_, i) => (i === 0 ? lossGradient(g, node, seed, node.outputs[1]) : null));
   },
 };
 
@@ -315,7 +307,7 @@ const mfRankingOp: OpKind<LossAttrs> = {
   grad(g, node, [seed], needed) {
     if (!seed) return node.inputs.map(() => null);
     // No gradient for the user bias (see mfRankingLoss); the item biases' rows become the table's.
-    const [, du, dq, db] = node.outputs;
+    const [du, dq, db] = node.outputs.slice(1).map((d) => lossGradient(g, node, seed, d) as Tensor);
     const [, , , , bT, items] = node.inputs;
     return [du, dq, null, null, needed[4] ? rowsGradient(g, db, bT, items) : null, null];
   },
