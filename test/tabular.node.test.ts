@@ -1,8 +1,8 @@
 // The multi-task data sets from files in Node: the embedded census-income test split, the shared
 // samples (census, Ali-CCP in both forms), and --data's folders and errors.
 import { describe, expect, it } from 'vitest';
-import { buildTabular } from '../src/data/tabular-build.ts';
-import { readTabularFiles } from '../src/data/tabular-node.ts';
+import { buildTabular } from '../src/data/tabular/build.ts';
+import { readTabularFiles } from '../src/data/tabular/files-node.ts';
 import type { TabularData, TabularSettings } from '../src/data/tabular.ts';
 
 const base: TabularSettings = { dataset: 'census-income', tasks: [], labels: [], taskKinds: [], categorical: [], continuous: [], seed: 0, rho: 0.5, c: 0, m: 0, d: 0, rows: 0, auxRows: 0, mainRows: 0 };

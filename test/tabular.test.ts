@@ -2,7 +2,7 @@
 // statistics, the generators' determinism and structure, and every bad-input error.
 import { gzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { buildTabular } from '../src/data/tabular-build.ts';
+import { buildTabular } from '../src/data/tabular/build.ts';
 import type { TabularData, TabularFile, TabularSettings } from '../src/data/tabular.ts';
 
 const base: TabularSettings = { dataset: 'csv', tasks: [], labels: [], taskKinds: [], categorical: [], continuous: [], seed: 0, rho: 0.5, c: 0, m: 0, d: 0, rows: 0, auxRows: 0, mainRows: 0 };
