@@ -6,6 +6,9 @@ import { loadOmniglot } from '../src/data/omniglot-node.ts';
 import type { ResizeFilter } from '../src/data/omniglot-set.ts';
 import type { OptionSpec, OptionValue } from '../src/experiments/options.ts';
 import type { RecommenderData } from '../src/models/recommender/split.ts';
+import { readTabularFiles } from '../src/data/tabular/files-node.ts';
+import type { MultitaskConfig } from '../src/models/multitask/config.ts';
+import { tableFor, type TabularSource } from '../src/models/multitask/source.ts';
 
 export interface Loaded {
   data: unknown;
@@ -58,4 +61,20 @@ const OMNIGLOT: NodeDataset = {
   },
 };
 
-export const DATASETS: Record<string, NodeDataset> = { movielens: MOVIELENS, omniglot: OMNIGLOT };
+const TABULAR: NodeDataset = {
+  help: 'census-income: census-income.data and .test (plain or .gz) or one of\nthem, or their folder (default: the test split embedded in shadertrain);\nali-ccp: the CSVs or PaddleRec text files (train/val/test by name);\ncsv: one or more CSV files, comma-separated; the generators need none',
+  options: [],
+  defaults: {},
+  async load(path, _options, say, config) {
+    const c = config as MultitaskConfig;
+    const files = readTabularFiles(c.dataset, path);
+    const source: TabularSource = { files };
+    const t0 = performance.now();
+    const table = tableFor(c, source);
+    const ms = performance.now() - t0;
+    say(`${table.source}: ${table.train.count} training, ${table.val.count} validation and ${table.test.count} test rows; ${table.categorical.length} categorical and ${table.continuous.length} continuous columns (${ms.toFixed(0)} ms)`);
+    return { data: source, source: table.source, summary: `${c.dataset}: tasks ${table.tasks.map((t) => `${t.name} (${t.kind})`).join(', ')}` };
+  },
+};
+
+export const DATASETS: Record<string, NodeDataset> = { movielens: MOVIELENS, omniglot: OMNIGLOT, tabular: TABULAR };

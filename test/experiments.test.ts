@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { chunks } from '../src/experiments/loop.ts';
 import { checkOptions, expected, optionsHelp, parseOption, type OptionSpec } from '../src/experiments/options.ts';
 import { EXPERIMENTS, experiment } from '../src/experiments/registry.ts';
+import { metricsOf } from '../src/experiments/types.ts';
 
 describe('the registry', () => {
   for (const ex of EXPERIMENTS) {
@@ -17,9 +18,10 @@ describe('the registry', () => {
       expect(flags.every((f) => /^[a-z][a-z0-9_]*$/.test(f))).toBe(true);
       for (const o of ex.options) expect(ex.defaults, o.key).toHaveProperty(o.key);
       expect(flags).toContain(ex.lengthFlag);
-      const tags = ex.metrics.map((m) => m.tag);
+      const metrics = metricsOf(ex, ex.defaults);
+      const tags = metrics.map((m) => m.tag);
       expect(new Set(tags).size).toBe(tags.length);
-      expect(ex.metrics.some((m) => m.test)).toBe(true);
+      expect(metrics.some((m) => m.test)).toBe(true);
       expect(ex.length(ex.defaults)).toBeGreaterThan(0);
       expect(ex.evalEvery(ex.defaults)).toBeGreaterThan(0);
       expect(ex.runName(ex.defaults)).toMatch(/^[A-Za-z0-9._-]+$/);
@@ -33,7 +35,7 @@ describe('the registry', () => {
   }
 
   it('names the experiments when asked for one it does not have', () => {
-    expect(() => experiment('mmoe')).toThrow(/^there is no experiment "mmoe"; the experiments are recommender, fewshot$/);
+    expect(() => experiment('mmoe')).toThrow(/^there is no experiment "mmoe"; the experiments are recommender, fewshot, multitask$/);
   });
 });
 

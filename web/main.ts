@@ -380,6 +380,15 @@ for (const r of document.querySelectorAll<HTMLInputElement>('input[name="omniglo
     else void loadEmbeddedOmniglot();
   });
 }
+let tabularNames: string[] = [];
+byId<HTMLInputElement>('tabular-files').addEventListener('change', (ev) => {
+  void (async () => {
+    const files = await Promise.all([...((ev.target as HTMLInputElement).files ?? [])].map(fileBytes));
+    tabularNames = files.map((f) => f.name);
+    byId('tabular-status').textContent = files.length ? `${files.length} file${files.length === 1 ? '' : 's'}: ${tabularNames.join(', ')}` : 'No files chosen.';
+    send({ type: 'tabular', files }, files.map((f) => f.bytes.buffer));
+  })();
+});
 byId<HTMLInputElement>('checkpoint-file').addEventListener('change', (ev) => {
   checkpointFile = (ev.target as HTMLInputElement).files?.[0] ?? null;
   clearErrors('checkpoint');
@@ -389,7 +398,7 @@ byId<HTMLInputElement>('checkpoint-file').addEventListener('change', (ev) => {
 function chooseExperiment(name: string): void {
   experiment = name;
   const ex = experimentNamed(name);
-  for (const d of ['movielens', 'omniglot']) byId(`${d}-data`).hidden = ex.dataset !== d;
+  for (const d of ['movielens', 'omniglot', 'tabular']) byId(`${d}-data`).hidden = ex.dataset !== d;
   for (const e of EXPERIMENTS) byId(`${e.name}-options`).hidden = e.name !== name;
   for (const v of Object.keys(VIEWS)) byId(`inspect-${v}`).hidden = !ex.inspect.some((i) => i.name === v);
   if (ex.dataset === 'omniglot' && !omniglotName && !waiting.omniglot && byId<HTMLInputElement>('omniglot-embedded').checked) void loadEmbeddedOmniglot();
@@ -412,7 +421,9 @@ async function start(mode: RunMode): Promise<void> {
   }
   if (mode === 'evaluate' && !checkpointFile) return showError('checkpoint', 'Choose a checkpoint to evaluate.', byId('checkpoint-file'));
   let data: string;
-  if (experimentNamed(experiment).dataset === 'movielens') {
+  if (experimentNamed(experiment).dataset === 'tabular') {
+    data = tabularNames.length ? tabularNames.join(', ') : `the ${String((spec.config as { dataset?: string }).dataset)} generator`;
+  } else if (experimentNamed(experiment).dataset === 'movielens') {
     const ok = waiting.ratings ? await waiting.ratings.promise : !!ratingsName;
     if (!ok || !ratingsName) {
       if (!byId('ratings-error').textContent) showError('ratings', 'Choose a MovieLens ratings file first (u.data, ratings.dat, ratings.csv or a MovieLens zip).', byId('ratings-file'));

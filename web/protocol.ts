@@ -27,6 +27,7 @@ export type ToWorker =
   /** The embedded set (its bytes fetched by the page) or official zips / npz files. */
   | { type: 'omniglot'; source: 'embedded'; file: FileBytes }
   | { type: 'omniglot'; source: 'files'; files: FileBytes[]; filter: ResizeFilter }
+  | { type: 'tabular'; files: FileBytes[] }
   | { type: 'start'; runId: number; spec: RunSpec; mode: RunMode; checkpoint?: FileBytes }
   | { type: 'pause' }
   | { type: 'resume' }

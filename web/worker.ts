@@ -8,6 +8,8 @@ import { experiment } from '../src/experiments/registry.ts';
 import { adapterLine } from '../src/gpu/adapter-report.ts';
 import { Gpu } from '../src/gpu/context.ts';
 import type { RecommenderData } from '../src/models/recommender/split.ts';
+import type { TabularFile } from '../src/data/tabular.ts';
+import type { TabularSource } from '../src/models/multitask/source.ts';
 import type { FileBytes, RunMode, RunSpec, ToWorker } from './protocol.ts';
 import { CheckpointInputError, ExperimentRun, StopRun, type Post } from './worker/runs.ts';
 
@@ -17,6 +19,8 @@ let gpu: Gpu | null = null;
 let ratings: Ratings | null = null;
 let titles: Map<number, string> | null = null;
 let omniglot: OmniglotSet | null = null;
+/** The multi-task data files (census-income, Ali-CCP, CSV); the generators need none. */
+const tabularFiles: TabularFile[] = [];
 let active: ExperimentRun | null = null;
 let busy = false;
 
@@ -93,6 +97,10 @@ function dataset(name: string): unknown {
     case 'omniglot':
       if (!omniglot) throw new DataError('The Omniglot images are not loaded yet.');
       return omniglot;
+    case 'tabular': {
+      const source: TabularSource = { files: tabularFiles };
+      return source;
+    }
     default:
       throw new Error(`the page cannot load dataset "${name}"`);
   }
@@ -157,6 +165,9 @@ self.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
       break;
     case 'omniglot':
       loadOmniglot(msg);
+      break;
+    case 'tabular':
+      tabularFiles.splice(0, tabularFiles.length, ...msg.files.map((f) => ({ name: f.name, bytes: f.bytes })));
       break;
     case 'start':
       void start(msg.runId, msg.spec, msg.mode, msg.checkpoint);

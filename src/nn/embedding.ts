@@ -4,7 +4,7 @@
 // read at, which is what row-sparse Adam is told (AdamConfig.sparse).
 import type { Graph } from '../graph/graph.ts';
 import { add } from '../graph/ops/basic.ts';
-import { bagInputs, embeddingBag } from '../graph/ops/embedding-bag.ts';
+import { bagInputs, embeddingBag, type Bags } from '../graph/ops/embedding-bag.ts';
 import { embedding } from '../graph/ops/embedding.ts';
 import { concat } from '../graph/ops/elementwise.ts';
 import { reshape } from '../graph/ops/reshape.ts';
@@ -83,6 +83,9 @@ export interface FieldEmbeddingOptions {
   init?: Init;
 }
 
+/** Per graph, each index input's packings by field layout. */
+const packings = new WeakMap<Graph, Map<string, { packed: Tensor; bags: Bags | null }>>();
+
 /**
  * Categorical features as embeddings: row r's value of each field picks a row of that field's
  * table. Input: u32 [rows, fields], row-major, fed by the host, which checks every value against
@@ -129,20 +132,31 @@ export class FieldEmbeddings extends Module {
     }
     const rows = indices.shape[0];
     if (this.layout === 'packed') {
-      // Row r's fields at r·F + f, each shifted to its field's rows: one index list for the one table.
-      const out = new Uint32Array(rows * F);
-      const packed = g.derived(`${indices.name}.packed`, [rows * F], 'u32', {
-        from: indices,
-        compute: (src) => {
-          for (let k = 0; k < F; k++) this.fieldValues(src, rows, k, out, k, F, this.offsets[k]);
-          return out;
-        },
-      });
       const table = this.tables[0];
+      // Layers over the same fields (an MMoE's experts and gates) share one packing of a batch.
+      const key = `${indices.name}|${this.fields.map((f) => f.vocabulary).join(',')}`;
+      let memo = packings.get(g);
+      if (!memo) packings.set(g, (memo = new Map()));
+      let packing = memo.get(key);
+      if (!packing) {
+        const suffix = memo.size ? `.${memo.size}` : '';
+        // Row r's fields at r·F + f, each shifted to its field's rows: one index list for the one table.
+        const out = new Uint32Array(rows * F);
+        const packed = g.derived(`${indices.name}.packed${suffix}`, [rows * F], 'u32', {
+          from: indices,
+          compute: (src) => {
+            for (let k = 0; k < F; k++) this.fieldValues(src, rows, k, out, k, F, this.offsets[k]);
+            return out;
+          },
+        });
+        packing = { packed, bags: null };
+        memo.set(key, packing);
+      }
+      const packed = packing.packed;
       if (this.combine === 'sum') {
         // Each row's fields are one bag: summed in field order; the table's gradient comes from the transposed bags.
-        const bags = bagInputs(g, packed, `${indices.name}.fields`, { rows, tableRows: table.rows, capacity: rows * F, pack: (src, csr) => bagsOf(src, rows, F, csr) });
-        return embeddingBag(g, table.readAt(g, packed), bags, bias);
+        packing.bags ??= bagInputs(g, packed, `${indices.name}.fields${packed.name.slice(`${indices.name}.packed`.length)}`, { rows, tableRows: table.rows, capacity: rows * F, pack: (src, csr) => bagsOf(src, rows, F, csr) });
+        return embeddingBag(g, table.readAt(g, packed), packing.bags, bias);
       }
       // [rows·F, dim] gathered row-major is [rows, F·dim] element for element.
       return F === 1 ? table.forward(g, packed) : reshape(g, table.forward(g, packed), [rows, F * this.dim]);

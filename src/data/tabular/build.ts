@@ -1,13 +1,13 @@
 // Builds the multi-task table for --dataset from its files (none for the generators).
 // Browser-safe and deterministic for a seed; see src/data/tabular/ for each data set's reading.
-import { DataError } from './errors.ts';
-import { TABULAR_DATASETS, type TabularData, type TabularFile, type TabularSettings } from './tabular.ts';
-import { buildAliCcp } from './tabular/ali-ccp.ts';
-import { buildAuxSynthetic } from './tabular/aux-synthetic.ts';
-import { buildCensus } from './tabular/census.ts';
-import { buildCsv } from './tabular/csv.ts';
-import { buildEsmmSynthetic } from './tabular/esmm-synthetic.ts';
-import { buildMmoeSynthetic } from './tabular/mmoe-synthetic.ts';
+import { DataError } from '../errors.ts';
+import { TABULAR_DATASETS, type TabularData, type TabularFile, type TabularSettings } from '../tabular.ts';
+import { buildAliCcp } from './ali-ccp.ts';
+import { buildAuxSynthetic } from './aux-synthetic.ts';
+import { buildCensus } from './census.ts';
+import { buildCsv } from './csv.ts';
+import { buildEsmmSynthetic } from './esmm-synthetic.ts';
+import { buildMmoeSynthetic } from './mmoe-synthetic.ts';
 
 export function buildTabular(s: TabularSettings, files: readonly TabularFile[]): TabularData {
   switch (s.dataset) {

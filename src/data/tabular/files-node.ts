@@ -2,9 +2,9 @@
 // or, for census-income without --data, the embedded test split (assets/census-income/).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError } from './errors.ts';
-import { packageRoot } from './omniglot-node.ts';
-import type { TabularDataset, TabularFile } from './tabular.ts';
+import { DataError } from '../errors.ts';
+import { packageRoot } from '../omniglot-node.ts';
+import type { TabularDataset, TabularFile } from '../tabular.ts';
 
 /** The embedded census-income test split (CC BY 4.0), relative to the package root. */
 export const EMBEDDED_CENSUS = 'assets/census-income/census-income.test.gz';
