@@ -7,6 +7,7 @@ import { StagingRing } from '../src/gpu/readback.ts';
 import { fewshotResults } from './fewshot.ts';
 import { formatTable, runCase, type BenchCase, type BenchResult } from './harness.ts';
 import { kernelCases } from './kernels/index.ts';
+import { multitaskResults } from './multitask.ts';
 import { recommenderResults } from './recommender.ts';
 import { stepResults } from './step.ts';
 
@@ -19,6 +20,7 @@ const STEP_SUITES: Record<string, (gpu: Gpu, reps: number, log: (l: string) => v
   step: stepResults,
   recommender: recommenderResults,
   fewshot: fewshotResults,
+  multitask: multitaskResults,
 };
 
 const USAGE = `usage: npm run bench -- SUITE [--json FILE] [--reps N] [--warmup N] [--filter TEXT]

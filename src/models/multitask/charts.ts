@@ -5,6 +5,7 @@ import type { RunResult } from '../../experiments/types.ts';
 import { prCurve, rocCurve, auc } from '../../metrics/binary.ts';
 import { prChartSvg, rocChartSvg, type PrPanel, type CurvePanel, type RocSeries } from '../../log/chart-curves.ts';
 import { epochChartSvg, type EpochMetrics } from '../../log/chart-epochs.ts';
+import { markdownTable } from '../../log/markdown.ts';
 import { taskSpecs, type MultitaskConfig } from './config.ts';
 import { lossLabels } from './model.ts';
 import { taskColumns } from './scores.ts';
@@ -56,5 +57,33 @@ export async function runCharts(trainer: MultitaskTrainer, r: RunResult<Multitas
       files['pr.svg'] = prChartSvg(pr, { title: `${c.model} on ${c.dataset}: precision–recall of the final test predictions` });
     }
   }
+  if (c.model === 'aux' && trainer.data.truth) files['recovered.md'] = await recovered(trainer);
   return files;
+}
+
+/**
+ * The auxiliary-task model's learned parameters beside the generator's: the shared layer's
+ * weights estimate B1 (the auxiliary output is x·B1), and the main task's weights on [that
+ * output, z] and its bias estimate b4, b3 and b0. Unstandardized with the training statistics.
+ */
+async function recovered(trainer: MultitaskTrainer): Promise<string> {
+  const w = await trainer.weights();
+  const truth = trainer.data.truth as Record<string, number[]>;
+  const cols = trainer.data.continuous;
+  const shared = trainer.layout.shared.map((i) => cols[i]);
+  const z = cols[trainer.layout.private[0]];
+  const W = w.get('shared.continuous.weight') as Float32Array;
+  const main = w.get('main.weight') as Float32Array;
+  const mainBias = (w.get('main.bias') as Float32Array)[0];
+  const sharedBias = (w.get('shared.continuous.bias') as Float32Array)[0];
+  // aux = Σ W_j (x_j − μ_j)/σ_j + c, so x_j's coefficient is W_j/σ_j; main = v·aux + u·(z − μ_z)/σ_z + b.
+  const b1 = shared.map((col, j) => W[j] / col.std);
+  const auxConst = sharedBias - shared.reduce((a, col, j) => a + (W[j] * col.mean) / col.std, 0);
+  const rows: string[][] = [
+    ...b1.map((v, j) => [`B1[${j + 1}] (${shared[j].name})`, truth.B1[j].toFixed(3), v.toFixed(3)]),
+    ['b4 (on x·B1)', truth.b4[0].toFixed(3), main[0].toFixed(3)],
+    ['b3 (on z)', truth.b3[0].toFixed(3), (main[1] / z.std).toFixed(3)],
+    ['b0', truth.b0[0].toFixed(3), (mainBias + main[0] * auxConst - (main[1] * z.mean) / z.std).toFixed(3)],
+  ];
+  return `# The auxiliary-task model's parameters\n\n${trainer.data.source}, after ${trainer.done} epochs.\n\n${markdownTable(['parameter', 'true', 'learned'], rows, ['left', 'right', 'right'])}\n`;
 }
