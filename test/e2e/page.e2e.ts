@@ -283,6 +283,42 @@ describe('the web page', () => {
   });
 
   // Last: it stops the server.
+  test('multi-task: ESMM on a generator, then a CSV chosen from disk with a missing label; per-task AUC charts and --json epochs', async () => {
+    const { page, errors } = await openPage(browser, server.url);
+    await page.check('#exp-multitask');
+    expect(await page.isVisible('#tabular-data')).toBe(true);
+    expect(await page.inputValue('#multitask-model')).toBe('mmoe');
+    await page.selectOption('#multitask-dataset', 'esmm-synthetic');
+    await page.selectOption('#multitask-model', 'esmm');
+    await page.fill('#multitask-epochs', '2');
+    await page.click('#multitask-options summary');
+    await page.fill('#multitask-rows', '4000');
+    await page.fill('#multitask-batchSize', '256');
+    await page.click('#start');
+    await waitForState(page, 1, ['done', 'failed']);
+    expect(await page.textContent('#run-error')).toBe('');
+    expect(await chartPoints(page, 'val/click AUC')).toBe(2);
+    expect(await chartPoints(page, 'val/ctcvr AUC')).toBe(2);
+    const json = JSON.parse((await downloadText(page, '#download-json')).text) as { epochs: { epoch: number; test: Record<string, { auc: number }> }[] };
+    expect(json.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(json.epochs[1].test.click.auc).toBeGreaterThan(0.5);
+    // A CSV with a missing label (empty), as a user merges data sets.
+    const rows = ['a,b,x,y'];
+    for (let i = 0; i < 400; i++) rows.push(`${i % 3 === 0 ? '' : i % 2},${(i * 7) % 2},${(i % 11) / 10},c${i % 4}`);
+    await page.setInputFiles('#tabular-files', { name: 'merged.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
+    await page.waitForFunction(() => /1 file: merged\.csv/.test(document.getElementById('tabular-status')?.textContent ?? ''));
+    await page.selectOption('#multitask-dataset', 'csv');
+    await page.selectOption('#multitask-model', 'shared-bottom');
+    await page.fill('#multitask-rows', '0');
+    await page.fill('#multitask-labels', 'a,b');
+    await page.fill('#multitask-bottomUnits', '8');
+    await page.click('#start');
+    await waitForState(page, 2, ['done', 'failed']);
+    expect(await page.textContent('#run-error')).toBe('');
+    expect(await chartPoints(page, 'val/a AUC')).toBe(2);
+    expect(errors).toEqual([]);
+  });
+
   test('works offline once loaded (the server gone), and reads on a narrow window', async () => {
     const { page } = await openPage(browser, server.url, { width: 390, height: 844 });
     // The service worker has every file and controls the page.
