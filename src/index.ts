@@ -16,11 +16,14 @@ export { gradients } from './graph/autodiff.ts';
 export { CompiledStep, type CompileOptions } from './graph/compile.ts';
 export { Metrics, NonFiniteError } from './graph/metrics.ts';
 export { add } from './graph/ops/basic.ts';
-export { concat, mul, scale } from './graph/ops/elementwise.ts';
+export { concat, mul, scale, splitColumns } from './graph/ops/elementwise.ts';
 export { activate, dense, matmul } from './graph/ops/matmul.ts';
 export { embedding } from './graph/ops/embedding.ts';
 export { bagInputs, embeddingBag } from './graph/ops/embedding-bag.ts';
-export { bceWithLogits, mseLoss, rankingLoss, softmaxCrossEntropy, type ElementLossOptions } from './graph/ops/loss.ts';
+export { bceOnProduct, bceWithLogits, mseLoss, rankingLoss, softmaxCrossEntropy, type ElementLossOptions } from './graph/ops/loss.ts';
+export { gateMix } from './graph/ops/gate-mix.ts';
+export { dropout } from './graph/ops/dropout.ts';
+export { uncertaintyLoss } from './graph/ops/uncertainty.ts';
 export { lstm } from './graph/ops/lstm.ts';
 export { reshape } from './graph/ops/reshape.ts';
 export { rowDot, sliceRows, splitRows } from './graph/ops/rows.ts';
@@ -56,6 +59,10 @@ export { parseRatings, readMovieLensZip, type Ratings } from './data/movielens.t
 export { decodePackedOmniglot } from './data/omniglot.ts';
 export type { OmniglotSet } from './data/omniglot-set.ts';
 export { parseNpy } from './data/npy.ts';
+export { buildTabular } from './data/tabular/build.ts';
+export type { TabularData, TabularFile, TabularSettings, TaskSpec } from './data/tabular.ts';
+export { MultitaskTrainer } from './models/multitask/trainer.ts';
+export { MULTITASK_DEFAULTS, type MultitaskConfig } from './models/multitask/config.ts';
 
 // Metrics on the host.
 export { accuracy, auc, logLoss, prCurve, rocCurve } from './metrics/binary.ts';
