@@ -218,6 +218,24 @@ export class Matmul {
 
 const WG = 64;
 
+/** An elementwise activation kernel (forward or backward) over `count` elements. */
+async function actKernel<B extends string>(gpu: Gpu, kernel: string, entry: string, count: number, activation: Activation, buffers: readonly B[], scope: BufferScope): Promise<Kernel<B>> {
+  checkInteger(kernel, 'count', count, 1);
+  if (!(activation in ACTIVATIONS)) throw new KernelError(kernel, `unknown activation "${String(activation)}"; choose one of ${Object.keys(ACTIVATIONS).join(', ')}`);
+  const per = elementsPerThread(gpu);
+  const spec = {
+    kernel,
+    source,
+    entry,
+    constants: { WG, PER: per, ACT: ACTIVATIONS[activation] },
+    params: { ap: [count, 0, 0, 0] },
+    sizes: Object.fromEntries(buffers.map((b) => [b, count * 4])),
+    shape: `${count} elements (${activation})`,
+    grid: gridPerThread(gpu, count, WG, per),
+  };
+  return (await Kernel.create(gpu, spec, scope)) as Kernel<B>;
+}
+
 /** Y = act(X), elementwise: a layer's activation where the matmul epilogue cannot apply it. */
 export class ActForward {
   static readonly kernel = 'matmul_act_forward';
@@ -230,21 +248,7 @@ export class ActForward {
 
   /** `count` elements; Y must be a second buffer. */
   static async create(gpu: Gpu, count: number, opts: { activation: Activation }, scope: BufferScope = gpu.buffers): Promise<ActForward> {
-    const kernel = ActForward.kernel;
-    checkInteger(kernel, 'count', count, 1);
-    if (!(opts.activation in ACTIVATIONS)) throw new KernelError(kernel, `unknown activation "${String(opts.activation)}"; choose one of ${Object.keys(ACTIVATIONS).join(', ')}`);
-    const per = elementsPerThread(gpu);
-    const spec = {
-      kernel,
-      source,
-      entry: 'act_forward',
-      constants: { WG, PER: per, ACT: ACTIVATIONS[opts.activation] },
-      params: { ap: [count, 0, 0, 0] },
-      sizes: { x_in: count * 4, c: count * 4 },
-      shape: `${count} elements (${opts.activation})`,
-      grid: gridPerThread(gpu, count, WG, per),
-    };
-    return new ActForward(await Kernel.create(gpu, spec, scope), count, opts.activation);
+    return new ActForward(await actKernel(gpu, ActForward.kernel, 'act_forward', count, opts.activation, ['x_in', 'c'] as const, scope), count, opts.activation);
   }
 
   bind(b: { x: GPUBuffer; y: GPUBuffer }): Dispatch {
@@ -264,21 +268,7 @@ export class ActBackward {
 
   /** `count` elements; dZ must be a third buffer. */
   static async create(gpu: Gpu, count: number, opts: { activation: Activation }, scope: BufferScope = gpu.buffers): Promise<ActBackward> {
-    const kernel = ActBackward.kernel;
-    checkInteger(kernel, 'count', count, 1);
-    if (!(opts.activation in ACTIVATIONS)) throw new KernelError(kernel, `unknown activation "${String(opts.activation)}"; choose one of ${Object.keys(ACTIVATIONS).join(', ')}`);
-    const per = elementsPerThread(gpu);
-    const spec = {
-      kernel,
-      source,
-      entry: 'act_backward',
-      constants: { WG, PER: per, ACT: ACTIVATIONS[opts.activation] },
-      params: { ap: [count, 0, 0, 0] },
-      sizes: { dy: count * 4, y_out: count * 4, dz: count * 4 },
-      shape: `${count} elements (${opts.activation})`,
-      grid: gridPerThread(gpu, count, WG, per),
-    };
-    return new ActBackward(await Kernel.create(gpu, spec, scope), count, opts.activation);
+    return new ActBackward(await actKernel(gpu, ActBackward.kernel, 'act_backward', count, opts.activation, ['dy', 'y_out', 'dz'] as const, scope), count, opts.activation);
   }
 
   bind(b: { dy: GPUBuffer; y: GPUBuffer; dz: GPUBuffer }): Dispatch {
