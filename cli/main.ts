@@ -8,11 +8,13 @@ import { examplesHelp } from './help.ts';
 import { info } from './info.ts';
 import { runExperiment } from './run-experiment.ts';
 import { setup } from './setup.ts';
+import { sweep } from './sweep.ts';
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; summary: string }> = {
   ...Object.fromEntries(EXPERIMENTS.map((ex) => [ex.name, { run: (args: string[]) => runExperiment(ex, args), summary: ex.title }])),
   demo: { run: demo, summary: 'few-shot Omniglot 2-way 1-shot in about a minute, offline (npm start)' },
   info: { run: info, summary: 'show the WebGPU adapter and its limits' },
+  sweep: { run: sweep, summary: 'many runs of an experiment from a YAML or JSON spec: here, or as a Kubernetes or Slurm job' },
   setup: { run: setup, summary: 'install SwiftShader (apt-get) where there is no WebGPU adapter' },
 };
 function usage(): string {

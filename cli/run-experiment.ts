@@ -129,9 +129,27 @@ function runJson(ex: AnyExperiment, r: RunResult<object>, logdir: string): Recor
   return { logdir, ...r.facts, ms_per_step: r.msPerStep, seconds: r.seconds, ...ex.json(r) };
 }
 
-export async function runExperiment(ex: AnyExperiment, args: string[]): Promise<number> {
+/** Every flag an experiment's command takes. */
+export function commandFlags(ex: AnyExperiment): FlagSpec {
   const ds = dataset(ex);
-  const v = parseFlags(args, { ...flagSpec(ex.options), ...flagSpec(ds.options), ...RUN_FLAGS });
+  return { ...flagSpec(ex.options), ...flagSpec(ds.options), ...RUN_FLAGS };
+}
+
+/** The config a command line gives, every check of it made (the sweep checks each configuration so). */
+export function configFromArgs(ex: AnyExperiment, args: string[]): object {
+  const config = valuesFrom(ex.options, ex.defaults, parseFlags(args, commandFlags(ex)));
+  ex.checkConfig(config);
+  return config;
+}
+
+/** What a caller (a sweep) learns of a finished single run, before the command returns. */
+export interface RunHooks {
+  finished?(r: RunResult<object>, adapter: string): Promise<void>;
+}
+
+export async function runExperiment(ex: AnyExperiment, args: string[], hooks: RunHooks = {}): Promise<number> {
+  const ds = dataset(ex);
+  const v = parseFlags(args, commandFlags(ex));
   if (v.help) {
     console.log(help(ex, ds));
     return 0;
@@ -193,6 +211,7 @@ export async function runExperiment(ex: AnyExperiment, args: string[]): Promise<
     const checkpoint = stringFlag(v.checkpoint);
     say(`training ${name} for ${count(ex.length(config), ex.unit)}; logs in ${logdir}`);
     const r = await trainRun(gpu, ex, loaded.data, config, { logdir, checkpoint, resume, quiet });
+    await hooks.finished?.(r, adapter);
     if (v.json) console.log(JSON.stringify({ adapter: gpu.report, data: loaded.source, config, checkpoint: checkpoint ?? null, ...runJson(ex, r, logdir) }, null, 2));
     else say(`${ex.done(r)}\nlogs: ${logdir} (TensorBoard event file and metrics.jsonl)${checkpoint ? `; checkpoint: ${checkpoint}` : ''}`);
     return 0;

@@ -1,0 +1,44 @@
+// Where a sweep keeps its runs: one folder per configuration in the sweep's logdir, with the run's
+// logs, its checkpoint (resumed from when it exists) and, once it has finished, result.json
+// (written atomically at the very end: the marker that a rerun skips it).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunResult } from '../src/experiments/types.ts';
+import type { Configuration } from '../src/sweep/expand.ts';
+import type { Settings } from '../src/sweep/spec.ts';
+import { UserError } from './errors.ts';
+
+export interface Finished {
+  index: number;
+  settings: Settings;
+  swept: Settings;
+  adapter: string;
+  result: RunResult<object>;
+}
+
+export const runDir = (logdir: string, c: Configuration): string => join(logdir, c.dir);
+export const resultFile = (logdir: string, c: Configuration): string => join(runDir(logdir, c), 'result.json');
+export const checkpointFile = (logdir: string, c: Configuration): string => join(runDir(logdir, c), 'checkpoint.safetensors');
+/** The output of a configuration's process when the sweep runs locally. */
+export const outputFile = (logdir: string, c: Configuration): string => join(logdir, `${c.dir}.log`);
+
+const same = (a: Settings, b: Settings): boolean => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+
+/** The finished run of `c`, if there is one; a finished run of other settings in its place is refused. */
+export function finished(logdir: string, c: Configuration): Finished | undefined {
+  const path = resultFile(logdir, c);
+  if (!existsSync(path)) return undefined;
+  let f: Finished;
+  try {
+    f = JSON.parse(readFileSync(path, 'utf8')) as Finished;
+  } catch (err) {
+    throw new UserError(`${path} is not a sweep result (${(err as Error).message}); delete it to run configuration ${c.index} again`);
+  }
+  if (!same(f.settings, c.settings)) {
+    throw new UserError(`${path} was finished with other settings than configuration ${c.index} of this spec; give the sweep another --logdir`);
+  }
+  return f;
+}
+
+/** Started but not finished: its checkpoint is there. */
+export const started = (logdir: string, c: Configuration): boolean => existsSync(checkpointFile(logdir, c)) && !existsSync(resultFile(logdir, c));
