@@ -6,10 +6,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFileBytes, writeFileAtomic } from '../src/data/files-node.ts';
 import { chunks, logStep, trainLoop } from '../src/experiments/loop.ts';
-import { kebab, optionsHelp, parseOption, type OptionSpec, type OptionValue } from '../src/experiments/options.ts';
+import { formatValue, kebab, optionsHelp, parseOption, type OptionSpec, type OptionValue } from '../src/experiments/options.ts';
 import { metricsOf, type AnyExperiment, type Evaluation, type RunResult } from '../src/experiments/types.ts';
 import { adapterLine } from '../src/gpu/adapter-report.ts';
 import { Gpu } from '../src/gpu/context.ts';
+import type { HParamValue } from '../src/log/hparams.ts';
 import { RunLog } from '../src/log/run-log-node.ts';
 import { DATASETS, type NodeDataset } from './datasets.ts';
 import { UserError } from './errors.ts';
@@ -95,6 +96,8 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
     progress = bar;
     let fields: ProgressFields = {};
     const metrics = metricsOf(ex, config);
+    // A resumed run's hyperparameters were logged when it started.
+    let hparamsLogged = o.resume !== undefined;
     const result = await trainLoop(ex, trainer, config, {
       resumed: o.resume !== undefined,
       onStep: () => bar.step(fields),
@@ -104,6 +107,8 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
           const x = e.values[m.key];
           if (typeof x === 'number') scalars[m.tag] = x;
         }
+        if (!hparamsLogged) log.hparamsStart(hparamsOf(ex, config));
+        hparamsLogged = true;
         log.scalars(logStep(ex, e.at), scalars);
         log.flush();
         if (o.checkpoint) await writeFileAtomic(o.checkpoint, await trainer.checkpoint());
@@ -115,13 +120,25 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
     });
     for (const [name, text] of Object.entries((await ex.artifacts?.(trainer, result)) ?? {})) await writeFileAtomic(join(o.logdir, name), new TextEncoder().encode(text));
     ok = true;
+    log.hparamsEnd(true);
     return result;
   } finally {
     progress?.stop();
+    if (!ok && log.files.length > 0) log.hparamsEnd(false);
     if (ok || log.files.length > 0) log.close(); // evaluations already logged are real results
     else log.abort();
     trainer.destroy();
   }
+}
+
+/** A run's options as TensorBoard's HParams table shows them, by flag (lists as the flag writes them). */
+export function hparamsOf(ex: AnyExperiment, config: object): Record<string, HParamValue> {
+  const c = config as Record<string, unknown>;
+  return Object.fromEntries(ex.options.map((o) => [o.flag, hparamValue(c[o.key])]));
+}
+
+export function hparamValue(v: unknown): HParamValue {
+  return typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' ? v : formatValue(v);
 }
 
 /** A run in --json: where it logged, what the trainer reports, its speed, and the experiment's own fields. */

@@ -4,6 +4,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunResult } from '../src/experiments/types.ts';
+import { writeFileAtomic } from '../src/data/files-node.ts';
+import { experimentValue, type HParamInfo, type MetricInfo } from '../src/log/hparams.ts';
+import { EventFileEncoder } from '../src/log/tensorboard.ts';
 import type { Configuration } from '../src/sweep/expand.ts';
 import type { Settings } from '../src/sweep/spec.ts';
 import { UserError } from './errors.ts';
@@ -42,3 +45,15 @@ export function finished(logdir: string, c: Configuration): Finished | undefined
 
 /** Started but not finished: its checkpoint is there. */
 export const started = (logdir: string, c: Configuration): boolean => existsSync(checkpointFile(logdir, c)) && !existsSync(resultFile(logdir, c));
+
+/** The sweep's experiment for TensorBoard's HParams view, in an event file of the sweep's logdir. */
+export const experimentFile = (logdir: string): string => join(logdir, 'events.out.tfevents.0000000000.shadertrain-sweep');
+
+/**
+ * Writes the experiment summary: the same bytes every time (no clock in them), so every process
+ * of a sweep (a local run, each cluster task) may write it, atomically, whichever comes first.
+ */
+export async function writeExperiment(logdir: string, hparams: readonly HParamInfo[], metrics: readonly MetricInfo[]): Promise<void> {
+  const bytes = new EventFileEncoder(() => 0).summary(experimentValue(hparams, metrics, 0), 0);
+  await writeFileAtomic(experimentFile(logdir), bytes);
+}

@@ -7,7 +7,8 @@ import { basename, extname, join } from 'node:path';
 import { writeFileAtomic } from '../src/data/files-node.ts';
 import { ConfigError, formatValue, parseOption, type OptionSpec } from '../src/experiments/options.ts';
 import { EXPERIMENTS } from '../src/experiments/registry.ts';
-import type { AnyExperiment } from '../src/experiments/types.ts';
+import { metricsOf, type AnyExperiment } from '../src/experiments/types.ts';
+import { DATASET } from '../src/log/hparams.ts';
 import { k8sYaml, slurmScript } from '../src/sweep/emit.ts';
 import { describe, expand, type Configuration } from '../src/sweep/expand.ts';
 import { parseSweep, type Settings } from '../src/sweep/spec.ts';
@@ -16,8 +17,8 @@ import { UserError } from './errors.ts';
 import { parseFlags, stringFlag, type FlagSpec, type Values } from './flags.ts';
 import { GPU_HELP, GPU_OPTIONS } from './gpu-options.ts';
 import { examplesHelp } from './help.ts';
-import { configFromArgs, runExperiment } from './run-experiment.ts';
-import { checkpointFile, finished, resultFile, runDir, started } from './sweep-files.ts';
+import { configFromArgs, hparamValue, runExperiment } from './run-experiment.ts';
+import { checkpointFile, finished, resultFile, runDir, started, writeExperiment } from './sweep-files.ts';
 import { runLocal } from './sweep-local.ts';
 
 const SWEEP_FLAGS = {
@@ -118,9 +119,10 @@ export async function sweep(args: string[]): Promise<number> {
 
   const configs = expand(spec);
   // Each configuration's whole config, checked exactly as the experiment's command checks its flags.
+  const full: object[] = [];
   for (const c of configs) {
     try {
-      configFromArgs(ex, argsOf(c.settings, options));
+      full.push(configFromArgs(ex, argsOf(c.settings, options)));
     } catch (err) {
       if (!(err instanceof ConfigError || err instanceof UserError)) throw err;
       throw new ConfigError(`${specPath}: configuration ${c.index} (${describe(c.swept) || 'the fixed options'}): ${err.message}`);
@@ -152,6 +154,13 @@ export async function sweep(args: string[]): Promise<number> {
     } else throw new UserError(`--emit must be k8s or slurm, not "${emit}"`);
     return 0;
   }
+  // The HParams table's columns: the options the axes set, and every metric the runs log.
+  const hparams = [...swept].map((flag) => ({ flag, key: options.find((o) => o.flag === flag)?.key ?? flag }));
+  await writeExperiment(
+    logdir,
+    hparams.map(({ flag, key }) => ({ name: flag, values: [...new Set(full.map((c) => hparamValue((c as Record<string, unknown>)[key])))] })),
+    [...new Map(full.flatMap((c) => metricsOf(ex, c)).map((m) => [m.tag, { tag: m.tag, dataset: m.test ? DATASET.validation : DATASET.training }])).values()],
+  );
   const index = stringFlag(v.index);
   if (index !== undefined) {
     const i = Number(index);

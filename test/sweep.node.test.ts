@@ -84,7 +84,14 @@ describe('shadertrain sweep', () => {
     const logdir = join(dir, 'index-runs');
     const r = cli([spec, '--index', '7', '--logdir', logdir]);
     expect(r.status, r.stderr).toBe(0);
-    expect(readdirSync(logdir)).toEqual(['07-model=mmoe_rho=0_seed=1']);
+    expect(readdirSync(logdir).sort()).toEqual(['07-model=mmoe_rho=0_seed=1', 'events.out.tfevents.0000000000.shadertrain-sweep']);
+    // TensorBoard's HParams view: the run's hyperparameters and status, the sweep's experiment
+    // (the encodings are tested byte by byte in hparams.test.ts).
+    const run = join(logdir, '07-model=mmoe_rho=0_seed=1');
+    const events = Buffer.concat(readdirSync(run).filter((f) => f.startsWith('events.out.tfevents.')).map((f) => readFileSync(join(run, f))));
+    for (const s of ['_hparams_/session_start_info', '_hparams_/session_end_info', 'hparams', 'model', 'mmoe', 'rho']) expect(events.includes(s), s).toBe(true);
+    const experiment = readFileSync(join(logdir, 'events.out.tfevents.0000000000.shadertrain-sweep'));
+    for (const s of ['_hparams_/experiment', 'model', 'shared-bottom', 'rho', 'seed', 'test/y1 MSE', 'val/y2 MSE']) expect(experiment.includes(s), s).toBe(true);
     const f = JSON.parse(readFileSync(join(logdir, '07-model=mmoe_rho=0_seed=1', 'result.json'), 'utf8')) as Result;
     expect(f.index).toBe(7);
     expect(f.settings).toEqual({ dataset: 'mmoe-synthetic', rows: 400, epochs: 1, batch_size: 64, model: 'mmoe', rho: 0, seed: 1 });

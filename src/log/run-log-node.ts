@@ -6,6 +6,7 @@
 // its input before training starts), and abort() removes what this RunLog created.
 import { mkdirSync, rmdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { sessionEndValue, sessionStartValue, STATUS, type HParamValue } from './hparams.ts';
 import { JsonlWriter } from './jsonl-node.ts';
 import { TensorBoardWriter } from './tensorboard-node.ts';
 import { nowSeconds } from './tensorboard.ts';
@@ -57,6 +58,20 @@ export class RunLog {
     const wallTime = this.clock();
     this.tb.scalars(step, values, wallTime);
     this.jsonl.scalars(step, values, wallTime);
+  }
+
+  /** The run's hyperparameters for TensorBoard's HParams table (event file only), as it starts. */
+  hparamsStart(hparams: Record<string, HParamValue>, group = ''): void {
+    this.open();
+    const wallTime = this.clock();
+    this.tb.summary(sessionStartValue(hparams, wallTime, group), 0, wallTime);
+  }
+
+  /** How the run ended, for the HParams table. */
+  hparamsEnd(ok: boolean): void {
+    this.open();
+    const wallTime = this.clock();
+    this.tb.summary(sessionEndValue(ok ? STATUS.success : STATUS.failure, wallTime), 0, wallTime);
   }
 
   flush(): void {

@@ -69,6 +69,14 @@ export class TensorBoardWriter {
     this.append(bytes);
   }
 
+  /** A plugin's summary (an encoded Summary.Value, as the HParams ones) in one Event. */
+  summary(value: Uint8Array, step: number, wallTime = this.clock()): void {
+    this.checkOpen();
+    const bytes = this.encoder.summary(value, step, wallTime);
+    this.open(wallTime);
+    this.append(bytes);
+  }
+
   /** Several tags at one step, one Event each. */
   scalars(step: number, values: Record<string, number>, wallTime = this.clock()): void {
     this.checkOpen();

@@ -32,8 +32,8 @@ export function frameRecord(data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** A growable byte buffer with the few protobuf wire encodings the Event needs. */
-class ProtoWriter {
+/** A growable byte buffer with the few protobuf wire encodings the Event (and hparams.ts) need. */
+export class ProtoWriter {
   private bytes = new Uint8Array(64);
   private length = 0;
 
@@ -133,6 +133,22 @@ export function scalarEvent(tag: string, value: number, step: number, wallTime: 
   return e.finish();
 }
 
+/**
+ * An Event whose Summary holds one already encoded Summary.Value (a plugin's summary, as
+ * hparams.ts makes): `Event { wall_time = 1; step = 2; summary = 5 { value = 1 } }`.
+ */
+export function summaryEvent(value: Uint8Array, step: number, wallTime: number): Uint8Array {
+  checkWallTime(wallTime);
+  if (!Number.isSafeInteger(step)) throw new RangeError(`TensorBoard summary: step must be an integer, got ${step}`);
+  const summary = new ProtoWriter();
+  summary.lengthDelimited(1, value);
+  const e = new ProtoWriter();
+  if (wallTime !== 0) e.double(1, wallTime);
+  if (step !== 0) e.int64(2, step);
+  e.lengthDelimited(5, summary.finish());
+  return e.finish();
+}
+
 /** Seconds since the epoch, as Python's time.time() gives SummaryWriter. */
 export function nowSeconds(): number {
   return Date.now() / 1000;
@@ -162,6 +178,13 @@ export class EventFileEncoder {
   /** One scalar's record, preceded by the file_version record in a new file. */
   scalar(tag: string, value: number, step: number, wallTime = this.clock()): Uint8Array {
     const record = frameRecord(scalarEvent(tag, value, step, wallTime));
+    if (this.started) return record;
+    return concatBytes([this.header(wallTime), record]);
+  }
+
+  /** One Event holding an encoded Summary.Value, preceded by the file_version record in a new file. */
+  summary(value: Uint8Array, step: number, wallTime = this.clock()): Uint8Array {
+    const record = frameRecord(summaryEvent(value, step, wallTime));
     if (this.started) return record;
     return concatBytes([this.header(wallTime), record]);
   }
