@@ -11,6 +11,7 @@ import { metricsOf, type AnyExperiment } from '../src/experiments/types.ts';
 import { DATASET } from '../src/log/hparams.ts';
 import { k8sYaml, slurmScript } from '../src/sweep/emit.ts';
 import { describe, expand, type Configuration } from '../src/sweep/expand.ts';
+import { sweepReport } from '../src/sweep/report.ts';
 import { parseSweep, type Settings } from '../src/sweep/spec.ts';
 import { DATASETS } from './datasets.ts';
 import { UserError } from './errors.ts';
@@ -23,6 +24,7 @@ import { runLocal } from './sweep-local.ts';
 
 const SWEEP_FLAGS = {
   list: { type: 'boolean' },
+  report: { type: 'boolean' },
   index: { type: 'string' },
   parallel: { type: 'string' },
   emit: { type: 'string' },
@@ -43,6 +45,7 @@ configurations. Every option is checked before anything runs. See docs/sweeps.md
   --list               print the numbered configurations (and which have finished)
   --index I            run configuration I alone (what a cluster schedules)
   --parallel P         run the unfinished configurations here, P processes at a time (default 1)
+  --report             write the finished runs' table (mean ± sd over seeds) and chart in the logdir
   --emit k8s|slurm     print a Kubernetes Indexed Job or a Slurm array script running each index
   --image IMAGE        the container image of --emit k8s (one with shadertrain and the spec)
   --parallelism N      tasks at once on the cluster (default: all)
@@ -128,11 +131,14 @@ export async function sweep(args: string[]): Promise<number> {
       throw new ConfigError(`${specPath}: configuration ${c.index} (${describe(c.swept) || 'the fixed options'}): ${err.message}`);
     }
   }
+  const preset = spec.report === undefined ? undefined : ex.presets.find((p) => p.name === spec.report);
+  const base = configFromArgs(ex, argsOf(spec.fixed, options));
+  if (preset) checkPresetRuns(preset, base, full, configs, specPath);
   const logdir = stringFlag(v.logdir) ?? spec.logdir ?? join('runs', `sweep-${basename(specPath, extname(specPath))}`);
   // What every run gets besides its settings: the overrides, --data and the adapter flags.
   const common = [...argsOf(overrides, options), ...passOn(v, ['data', ...Object.keys(GPU_OPTIONS)])];
 
-  const modes = (['list', 'index', 'emit'] as const).filter((m) => v[m] !== undefined);
+  const modes = (['list', 'index', 'emit', 'report'] as const).filter((m) => v[m] !== undefined);
   if (modes.length > 1) throw new UserError(`--${modes[0]} and --${modes[1]} cannot be combined`);
   if (v.list) {
     const width = String(configs.length - 1).length;
@@ -154,6 +160,7 @@ export async function sweep(args: string[]): Promise<number> {
     } else throw new UserError(`--emit must be k8s or slurm, not "${emit}"`);
     return 0;
   }
+  if (v.report) return report(ex, specPath, configs, logdir, preset && { preset, base });
   // The HParams table's columns: the options the axes set, and every metric the runs log.
   const hparams = [...swept].map((flag) => ({ flag, key: options.find((o) => o.flag === flag)?.key ?? flag }));
   await writeExperiment(
@@ -184,4 +191,44 @@ async function runIndex(ex: AnyExperiment, c: Configuration, logdir: string, opt
   return runExperiment(ex, args, {
     finished: (result, adapter) => writeFileAtomic(resultFile(logdir, c), `${JSON.stringify({ index: c.index, settings: c.settings, swept: c.swept, adapter, result }, null, 1)}\n`),
   });
+}
+
+/** A config's fields in one order, to compare configs built in different ways. */
+const canonical = (c: object): string => JSON.stringify(Object.entries(c).sort(([a], [b]) => (a < b ? -1 : 1)));
+
+/** A spec that reports as a preset must run exactly the preset's runs, in its order (its report pairs them by position). */
+function checkPresetRuns(preset: AnyExperiment['presets'][number], base: object, full: readonly object[], configs: readonly Configuration[], specPath: string): void {
+  const runs = preset.runs(base);
+  if (runs.length !== full.length) throw new ConfigError(`${specPath}: report ${preset.name} compares the ${runs.length} runs of --experiments ${preset.name}, but the axes give ${full.length} configurations`);
+  const i = runs.findIndex((r, k) => canonical(r.config) !== canonical(full[k]));
+  if (i >= 0) throw new ConfigError(`${specPath}: report ${preset.name} needs its runs in its order, but configuration ${i} (${describe(configs[i].swept)}) is not its run ${i} (${runs[i].label})`);
+}
+
+const REPORT_FILES = { table: 'report.md', chart: 'report.svg' };
+
+/** --report: the table and chart of the finished runs, the preset's own where the spec names one. */
+async function report(ex: AnyExperiment, specPath: string, configs: readonly Configuration[], logdir: string, named?: { preset: AnyExperiment['presets'][number]; base: object }): Promise<number> {
+  const done = configs.flatMap((c) => {
+    const f = finished(logdir, c);
+    return f ? [{ c, f }] : [];
+  });
+  if (done.length === 0) throw new UserError(`no configuration of ${specPath} has finished in ${logdir}; run the sweep first (or give its --logdir)`);
+  const adapter = done[0].f.adapter;
+  let text: { table: string; chart: string };
+  let files = REPORT_FILES;
+  if (named) {
+    const missing = configs.filter((c) => !done.some((d) => d.c === c)).map((c) => c.index);
+    if (missing.length) throw new UserError(`--report ${named.preset.name} needs every configuration finished; ${missing.length} of ${configs.length} have not (${missing.join(', ')}): run the sweep again first`);
+    const labels = named.preset.runs(named.base).map((r) => r.label);
+    text = named.preset.report(named.base, done.map((d, i) => ({ label: labels[i], result: d.f.result })), adapter);
+    files = named.preset.files;
+  } else {
+    text = sweepReport(ex, basename(specPath), done.map((d) => ({ c: d.c, result: d.f.result })), configs.length, adapter);
+  }
+  const table = join(logdir, files.table);
+  const chart = join(logdir, files.chart);
+  await writeFileAtomic(table, text.table);
+  await writeFileAtomic(chart, text.chart);
+  console.error(`${done.length} of ${configs.length} configurations reported: wrote ${table} and ${chart}`);
+  return 0;
 }

@@ -154,5 +154,22 @@ describe('shadertrain sweep', () => {
     }
     const listed = cli([spec, '--list', '--logdir', logdir]).stdout.trim().split('\n');
     expect(listed.every((l) => l.endsWith('[finished]'))).toBe(true);
+
+    // The report: a row per configuration, mean ± sd over its two seeds, and a chart.
+    const report = cli([spec, '--report', '--logdir', logdir]);
+    expect(report.status, report.stderr).toBe(0);
+    const table = readFileSync(join(logdir, 'report.md'), 'utf8');
+    const rows = table.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| model') && !l.startsWith('| --'));
+    expect(rows.map((r) => r.split('|').slice(1, 4).map((x) => x.trim()))).toEqual([
+      ['shared-bottom', '0', '2'],
+      ['shared-bottom', '0.5', '2'],
+      ['shared-bottom', '1', '2'],
+      ['mmoe', '0', '2'],
+      ['mmoe', '0.5', '2'],
+      ['mmoe', '1', '2'],
+    ]);
+    expect(table).toMatch(/\| model +\| rho +\| seeds +\| val\/y1 MSE \(mean ± sd\) \|/);
+    expect(rows.every((r) => /\d\.\d{4} ± \d\.\d{4}/.test(r))).toBe(true);
+    expect(readFileSync(join(logdir, 'report.svg'), 'utf8')).toMatch(/^<svg/);
   });
 });
