@@ -154,7 +154,9 @@ export async function sweep(args: string[]): Promise<number> {
     if (emit === 'k8s') {
       const image = stringFlag(v.image);
       if (!image) throw new UserError('--emit k8s needs --image, a container image with shadertrain and the spec in its working directory');
-      console.log(k8sYaml({ ...o, image, claim: stringFlag(v.claim) ?? 'shadertrain-runs', mountPath: logdir.startsWith('/') ? logdir : `/work/${logdir}` }).trimEnd());
+      // The volume is mounted at the logdir, given to the task as an absolute path (the image's working directory is its own).
+      const mountPath = logdir.startsWith('/') ? logdir : `/work/${logdir}`;
+      console.log(k8sYaml({ ...o, logdir: mountPath, image, claim: stringFlag(v.claim) ?? 'shadertrain-runs', mountPath }).trimEnd());
     } else if (emit === 'slurm') {
       console.log(slurmScript(o).trimEnd());
     } else throw new UserError(`--emit must be k8s or slurm, not "${emit}"`);

@@ -106,10 +106,13 @@ describe('shadertrain sweep', () => {
     const spec = specFile('emit.yaml', MMOE);
     const k8s = cli([spec, '--emit', 'k8s', '--image', 'shadertrain:test', '--parallelism', '3', '--logdir', 'runs/mmoe']);
     expect(k8s.status, k8s.stderr).toBe(0);
-    const job = parse(k8s.stdout) as { spec: { completions: number; parallelism: number; template: { spec: { containers: { command: string[] }[] } } } };
+    const job = parse(k8s.stdout) as { spec: { completions: number; parallelism: number; template: { spec: { containers: { command: string[]; volumeMounts: { mountPath: string }[] }[] } } } };
     expect(job.spec.completions).toBe(12);
     expect(job.spec.parallelism).toBe(3);
-    expect(job.spec.template.spec.containers[0].command.slice(0, 5)).toEqual(['shadertrain', 'sweep', spec, '--index', '$(JOB_COMPLETION_INDEX)']);
+    const [container] = job.spec.template.spec.containers;
+    expect(container.command).toEqual(['shadertrain', 'sweep', spec, '--index', '$(JOB_COMPLETION_INDEX)', '--logdir', '/work/runs/mmoe']);
+    // The runs go to the volume.
+    expect(container.volumeMounts[0].mountPath).toBe('/work/runs/mmoe');
     expect(cli([spec, '--emit', 'k8s']).stderr).toMatch(/--emit k8s needs --image/);
     const slurm = cli([spec, '--emit', 'slurm', '--logdir', 'runs/mmoe']);
     expect(slurm.stdout).toMatch(/^#SBATCH --array=0-11%12$/m);

@@ -16,6 +16,8 @@
 //   MetricInfo        { MetricName name = 1; DatasetType dataset_type = 5; }   MetricName { string group = 1; string tag = 2; }
 //   Value             { oneof kind { double number_value = 2; string string_value = 3; bool bool_value = 4; } }
 //   ListValue         { repeated Value values = 1; }
+// The Summary.Value carries no tensor, as PyTorch's SummaryWriter writes it: TensorBoard gives
+// hparams values without one its own null tensor when it reads them (dataclass_compat.py).
 import { ProtoWriter } from './tensorboard.ts';
 
 export const HPARAMS_PLUGIN = 'hparams';
