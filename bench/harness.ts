@@ -28,6 +28,8 @@ export interface BenchCase {
   variants: Variant[];
   /** At most this many timed runs, for cases whose slow variants take seconds each. */
   reps?: number;
+  /** For cases the engine autotunes: the variant the autotuner picks on this adapter (cached per adapter). */
+  tuned?: (gpu: Gpu) => Promise<string>;
 }
 
 export interface BenchResult {

@@ -1,30 +1,54 @@
 // `npm run bench -- SUITE [--json FILE] [--reps N] [--filter TEXT]`
-import { writeFileSync, renameSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Gpu } from '../src/gpu/context.ts';
 import { adapterLine } from '../src/gpu/adapter-report.ts';
 import { StagingRing } from '../src/gpu/readback.ts';
 import { fewshotResults } from './fewshot.ts';
-import { formatTable, runCase, type BenchCase, type BenchResult } from './harness.ts';
-import { kernelCases } from './kernels/index.ts';
+import { formatTable, type BenchResult } from './harness.ts';
 import { multitaskResults } from './multitask.ts';
 import { recommenderResults } from './recommender.ts';
-import { stepResults } from './step.ts';
+import { benchJson, benchJsonText, parseBenchJson } from './report.ts';
+import { KERNEL_SUITES, PORTABLE_STEP_SUITES, runKernelSuite, timingText, type StepSuite } from './suites.ts';
 
-const SUITES: Record<string, () => BenchCase[]> = {
-  kernels: kernelCases,
-};
+const SUITES = KERNEL_SUITES;
 
 /** Suites that time whole training steps rather than kernel variants. */
-const STEP_SUITES: Record<string, (gpu: Gpu, reps: number, log: (l: string) => void) => Promise<BenchResult[]>> = {
-  step: stepResults,
+const STEP_SUITES: Record<string, StepSuite> = {
+  ...PORTABLE_STEP_SUITES,
   recommender: recommenderResults,
   fewshot: fewshotResults,
   multitask: multitaskResults,
 };
 
 const USAGE = `usage: npm run bench -- SUITE [--json FILE] [--reps N] [--warmup N] [--filter TEXT]
+       npm run bench -- report FILE   (prints the table of a --json file, or of the page's bench download)
 suites: ${[...Object.keys(SUITES), ...Object.keys(STEP_SUITES)].join(', ')}`;
+
+/** `report FILE`: a results file from this command or the page, printed as this command prints its table. */
+function report(file: string | undefined): number {
+  if (!file) {
+    console.error(`bench: report needs the JSON file to print.\n${USAGE}`);
+    return 2;
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    console.error(`bench: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give the path of a bench JSON file.`);
+    return 2;
+  }
+  try {
+    const json = parseBenchJson(text, file);
+    console.log(`adapter: ${adapterLine(json.adapter)}`);
+    console.log(formatTable(json.results));
+    for (const [c, v] of Object.entries(json.picked ?? {})) console.log(`autotuner's pick for ${c}: ${v}`);
+    return json.results.every((r) => r.ok) ? 0 : 1;
+  } catch (err) {
+    console.error(`bench: ${(err as Error).message}`);
+    return 2;
+  }
+}
 
 async function main(): Promise<number> {
   let parsed;
@@ -49,6 +73,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const suite = positionals[0] ?? 'kernels';
+  if (suite === 'report') return report(positionals[1]);
   const make = Object.hasOwn(SUITES, suite) ? SUITES[suite] : undefined;
   const steps = Object.hasOwn(STEP_SUITES, suite) ? STEP_SUITES[suite] : undefined;
   if (!make && !steps) {
@@ -64,23 +89,16 @@ async function main(): Promise<number> {
   const gpu = await Gpu.create();
   const ring = new StagingRing(gpu);
   try {
-    const timing = steps ? `wall clock, mean over ${reps} steps after 3 warm-up steps` : gpu.report.timestamps ? 'GPU timestamps, median' : 'wall clock, median';
+    const timing = timingText(gpu, !steps, reps);
     console.log(`adapter: ${adapterLine(gpu.report)}; timing: ${timing}`);
     const results: BenchResult[] = [];
     const log = (l: string): void => console.error(l);
     if (steps) results.push(...(await steps(gpu, reps, log)));
-    else if (make) {
-      const cases = make().filter((c) => !values.filter || c.case.includes(values.filter));
-      for (const c of cases) results.push(...(await runCase(gpu, ring, c, { reps, warmup, log })));
-    }
+    else if (make) results.push(...(await runKernelSuite(gpu, ring, make(), { reps, warmup, filter: values.filter, log }, false)).results);
     console.log(formatTable(results));
     if (values.json) {
-      const out = {
-        adapter: gpu.report,
-        results: results.map((r) => ({ case: r.case, impl: r.impl, median_ms: r.median_ms, ok: r.ok, speedup: r.speedup, ...(r.error ? { error: r.error } : {}) })),
-      };
       const tmp = `${values.json}.tmp-${process.pid}`;
-      writeFileSync(tmp, JSON.stringify(out, null, 2) + '\n');
+      writeFileSync(tmp, benchJsonText(benchJson(gpu.report, results)));
       renameSync(tmp, values.json);
       console.log(`wrote ${values.json}`);
     }

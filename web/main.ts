@@ -5,6 +5,8 @@ import type { FileBytes, FromWorker, RunMode, RunState, ToWorker } from './proto
 import { ChartGrid } from './ui/charts.ts';
 import { byId, download, el, fileBytes } from './ui/dom.ts';
 import { VIEWS } from './ui/inspect.ts';
+import { renderBench } from './ui/bench.ts';
+import { benchJsonText, type BenchJson } from '../bench/report.ts';
 import { OptionsError, OptionsForm } from './ui/options.ts';
 import { addEvaluated, addEvaluation, fileStem, newRun, runCsv, runJson, type RunRecord } from './ui/runs.ts';
 
@@ -163,6 +165,8 @@ function renderButtons(): void {
   const views = current ? experimentNamed(current.experiment).inspect.map((v) => v.name) : [];
   byId<HTMLButtonElement>('inspect-user-go').disabled = !(inspectable && views.includes('top-items'));
   byId<HTMLButtonElement>('inspect-episode-go').disabled = !(inspectable && views.includes('episode'));
+  byId<HTMLButtonElement>('bench-go').disabled = !ready || active || benchRunning;
+  byId<HTMLButtonElement>('bench-json').disabled = benchRunning || !benchResult;
 }
 
 function renderRuns(): void {
@@ -208,6 +212,7 @@ worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => {
       adapterLine = msg.adapterLine;
       byId('adapter').textContent = `Adapter: ${msg.adapterLine}${msg.adapter.software ? ' — a CPU implementation: expect it to be slow' : ''}.`;
       byId('fact-adapter').textContent = msg.adapterLine;
+      byId('bench-suite').replaceChildren(...msg.benchSuites.map((s) => el('option', { value: s }, s)));
       break;
     case 'no-webgpu':
       showNoWebGPU(msg.message);
@@ -287,6 +292,20 @@ worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => {
       break;
     case 'request-error':
       showError(lastRequest, msg.message);
+      break;
+    case 'bench-log':
+      byId('bench-status').textContent = msg.line.trim();
+      break;
+    case 'bench-done':
+      benchRunning = false;
+      benchResult = msg.json;
+      byId('bench-status').textContent = `Done: ${msg.json.results.length} rows, ${msg.json.results.filter((r) => !r.ok).length} failed.`;
+      renderBench(byId('bench-out'), msg.json, msg.timing);
+      break;
+    case 'bench-error':
+      benchRunning = false;
+      byId('bench-status').textContent = '';
+      byId('bench-error').textContent = msg.message;
       break;
   }
   render();
@@ -484,6 +503,38 @@ byId('inspect-episode-go').addEventListener('click', () => {
   lastRequest = 'inspect';
   clearErrors('inspect');
   send({ type: 'inspect', view: 'episode', input: episodeSeed++ });
+});
+
+// ---- the bench view ------------------------------------------------------------------------------
+
+let benchRunning = false;
+let benchResult: BenchJson | null = null;
+
+function startBench(): void {
+  byId('bench-error').textContent = '';
+  const count = (id: string, what: string, min: number): number | null => {
+    const input = byId<HTMLInputElement>(id);
+    const n = Number(input.value.trim());
+    if (input.value.trim() === '' || !Number.isInteger(n) || n < min) {
+      byId('bench-error').textContent = `${what} must be a whole number of at least ${min}, not "${input.value}".`;
+      input.focus();
+      return null;
+    }
+    return n;
+  };
+  const reps = count('bench-reps', 'Timed runs', 1);
+  const warmup = reps === null ? null : count('bench-warmup', 'Warm-up runs', 0);
+  if (reps === null || warmup === null) return;
+  benchRunning = true;
+  benchResult = null;
+  byId('bench-out').replaceChildren();
+  byId('bench-status').textContent = 'Starting…';
+  send({ type: 'bench', suite: byId<HTMLSelectElement>('bench-suite').value, filter: byId<HTMLInputElement>('bench-filter').value.trim(), reps, warmup });
+  render();
+}
+byId('bench-go').addEventListener('click', startBench);
+byId('bench-json').addEventListener('click', () => {
+  if (benchResult) download(`shadertrain-bench-${byId<HTMLSelectElement>('bench-suite').value}.json`, benchJsonText(benchResult), 'application/json');
 });
 
 // ---- start-up ------------------------------------------------------------------------------------

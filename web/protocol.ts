@@ -4,6 +4,7 @@
 import type { AdapterReport } from '../src/gpu/adapter-report.ts';
 import type { ResizeFilter } from '../src/data/omniglot-set.ts';
 import type { Evaluation, Unit } from '../src/experiments/types.ts';
+import type { BenchJson } from '../bench/report.ts';
 
 export interface FileBytes {
   name: string;
@@ -34,7 +35,9 @@ export type ToWorker =
   | { type: 'stop' }
   | { type: 'checkpoint' }
   /** One of the experiment's inspect views (its descriptor's `inspect`) for one input: a user id, a seed. */
-  | { type: 'inspect'; view: string; input: number };
+  | { type: 'inspect'; view: string; input: number }
+  /** The bench view: one of the CLI's portable suites (web/worker/bench.ts), cases filtered by name. */
+  | { type: 'bench'; suite: string; filter: string; reps: number; warmup: number };
 
 export type RunState = 'starting' | 'running' | 'pausing' | 'paused' | 'stopping' | 'stopped' | 'done' | 'failed';
 
@@ -58,7 +61,8 @@ export interface OmniglotSummary {
 }
 
 export type FromWorker =
-  | { type: 'ready'; adapter: AdapterReport; adapterLine: string }
+  /** `benchSuites`: what the bench view can run here. */
+  | { type: 'ready'; adapter: AdapterReport; adapterLine: string; benchSuites: string[] }
   | { type: 'no-webgpu'; message: string }
   | { type: 'ratings'; summary: RatingsSummary }
   | { type: 'titles'; name: string; count: number }
@@ -75,4 +79,8 @@ export type FromWorker =
   | { type: 'run-error'; runId: number; message: string }
   | { type: 'checkpoint'; runId: number; name: string; bytes: Uint8Array }
   | { type: 'inspect'; runId: number; view: string; result: unknown }
-  | { type: 'request-error'; message: string };
+  | { type: 'request-error'; message: string }
+  /** The bench's progress lines, as the CLI prints them to stderr. */
+  | { type: 'bench-log'; line: string }
+  | { type: 'bench-done'; json: BenchJson; timing: string }
+  | { type: 'bench-error'; message: string };

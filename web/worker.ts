@@ -11,6 +11,7 @@ import type { RecommenderData } from '../src/models/recommender/split.ts';
 import type { TabularFile } from '../src/data/tabular.ts';
 import type { TabularSource } from '../src/models/multitask/source.ts';
 import type { FileBytes, RunMode, RunSpec, ToWorker } from './protocol.ts';
+import { PAGE_SUITES, runPageBench } from './worker/bench.ts';
 import { CheckpointInputError, ExperimentRun, StopRun, type Post } from './worker/runs.ts';
 
 const post: Post = (msg, transfer = []) => self.postMessage(msg, { transfer });
@@ -32,7 +33,7 @@ const USER_FACING = new Set(['DataError', 'ConfigError', 'CheckpointError', 'Che
 async function init(): Promise<void> {
   try {
     gpu = await Gpu.create();
-    post({ type: 'ready', adapter: gpu.report, adapterLine: adapterLine(gpu.report) });
+    post({ type: 'ready', adapter: gpu.report, adapterLine: adapterLine(gpu.report), benchSuites: PAGE_SUITES });
   } catch (err) {
     post({ type: 'no-webgpu', message: text(err) });
   }
@@ -151,6 +152,21 @@ async function request(msg: Extract<ToWorker, { type: 'checkpoint' | 'inspect' }
   }
 }
 
+async function bench(msg: Extract<ToWorker, { type: 'bench' }>): Promise<void> {
+  if (!gpu) return post({ type: 'bench-error', message: 'WebGPU is not available, so nothing can be measured here.' });
+  if (busy) return post({ type: 'bench-error', message: 'a run or a bench is going: let it finish or stop it first, since the two would time each other.' });
+  busy = true;
+  try {
+    const r = await runPageBench(gpu, msg, (line) => post({ type: 'bench-log', line }));
+    post({ type: 'bench-done', json: r.json, timing: r.timing });
+  } catch (err) {
+    if (!USER_FACING.has(err instanceof Error ? err.name : '')) console.error(err);
+    post({ type: 'bench-error', message: text(err) });
+  } finally {
+    busy = false;
+  }
+}
+
 self.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
   const msg = ev.data;
   switch (msg.type) {
@@ -190,6 +206,9 @@ self.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
     case 'checkpoint':
     case 'inspect':
       void request(msg);
+      break;
+    case 'bench':
+      void bench(msg);
       break;
   }
 });

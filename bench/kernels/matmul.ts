@@ -11,7 +11,9 @@ import {
   type MatmulOptions,
   type MatmulShape,
 } from '../../src/kernels/matmul.ts';
+import { tuneMatmul } from '../../src/kernels/matmul-tune.ts';
 import { Rng } from '../../src/random.ts';
+import type { Gpu } from '../../src/gpu/context.ts';
 import type { BenchCase, Variant } from '../harness.ts';
 import { checkClose } from '../../src/tolerance.ts';
 
@@ -59,7 +61,8 @@ function matmulCase(bench: MatmulBench, seed: number): BenchCase {
     },
   }));
   // Naive and workgroup-tiled runs take seconds each on a software adapter.
-  return { case: `matmul ${bench.name}`, baseline: 'naive', variants, reps: 5 };
+  const tuned = async (gpu: Gpu): Promise<string> => (await tuneMatmul(gpu, shape, opts)).variant;
+  return { case: `matmul ${bench.name}`, baseline: 'naive', variants, reps: 5, tuned };
 }
 
 function biasGradCase(m: number, n: number): BenchCase {
