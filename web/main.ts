@@ -116,7 +116,7 @@ function statusText(run: RunRecord): string {
   // Runs wait only at evaluations: after each epoch, or every so many steps.
   const waits = experimentNamed(run.experiment).unit === 'epoch' ? 'at the end of this epoch' : 'at the next evaluation';
   const words: Record<RunState, string> = {
-    starting: 'compiling the model',
+    starting: `compiling the model${run.compile && run.compile.asked > 0 ? ` (pipelines ${run.compile.ready}/${run.compile.asked})` : ''}`,
     running: 'training',
     pausing: `pausing ${waits}`,
     paused: `paused ${run.detail}`,
@@ -144,7 +144,26 @@ function render(): void {
   }
   renderButtons();
   renderRuns();
+  renderFinalCharts();
   charts.update(experiment, runs);
+}
+
+/** The finished run's own charts (ROC, PR), as the CLI writes them to its log folder. */
+let finalShown: RunRecord | null = null;
+function renderFinalCharts(): void {
+  const run = current && current.experiment === experiment && Object.keys(current.artifacts).length ? current : null;
+  const box = byId('final-charts');
+  box.hidden = run === null;
+  if (run === finalShown) return;
+  finalShown = run;
+  if (!run) return box.replaceChildren();
+  box.replaceChildren(
+    el('h3', {}, `Run ${run.label} at its end`),
+    ...Object.entries(run.artifacts).map(([name, svg]) => {
+      const src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+      return el('figure', { class: 'final-chart', 'data-file': name }, el('img', { src, alt: `${name} of run ${run.label}` }), el('figcaption', {}, el('a', { href: src, download: `${fileStem(run)}-${name}` }, `Download ${name}`)));
+    }),
+  );
 }
 
 function renderButtons(): void {
@@ -253,6 +272,11 @@ worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => {
       run.detail = msg.detail ?? '';
       break;
     }
+    case 'compile': {
+      const run = runOf(msg.runId);
+      if (run) run.compile = { ready: msg.ready, asked: msg.asked };
+      break;
+    }
     case 'run-info': {
       const run = runOf(msg.runId);
       if (run) run.info = { unit: msg.unit, start: msg.start, length: msg.length, stepsPerUnit: msg.stepsPerUnit, facts: msg.facts };
@@ -276,6 +300,11 @@ worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => {
     case 'evaluated': {
       const run = runOf(msg.runId);
       if (run) addEvaluated(run, msg.at, msg.values);
+      break;
+    }
+    case 'artifacts': {
+      const run = runOf(msg.runId);
+      if (run) run.artifacts = msg.files;
       break;
     }
     case 'run-error': {
@@ -415,6 +444,11 @@ byId<HTMLInputElement>('checkpoint-file').addEventListener('change', (ev) => {
 });
 
 function chooseExperiment(name: string): void {
+  // What belonged to the previous experiment goes: its model's views and its errors.
+  if (name !== experiment) {
+    byId('inspect-out').replaceChildren();
+    clearErrors('options', 'run', 'results', 'inspect', 'checkpoint');
+  }
   experiment = name;
   const ex = experimentNamed(name);
   for (const d of ['movielens', 'omniglot', 'tabular']) byId(`${d}-data`).hidden = ex.dataset !== d;

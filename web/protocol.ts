@@ -70,6 +70,8 @@ export type FromWorker =
   /** A problem with what the user gave (file, option): one sentence. `about` says which input. */
   | { type: 'input-error'; about: 'ratings' | 'titles' | 'omniglot' | 'checkpoint' | 'config'; message: string }
   | { type: 'state'; runId: number; state: RunState; detail?: string }
+  /** While a run's model compiles: its pipelines ready, of those asked for so far. */
+  | { type: 'compile'; runId: number; ready: number; asked: number }
   /** Where a run starts (units trained, from its checkpoint), its length, and what its trainer reports. */
   | { type: 'run-info'; runId: number; unit: Unit; start: number; length: number; stepsPerUnit: number; facts: Record<string, string | number> }
   | { type: 'progress'; runId: number; done: number; total: number; msPerStep: number | null }
@@ -77,6 +79,8 @@ export type FromWorker =
   /** An evaluation of a loaded checkpoint without training: tag → value at epoch or step `at`. */
   | { type: 'evaluated'; runId: number; at: number; values: Record<string, number> }
   | { type: 'run-error'; runId: number; message: string }
+  /** SVG charts of a finished run (the experiment's artifacts: file name → text). */
+  | { type: 'artifacts'; runId: number; files: Record<string, string> }
   | { type: 'checkpoint'; runId: number; name: string; bytes: Uint8Array }
   | { type: 'inspect'; runId: number; view: string; result: unknown }
   | { type: 'request-error'; message: string }

@@ -17,6 +17,8 @@ export interface MetricSpec {
   test: boolean;
   /** Shown on the CLI's progress bar under this name. */
   bar?: string;
+  /** What guessing scores (AUC 0.5, accuracy 1/N, cross-entropy ln N): the page's charts draw it as a line and keep it in range. */
+  chance?: number;
 }
 
 /** What train() reports: the metrics of the units it trained, their wall time and optimizer steps. */

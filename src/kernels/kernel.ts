@@ -13,6 +13,12 @@ export class KernelError extends Error {
 export type Constants = Record<string, number>;
 
 const caches = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
+const counts = new WeakMap<GPUDevice, { asked: number; ready: number }>();
+
+/** Pipelines asked to compile on this device so far, and how many are ready (the page's "pipelines 14/35"). */
+export function pipelineCounts(gpu: Gpu): { asked: number; ready: number } {
+  return { ...(counts.get(gpu.device) ?? { asked: 0, ready: 0 }) };
+}
 
 /**
  * A compute pipeline for `entryPoint` of `code`, compiled asynchronously once per device,
@@ -30,8 +36,12 @@ export function pipeline(gpu: Gpu, label: string, code: string, entryPoint: stri
       layout: 'auto',
       compute: { module, entryPoint, constants },
     }));
+    let n = counts.get(gpu.device);
+    if (!n) counts.set(gpu.device, (n = { asked: 0, ready: 0 }));
+    const tally = n;
+    tally.asked++;
     // A failed compile must not poison the cache for a later retry.
-    p.catch(() => cache.delete(key));
+    p.then(() => tally.ready++, () => (tally.asked--, cache.delete(key)));
     cache.set(key, p);
   }
   return p;

@@ -302,6 +302,12 @@ describe('the web page', () => {
     const json = JSON.parse((await downloadText(page, '#download-json')).text) as { epochs: { epoch: number; test: Record<string, { auc: number }> }[] };
     expect(json.epochs.map((e) => e.epoch)).toEqual([1, 2]);
     expect(json.epochs[1].test.click.auc).toBeGreaterThan(0.5);
+    // At its end, the run's ROC and precision-recall curves, made by the CLI's code.
+    await page.waitForFunction(() => document.querySelectorAll('#final-charts figure img').length >= 2);
+    const finals = await page.$$eval('#final-charts figure', (fs) => fs.map((f) => (f as HTMLElement).dataset.file));
+    expect(finals).toEqual(expect.arrayContaining(['roc.svg', 'pr.svg']));
+    expect(await page.$$eval('#final-charts img', (imgs) => imgs.every((i) => (i as HTMLImageElement).naturalWidth > 0))).toBe(true);
+    await (await page.$('#charts-panel'))?.screenshot({ path: join(ARTIFACTS, 'multitask-roc.png') });
     // A CSV with a missing label (empty), as a user merges data sets.
     const rows = ['a,b,x,y'];
     for (let i = 0; i < 400; i++) rows.push(`${i % 3 === 0 ? '' : i % 2},${(i * 7) % 2},${(i % 11) / 10},c${i % 4}`);

@@ -13,6 +13,9 @@ interface Chart {
   figure: HTMLElement;
   caption: HTMLElement;
   box: HTMLElement;
+  /** What guessing scores, drawn as a dashed line; null where the metric has none. */
+  chance: number | null;
+  better: 'higher' | 'lower';
 }
 
 const HEIGHT = 190;
@@ -33,11 +36,72 @@ function tickLabels(splits: number[]): string[] {
   return splits.map((v) => (Math.abs(v) >= 1e5 ? v.toExponential(1) : v.toFixed(digits)));
 }
 
+/**
+ * A y range that shows what matters: chance and the values; losses and errors from zero; and
+ * bounded scores (AUC, accuracy) at least 0.1 tall, so that noise of 0.002 does not fill the chart.
+ */
+export function yRange(min: number | null, max: number | null, chance: number | null, better: 'higher' | 'lower'): [number, number] {
+  let lo = min !== null && Number.isFinite(min) ? min : (chance ?? 0);
+  let hi = max !== null && Number.isFinite(max) ? max : (chance ?? 1);
+  if (chance !== null) (lo = Math.min(lo, chance), (hi = Math.max(hi, chance)));
+  const fromZero = better === 'lower' && lo >= 0;
+  if (fromZero) lo = 0;
+  const unit = lo >= 0 && hi <= 1 && (better === 'higher' || chance !== null);
+  const minSpan = unit ? 0.1 : Math.max(Math.abs(hi) * 0.1, 1e-6);
+  if (hi - lo < minSpan) {
+    const grow = minSpan - (hi - lo);
+    if (fromZero) hi = lo + minSpan;
+    else (lo -= grow / 2, (hi += grow / 2));
+  }
+  const pad = (hi - lo) * 0.05;
+  lo = fromZero ? lo : lo - pad;
+  hi += pad;
+  if (unit) (lo = Math.max(0, lo), (hi = Math.min(1, hi)));
+  return [lo, hi];
+}
+
+/** The last value of a series that has one (the legend's text when nothing is hovered). */
+function lastValue(values: readonly (number | null | undefined)[]): number | null {
+  for (let i = values.length - 1; i >= 0; i--) {
+    const v = values[i];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+  }
+  return null;
+}
+
+/** A dashed horizontal line at the chart's chance level. */
+function chanceLine(chart: () => Chart | undefined): (u: uPlot) => void {
+  return (u) => {
+    const c = chart();
+    if (!c || c.chance === null) return;
+    const y = Math.round(u.valToPos(c.chance, 'y', true));
+    const { left, top, width, height } = u.bbox;
+    if (y < top || y > top + height) return;
+    const ctx = u.ctx;
+    ctx.save();
+    ctx.strokeStyle = '#6b7580';
+    ctx.lineWidth = Math.max(1, devicePixelRatio);
+    ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+    ctx.beginPath();
+    ctx.moveTo(left, y);
+    ctx.lineTo(left + width, y);
+    ctx.stroke();
+    ctx.fillStyle = '#555f6b';
+    ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'bottom';
+    ctx.fillText(`chance ${fmt(c.chance)}`, left + width - 4 * devicePixelRatio, y - 3 * devicePixelRatio);
+    ctx.restore();
+  };
+}
+
 export class ChartGrid {
   private charts: Chart[] = [];
   private key = '';
   private pending = false;
   private last: { experiment: string; runs: RunRecord[] } | null = null;
+  /** The x range every chart shows: from where the runs start to their planned length. */
+  private xSpan: [number, number] | null = null;
 
   constructor(private readonly container: HTMLElement) {
     new ResizeObserver(() => this.resize()).observe(container);
@@ -65,7 +129,17 @@ export class ChartGrid {
     this.container.hidden = runs.length === 0;
     const key = `${experiment}:${runs.map((r) => r.id).join(',')}`;
     if (key !== this.key) this.rebuild(key, xName, tags, runs);
+    // The same x range on every chart: from the earliest start to the longest planned run.
+    const planned = runs.flatMap((r) => (r.info ? [r.info] : []));
+    const seen = runs.flatMap((r) => [...r.series.values()].flatMap((s) => s.x));
+    const lo = Math.min(...planned.map((i) => i.start), ...seen);
+    const hi = Math.max(...planned.map((i) => i.length), ...seen);
+    this.xSpan = Number.isFinite(lo) && Number.isFinite(hi) ? [lo, Math.max(hi, lo + 1)] : null;
+    const specs = new Map(runs.flatMap((r) => metricsOf(ex, r.spec.config).map((m) => [m.tag, m] as const)));
     for (const c of this.charts) {
+      const m = specs.get(c.tag);
+      c.chance = m?.chance ?? null;
+      c.better = m?.better ?? 'lower';
       const xs = [...new Set(runs.flatMap((r) => r.series.get(c.tag)?.x ?? []))].sort((a, b) => a - b);
       const ys = runs.map((r) => {
         const s = r.series.get(c.tag);
@@ -90,26 +164,42 @@ export class ChartGrid {
     this.container.replaceChildren();
     this.key = key;
     const width = this.chartWidth();
-    this.charts = tags.map((tag) => {
+    const charts: Chart[] = [];
+    this.charts = charts;
+    for (const tag of tags) {
       const box = el('div', { class: 'plot' });
       const caption = el('figcaption', {}, tag);
       const figure = el('figure', { class: 'chart', 'data-tag': tag, 'data-points': '0' }, caption, box);
       this.container.append(figure);
+      const self = (): Chart | undefined => charts.find((c) => c.tag === tag);
+      // Not hovered, the legend shows each run's latest value rather than "--".
+      const value = (u: uPlot, v: number | null, sidx: number, idx: number | null): string => {
+        const shown = idx === null ? lastValue(u.data[sidx] as (number | null)[]) : v;
+        return shown === null ? '–' : sidx === 0 ? String(shown) : fmt(shown);
+      };
       const opts: uPlot.Options = {
         width,
         height: HEIGHT,
-        scales: { x: { time: false } },
+        scales: {
+          x: { time: false, range: (_u, min, max) => this.xSpan ?? [min ?? 0, Math.max(max ?? 1, (min ?? 0) + 1)] },
+          y: { range: (_u, min, max) => yRange(min, max, self()?.chance ?? null, self()?.better ?? 'lower') },
+        },
         axes: [
           { label: xName, size: 40, labelSize: 16, incrs: INTEGER_STEPS },
           { size: 60, values: (_u, splits) => tickLabels(splits) },
         ],
         legend: { show: runs.length > 0 },
         cursor: { drag: { x: true, y: false } },
-        series: [{ label: xName }, ...runs.map((r) => ({ label: r.label, stroke: r.color, width: 2, spanGaps: true, points: { show: true, size: 4 } }))],
+        hooks: {
+          draw: [chanceLine(self)],
+          // The ranges shown, on the figure: for tests and for anyone reading the DOM.
+          setScale: [(u, key) => void (figure.dataset[`${key}Range`] = `${u.scales[key].min} ${u.scales[key].max}`)],
+        },
+        series: [{ label: xName, value }, ...runs.map((r) => ({ label: r.label, stroke: r.color, width: 2, spanGaps: true, points: { show: true, size: 4 }, value }))],
       };
       const plot = new uPlot(opts, [[], ...runs.map(() => [])] as uPlot.AlignedData, box);
-      return { tag, plot, figure, caption, box };
-    });
+      charts.push({ tag, plot, figure, caption, box, chance: null, better: 'lower' });
+    }
   }
 
   private chartWidth(): number {

@@ -36,6 +36,10 @@ export interface RunRecord {
   msPerStep: number | null;
   progress: { done: number; total: number };
   visible: boolean;
+  /** While compiling: pipelines ready, of those asked for so far. */
+  compile: { ready: number; asked: number } | null;
+  /** The experiment's SVG charts of the finished run (file name → SVG text). */
+  artifacts: Record<string, string>;
 }
 
 export function runLabel(id: number, spec: RunSpec, mode: RunMode, resumed: boolean): string {
@@ -63,6 +67,8 @@ export function newRun(id: number, spec: RunSpec, mode: RunMode, data: string, c
     msPerStep: null,
     progress: { done: 0, total: 0 },
     visible: true,
+    artifacts: {},
+    compile: null,
   };
 }
 

@@ -5,6 +5,7 @@
 import { trainLoop } from '../../src/experiments/loop.ts';
 import { metricsOf, type AnyExperiment, type Inspector, type Trainer } from '../../src/experiments/types.ts';
 import type { Gpu } from '../../src/gpu/context.ts';
+import { pipelineCounts } from '../../src/kernels/kernel.ts';
 import type { FileBytes, FromWorker, RunMode, RunSpec } from '../protocol.ts';
 import { RunControl, StopRun, throttle } from './control.ts';
 
@@ -16,6 +17,7 @@ export class CheckpointInputError extends Error {
 }
 
 const PROGRESS_MS = 100;
+const COMPILE_REPORT_MS = 200;
 
 export class ExperimentRun {
   readonly control = new RunControl();
@@ -33,7 +35,20 @@ export class ExperimentRun {
   ) {}
 
   static async create(gpu: Gpu, runId: number, ex: AnyExperiment, spec: RunSpec, data: unknown, checkpoint: FileBytes | undefined, post: Post): Promise<ExperimentRun> {
-    const trainer = await ex.create(gpu, data, spec.config);
+    // Compiling takes seconds on a software adapter: say how far it is, counted from this run's first pipeline.
+    const before = pipelineCounts(gpu);
+    const report = (): void => {
+      const now = pipelineCounts(gpu);
+      post({ type: 'compile', runId, ready: now.ready - before.ready, asked: now.asked - before.asked });
+    };
+    const timer = setInterval(report, COMPILE_REPORT_MS);
+    let trainer: Trainer;
+    try {
+      trainer = await ex.create(gpu, data, spec.config);
+    } finally {
+      clearInterval(timer);
+    }
+    report();
     try {
       if (checkpoint) {
         try {
@@ -70,7 +85,7 @@ export class ExperimentRun {
     const queue = this.gpu.device.queue;
     // Steps and time at the last evaluation: the live ms/step is over the training since.
     let since = { t: performance.now(), done: 0 };
-    await trainLoop(ex, trainer, config, {
+    const result = await trainLoop(ex, trainer, config, {
       resumed: this.resumed,
       // Each step's completion on the GPU, not its submission (the host may queue a whole epoch at once).
       onStep: (done) => {
@@ -93,6 +108,11 @@ export class ExperimentRun {
         since = { t: performance.now(), done };
       },
     });
+    // The pictures the CLI leaves in its log folder (ROC and PR curves of the final test
+    // predictions, where the experiment makes them), from the same code, once at the end.
+    const files = (await ex.artifacts?.(trainer, result)) ?? {};
+    const svgs = Object.fromEntries(Object.entries(files).filter(([name]) => name.endsWith('.svg')));
+    if (Object.keys(svgs).length) post({ type: 'artifacts', runId, files: svgs });
   }
 
   async checkpoint(): Promise<FileBytes> {

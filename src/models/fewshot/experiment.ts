@@ -2,13 +2,19 @@
 // run name, trainer, the hw1 grid and the page's "episode" view.
 import type { OmniglotSet } from '../../data/omniglot-set.ts';
 import { splitOmniglotCharacters } from '../../data/omniglot-split.ts';
-import type { Experiment } from '../../experiments/types.ts';
+import type { Experiment, MetricSpec } from '../../experiments/types.ts';
 import { checkConfig, checkData, FEWSHOT_DEFAULTS, FEWSHOT_OPTIONS, type FewshotConfig } from './config.ts';
 import { EPISODE } from './inspect.ts';
 import { finalMean, FINAL_WINDOW, HW1 } from './report.ts';
 import { FewshotTrainer } from './trainer.ts';
 
 const f = (x: number | null | undefined, digits: number): string => (typeof x === 'number' ? x.toFixed(digits) : '–');
+
+const FEWSHOT_METRICS: readonly MetricSpec[] = [
+  { key: 'trainLoss', tag: 'Loss/train', better: 'lower', test: false },
+  { key: 'testLoss', tag: 'Loss/test', better: 'lower', test: true },
+  { key: 'testAccuracy', tag: 'Accuracy/test', better: 'higher', test: true, bar: 'test acc' },
+];
 
 export const FEWSHOT: Experiment<FewshotConfig, OmniglotSet, FewshotTrainer> = {
   name: 'fewshot',
@@ -29,11 +35,9 @@ export const FEWSHOT: Experiment<FewshotConfig, OmniglotSet, FewshotTrainer> = {
   evalEvery: (c) => c.evalEvery,
   lengthFlag: 'steps',
   evaluateFirst: true,
-  metrics: [
-    { key: 'trainLoss', tag: 'Loss/train', better: 'lower', test: false },
-    { key: 'testLoss', tag: 'Loss/test', better: 'lower', test: true },
-    { key: 'testAccuracy', tag: 'Accuracy/test', better: 'higher', test: true, bar: 'test acc' },
-  ],
+  metrics: FEWSHOT_METRICS,
+  // Guessing among N classes: accuracy 1/N, cross-entropy ln N.
+  metricsFor: (c) => FEWSHOT_METRICS.map((m) => ({ ...m, chance: m.key === 'testAccuracy' ? 1 / c.numClasses : Math.log(c.numClasses) })),
   runName: (c) => `N${c.numClasses}_K${c.numShot}_H${c.hidden}_seed${c.seed}`,
   checkConfig,
   checkData: (c, set) => checkData(c, set, splitOmniglotCharacters(set.characters, c.splitSeed)),

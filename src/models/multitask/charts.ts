@@ -1,12 +1,14 @@
 // The charts every multi-task run leaves in its log folder: per task and split, loss, log loss,
 // accuracy and AUC (binary) or MSE (regression) per epoch, and the final test predictions' ROC
-// and precision–recall curves, one panel per binary task.
+// and precision–recall curves, one panel per binary task; for mixtures of experts, how much each
+// gate uses each expert.
 import type { RunResult } from '../../experiments/types.ts';
 import { prCurve, rocCurve, auc } from '../../metrics/binary.ts';
 import { prChartSvg, rocChartSvg, type PrPanel, type CurvePanel, type RocSeries } from '../../log/chart-curves.ts';
 import { epochChartSvg, type EpochMetrics } from '../../log/chart-epochs.ts';
 import { markdownTable } from '../../log/markdown.ts';
 import { taskSpecs, type MultitaskConfig } from './config.ts';
+import { gateChartSvg, gateUsage } from './gates.ts';
 import { lossLabels } from './model.ts';
 import { taskColumns } from './scores.ts';
 import type { MultitaskTrainer } from './trainer.ts';
@@ -57,6 +59,8 @@ export async function runCharts(trainer: MultitaskTrainer, r: RunResult<Multitas
       files['pr.svg'] = prChartSvg(pr, { title: `${c.model} on ${c.dataset}: precision–recall of the final test predictions` });
     }
   }
+  const gates = await gateUsage(trainer);
+  if (gates) files['gates.svg'] = gateChartSvg(gates, `${c.model} on ${c.dataset}: how much each gate uses each expert`);
   if (c.model === 'aux' && trainer.data.truth) files['recovered.md'] = await recovered(trainer);
   return files;
 }

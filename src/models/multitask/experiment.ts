@@ -17,7 +17,7 @@ export function multitaskMetrics(c: MultitaskConfig): MetricSpec[] {
     for (const t of taskSpecs(c)) {
       const k = `${split}_${t.name}`;
       if (t.kind === 'binary') {
-        out.push({ key: `${k}_auc`, tag: `${split}/${t.name} AUC`, better: 'higher', test: true, ...(split === 'val' ? { bar: `${t.name} AUC` } : {}) });
+        out.push({ key: `${k}_auc`, tag: `${split}/${t.name} AUC`, better: 'higher', test: true, chance: 0.5, ...(split === 'val' ? { bar: `${t.name} AUC` } : {}) });
         out.push({ key: `${k}_logloss`, tag: `${split}/${t.name} logloss`, better: 'lower', test: true });
         out.push({ key: `${k}_accuracy`, tag: `${split}/${t.name} accuracy`, better: 'higher', test: true });
       } else {
@@ -25,8 +25,8 @@ export function multitaskMetrics(c: MultitaskConfig): MetricSpec[] {
       }
     }
     if (clickConversion(c)) {
-      out.push({ key: `${split}_ctcvr_auc`, tag: `${split}/ctcvr AUC`, better: 'higher', test: true });
-      if (c.dataset === 'esmm-synthetic') out.push({ key: `${split}_conversion_all_auc`, tag: `${split}/conversion (all impressions) AUC`, better: 'higher', test: true });
+      out.push({ key: `${split}_ctcvr_auc`, tag: `${split}/ctcvr AUC`, better: 'higher', test: true, chance: 0.5 });
+      if (c.dataset === 'esmm-synthetic') out.push({ key: `${split}_conversion_all_auc`, tag: `${split}/conversion (all impressions) AUC`, better: 'higher', test: true, chance: 0.5 });
     }
   }
   return out;
