@@ -44,6 +44,29 @@ describe('few-shot training', () => {
     }
   });
 
+  it("trained in pieces (the page's live training loss): the same bits, each piece reported, the interval's mean at the evaluation", async () => {
+    const set = syntheticOmniglot({ characters: 30, seed: 5 });
+    const c = { ...base, metaBatch: 4, hidden: 8, evalBatch: 8, steps: 7, evalEvery: 7 };
+    const whole = await train(set, c, 7, 7);
+    const pieces = await FewshotTrainer.create(t.gpu, set, c);
+    try {
+      const trained: { at: number; loss: number }[] = [];
+      const evals: Evaluation[] = [];
+      await trainLoop(FEWSHOT, pieces, c, { resumed: false, chunk: 3, onTrained: (at, v) => void trained.push({ at, loss: v.trainLoss }), onEvaluation: (e) => void evals.push(e) });
+      expect(trained.map((p) => p.at)).toEqual([3, 6]); // the last piece comes with the evaluation at 7
+      expect(evals.map((e) => [e.at, e.steps])).toEqual([[0, 0], [7, 7]]);
+      // The mean over the interval, combined from the pieces' means: equal up to float rounding.
+      expect(evals[1].values.trainLoss as number).toBeCloseTo(whole.evals[1].values.trainLoss as number, 5);
+      expect(evals[1].values.testLoss).toBe(whole.evals[1].values.testLoss);
+      const [a, b] = [await whole.trainer.checkpoint(), await pieces.checkpoint()];
+      expect(b.length).toBe(a.length);
+      expect(b.every((v, i) => v === a[i])).toBe(true);
+    } finally {
+      whole.trainer.destroy();
+      pieces.destroy();
+    }
+  });
+
   it('takes the dense path for an antialiased set, and a restored checkpoint continues with the same bits', async () => {
     const set = syntheticOmniglot({ characters: 30, grey: true, seed: 4 });
     const c = { ...base, metaBatch: 4, hidden: 8, evalBatch: 8 };

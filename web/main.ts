@@ -8,7 +8,7 @@ import { VIEWS } from './ui/inspect.ts';
 import { renderBench } from './ui/bench.ts';
 import { benchJsonText, type BenchJson } from '../bench/report.ts';
 import { OptionsError, OptionsForm } from './ui/options.ts';
-import { addEvaluated, addEvaluation, fileStem, newRun, runCsv, runJson, type RunRecord } from './ui/runs.ts';
+import { addEvaluated, addEvaluation, addTrained, fileStem, newRun, runCsv, runJson, type RunRecord } from './ui/runs.ts';
 
 const EMBEDDED_OMNIGLOT = 'omniglot28.bin';
 const TITLE_FILES = /^(u\.item|movies\.dat|movies\.csv)(\.gz)?$/i;
@@ -295,6 +295,11 @@ worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => {
       if (!run) break;
       addEvaluation(run, msg.evaluation);
       if (msg.evaluation.steps > 0) measured(run, msg.evaluation.trainMs, msg.evaluation.steps);
+      break;
+    }
+    case 'trained': {
+      const run = runOf(msg.runId);
+      if (run) addTrained(run, msg.at, msg.values);
       break;
     }
     case 'evaluated': {

@@ -76,6 +76,8 @@ export type FromWorker =
   | { type: 'run-info'; runId: number; unit: Unit; start: number; length: number; stepsPerUnit: number; facts: Record<string, string | number> }
   | { type: 'progress'; runId: number; done: number; total: number; msPerStep: number | null }
   | { type: 'evaluation'; runId: number; evaluation: Evaluation }
+  /** Training metrics (means) of a piece of training between evaluations, at `at` units trained. */
+  | { type: 'trained'; runId: number; at: number; values: Record<string, number> }
   /** An evaluation of a loaded checkpoint without training: tag → value at epoch or step `at`. */
   | { type: 'evaluated'; runId: number; at: number; values: Record<string, number> }
   | { type: 'run-error'; runId: number; message: string }

@@ -2,7 +2,7 @@
 // asks for one, then the training up to each evaluation in one call of the trainer, and after
 // each evaluation a hook that is awaited (log, checkpoint, pause): the generator is then where a
 // checkpoint taken there resumes exactly. Browser-safe.
-import { metricsOf, type AnyExperiment, type Evaluation, type RunResult, type Trainer } from './types.ts';
+import { metricsOf, type AnyExperiment, type Evaluation, type RunResult, type Trainer, type TrainResult } from './types.ts';
 
 export interface LoopOptions {
   /** The trainer was restored from a checkpoint (which was taken after its first evaluation). */
@@ -10,6 +10,13 @@ export interface LoopOptions {
   /** After each training step is submitted: steps of this run so far, and in all. */
   onStep?(done: number, total: number): void;
   onEvaluation(e: Evaluation): void | Promise<void>;
+  /**
+   * Step-counted runs only: train at most this many steps per call of the trainer and report
+   * each piece's training metrics (their means) to `onTrained`, so that a chart of the training
+   * loss fills between evaluations. Weights are the same; each piece ends in one readback.
+   */
+  chunk?: number;
+  onTrained?(at: number, values: Record<string, number>): void;
 }
 
 /** The units trained between one evaluation and the next, from `done` to `length`. */
@@ -43,13 +50,34 @@ export async function trainLoop(ex: AnyExperiment, trainer: Trainer, config: obj
   }
   for (const units of plan) {
     const before = steps;
-    const tr = await trainer.train(units, o.onStep && ((done) => o.onStep?.(before + done, total)));
+    const tr = await trainPieces(ex, trainer, units, o, (done) => o.onStep?.(before + done, total));
     trainMs += tr.ms;
     steps += tr.steps;
     const ev = await trainer.evaluate();
     await report({ at: trainer.done, values: { ...tr.values, ...ev.values }, trainMs: tr.ms, steps: tr.steps, evalMs: ev.ms });
   }
   return { config, start, evaluations, msPerStep: steps > 0 ? trainMs / steps : NaN, seconds: (performance.now() - t0) / 1000, facts: trainer.facts() };
+}
+
+/** `units` of training in one call, or in pieces of `o.chunk` steps whose means are combined by their steps. */
+async function trainPieces(ex: AnyExperiment, trainer: Trainer, units: number, o: LoopOptions, onStep: (done: number) => void): Promise<TrainResult> {
+  const chunk = ex.unit === 'step' && o.chunk && o.chunk > 0 ? o.chunk : units;
+  if (chunk >= units) return trainer.train(units, (done) => onStep(done));
+  const sums: Record<string, number> = {};
+  let ms = 0;
+  let steps = 0;
+  for (let left = units; left > 0; ) {
+    const n = Math.min(chunk, left);
+    const before = steps;
+    const tr = await trainer.train(n, (done) => onStep(before + done));
+    ms += tr.ms;
+    steps += tr.steps;
+    left -= n;
+    for (const [k, v] of Object.entries(tr.values)) sums[k] = (sums[k] ?? 0) + v * tr.steps;
+    // The last piece's values arrive with the evaluation.
+    if (left > 0) o.onTrained?.(trainer.done, tr.values);
+  }
+  return { values: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / steps])), ms, steps };
 }
 
 /** The step an evaluation is logged at in TensorBoard: the epoch's index (as the course's scripts log epoch e after training it), or the step count. */

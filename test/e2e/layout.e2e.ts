@@ -56,6 +56,8 @@ describe('the page at 1280×800 and at 400 px', () => {
     const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
     expect(seen.some((t) => /compiling the model \(pipelines \d+\/\d+\)/.test(t)), seen.join('\n')).toBe(true);
 
+    // The training loss streams between evaluations (every step here: pieces of evalEvery/10).
+    expect(Number(await page.getAttribute('figure.chart[data-tag="Loss/train"]', 'data-points'))).toBe(40);
     // One x range for every chart of the run: its planned steps.
     const xs = await page.$$eval('figure.chart', (fs) => fs.map((f) => (f as HTMLElement).dataset.xRange));
     expect(xs.length).toBe(3);

@@ -88,7 +88,8 @@ describe('the web page', () => {
     expect(await page.textContent('#run-error')).toBe('');
     expect(await page.getAttribute('#run-status', 'data-state')).toBe('done');
     expect(await chartPoints(page, 'Accuracy/test')).toBe(9); // steps 0, 10, …, 80
-    expect(await chartPoints(page, 'Loss/train')).toBe(8);
+    // The training loss between evaluations too: here every step (pieces of evalEvery/10 steps).
+    expect(await chartPoints(page, 'Loss/train')).toBe(80);
     expect(await page.textContent('#fact-latest')).toMatch(/^step 80: train loss \d\.\d{4}, test loss \d\.\d{4}, test accuracy 0\.\d{3}$/);
     expect(await page.textContent('figure.chart[data-tag="Accuracy/test"] figcaption')).toMatch(/Accuracy\/test — #1 N3 K1 H32 seed0: 0\.\d+ at step 80/);
     expect(Number(await page.textContent('#fact-ms'))).toBeGreaterThan(0);

@@ -195,7 +195,7 @@ export class ChartGrid {
           // The ranges shown, on the figure: for tests and for anyone reading the DOM.
           setScale: [(u, key) => void (figure.dataset[`${key}Range`] = `${u.scales[key].min} ${u.scales[key].max}`)],
         },
-        series: [{ label: xName, value }, ...runs.map((r) => ({ label: r.label, stroke: r.color, width: 2, spanGaps: true, points: { show: true, size: 4 }, value }))],
+        series: [{ label: xName, value }, ...runs.map((r) => ({ label: r.label, stroke: r.color, width: 2, spanGaps: true, points: { size: 4 }, value }))],
       };
       const plot = new uPlot(opts, [[], ...runs.map(() => [])] as uPlot.AlignedData, box);
       charts.push({ tag, plot, figure, caption, box, chance: null, better: 'lower' });

@@ -86,6 +86,11 @@ export function addEvaluation(run: RunRecord, e: Evaluation): void {
   for (const m of metricsOf(experiment(run.experiment), run.spec.config)) push(run, m.tag, e.at, e.values[m.key] ?? null);
 }
 
+/** Training metrics between evaluations: charted, but not rows of the CSV or JSON (those are the evaluations'). */
+export function addTrained(run: RunRecord, at: number, values: Record<string, number>): void {
+  for (const m of metricsOf(experiment(run.experiment), run.spec.config)) if (!m.test) push(run, m.tag, at, values[m.key] ?? null);
+}
+
 export function addEvaluated(run: RunRecord, at: number, values: Record<string, number>): void {
   run.evaluated.push({ at, values });
   for (const [tag, v] of Object.entries(values)) push(run, tag, at, v);
@@ -114,8 +119,11 @@ export function runCsv(run: RunRecord): string {
   const x = ex.unit;
   const tags = metricsOf(ex, run.spec.config).map((m) => m.tag);
   const rows = new Map<number, Map<string, number>>();
+  // A row per evaluation: the training pieces between them are only charted.
+  const evaluated = new Set([...run.evaluations.map((e) => e.at), ...run.evaluated.map((e) => e.at)]);
   for (const [tag, s] of run.series) {
     s.x.forEach((xv, i) => {
+      if (!evaluated.has(xv)) return;
       let r = rows.get(xv);
       if (!r) rows.set(xv, (r = new Map()));
       r.set(tag, s.y[i]);

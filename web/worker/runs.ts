@@ -18,6 +18,7 @@ export class CheckpointInputError extends Error {
 
 const PROGRESS_MS = 100;
 const COMPILE_REPORT_MS = 200;
+const TRAIN_PIECES = 10;
 
 export class ExperimentRun {
   readonly control = new RunControl();
@@ -87,6 +88,9 @@ export class ExperimentRun {
     let since = { t: performance.now(), done: 0 };
     const result = await trainLoop(ex, trainer, config, {
       resumed: this.resumed,
+      // The training loss between evaluations: ten pieces per evaluation interval (per step when it is 10 or fewer).
+      chunk: Math.max(1, Math.ceil(ex.evalEvery(config) / TRAIN_PIECES)),
+      onTrained: (at, values) => post({ type: 'trained', runId, at, values }),
       // Each step's completion on the GPU, not its submission (the host may queue a whole epoch at once).
       onStep: (done) => {
         const from = since;
