@@ -75,7 +75,8 @@ export function gateChartSvg(u: GateUsage, title: string): string {
   const cell = { w: 56, h: 34 };
   const left = 14 + Math.max(...u.gates.map((g) => g.length)) * 7.2;
   const top = 58;
-  const width = Math.ceil(left + u.experts * cell.w + 16);
+  // Wide enough for the title too (about 8 px per character at 14 px bold).
+  const width = Math.ceil(Math.max(left + u.experts * cell.w + 16, title.length * 8 + 24));
   const height = top + u.gates.length * cell.h + 40;
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif">`,
