@@ -19,6 +19,8 @@ export interface ProgressStream extends NodeJS.WritableStream {
 export interface ProgressOptions {
   /** Outer units in the run (epochs, or evaluation rounds). */
   epochs: number;
+  /** Outer units done before this run (a resumed run's epochs), so that its first is shown as first + 1. */
+  first?: number;
   stepsPerEpoch: number;
   /** Name of the outer unit, shown as `<label> 3/200` (default "epoch"). */
   label?: string;
@@ -63,6 +65,7 @@ function checkCount(name: string, v: number): void {
 
 export class Progress {
   private readonly epochs: number;
+  private readonly first: number;
   private readonly stepsPerEpoch: number;
   private readonly label: string;
   private readonly stream: ProgressStream;
@@ -82,6 +85,7 @@ export class Progress {
     checkCount('epochs', options.epochs);
     checkCount('stepsPerEpoch', options.stepsPerEpoch);
     this.epochs = options.epochs;
+    this.first = options.first ?? 0;
     this.stepsPerEpoch = options.stepsPerEpoch;
     this.label = options.label ?? 'epoch';
     this.stream = options.stream ?? process.stderr;
@@ -100,7 +104,7 @@ export class Progress {
   }
 
   private head(): string {
-    return `${this.label} ${Math.min(this.epoch + 1, this.epochs)}/${this.epochs}`;
+    return `${this.label} ${this.first + Math.min(this.epoch + 1, this.epochs)}/${this.first + this.epochs}`;
   }
 
   private tail(): string {

@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFileBytes, writeFileAtomic } from '../src/data/files-node.ts';
-import { chunks, logStep, trainLoop } from '../src/experiments/loop.ts';
 import { formatValue, kebab, optionsHelp, parseOption, type OptionSpec, type OptionValue } from '../src/experiments/options.ts';
+import { chunks, loggedScalars, trainLoop } from '../src/experiments/loop.ts';
 import { metricsOf, type AnyExperiment, type Evaluation, type RunResult } from '../src/experiments/types.ts';
 import { adapterLine } from '../src/gpu/adapter-report.ts';
 import { Gpu } from '../src/gpu/context.ts';
@@ -91,8 +91,9 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
     const plan = chunks(trainer.done, length, every);
     // Each evaluation ends a round of the bar: an epoch, or the steps between two evaluations.
     const round = every === 1 ? ex.unit : 'eval';
-    const label = `${o.label ? `${o.label} ` : ''}${round}${trainer.done ? ` (from ${ex.unit} ${trainer.done})` : ''}`;
-    const bar = new Progress({ epochs: plan.length, stepsPerEpoch: trainer.stepsIn(Math.max(...plan)), silent: o.quiet, label });
+    // Epochs are numbered as in every log (a resumed run's first is done + 1); rounds from 1.
+    const label = `${o.label ? `${o.label} ` : ''}${round}${trainer.done && round !== ex.unit ? ` (from ${ex.unit} ${trainer.done})` : ''}`;
+    const bar = new Progress({ epochs: plan.length, first: round === ex.unit ? trainer.done : 0, stepsPerEpoch: trainer.stepsIn(Math.max(...plan)), silent: o.quiet, label });
     progress = bar;
     let fields: ProgressFields = {};
     const metrics = metricsOf(ex, config);
@@ -102,14 +103,10 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
       resumed: o.resume !== undefined,
       onStep: () => bar.step(fields),
       onEvaluation: async (e: Evaluation) => {
-        const scalars: Record<string, number> = {};
-        for (const m of metrics) {
-          const x = e.values[m.key];
-          if (typeof x === 'number') scalars[m.tag] = x;
-        }
+        const { step, scalars } = loggedScalars(ex, config, e);
         if (!hparamsLogged) log.hparamsStart(hparamsOf(ex, config));
         hparamsLogged = true;
-        log.scalars(logStep(ex, e.at), scalars);
+        log.scalars(step, scalars);
         log.flush();
         if (o.checkpoint) await writeFileAtomic(o.checkpoint, await trainer.checkpoint());
         fields = Object.fromEntries(metrics.filter((m) => m.bar && typeof e.values[m.key] === 'number').map((m) => [m.bar, e.values[m.key] as number]));

@@ -89,7 +89,7 @@ describe('shadertrain recommender: a small run', () => {
     const r = cli([...common, '--epochs', '2', '--logdir', logdir, '--checkpoint', ckpt, '--json', '--no_shared_embeddings']);
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { epochs: { epoch: number; mrr: number; testMse: number }[]; ms_per_step: number; adapter: { vendor: string } };
-    expect(out.epochs.map((e) => e.epoch)).toEqual([0, 1]);
+    expect(out.epochs.map((e) => e.epoch)).toEqual([1, 2]);
     expect(out.epochs[1].mrr).toBeGreaterThan(0);
     const files = readdirSync(logdir);
     expect(files.some((f) => f.startsWith('events.out.tfevents.'))).toBe(true);
@@ -100,7 +100,7 @@ describe('shadertrain recommender: a small run', () => {
 
     const resumed = cli([...common, '--epochs', '3', '--logdir', logdir, '--resume', ckpt, '--json', '--no_shared_embeddings']);
     expect(resumed.status, resumed.stderr).toBe(0);
-    expect((JSON.parse(resumed.stdout) as typeof out).epochs.map((e) => e.epoch)).toEqual([2]);
+    expect((JSON.parse(resumed.stdout) as typeof out).epochs.map((e) => e.epoch)).toEqual([3]);
 
     const mismatch = cli([...common, '--epochs', '3', '--resume', ckpt, '--logdir', join(dir, 'mismatch')]);
     expect(mismatch.status).toBe(1);

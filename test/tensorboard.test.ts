@@ -2,102 +2,10 @@
 // (never re-encoded with the code under test), then a round trip through an independent reader.
 import { describe, expect, it } from 'vitest';
 import { EventFileEncoder, crc32c, fileVersionEvent, frameRecord, maskedCrc32c, scalarEvent } from '../src/log/tensorboard.ts';
+import { decodeEvent, readRecords, refCrc32c, refMask } from './support/tensorboard-read.ts';
 
 const hex = (s: string): number[] => (s.replace(/\s+/g, '').match(/../g) ?? []).map((b) => parseInt(b, 16));
 const bytesOf = (s: string): number[] => Array.from(new TextEncoder().encode(s));
-
-/** Bitwise CRC32C (reflected polynomial 0x82F63B78): slow, obvious, and not the crc-32 package. */
-function refCrc32c(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-  }
-  return (c ^ 0xffffffff) >>> 0;
-}
-const refMask = (c: number): number => Number(((BigInt(c) >> 15n) | (BigInt(c) << 17n)) % 2n ** 32n + 0xa282ead8n) % 2 ** 32;
-
-interface DecodedEvent {
-  wallTime?: number;
-  step?: bigint;
-  fileVersion?: string;
-  values: { tag?: string; simpleValue?: number }[];
-}
-
-/** A minimal protobuf reader for the Event fields this writer uses; unknown fields fail. */
-function decodeEvent(data: Uint8Array): DecodedEvent {
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const readVarint = (at: { i: number }): bigint => {
-    let v = 0n;
-    for (let shift = 0n; ; shift += 7n) {
-      const b = data[at.i++];
-      if (b === undefined) throw new Error('varint runs past the end');
-      v |= BigInt(b & 0x7f) << shift;
-      if (!(b & 0x80)) return v;
-    }
-  };
-  const fields = (start: number, end: number, on: (field: number, wire: number, at: { i: number }) => void): void => {
-    const at = { i: start };
-    while (at.i < end) {
-      const key = Number(readVarint(at));
-      on(key >> 3, key & 7, at);
-    }
-    if (at.i !== end) throw new Error('message overruns its length');
-  };
-  const ev: DecodedEvent = { values: [] };
-  fields(0, data.length, (field, wire, at) => {
-    if (field === 1 && wire === 1) {
-      ev.wallTime = view.getFloat64(at.i, true);
-      at.i += 8;
-    } else if (field === 2 && wire === 0) {
-      ev.step = BigInt.asIntN(64, readVarint(at));
-    } else if (field === 3 && wire === 2) {
-      const n = Number(readVarint(at));
-      ev.fileVersion = new TextDecoder().decode(data.subarray(at.i, at.i + n));
-      at.i += n;
-    } else if (field === 5 && wire === 2) {
-      const n = Number(readVarint(at));
-      const end = at.i + n;
-      fields(at.i, end, (f, w, at2) => {
-        if (f !== 1 || w !== 2) throw new Error(`Summary field ${f}/${w}`);
-        const m = Number(readVarint(at2));
-        const value: DecodedEvent['values'][number] = {};
-        fields(at2.i, at2.i + m, (vf, vw, at3) => {
-          if (vf === 1 && vw === 2) {
-            const k = Number(readVarint(at3));
-            value.tag = new TextDecoder().decode(data.subarray(at3.i, at3.i + k));
-            at3.i += k;
-          } else if (vf === 2 && vw === 5) {
-            value.simpleValue = view.getFloat32(at3.i, true);
-            at3.i += 4;
-          } else throw new Error(`Value field ${vf}/${vw}`);
-        });
-        at2.i += m;
-        ev.values.push(value);
-      });
-      at.i = end;
-    } else throw new Error(`Event field ${field}/${wire}`);
-  });
-  return ev;
-}
-
-/** Splits an event file into records, checking both CRCs of each. */
-function readRecords(file: Uint8Array): Uint8Array[] {
-  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const out: Uint8Array[] = [];
-  let at = 0;
-  while (at < file.length) {
-    if (at + 12 > file.length) throw new Error(`truncated record header at ${at}`);
-    const n = Number(view.getBigUint64(at, true));
-    if (view.getUint32(at + 8, true) !== refMask(refCrc32c(file.subarray(at, at + 8)))) throw new Error(`bad length CRC at ${at}`);
-    const data = file.subarray(at + 12, at + 12 + n);
-    if (data.length !== n || at + 16 + n > file.length) throw new Error(`truncated record at ${at}`);
-    if (view.getUint32(at + 12 + n, true) !== refMask(refCrc32c(data))) throw new Error(`bad data CRC at ${at}`);
-    out.push(data);
-    at += 16 + n;
-  }
-  return out;
-}
 
 describe('CRC32C', () => {
   it('gives the standard check value and its TFRecord mask', () => {

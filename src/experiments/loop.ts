@@ -80,7 +80,18 @@ async function trainPieces(ex: AnyExperiment, trainer: Trainer, units: number, o
   return { values: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / steps])), ms, steps };
 }
 
-/** The step an evaluation is logged at in TensorBoard: the epoch's index (as the course's scripts log epoch e after training it), or the step count. */
-export function logStep(ex: AnyExperiment, at: number): number {
-  return ex.unit === 'epoch' ? at - 1 : at;
+
+/**
+ * An evaluation as every output records it (console, metrics.jsonl, TensorBoard, the page's
+ * charts, CSV and JSON): at the units trained when it was taken, so epoch 1 (or step 100) is the
+ * evaluation after the first epoch (the first 100 steps) and 0 the untrained model's; each
+ * measured metric under its tag.
+ */
+export function loggedScalars(ex: AnyExperiment, config: object, e: Evaluation): { step: number; scalars: Record<string, number> } {
+  const scalars: Record<string, number> = {};
+  for (const m of metricsOf(ex, config)) {
+    const x = e.values[m.key];
+    if (typeof x === 'number') scalars[m.tag] = x;
+  }
+  return { step: e.at, scalars };
 }

@@ -1,6 +1,7 @@
 // The page's record of every run started in it (several are charted together, as TensorBoard
 // overlays runs), and their metrics as JSON (the CLI's --json shape, from the same descriptor)
 // and CSV.
+import { loggedScalars } from '../../src/experiments/loop.ts';
 import { experiment } from '../../src/experiments/registry.ts';
 import { metricsOf, type Evaluation, type Unit } from '../../src/experiments/types.ts';
 import type { RunMode, RunSpec, RunState } from '../protocol.ts';
@@ -82,8 +83,8 @@ function push(run: RunRecord, tag: string, x: number, y: number | null): void {
 
 export function addEvaluation(run: RunRecord, e: Evaluation): void {
   run.evaluations.push(e);
-  // Charted against units trained (1 after the first epoch); the JSON keeps the CLI's spelling.
-  for (const m of metricsOf(experiment(run.experiment), run.spec.config)) push(run, m.tag, e.at, e.values[m.key] ?? null);
+  const { step, scalars } = loggedScalars(experiment(run.experiment), run.spec.config, e);
+  for (const [tag, y] of Object.entries(scalars)) push(run, tag, step, y);
 }
 
 /** Training metrics between evaluations: charted, but not rows of the CSV or JSON (those are the evaluations'). */

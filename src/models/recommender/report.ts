@@ -5,7 +5,7 @@ import { lineChartSvg } from '../../log/chart-svg.ts';
 import { markdownTable } from '../../log/markdown.ts';
 import type { RecommenderConfig } from './config.ts';
 
-/** One epoch as --json prints it (the course's 0-based epoch index). */
+/** One epoch as --json prints it (epochs counted from 1: epoch 1 is the evaluation after the first). */
 export interface EpochMetrics {
   epoch: number;
   /** Means over the epoch's batches, unweighted. */
@@ -22,7 +22,7 @@ export interface EpochMetrics {
 export function epochMetrics(e: Evaluation): EpochMetrics {
   const v = (k: string): number => e.values[k] ?? NaN;
   return {
-    epoch: e.at - 1,
+    epoch: e.at,
     factorizationLoss: v('factorizationLoss'),
     trainMse: v('trainMse'),
     jointLoss: v('jointLoss'),
@@ -64,12 +64,12 @@ function comparison(base: RecommenderConfig, results: { label: string; r: RunRes
     const best = argmin(mse);
     return [
       label,
-      fmt(at(epochs, 0)?.mrr, 4),
-      fmt(at(epochs, 0)?.testMse, 3),
-      fmt(at(epochs, 10)?.mrr, 4),
-      fmt(at(epochs, 10)?.testMse, 3),
-      fmt(at(epochs, 25)?.mrr, 4),
-      fmt(at(epochs, 25)?.testMse, 3),
+      fmt(at(epochs, 1)?.mrr, 4),
+      fmt(at(epochs, 1)?.testMse, 3),
+      fmt(at(epochs, 11)?.mrr, 4),
+      fmt(at(epochs, 11)?.testMse, 3),
+      fmt(at(epochs, 26)?.mrr, 4),
+      fmt(at(epochs, 26)?.testMse, 3),
       `${fmt(last.mrr, 4)} (${last.epoch})`,
       fmt(last.testMse, 3),
       `${fmt(mse[best], 3)} (${epochs[best].epoch})`,
@@ -78,12 +78,12 @@ function comparison(base: RecommenderConfig, results: { label: string; r: RunRes
       fmt(secondsPerEpoch, 2),
     ];
   });
-  const headers = ['run', 'MRR e0', 'MSE e0', 'MRR e10', 'MSE e10', 'MRR e25', 'MSE e25', 'MRR final (epoch)', 'MSE final', 'min MSE (epoch)', 'best MRR', 'ms/step', 's/epoch'];
+  const headers = ['run', 'MRR e1', 'MSE e1', 'MRR e11', 'MSE e11', 'MRR e26', 'MSE e26', 'MRR final (epoch)', 'MSE final', 'min MSE (epoch)', 'best MRR', 'ms/step', 's/epoch'];
   const c = base;
   const table = [
     `# CS330 homework 0: the four standard runs`,
     '',
-    `MovieLens ratings: ${c.epochs} epochs, batch ${c.batchSize}, lr ${c.lr}, embedding dim ${c.embeddingDim}, MLP ${c.layerSizes.join('-')}-1, test fraction ${c.testFraction}, seed ${c.seed}${c.clipPredictedRating ? ', clipped ratings' : ''}${c.sparseAdam ? ', sparse Adam' : ''}. Epochs count from 0; metrics are on the held-out split after each epoch.`,
+    `MovieLens ratings: ${c.epochs} epochs, batch ${c.batchSize}, lr ${c.lr}, embedding dim ${c.embeddingDim}, MLP ${c.layerSizes.join('-')}-1, test fraction ${c.testFraction}, seed ${c.seed}${c.clipPredictedRating ? ', clipped ratings' : ''}${c.sparseAdam ? ', sparse Adam' : ''}. Epochs count from 1 (epoch 1 is the evaluation after the first epoch, as in every log); metrics are on the held-out split after each epoch.`,
     '',
     markdownTable(headers, rows, ['left', ...headers.slice(1).map(() => 'right' as const)]),
     '',
