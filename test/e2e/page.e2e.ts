@@ -147,6 +147,9 @@ describe('the web page', () => {
     const csv = (await downloadText(page, '#download-csv')).text.trim().split('\n');
     expect(csv[0]).toBe('epoch,training/Factorization Loss,training/MSE,training/Joint Loss,eval/Mean Reciprocal Rank,eval/MSE');
     expect(csv.slice(1).map((l) => Number(l.split(',')[4]))).toEqual(nodeEpochs.map((e) => e.mrr));
+    // The CSV's epochs are the JSON's and the CLI's: counted from 1.
+    expect(csv.slice(1).map((l) => Number(l.split(',')[0]))).toEqual(nodeEpochs.map((e) => e.epoch));
+    expect(nodeEpochs.map((e) => e.epoch)).toEqual([1, 2]);
 
     // A user's top 10 with titles, next to what they rated in the test split.
     await page.fill('#inspect-user', '7');
@@ -194,7 +197,7 @@ describe('the web page', () => {
     await waitForState(page, 2, ['done', 'failed']);
     expect(await page.textContent('#run-error')).toBe('');
     const resumed = JSON.parse((await downloadText(page, '#download-json')).text) as { epochs: Epoch[] };
-    expect(resumed.epochs.map((e) => e.epoch)).toEqual([stoppedAt, stoppedAt + 1]);
+    expect(resumed.epochs.map((e) => e.epoch)).toEqual([stoppedAt + 1, stoppedAt + 2]);
     // …and the same number of epochs in one go: the same numbers.
     await page.setInputFiles('#checkpoint-file', []);
     await page.click('#start');
