@@ -1,8 +1,12 @@
 // Training progress on stderr: stdout stays for results (and holds only JSON with --json).
 //
-// On a terminal: a live line, `epoch 3/200 [████░░░░] 120/400 loss 0.512 mse 0.93 | ETA 4m10s`,
-// redrawn by cli-progress, with one lasting line per finished epoch above it. Anywhere else
-// (CI logs, pipes, files): only the lasting lines, plain text, never an escape code.
+// On a terminal: a live line, `epoch 3/200 [████░░░░] 120/400 | epoch 2: loss 0.512 mse 0.93 | ETA 4m10s`,
+// redrawn by cli-progress, with one lasting line per finished epoch above it; it fits the
+// terminal's width (the bar narrows, then the fields that do not fit are left out, never cut).
+// The fields are those of the last evaluation: trainers read their losses from the GPU once per
+// evaluation round (a read per step would stall the queue), so the live line shows the previous
+// round's mean loss, named as such. Anywhere else (CI logs, pipes, files): only the lasting
+// lines, plain text, never an escape code.
 //
 // Generic over what an "epoch" is: the recommender passes epochs of steps; few-shot training
 // passes rounds of 100 steps with an evaluation after each, labelled as it likes.
@@ -79,6 +83,9 @@ export class Progress {
   private stepsDone = 0;
   private epochStart: number;
   private fields: ProgressFields = {};
+  /** What the fields are of ("epoch 2"), shown before them. */
+  private fieldsOf = '';
+  private barSize = 24;
   private stopped = false;
 
   constructor(options: ProgressOptions) {
@@ -107,26 +114,55 @@ export class Progress {
     return `${this.label} ${this.first + Math.min(this.epoch + 1, this.epochs)}/${this.first + this.epochs}`;
   }
 
-  private tail(): string {
-    const f = formatFields(this.fields);
-    return `${f ? ' ' + f : ''} | ETA ${formatSpan(this.etaSeconds())}`;
+  /** The terminal's width, less a column so that the cursor never wraps. */
+  private width(): number {
+    return (this.stream.columns ?? 80) - 1;
   }
 
-  /** One step done; `fields` (e.g. { loss: 0.512 }) replace the ones shown. */
+  /** The fixed part of the live line: head, brackets and the counts. */
+  private fixedWidth(): number {
+    return this.head().length + ' [] '.length + 2 * String(this.stepsPerEpoch).length + 1;
+  }
+
+  /** The fields that fit beside the bar, and the ETA (left out last). */
+  private tail(): string {
+    const eta = ` | ETA ${formatSpan(this.etaSeconds())}`;
+    let room = this.width() - this.fixedWidth() - this.barSize - eta.length;
+    let text = '';
+    for (const [k, v] of Object.entries(this.fields)) {
+      const part = `${text ? ' ' : ` | ${this.fieldsOf ? `${this.fieldsOf}: ` : ''}`}${k} ${formatField(v)}`;
+      if (part.length > room) break;
+      text += part;
+      room -= part.length;
+    }
+    return room >= 0 ? text + eta : text;
+  }
+
+  /** Sets the fields shown (e.g. { loss: 0.512 }) and what they are of ("epoch 2"), until the next call. */
+  show(fields: ProgressFields, of: string): void {
+    this.fields = fields;
+    this.fieldsOf = of;
+  }
+
+  /** One step done; `fields` (e.g. { loss: 0.512 }) join or replace the ones shown. */
   step(fields: ProgressFields = {}, steps = 1): void {
     if (this.stopped) return;
     this.stepInEpoch += steps;
     this.stepsDone += steps;
     this.fields = { ...this.fields, ...fields };
     if (!this.tty) return;
-    const payload = { head: this.head(), tail: this.tail() };
     const value = Math.min(this.stepInEpoch, this.stepsPerEpoch);
+    if (!this.bar) {
+      // The bar takes what the line leaves after the ETA and about two fields, 8 to 24 columns.
+      this.barSize = Math.max(8, Math.min(24, this.width() - this.fixedWidth() - ' | ETA 10m00s'.length - 30));
+    }
+    const payload = { head: this.head(), tail: this.tail() };
     if (!this.bar) {
       this.bar = new cliProgress.SingleBar(
         {
           stream: this.stream,
           format: '{head} [{bar}] {value}/{total}{tail}',
-          barsize: 24,
+          barsize: this.barSize,
           clearOnComplete: true,
           // Leave the terminal's line wrapping and cursor alone (a crash would leave them
           // changed); cli-progress then cuts the line to the terminal's width instead.
@@ -152,7 +188,6 @@ export class Progress {
     this.epoch++;
     this.stepInEpoch = 0;
     this.epochStart = t;
-    this.fields = {};
   }
 
   /** A message of its own line, above the live bar. */

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFileBytes, writeFileAtomic } from '../src/data/files-node.ts';
+import { count, estimateLine } from '../src/experiments/estimate.ts';
 import { formatValue, kebab, optionsHelp, parseOption, type OptionSpec, type OptionValue } from '../src/experiments/options.ts';
 import { chunks, loggedScalars, trainLoop } from '../src/experiments/loop.ts';
 import { metricsOf, type AnyExperiment, type Evaluation, type RunResult } from '../src/experiments/types.ts';
@@ -17,7 +18,7 @@ import { UserError } from './errors.ts';
 import { parseFlags, RUN_FLAGS, stringFlag, type FlagSpec, type Values } from './flags.ts';
 import { GPU_HELP, gpuOptions } from './gpu-options.ts';
 import { examplesHelp } from './help.ts';
-import { Progress, type ProgressFields } from './progress.ts';
+import { Progress } from './progress.ts';
 
 function dataset(ex: AnyExperiment): NodeDataset {
   const d = DATASETS[ex.dataset];
@@ -59,11 +60,6 @@ function valuesFrom(options: readonly OptionSpec[], defaults: object, v: Values)
   return out;
 }
 
-/** "1 epoch", "3 epochs". */
-function count(n: number, unit: string): string {
-  return `${n} ${unit}${n === 1 ? '' : 's'}`;
-}
-
 function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
@@ -75,7 +71,12 @@ interface RunOptions {
   /** Progress and per-evaluation lines go to stderr unless quiet. */
   quiet: boolean;
   label?: string;
+  /** The adapter as the estimate names it: "google swiftshader (software)". */
+  adapter: string;
 }
+
+/** Steps timed at the start of a run for its estimate: enough to average out a first step's extra cost, few enough to say it early. */
+const WARMUP_STEPS = 20;
 
 /** Trains one configuration, logging every evaluation. The GPU work is all set up before the first file is written. */
 async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: object, o: RunOptions): Promise<RunResult<object>> {
@@ -95,13 +96,13 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
     const label = `${o.label ? `${o.label} ` : ''}${round}${trainer.done && round !== ex.unit ? ` (from ${ex.unit} ${trainer.done})` : ''}`;
     const bar = new Progress({ epochs: plan.length, first: round === ex.unit ? trainer.done : 0, stepsPerEpoch: trainer.stepsIn(Math.max(...plan)), silent: o.quiet, label });
     progress = bar;
-    let fields: ProgressFields = {};
     const metrics = metricsOf(ex, config);
     // A resumed run's hyperparameters were logged when it started.
     let hparamsLogged = o.resume !== undefined;
     const result = await trainLoop(ex, trainer, config, {
       resumed: o.resume !== undefined,
-      onStep: () => bar.step(fields),
+      warmup: { steps: WARMUP_STEPS, onEstimate: (e) => bar.log(estimateLine(e, o.adapter, ex.lengthFlag, ex.unit, every)) },
+      onStep: () => bar.step(),
       onEvaluation: async (e: Evaluation) => {
         const { step, scalars } = loggedScalars(ex, config, e);
         if (!hparamsLogged) log.hparamsStart(hparamsOf(ex, config));
@@ -109,7 +110,8 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
         log.scalars(step, scalars);
         log.flush();
         if (o.checkpoint) await writeFileAtomic(o.checkpoint, await trainer.checkpoint());
-        fields = Object.fromEntries(metrics.filter((m) => m.bar && typeof e.values[m.key] === 'number').map((m) => [m.bar, e.values[m.key] as number]));
+        // The live bar shows this evaluation's figures (the training loss read for its round) until the next.
+        bar.show(Object.fromEntries(metrics.filter((m) => m.bar && typeof e.values[m.key] === 'number').map((m) => [m.bar, e.values[m.key] as number])), `${ex.unit} ${e.at}`);
         const line = `${round === ex.unit ? '' : `${ex.unit} ${e.at}: `}${ex.summary(e)}${e.steps > 0 ? ` | ${(e.trainMs / e.steps).toFixed(2)} ms/step` : ''}`;
         if (e.steps === 0) bar.log(line); // the evaluation before any training
         else bar.endEpoch(line);
@@ -194,6 +196,7 @@ export async function runExperiment(ex: AnyExperiment, args: string[], hooks: Ru
   const gpu = await Gpu.create(gpuOptions(v as Parameters<typeof gpuOptions>[0]));
   try {
     const adapter = adapterLine(gpu.report);
+    const shortAdapter = `${[gpu.report.vendor, gpu.report.architecture].filter(Boolean).join(' ') || 'this adapter'}${gpu.report.software ? ' (software)' : ''}`;
     say(`adapter: ${adapter}`);
     say(`data: ${loaded.summary}`);
     if (preset) {
@@ -202,7 +205,7 @@ export async function runExperiment(ex: AnyExperiment, args: string[], hooks: Ru
       for (const [i, run] of runs.entries()) {
         const label = `[${i + 1}/${runs.length} ${run.label}]`;
         const dir = join(logdir, run.dir);
-        const result = await trainRun(gpu, ex, loaded.data, run.config, { logdir: dir, quiet, label });
+        const result = await trainRun(gpu, ex, loaded.data, run.config, { logdir: dir, quiet, label, adapter: shortAdapter });
         results.push({ label: run.label, result, logdir: dir });
         say(`${label} ${ex.done(result)}`);
       }
@@ -224,7 +227,7 @@ export async function runExperiment(ex: AnyExperiment, args: string[], hooks: Ru
     const logdir = stringFlag(v.logdir) ?? join('runs', ex.name, `${stamp()}-${name}`);
     const checkpoint = stringFlag(v.checkpoint);
     say(`training ${name} for ${count(ex.length(config), ex.unit)}; logs in ${logdir}`);
-    const r = await trainRun(gpu, ex, loaded.data, config, { logdir, checkpoint, resume, quiet });
+    const r = await trainRun(gpu, ex, loaded.data, config, { logdir, checkpoint, resume, quiet, adapter: shortAdapter });
     await hooks.finished?.(r, adapter);
     if (v.json) console.log(JSON.stringify({ adapter: gpu.report, data: loaded.source, config, checkpoint: checkpoint ?? null, ...runJson(ex, r, logdir) }, null, 2));
     else say(`${ex.done(r)}\nlogs: ${logdir} (TensorBoard event file and metrics.jsonl)${checkpoint ? `; checkpoint: ${checkpoint}` : ''}`);

@@ -1,8 +1,10 @@
 // The few-shot training loop on a small synthetic Omniglot-shaped set: it meta-learns (held-out
 // characters classified above chance), evaluations come where asked, an antialiased set takes
-// the dense path, a checkpoint restored into a new trainer continues with the same bits, and
+// the dense path, a checkpoint restored into a new trainer continues with the same bits, the
+// estimate's timed warm-up steps are the run's own (same bits), and
 // bad settings are refused before anything is compiled. Node and Chromium.
 import { describe, expect, it } from 'vitest';
+import type { Estimate } from '../src/experiments/estimate.ts';
 import { trainLoop } from '../src/experiments/loop.ts';
 import type { Evaluation } from '../src/experiments/types.ts';
 import { FEWSHOT_DEFAULTS, type FewshotConfig } from '../src/models/fewshot/config.ts';
@@ -98,6 +100,36 @@ describe('few-shot training', () => {
       straight.trainer.destroy();
       half.trainer.destroy();
       resumed?.destroy();
+    }
+  });
+
+  it('times its first steps for an estimate without changing a bit: they are the run\'s own first steps', async () => {
+    const set = syntheticOmniglot({ characters: 30, seed: 6 });
+    const c = { ...base, metaBatch: 4, hidden: 8, evalBatch: 8, steps: 7, evalEvery: 3 };
+    const straight = await train(set, c, 7, 3);
+    const warmed = await FewshotTrainer.create(t.gpu, set, c);
+    try {
+      const evals: Evaluation[] = [];
+      const estimates: Estimate[] = [];
+      await trainLoop(FEWSHOT, warmed, c, { resumed: false, onEvaluation: (e) => void evals.push(e), warmup: { steps: 2, onEstimate: (e) => void estimates.push(e) } });
+      expect(estimates).toHaveLength(1);
+      // 7 steps; evaluations at 0, 3, 6 and 7.
+      expect(estimates[0]).toMatchObject({ steps: 7, evaluations: 4 });
+      expect(estimates[0].msPerStep).toBeGreaterThan(0);
+      expect(estimates[0].seconds).toBeCloseTo((7 * estimates[0].msPerStep + 4 * estimates[0].evalMs) / 1000, 9);
+      expect(evals.map((e) => e.at)).toEqual(straight.evals.map((e) => e.at));
+      for (const [i, e] of evals.entries()) {
+        expect(e.values.testLoss).toBe(straight.evals[i].values.testLoss);
+        expect(e.steps).toBe(straight.evals[i].steps);
+        // The first round's training loss is read in two parts and combined by steps: the same mean but for float rounding.
+        if (e.steps > 0) expect(e.values.trainLoss).toBeCloseTo(straight.evals[i].values.trainLoss as number, 5);
+      }
+      const [a, b] = [await straight.trainer.checkpoint(), await warmed.checkpoint()];
+      expect(b.length).toBe(a.length);
+      expect(b.every((v, i) => v === a[i])).toBe(true);
+    } finally {
+      straight.trainer.destroy();
+      warmed.destroy();
     }
   });
 

@@ -172,7 +172,7 @@ describe('Progress', () => {
     p.step({ loss: 0.512, mse: 0.93 });
     expect(out.text).toContain('\x1b[');
     // 1 step in 1 s, 1999 steps to go
-    expect(out.text).toMatch(/epoch 1\/200 \[[█░]+\] 1\/10 loss 0\.512 mse 0\.93 \| ETA 33m19s/);
+    expect(out.text).toMatch(/epoch 1\/200 \[[█░]+\] 1\/10 \| loss 0\.512 mse 0\.93 \| ETA 33m19s/);
     for (let s = 1; s < 10; s++) p.step({ loss: 0.5 });
     p.log('checkpoint saved');
     p.endEpoch('mrr 0.3');
@@ -182,6 +182,28 @@ describe('Progress', () => {
     expect(out.text).toContain('checkpoint saved\n');
     expect(out.text).toContain('epoch 1/200 mrr 0.3 (1s, ETA 3m19s)\n');
     expect(out.text).toMatch(/epoch 2\/200 \[/);
+  });
+
+  it('fits the terminal: the bar narrows, whole fields are left out, the ETA last', () => {
+    // Each live line, without cli-progress's escape codes: what a terminal of that width shows.
+    const lines = (text: string): string[] => text.split(/\x1b\[[0-9;]*[A-Za-z]|\r|\n/).filter((l) => l.includes('['));
+    for (const columns of [120, 80, 70, 44]) {
+      const out = new Capture(true, columns);
+      const p = new Progress({ epochs: 200, stepsPerEpoch: 400, first: 5, stream: out, now: () => 0 });
+      p.show({ loss: 0.51234, 'test MRR': 0.0573, 'test MSE': 2.517 }, 'epoch 5');
+      p.step();
+      p.stop();
+      const drawn = lines(out.text);
+      expect(drawn.length).toBeGreaterThan(0);
+      for (const l of drawn) {
+        expect(l.length, l).toBeLessThan(columns);
+        expect(l).toMatch(/^epoch 6\/205 \[/);
+        // A field is shown whole or not at all.
+        expect(l).not.toMatch(/(loss|MRR|MSE) ?[0-9.]*$/);
+      }
+      if (columns === 120) expect(drawn[0]).toMatch(/\| epoch 5: loss 0\.512 test MRR 0\.0573 test MSE 2\.52 \| ETA 0s$/);
+      if (columns === 70) expect(drawn[0]).toMatch(/\[[█░]{8,}\] 1\/400 \| epoch 5: loss 0\.512 \| ETA 0s$/);
+    }
   });
 
   it('says nothing when silent, and counts labels and rounds generically', () => {

@@ -2,6 +2,7 @@
 // asks for one, then the training up to each evaluation in one call of the trainer, and after
 // each evaluation a hook that is awaited (log, checkpoint, pause): the generator is then where a
 // checkpoint taken there resumes exactly. Browser-safe.
+import { estimate, type Estimate } from './estimate.ts';
 import { metricsOf, type AnyExperiment, type Evaluation, type RunResult, type Trainer, type TrainResult } from './types.ts';
 
 export interface LoopOptions {
@@ -17,6 +18,21 @@ export interface LoopOptions {
    */
   chunk?: number;
   onTrained?(at: number, values: Record<string, number>): void;
+  /**
+   * Times the run's first `steps` steps (real steps of the run: the first round is trained in two
+   * calls, which draw the same batches in the same order) and reports the whole run's expected
+   * wall time before going on. Only where the unit is a step: an epoch is not split.
+   */
+  warmup?: { steps: number; onEstimate(e: Estimate): void };
+  /** Asked after each evaluation's hook: true ends the run there (early stopping). */
+  stop?(): boolean;
+}
+
+/** Two parts of one round as one: train() reports per-step means, so they combine by steps. */
+function merged(a: TrainResult, b: TrainResult): TrainResult {
+  const n = a.steps + b.steps;
+  const values = Object.fromEntries(Object.keys(b.values).map((k) => [k, (a.values[k] * a.steps + b.values[k] * b.steps) / n]));
+  return { values, ms: a.ms + b.ms, steps: n };
 }
 
 /** The units trained between one evaluation and the next, from `done` to `length`. */
@@ -36,6 +52,7 @@ export async function trainLoop(ex: AnyExperiment, trainer: Trainer, config: obj
   const plan = chunks(start, ex.length(config), ex.evalEvery(config));
   const total = trainer.stepsIn(plan.reduce((a, b) => a + b, 0));
   const evaluations: Evaluation[] = [];
+  const warmup = o.warmup && ex.unit === 'step' && plan.length > 0 && plan[0] > o.warmup.steps ? o.warmup : undefined;
   let trainMs = 0;
   let steps = 0;
   const t0 = performance.now();
@@ -48,13 +65,24 @@ export async function trainLoop(ex: AnyExperiment, trainer: Trainer, config: obj
     const untrained = Object.fromEntries(metricsOf(ex, config).filter((m) => !m.test).map((m) => [m.key, null]));
     await report({ at: trainer.done, values: { ...untrained, ...ev.values }, trainMs: 0, steps: 0, evalMs: ev.ms });
   }
-  for (const units of plan) {
+  for (const [i, units] of plan.entries()) {
     const before = steps;
-    const tr = await trainPieces(ex, trainer, units, o, (done) => o.onStep?.(before + done, total));
+    const onStep = (done: number): void => o.onStep?.(before + done, total);
+    let tr: TrainResult;
+    if (i === 0 && warmup) {
+      const first = await trainer.train(warmup.steps, onStep);
+      const firstEval = evaluations[0]?.evalMs ?? 0;
+      warmup.onEstimate(estimate(total, plan.length + evaluations.length, first.ms / first.steps, firstEval));
+      const rest = await trainPieces(ex, trainer, units - warmup.steps, o, (done) => onStep(warmup.steps + done));
+      tr = merged(first, rest);
+    } else {
+      tr = await trainPieces(ex, trainer, units, o, onStep);
+    }
     trainMs += tr.ms;
     steps += tr.steps;
     const ev = await trainer.evaluate();
     await report({ at: trainer.done, values: { ...tr.values, ...ev.values }, trainMs: tr.ms, steps: tr.steps, evalMs: ev.ms });
+    if (o.stop?.()) break;
   }
   return { config, start, evaluations, msPerStep: steps > 0 ? trainMs / steps : NaN, seconds: (performance.now() - t0) / 1000, facts: trainer.facts() };
 }

@@ -1,6 +1,7 @@
 // What a few-shot run reports: the final test accuracy (mean of the last evaluations, as noisy
 // single batches are), and for `--experiments hw1` a markdown table and an SVG chart of test
 // accuracy per step. Text only: the CLI writes the files, a web page could show them.
+import { count } from '../../experiments/estimate.ts';
 import type { Evaluation, Preset, RunResult } from '../../experiments/types.ts';
 import { lineChartSvg } from '../../log/chart-svg.ts';
 import { markdownTable } from '../../log/markdown.ts';
@@ -8,6 +9,11 @@ import { HW1_GRID, type FewshotConfig } from './config.ts';
 
 /** Evaluations averaged for the final figure. */
 export const FINAL_WINDOW = 5;
+
+/** How many evaluations the final figure averages: the last FINAL_WINDOW, or all there are. */
+export function finalCount(evals: readonly Evaluation[]): number {
+  return Math.min(FINAL_WINDOW, evals.length);
+}
 
 /** Mean of the last `window` evaluations' value (fewer when there are fewer). */
 export function finalMean(evals: readonly Evaluation[], key: 'testAccuracy' | 'testLoss', window = FINAL_WINDOW): number {
@@ -41,7 +47,7 @@ function experimentsMarkdown(base: FewshotConfig, runs: readonly RunResult<Fewsh
     const v = r.evaluations.find((x) => x.at === s)?.values.testAccuracy;
     return typeof v === 'number' ? v.toFixed(3) : '–';
   };
-  const headers = ['run', 'chance', ...marks.map((s) => `acc @${s}`), `final acc (last ${FINAL_WINDOW})`, 'final test loss', 'ln N', 'ms/step'];
+  const headers = ['run', 'chance', ...marks.map((s) => `acc @${s}`), `final acc (last ${runs.length ? finalCount(runs[0].evaluations) : FINAL_WINDOW})`, 'final test loss', 'ln N', 'ms/step'];
   const rows = runs.map((r) => [
     label(r.config),
     (1 / r.config.numClasses).toFixed(3),
@@ -54,7 +60,7 @@ function experimentsMarkdown(base: FewshotConfig, runs: readonly RunResult<Fewsh
   return [
     '# CS330 homework 1: few-shot Omniglot with a memory-augmented LSTM',
     '',
-    `${steps} steps of Adam (lr ${base.learningRate}), meta-batch ${base.metaBatch}, hidden size ${base.hidden}, seed ${base.seed}; ` +
+    `${count(steps, 'step')} of Adam (lr ${base.learningRate}), meta-batch ${base.metaBatch}, hidden size ${base.hidden}, seed ${base.seed}; ` +
       `test accuracy and loss on ${base.evalBatch} fresh meta-test episodes per evaluation. Adapter: ${adapter}.`,
     '',
     markdownTable(headers, rows, ['left', ...headers.slice(1).map(() => 'right' as const)]),

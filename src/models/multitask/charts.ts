@@ -2,6 +2,7 @@
 // accuracy and AUC (binary) or MSE (regression) per epoch, and the final test predictions' ROC
 // and precision–recall curves, one panel per binary task; for mixtures of experts, how much each
 // gate uses each expert.
+import { count } from '../../experiments/estimate.ts';
 import type { RunResult } from '../../experiments/types.ts';
 import { prCurve, rocCurve, auc } from '../../metrics/binary.ts';
 import { prChartSvg, rocChartSvg, type PrPanel, type CurvePanel, type RocSeries } from '../../log/chart-curves.ts';
@@ -89,5 +90,5 @@ async function recovered(trainer: MultitaskTrainer): Promise<string> {
     ['b3 (on z)', truth.b3[0].toFixed(3), (main[1] / z.std).toFixed(3)],
     ['b0', truth.b0[0].toFixed(3), (mainBias + main[0] * auxConst - (main[1] * z.mean) / z.std).toFixed(3)],
   ];
-  return `# The auxiliary-task model's parameters\n\n${trainer.data.source}, after ${trainer.done} epochs.\n\n${markdownTable(['parameter', 'true', 'learned'], rows, ['left', 'right', 'right'])}\n`;
+  return `# The auxiliary-task model's parameters\n\n${trainer.data.source}, after ${count(trainer.done, 'epoch')}.\n\n${markdownTable(['parameter', 'true', 'learned'], rows, ['left', 'right', 'right'])}\n`;
 }

@@ -1,6 +1,7 @@
 // `--experiments NAME`: the multi-task comparisons, each a grid of runs over seeds, a markdown
 // table of the final epoch's test metrics (mean ± sd over seeds), its rows again for --json, and
 // an SVG chart. Text only: the CLI writes the files.
+import { count } from '../../experiments/estimate.ts';
 import type { Preset, RunResult } from '../../experiments/types.ts';
 import { lineChartSvg, type ChartSeries } from '../../log/chart-svg.ts';
 import { markdownTable, meanStd } from '../../log/markdown.ts';
@@ -147,7 +148,7 @@ const CENSUS = makePreset({
       { title: 'marital (never married)', key: 'val_marital_auc', yLabel: 'AUC' },
     ],
   },
-  intro: (b) => `Census-income (KDD), tasks income and marital; ${b.epochs} epochs, batch ${b.batchSize}, lr ${b.lr}; bottom ${b.bottomUnits}, towers ${b.towerUnits}, ${b.experts} experts of ${b.expertUnits}.`,
+  intro: (b) => `Census-income (KDD), tasks income and marital; ${count(b.epochs, 'epoch')}, batch ${b.batchSize}, lr ${b.lr}; bottom ${b.bottomUnits}, towers ${b.towerUnits}, ${b.experts} experts of ${b.expertUnits}.`,
 });
 
 const RHOS = [0, 0.5, 0.9, 1];
@@ -159,7 +160,7 @@ const SYNTHETIC = makePreset({
   grid: (base) => RHOS.flatMap((rho) => (['shared-bottom', 'omoe', 'mmoe'] as const).flatMap((model) => seeds(base, { rho, model }, { model, rho, dataset: 'mmoe-synthetic', batchSize: 256, lr: 0.005 }, 2))),
   columns: [{ header: 'test loss', value: meanTestMse, digits: 4 }],
   chart: { title: 'mmoe-synthetic: test loss (mean MSE of both tasks) against ρ', x: 'rho', series: 'model', panels: [{ title: 'test loss', key: 'test_y1_mse', yLabel: 'task 1 MSE' }, { title: 'test loss, task 2', key: 'test_y2_mse', yLabel: 'task 2 MSE' }] },
-  intro: (b) => `mmoe-synthetic (d ${b.d}, c ${b.c}, m ${b.m}, ${b.rows || 12000} rows); ${b.epochs} epochs, batch 256, lr 0.005. Test loss: the mean of both tasks' test MSE.`,
+  intro: (b) => `mmoe-synthetic (d ${b.d}, c ${b.c}, m ${b.m}, ${b.rows || 12000} rows); ${count(b.epochs, 'epoch')}, batch 256, lr 0.005. Test loss: the mean of both tasks' test MSE.`,
 });
 
 const MAIN_ROWS = [30, 60, 120, 480];
@@ -175,7 +176,7 @@ const AUX = makePreset({
     ]),
   columns: [{ header: 'main AUC', value: auc('test_main_auc'), digits: 4 }],
   chart: { title: 'aux-synthetic: main-task test AUC against main rows', x: 'main_rows', series: 'model', panels: [{ title: 'main task', key: 'test_main_auc', yLabel: 'test AUC' }] },
-  intro: (b) => `aux-synthetic (${b.auxRows || 'the default'} auxiliary rows); ${b.epochs} epochs, balanced batches of ${b.batchSize}, lr ${b.lr}. single: the main task alone, logistic regression on [x, z].`,
+  intro: (b) => `aux-synthetic (${b.auxRows || 'the default'} auxiliary rows); ${count(b.epochs, 'epoch')}, balanced batches of ${b.batchSize}, lr ${b.lr}. single: the main task alone, logistic regression on [x, z].`,
 });
 
 const ESMM = makePreset({
@@ -196,7 +197,7 @@ const ESMM = makePreset({
       { title: 'CTCVR', key: 'val_ctcvr_auc', yLabel: 'AUC' },
     ],
   },
-  intro: (b) => `esmm-synthetic; ${b.epochs} epochs, batch ${b.batchSize}, lr ${b.lr}; embeddings ${b.embeddingDim} per field, towers ${b.bottomUnits}-${b.towerUnits}-1. The baseline trains CTR and CVR networks separately, the CVR one on clicked impressions only (its labels are missing elsewhere).`,
+  intro: (b) => `esmm-synthetic; ${count(b.epochs, 'epoch')}, batch ${b.batchSize}, lr ${b.lr}; embeddings ${b.embeddingDim} per field, towers ${b.bottomUnits}-${b.towerUnits}-1. The baseline trains CTR and CVR networks separately, the CVR one on clicked impressions only (its labels are missing elsewhere).`,
 });
 
 const TRAINING = makePreset({
@@ -220,7 +221,7 @@ const TRAINING = makePreset({
       { title: 'marital', key: 'val_marital_auc', yLabel: 'AUC' },
     ],
   },
-  intro: (b) => `Census-income, ${b.model}; ${b.epochs} epochs, batch ${b.batchSize}, lr ${b.lr}. Alternating: each step one task's batch and loss, round-robin.`,
+  intro: (b) => `Census-income, ${b.model}; ${count(b.epochs, 'epoch')}, batch ${b.batchSize}, lr ${b.lr}. Alternating: each step one task's batch and loss, round-robin.`,
 });
 
 export const PRESETS: readonly Preset<MultitaskConfig>[] = [CENSUS, SYNTHETIC, AUX, ESMM, TRAINING];

@@ -1,5 +1,6 @@
 // `--experiments hw0`: the course's four standard runs compared in a markdown table and an SVG
 // chart. Text only: the CLI writes the files.
+import { count } from '../../experiments/estimate.ts';
 import type { Evaluation, Preset, RunResult } from '../../experiments/types.ts';
 import { lineChartSvg } from '../../log/chart-svg.ts';
 import { markdownTable } from '../../log/markdown.ts';
@@ -83,7 +84,7 @@ function comparison(base: RecommenderConfig, results: { label: string; r: RunRes
   const table = [
     `# CS330 homework 0: the four standard runs`,
     '',
-    `MovieLens ratings: ${c.epochs} epochs, batch ${c.batchSize}, lr ${c.lr}, embedding dim ${c.embeddingDim}, MLP ${c.layerSizes.join('-')}-1, test fraction ${c.testFraction}, seed ${c.seed}${c.clipPredictedRating ? ', clipped ratings' : ''}${c.sparseAdam ? ', sparse Adam' : ''}. Epochs count from 1 (epoch 1 is the evaluation after the first epoch, as in every log); metrics are on the held-out split after each epoch.`,
+    `MovieLens ratings: ${count(c.epochs, 'epoch')}, batch ${c.batchSize}, lr ${c.lr}, embedding dim ${c.embeddingDim}, MLP ${c.layerSizes.join('-')}-1, test fraction ${c.testFraction}, seed ${c.seed}${c.clipPredictedRating ? ', clipped ratings' : ''}${c.sparseAdam ? ', sparse Adam' : ''}. Epochs count from 1 (epoch 1 is the evaluation after the first epoch, as in every log); metrics are on the held-out split after each epoch.`,
     '',
     markdownTable(headers, rows, ['left', ...headers.slice(1).map(() => 'right' as const)]),
     '',
