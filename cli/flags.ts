@@ -13,6 +13,8 @@ export const RUN_FLAGS = {
   logdir: { type: 'string' },
   checkpoint: { type: 'string' },
   resume: { type: 'string' },
+  keep_best: { type: 'string' },
+  early_stop: { type: 'string' },
   json: { type: 'boolean' },
   experiments: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -39,7 +41,10 @@ export function parseFlags(args: string[], spec: FlagSpec): Record<string, strin
   try {
     ({ values } = parseArgs({ args: joined, options, strict: true, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> });
   } catch (err) {
-    throw new UserError(`${(err as Error).message.replace(/\. To specify a positional.*$/s, '')}; see --help`);
+    const message = (err as Error).message.replace(/\. To specify a positional.*$/s, '');
+    const unknown = /^Unknown option '--?([^']+)'/.exec(message)?.[1];
+    const near = unknown === undefined ? undefined : nearest(unknown, Object.keys(options));
+    throw new UserError(near ? `${message}; did you mean --${near}? (see --help)` : `${message}; see --help`);
   }
   const out: Record<string, string | boolean | undefined> = {};
   for (const name of Object.keys(spec)) {
@@ -48,6 +53,29 @@ export function parseFlags(args: string[], spec: FlagSpec): Record<string, strin
     out[name] = values[name] ?? values[other];
   }
   return out;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions, one each. */
+export function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
+}
+
+/** The known flag a mistyped one most likely meant: the closest within a third of its length (at least 2 edits), if one is. */
+export function nearest(typed: string, known: readonly string[]): string | undefined {
+  const limit = Math.max(2, Math.floor(typed.length / 3));
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = editDistance(typed.toLowerCase(), k.toLowerCase());
+    if (d < bestD && d <= limit) [best, bestD] = [k, d];
+  }
+  return best;
 }
 
 export function stringFlag(v: string | boolean | undefined): string | undefined {

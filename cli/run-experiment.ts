@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { readFileBytes, writeFileAtomic } from '../src/data/files-node.ts';
 import { count, estimateLine } from '../src/experiments/estimate.ts';
 import { formatValue, kebab, optionsHelp, parseOption, type OptionSpec, type OptionValue } from '../src/experiments/options.ts';
+import { Best, metricNamed } from '../src/experiments/best.ts';
 import { chunks, loggedScalars, trainLoop } from '../src/experiments/loop.ts';
 import { metricsOf, type AnyExperiment, type Evaluation, type RunResult } from '../src/experiments/types.ts';
 import { adapterLine } from '../src/gpu/adapter-report.ts';
@@ -34,6 +35,8 @@ function help(ex: AnyExperiment, ds: NodeDataset): string {
     ['--logdir DIR', `TensorBoard event file and metrics.jsonl (default runs/${ex.name}/...)`],
     ['--checkpoint FILE', 'save a checkpoint (safetensors) at every evaluation'],
     ['--resume FILE', 'continue exactly from a checkpoint of the same settings'],
+    ['--keep_best METRIC', `keep the best evaluation's checkpoint by this metric's tag or key\n(default ${ex.metrics.find((m) => m.key === ex.mainMetric(ex.defaults))?.tag ?? ex.mainMetric(ex.defaults)}), as best.safetensors in the logdir\n(NAME.best.safetensors beside --checkpoint NAME.safetensors)`],
+    ['--early_stop N', 'stop when the --keep_best metric has not improved for N evaluations'],
     ['--json', 'print a machine-readable summary on stdout'],
     ...ex.presets.map((p): [string, string] => [`--experiments ${p.name}`, p.help]),
   ];
@@ -45,14 +48,16 @@ function help(ex: AnyExperiment, ds: NodeDataset): string {
 }
 
 function flagSpec(options: readonly OptionSpec[]): FlagSpec {
-  return Object.fromEntries(options.map((o) => [o.flag, { type: o.type === 'bool' ? 'boolean' : 'string' }]));
+  return Object.fromEntries(options.flatMap((o) => [o.flag, ...(o.aliases ?? [])].map((f) => [f, { type: o.type === 'bool' ? 'boolean' : 'string' }])));
 }
 
 /** The options' values from the flags, the defaults where a flag is not given. */
 function valuesFrom(options: readonly OptionSpec[], defaults: object, v: Values): Record<string, unknown> {
   const out: Record<string, unknown> = { ...defaults };
   for (const o of options) {
-    const given = v[o.flag];
+    const spellings = [o.flag, ...(o.aliases ?? [])].filter((f) => v[f] !== undefined);
+    if (spellings.length > 1) throw new UserError(`${spellings.map((f) => `--${f}`).join(' and ')} are the same flag; give it once`);
+    const given = spellings.length ? v[spellings[0]] : undefined;
     if (given === undefined) continue;
     if (o.type === 'bool') out[o.key] = o.negated ? !given : !!given;
     else out[o.key] = parseOption(o, String(given));
@@ -73,13 +78,30 @@ interface RunOptions {
   label?: string;
   /** The adapter as the estimate names it: "google swiftshader (software)". */
   adapter: string;
+  /** --keep_best's metric (a key or tag; the descriptor's main metric when absent) and --early_stop's patience. */
+  keepBest?: string;
+  earlyStop?: number;
+}
+
+/** Where the best checkpoint goes: beside --checkpoint (a.safetensors → a.best.safetensors), else in the logdir. */
+export function bestPath(logdir: string, checkpoint?: string): string {
+  return checkpoint ? checkpoint.replace(/(\.safetensors)?$/, '.best.safetensors') : join(logdir, 'best.safetensors');
+}
+
+/** A finished run and its best evaluation by the --keep_best metric. */
+interface Trained {
+  result: RunResult<object>;
+  best: Best;
+  bestFile: string;
+  /** The evaluation early stopping ended the run at, if it did. */
+  stoppedAt?: number;
 }
 
 /** Steps timed at the start of a run for its estimate: enough to average out a first step's extra cost, few enough to say it early. */
 const WARMUP_STEPS = 20;
 
 /** Trains one configuration, logging every evaluation. The GPU work is all set up before the first file is written. */
-async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: object, o: RunOptions): Promise<RunResult<object>> {
+async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: object, o: RunOptions): Promise<Trained> {
   const trainer = await ex.create(gpu, data, config);
   const log = new RunLog(o.logdir);
   let progress: Progress | undefined;
@@ -97,10 +119,18 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
     const bar = new Progress({ epochs: plan.length, first: round === ex.unit ? trainer.done : 0, stepsPerEpoch: trainer.stepsIn(Math.max(...plan)), silent: o.quiet, label });
     progress = bar;
     const metrics = metricsOf(ex, config);
+    const best = new Best(metricNamed(metrics, o.keepBest ?? ex.mainMetric(config)));
+    const bestFile = bestPath(o.logdir, o.checkpoint);
+    let stoppedAt: number | undefined;
     // A resumed run's hyperparameters were logged when it started.
     let hparamsLogged = o.resume !== undefined;
     const result = await trainLoop(ex, trainer, config, {
       resumed: o.resume !== undefined,
+      stop: () => {
+        if (o.earlyStop === undefined || best.since < o.earlyStop) return false;
+        stoppedAt = trainer.done;
+        return true;
+      },
       warmup: { steps: WARMUP_STEPS, onEstimate: (e) => bar.log(estimateLine(e, o.adapter, ex.lengthFlag, ex.unit, every)) },
       onStep: () => bar.step(),
       onEvaluation: async (e: Evaluation) => {
@@ -109,7 +139,12 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
         hparamsLogged = true;
         log.scalars(step, scalars);
         log.flush();
-        if (o.checkpoint) await writeFileAtomic(o.checkpoint, await trainer.checkpoint());
+        const improved = best.offer(e);
+        if (o.checkpoint || improved) {
+          const bytes = await trainer.checkpoint();
+          if (o.checkpoint) await writeFileAtomic(o.checkpoint, bytes);
+          if (improved) await writeFileAtomic(bestFile, bytes);
+        }
         // The live bar shows this evaluation's figures (the training loss read for its round) until the next.
         bar.show(Object.fromEntries(metrics.filter((m) => m.bar && typeof e.values[m.key] === 'number').map((m) => [m.bar, e.values[m.key] as number])), `${ex.unit} ${e.at}`);
         const line = `${round === ex.unit ? '' : `${ex.unit} ${e.at}: `}${ex.summary(e)}${e.steps > 0 ? ` | ${(e.trainMs / e.steps).toFixed(2)} ms/step` : ''}`;
@@ -120,7 +155,7 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
     for (const [name, text] of Object.entries((await ex.artifacts?.(trainer, result)) ?? {})) await writeFileAtomic(join(o.logdir, name), new TextEncoder().encode(text));
     ok = true;
     log.hparamsEnd(true);
-    return result;
+    return { result, best, bestFile, stoppedAt };
   } finally {
     progress?.stop();
     if (!ok && log.files.length > 0) log.hparamsEnd(false);
@@ -140,9 +175,30 @@ export function hparamValue(v: unknown): HParamValue {
   return typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' ? v : formatValue(v);
 }
 
-/** A run in --json: where it logged, what the trainer reports, its speed, and the experiment's own fields. */
-function runJson(ex: AnyExperiment, r: RunResult<object>, logdir: string): Record<string, unknown> {
-  return { logdir, ...r.facts, ms_per_step: r.msPerStep, seconds: r.seconds, ...ex.json(r) };
+/** A run in --json: where it logged, what the trainer reports, its speed, its best evaluation, and the experiment's own fields. */
+function runJson(ex: AnyExperiment, t: Trained, logdir: string): Record<string, unknown> {
+  const r = t.result;
+  const best = { metric: t.best.metric.tag, [ex.unit]: t.best.at, value: t.best.value, file: t.best.at === null ? null : t.bestFile, stopped_early_at: t.stoppedAt ?? null };
+  return { logdir, ...r.facts, ms_per_step: r.msPerStep, seconds: r.seconds, best, ...ex.json(r) };
+}
+
+const figure = (v: number | null | undefined): string => (typeof v === 'number' ? String(Number(v.toPrecision(4))) : '–');
+
+/** "best eval/MSE 0.8443 at epoch 12 (final 2.517 at epoch 200), kept in runs/.../best.safetensors". */
+function bestLine(ex: AnyExperiment, t: Trained, patience?: number): string {
+  const m = t.best.metric;
+  const last = t.result.evaluations[t.result.evaluations.length - 1];
+  if (t.best.at === null || !last) return `no evaluation measured ${m.tag}, so no best checkpoint was kept`;
+  const stopped = t.stoppedAt !== undefined && patience !== undefined ? `; stopped early at ${ex.unit} ${t.stoppedAt}, ${m.tag} not better for ${count(patience, 'evaluation')}` : '';
+  return `best ${m.tag} ${figure(t.best.value)} at ${ex.unit} ${t.best.at} (final ${figure(last.values[m.key])} at ${ex.unit} ${last.at}), kept in ${t.bestFile}${stopped}`;
+}
+
+/** --early_stop's patience: a whole number of evaluations from 1. */
+function patienceFlag(v: string | boolean | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UserError(`--early_stop must be a whole number of evaluations from 1, not "${String(v)}"`);
+  return n;
 }
 
 /** Every flag an experiment's command takes. */
@@ -188,11 +244,16 @@ export async function runExperiment(ex: AnyExperiment, args: string[], hooks: Ru
     resume = { bytes: await readFileBytes(resumePath), path: resumePath };
   }
   const quiet = !!v.json;
+  const keepBest = stringFlag(v.keep_best);
+  const earlyStop = patienceFlag(v.early_stop);
   const say = (line: string): void => console.error(line);
   const loaded = await ds.load(stringFlag(v.data), dataOptions, say, config);
   // Every run's settings against the data, before the GPU is opened and anything is written.
   const runs = preset ? preset.runs(config) : [];
-  for (const c of preset ? runs.map((r) => r.config) : [config]) ex.checkData?.(c, loaded.data);
+  for (const c of preset ? runs.map((r) => r.config) : [config]) {
+    ex.checkData?.(c, loaded.data);
+    metricNamed(metricsOf(ex, c), keepBest ?? ex.mainMetric(c));
+  }
   const gpu = await Gpu.create(gpuOptions(v as Parameters<typeof gpuOptions>[0]));
   try {
     const adapter = adapterLine(gpu.report);
@@ -201,13 +262,13 @@ export async function runExperiment(ex: AnyExperiment, args: string[], hooks: Ru
     say(`data: ${loaded.summary}`);
     if (preset) {
       const logdir = stringFlag(v.logdir) ?? join('runs', `${ex.name}-${preset.name}-${stamp()}`);
-      const results: { label: string; result: RunResult<object>; logdir: string }[] = [];
+      const results: { label: string; result: RunResult<object>; trained: Trained; logdir: string }[] = [];
       for (const [i, run] of runs.entries()) {
         const label = `[${i + 1}/${runs.length} ${run.label}]`;
         const dir = join(logdir, run.dir);
-        const result = await trainRun(gpu, ex, loaded.data, run.config, { logdir: dir, quiet, label, adapter: shortAdapter });
-        results.push({ label: run.label, result, logdir: dir });
-        say(`${label} ${ex.done(result)}`);
+        const trained = await trainRun(gpu, ex, loaded.data, run.config, { logdir: dir, quiet, label, adapter: shortAdapter, keepBest, earlyStop });
+        results.push({ label: run.label, result: trained.result, trained, logdir: dir });
+        say(`${label} ${ex.done(trained.result)}\n${label} ${bestLine(ex, trained, earlyStop)}`);
       }
       const report = preset.report(config, results, adapter);
       const table = join(logdir, preset.files.table);
@@ -215,7 +276,7 @@ export async function runExperiment(ex: AnyExperiment, args: string[], hooks: Ru
       await writeFileAtomic(table, new TextEncoder().encode(report.table));
       await writeFileAtomic(chart, new TextEncoder().encode(report.chart));
       if (v.json) {
-        const runsJson = results.map((r) => ({ label: r.label, ...runJson(ex, r.result, r.logdir) }));
+        const runsJson = results.map((r) => ({ label: r.label, ...runJson(ex, r.trained, r.logdir) }));
         const files = preset.rows ? { table: preset.rows(config, results), table_file: table } : { table };
         console.log(JSON.stringify({ adapter: gpu.report, data: loaded.source, ...preset.json?.(config), ...files, chart, runs: runsJson }, null, 2));
       } else {
@@ -227,10 +288,11 @@ export async function runExperiment(ex: AnyExperiment, args: string[], hooks: Ru
     const logdir = stringFlag(v.logdir) ?? join('runs', ex.name, `${stamp()}-${name}`);
     const checkpoint = stringFlag(v.checkpoint);
     say(`training ${name} for ${count(ex.length(config), ex.unit)}; logs in ${logdir}`);
-    const r = await trainRun(gpu, ex, loaded.data, config, { logdir, checkpoint, resume, quiet, adapter: shortAdapter });
+    const trained = await trainRun(gpu, ex, loaded.data, config, { logdir, checkpoint, resume, quiet, adapter: shortAdapter, keepBest, earlyStop });
+    const r = trained.result;
     await hooks.finished?.(r, adapter);
-    if (v.json) console.log(JSON.stringify({ adapter: gpu.report, data: loaded.source, config, checkpoint: checkpoint ?? null, ...runJson(ex, r, logdir) }, null, 2));
-    else say(`${ex.done(r)}\nlogs: ${logdir} (TensorBoard event file and metrics.jsonl)${checkpoint ? `; checkpoint: ${checkpoint}` : ''}`);
+    if (v.json) console.log(JSON.stringify({ adapter: gpu.report, data: loaded.source, config, checkpoint: checkpoint ?? null, ...runJson(ex, trained, logdir) }, null, 2));
+    else say(`${ex.done(r)}\n${bestLine(ex, trained, earlyStop)}\nlogs: ${logdir} (TensorBoard event file and metrics.jsonl)${checkpoint ? `; checkpoint: ${checkpoint}` : ''}`);
     return 0;
   } finally {
     gpu.destroy();

@@ -12,8 +12,10 @@ export type OptionValue = number | boolean | string | number[] | string[];
 interface Common<K extends string> {
   /** The config field it sets. */
   key: K;
-  /** The CLI flag in snake_case, as the course's scripts spell it; kebab-case is accepted too. */
+  /** The CLI flag in snake_case, in the vocabulary every experiment shares (--lr, --epochs or --steps, --batch_size, --seed); kebab-case is accepted too. */
   flag: string;
+  /** Other spellings the CLI and sweep specs accept for it (the course's own, where it differs: --learning_rate). */
+  aliases?: readonly string[];
   /** One line of --help (a "\n" continues it under the same column). */
   help: string;
   /** The placeholder --help shows for its value (N, X, ...). */
@@ -126,7 +128,7 @@ export const kebab = (flag: string): string => flag.replaceAll('_', '-');
 export function optionsHelp(options: readonly OptionSpec[], defaults: object): [string, string][] {
   const d = defaults as Record<string, unknown>;
   return options.map((o) => [
-    `--${o.flag}${o.type === 'bool' ? '' : ` ${o.arg ?? argName(o)}`}`,
+    `--${o.flag}${o.type === 'bool' ? '' : ` ${o.arg ?? argName(o)}`}${o.aliases?.length ? ` (or ${o.aliases.map((a) => `--${a}`).join(', ')})` : ''}`,
     o.type === 'bool' || formatValue(d[o.key]) === '' ? o.help : `${o.help} (default ${formatValue(d[o.key])})`,
   ]);
 }

@@ -132,6 +132,8 @@ export interface Experiment<C extends object, D, T extends Trainer> {
   /** Evaluates before any training, so that curves start at the untrained model. */
   evaluateFirst: boolean;
   metrics: readonly MetricSpec[];
+  /** The key of the held-out metric that says which evaluation is best (--keep_best's default); its `better` gives the direction. */
+  mainMetric(c: C): string;
   /** The metrics of a config, where they depend on it (a multi-task run's tasks); `metrics` otherwise. */
   metricsFor?(c: C): readonly MetricSpec[];
   /** Names a run in file and folder names: `shared_fw0.5_rw0.5_seed0`. */

@@ -77,8 +77,10 @@ export class OptionChecker {
     readonly options: readonly OptionSpec[],
   ) {
     for (const o of options) {
-      this.byFlag.set(o.flag, o);
-      this.byFlag.set(o.flag.replaceAll('_', '-'), o);
+      for (const name of [o.flag, ...(o.aliases ?? [])]) {
+        this.byFlag.set(name, o);
+        this.byFlag.set(name.replaceAll('_', '-'), o);
+      }
     }
   }
 

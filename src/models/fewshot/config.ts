@@ -45,9 +45,9 @@ export const FEWSHOT_DEFAULTS: FewshotConfig = {
 export const FEWSHOT_OPTIONS: readonly OptionSpec<keyof FewshotConfig>[] = [
   { key: 'numClasses', flag: 'num_classes', type: 'int', min: 2, help: 'classes per episode', label: 'Classes per episode (N)' },
   { key: 'numShot', flag: 'num_shot', type: 'int', min: 1, arg: 'K', help: 'labelled drawings per class; K + 1 <= 20', label: 'Examples per class (K)' },
-  { key: 'metaBatch', flag: 'meta_batch_size', type: 'int', min: 1, arg: 'B', help: 'episodes per training step', label: 'Episodes per step', more: true },
+  { key: 'metaBatch', flag: 'meta_batch_size', aliases: ['batch_size'], type: 'int', min: 1, arg: 'B', help: 'episodes per training step', label: 'Episodes per step', more: true },
   { key: 'hidden', flag: 'hidden_size', type: 'int', min: 1, arg: 'H', help: "the first LSTM's width", label: 'Hidden size' },
-  { key: 'learningRate', flag: 'learning_rate', type: 'number', above: 0, help: "Adam's learning rate", label: 'Learning rate', more: true },
+  { key: 'learningRate', flag: 'lr', aliases: ['learning_rate'], type: 'number', above: 0, help: "Adam's learning rate", label: 'Learning rate', more: true },
   { key: 'steps', flag: 'steps', type: 'int', min: 1, arg: 'S', help: 'training steps', label: 'Training steps' },
   { key: 'evalEvery', flag: 'eval_every', type: 'int', min: 1, arg: 'E', help: 'steps between evaluations', label: 'Evaluate every (steps)' },
   { key: 'evalBatch', flag: 'eval_batch_size', type: 'int', min: 1, arg: 'B', help: 'meta-test episodes per evaluation', label: 'Episodes per evaluation', more: true },

@@ -39,6 +39,7 @@ export const FEWSHOT: Experiment<FewshotConfig, OmniglotSet, FewshotTrainer> = {
   metrics: FEWSHOT_METRICS,
   // Guessing among N classes: accuracy 1/N, cross-entropy ln N.
   metricsFor: (c) => FEWSHOT_METRICS.map((m) => ({ ...m, chance: m.key === 'testAccuracy' ? 1 / c.numClasses : Math.log(c.numClasses) })),
+  mainMetric: () => 'testAccuracy',
   runName: (c) => `N${c.numClasses}_K${c.numShot}_H${c.hidden}_seed${c.seed}`,
   checkConfig,
   checkData: (c, set) => checkData(c, set, splitOmniglotCharacters(set.characters, c.splitSeed)),

@@ -82,6 +82,11 @@ export const MULTITASK: Experiment<MultitaskConfig, TabularSource, MultitaskTrai
   evaluateFirst: false,
   metrics: [],
   metricsFor: multitaskMetrics,
+  // The first task's validation AUC (or MSE): the validation split is there to choose on.
+  mainMetric: (c) => {
+    const t = taskSpecs(c)[0];
+    return `val_${t.name}_${t.kind === 'binary' ? 'auc' : 'mse'}`;
+  },
   runName: (c) => `${c.model}_${c.dataset}${c.dataset === 'mmoe-synthetic' ? `_rho${c.rho}` : ''}${c.dataset === 'aux-synthetic' && c.mainRows ? `_main${c.mainRows}` : ''}${c.training === 'alternating' ? '_alternating' : ''}${c.lossWeighting === 'uncertainty' ? '_uncertainty' : ''}_seed${c.seed}`,
   checkConfig,
   checkData: (c, source) => void tableFor(c, source),
