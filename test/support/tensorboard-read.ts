@@ -16,7 +16,8 @@ export interface DecodedEvent {
   wallTime?: number;
   step?: bigint;
   fileVersion?: string;
-  values: { tag?: string; simpleValue?: number }[];
+  /** A plugin's summary (HParams, text) keeps its tensor (field 8) and metadata (field 9) as bytes. */
+  values: { tag?: string; simpleValue?: number; tensor?: Uint8Array; metadata?: Uint8Array }[];
 }
 
 /** A minimal protobuf reader for the Event fields this writer uses; unknown fields fail. */
@@ -65,6 +66,10 @@ export function decodeEvent(data: Uint8Array): DecodedEvent {
           } else if (vf === 2 && vw === 5) {
             value.simpleValue = view.getFloat32(at3.i, true);
             at3.i += 4;
+          } else if ((vf === 8 || vf === 9) && vw === 2) {
+            const k = Number(readVarint(at3));
+            value[vf === 8 ? 'tensor' : 'metadata'] = data.subarray(at3.i, at3.i + k);
+            at3.i += k;
           } else throw new Error(`Value field ${vf}/${vw}`);
         });
         at2.i += m;
