@@ -13,6 +13,7 @@ export const RUN_FLAGS = {
   logdir: { type: 'string' },
   checkpoint: { type: 'string' },
   resume: { type: 'string' },
+  overwrite: { type: 'boolean' },
   keep_best: { type: 'string' },
   early_stop: { type: 'string' },
   json: { type: 'boolean' },

@@ -2,7 +2,7 @@
 // descriptor: the flags, --help and the checks of every value; training with TensorBoard and
 // JSONL logs, progress, checkpoints and resuming; the --experiments presets and their reports;
 // a summary (or --json) at the end.
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { readFileBytes, writeFileAtomic } from '../src/data/files-node.ts';
 import { count, estimateLine } from '../src/experiments/estimate.ts';
@@ -19,6 +19,8 @@ import { UserError } from './errors.ts';
 import { parseFlags, RUN_FLAGS, stringFlag, type FlagSpec, type Values } from './flags.ts';
 import { GPU_HELP, gpuOptions } from './gpu-options.ts';
 import { examplesHelp } from './help.ts';
+import { Interrupt, resumeCommand } from './interrupt.ts';
+import { checkNotOverwriting, checkResumable, checkWritable, lockPath } from './output-paths.ts';
 import { Progress } from './progress.ts';
 
 function dataset(ex: AnyExperiment): NodeDataset {
@@ -35,6 +37,7 @@ function help(ex: AnyExperiment, ds: NodeDataset): string {
     ['--logdir DIR', `TensorBoard event file and metrics.jsonl (default runs/${ex.name}/...)`],
     ['--checkpoint FILE', 'save a checkpoint (safetensors) at every evaluation'],
     ['--resume FILE', 'continue exactly from a checkpoint of the same settings'],
+    ['--overwrite', 'replace an existing --checkpoint with a fresh run (refused without it)'],
     ['--keep_best METRIC', `keep the best evaluation's checkpoint by this metric's tag or key\n(default ${ex.metrics.find((m) => m.key === ex.mainMetric(ex.defaults))?.tag ?? ex.mainMetric(ex.defaults)}), as best.safetensors in the logdir\n(NAME.best.safetensors beside --checkpoint NAME.safetensors)`],
     ['--early_stop N', 'stop when the --keep_best metric has not improved for N evaluations'],
     ['--json', 'print a machine-readable summary on stdout'],
@@ -65,6 +68,11 @@ function valuesFrom(options: readonly OptionSpec[], defaults: object, v: Values)
   return out;
 }
 
+/** A run's id in its log lines: when it started, and a random tail for runs started in the same second. */
+function runId(): string {
+  return `${stamp()}-${randomBytes(3).toString('hex')}`;
+}
+
 function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
@@ -81,6 +89,10 @@ interface RunOptions {
   /** --keep_best's metric (a key or tag; the descriptor's main metric when absent) and --early_stop's patience. */
   keepBest?: string;
   earlyStop?: number;
+  /** A user's Ctrl-C: the run ends after the evaluation in progress. */
+  interrupt?: Interrupt;
+  /** Told each checkpoint written, for the message of an immediate stop. */
+  onCheckpoint?(): void;
 }
 
 /** Where the best checkpoint goes: beside --checkpoint (a.safetensors → a.best.safetensors), else in the logdir. */
@@ -103,11 +115,15 @@ const WARMUP_STEPS = 20;
 /** Trains one configuration, logging every evaluation. The GPU work is all set up before the first file is written. */
 async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: object, o: RunOptions): Promise<Trained> {
   const trainer = await ex.create(gpu, data, config);
-  const log = new RunLog(o.logdir);
+  const log = new RunLog(o.logdir, { run: runId() });
   let progress: Progress | undefined;
   let ok = false;
   try {
-    if (o.resume) trainer.restore(o.resume.bytes, o.resume.path);
+    if (o.resume) {
+      trainer.restore(o.resume.bytes, o.resume.path);
+      const dropped = log.resumeAfter(trainer.done) // logged at the units trained (loggedScalars);
+      if (dropped > 0) console.error(`metrics.jsonl: dropped ${dropped} line${dropped === 1 ? '' : 's'} logged after the checkpoint, which this run logs again`);
+    }
     const length = ex.length(config);
     if (trainer.done >= length) throw new UserError(`the checkpoint has already trained ${count(trainer.done, ex.unit)}; ask for more with --${ex.lengthFlag}`);
     const every = ex.evalEvery(config);
@@ -127,6 +143,7 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
     const result = await trainLoop(ex, trainer, config, {
       resumed: o.resume !== undefined,
       stop: () => {
+        if (o.interrupt?.requested) return true;
         if (o.earlyStop === undefined || best.since < o.earlyStop) return false;
         stoppedAt = trainer.done;
         return true;
@@ -142,7 +159,10 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
         const improved = best.offer(e);
         if (o.checkpoint || improved) {
           const bytes = await trainer.checkpoint();
-          if (o.checkpoint) await writeFileAtomic(o.checkpoint, bytes);
+          if (o.checkpoint) {
+            await writeFileAtomic(o.checkpoint, bytes);
+            o.onCheckpoint?.();
+          }
           if (improved) await writeFileAtomic(bestFile, bytes);
         }
         // The live bar shows this evaluation's figures (the training loss read for its round) until the next.
@@ -236,13 +256,39 @@ export async function runExperiment(ex: AnyExperiment, args: string[], hooks: Ru
   }
   const config = valuesFrom(ex.options, ex.defaults, v);
   ex.checkConfig(config);
-  const dataOptions = valuesFrom(ds.options, ds.defaults, v) as Record<string, OptionValue>;
   const resumePath = stringFlag(v.resume);
-  let resume: RunOptions['resume'];
-  if (resumePath !== undefined) {
-    if (!existsSync(resumePath)) throw new UserError(`--resume ${resumePath}: no such file`);
-    resume = { bytes: await readFileBytes(resumePath), path: resumePath };
+  const checkpoint = stringFlag(v.checkpoint);
+  const logdir = stringFlag(v.logdir) ?? (preset ? join('runs', `${ex.name}-${preset.name}-${stamp()}`) : join('runs', ex.name, `${stamp()}-${ex.runName(config)}`));
+  // Every output is checked, and claimed, before the data is read and the GPU opened.
+  if (resumePath !== undefined) checkResumable(resumePath);
+  if (checkpoint !== undefined) {
+    checkWritable('checkpoint', checkpoint, 'file');
+    checkNotOverwriting(checkpoint, resumePath, !!v.overwrite);
   }
+  checkWritable('logdir', logdir, 'dir');
+  const release = [...(checkpoint !== undefined ? [lockPath('checkpoint', checkpoint)] : []), lockPath('logdir', logdir)];
+  try {
+    return await runClaimed(ex, v, { config, preset, resumePath, checkpoint, logdir, args }, hooks);
+  } finally {
+    for (const r of release.reverse()) r(); // the last claimed first: its folders may hold the earlier lock
+  }
+}
+
+interface Claimed {
+  config: Record<string, unknown>;
+  preset: AnyExperiment['presets'][number] | undefined;
+  resumePath: string | undefined;
+  checkpoint: string | undefined;
+  logdir: string;
+  /** The command's arguments, to say how to resume. */
+  args: readonly string[];
+}
+
+/** The run itself, once its outputs are checked and locked. */
+async function runClaimed(ex: AnyExperiment, v: Values, { config, preset, resumePath, checkpoint, logdir, args }: Claimed, hooks: RunHooks): Promise<number> {
+  const ds = dataset(ex);
+  const dataOptions = valuesFrom(ds.options, ds.defaults, v) as Record<string, OptionValue>;
+  const resume: RunOptions['resume'] = resumePath === undefined ? undefined : { bytes: await readFileBytes(resumePath), path: resumePath };
   const quiet = !!v.json;
   const keepBest = stringFlag(v.keep_best);
   const earlyStop = patienceFlag(v.early_stop);
@@ -261,7 +307,6 @@ export async function runExperiment(ex: AnyExperiment, args: string[], hooks: Ru
     say(`adapter: ${adapter}`);
     say(`data: ${loaded.summary}`);
     if (preset) {
-      const logdir = stringFlag(v.logdir) ?? join('runs', `${ex.name}-${preset.name}-${stamp()}`);
       const results: { label: string; result: RunResult<object>; trained: Trained; logdir: string }[] = [];
       for (const [i, run] of runs.entries()) {
         const label = `[${i + 1}/${runs.length} ${run.label}]`;
@@ -285,11 +330,23 @@ export async function runExperiment(ex: AnyExperiment, args: string[], hooks: Ru
       return 0;
     }
     const name = ex.runName(config);
-    const logdir = stringFlag(v.logdir) ?? join('runs', ex.name, `${stamp()}-${name}`);
-    const checkpoint = stringFlag(v.checkpoint);
     say(`training ${name} for ${count(ex.length(config), ex.unit)}; logs in ${logdir}`);
-    const trained = await trainRun(gpu, ex, loaded.data, config, { logdir, checkpoint, resume, quiet, adapter: shortAdapter, keepBest, earlyStop });
+    // The newest checkpoint on disk this run can be continued from.
+    let lastSaved = resume?.path;
+    const whereSaved = (): string =>
+      lastSaved !== undefined ? `checkpoint: ${lastSaved}; continue with:\n  ${resumeCommand(ex.name, args, lastSaved)}` : `nothing was saved${checkpoint !== undefined ? ' yet' : ' (no --checkpoint)'}`;
+    const interrupt = new Interrupt(whereSaved);
+    let trained: Trained;
+    try {
+      trained = await trainRun(gpu, ex, loaded.data, config, { logdir, checkpoint, resume, quiet, adapter: shortAdapter, keepBest, earlyStop, interrupt, onCheckpoint: () => (lastSaved = checkpoint) });
+    } finally {
+      interrupt.dispose();
+    }
     const r = trained.result;
+    if (interrupt.requested) {
+      say(`stopped at ${ex.unit} ${r.evaluations.at(-1)?.at ?? r.start} of ${ex.length(config)}; ${whereSaved()}`);
+      return 130;
+    }
     await hooks.finished?.(r, adapter);
     if (v.json) console.log(JSON.stringify({ adapter: gpu.report, data: loaded.source, config, checkpoint: checkpoint ?? null, ...runJson(ex, trained, logdir) }, null, 2));
     else say(`${ex.done(r)}\n${bestLine(ex, trained, earlyStop)}\nlogs: ${logdir} (TensorBoard event file and metrics.jsonl)${checkpoint ? `; checkpoint: ${checkpoint}` : ''}`);

@@ -59,11 +59,20 @@ export async function runLocal(configs: readonly Configuration[], o: LocalOption
     draw();
   };
   // Stopping the sweep stops its runs; their checkpoints stay for the next run to resume.
+  // The runs are stopped at once (SIGTERM: Ctrl-C would let each finish its evaluation), and
+  // waited for, so that their locks are free when the sweep is run again.
+  let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
-    for (const child of running.values()) child.kill(signal);
+    stopping = true; // no configuration starts after this
+    const left = [...running.values()];
+    for (const child of left) child.kill('SIGTERM');
     if (tty) out.write('\n');
     say(`sweep: stopped by ${signal}; ${done}/${total} finished, run it again to continue`);
-    process.exit(signal === 'SIGINT' ? 130 : 143);
+    const code = signal === 'SIGINT' ? 130 : 143;
+    let waiting = left.length;
+    if (waiting === 0) process.exit(code);
+    for (const child of left) child.once('exit', () => --waiting === 0 && process.exit(code));
+    setTimeout(() => process.exit(code), 10_000).unref();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -91,7 +100,7 @@ export async function runLocal(configs: readonly Configuration[], o: LocalOption
       });
     });
   const worker = async (): Promise<void> => {
-    for (let c = queue.shift(); c; c = queue.shift()) await runOne(c);
+    for (let c = queue.shift(); c && !stopping; c = queue.shift()) await runOne(c);
   };
   await Promise.all(Array.from({ length: Math.min(o.parallel, todo.length) }, worker));
   process.off('SIGINT', stop);

@@ -2,6 +2,7 @@
 // metric accumulators) in safetensors, with the step count, the host RNG state and the
 // model's config in the metadata. Loading checks names, shapes and dtypes and says what
 // differs, so a run resumed from a checkpoint continues with the same bits.
+import CRC32 from 'crc-32';
 import type { StagingRing } from '../gpu/readback.ts';
 import { decodeSafetensors, encodeSafetensors, type StTensor } from '../log/safetensors.ts';
 import type { CompiledStep } from './compile.ts';
@@ -30,6 +31,7 @@ export async function saveCheckpoint(step: CompiledStep, ring: StagingRing, meta
   }
   return encodeSafetensors(tensors, {
     format: CHECKPOINT_FORMAT,
+    checksums: JSON.stringify(checksums(tensors)),
     step: String(meta.step),
     rng: JSON.stringify(Array.from(meta.rng)),
     config: JSON.stringify(meta.config),
@@ -51,6 +53,7 @@ export function loadCheckpoint(bytes: Uint8Array, step: CompiledStep, source: st
   const known = new Set(wanted.map((t) => t.name));
   for (const name of Object.keys(tensors)) if (!known.has(name)) problems.push(`"${name}" is not in this model`);
   if (problems.length) throw new CheckpointError(`${source} does not fit this model: ${problems.join('; ')}`);
+  verifyChecksums(metadata, tensors, source);
   let rng: number[];
   let config: Record<string, unknown>;
   const stepCount = Number(metadata.step);
@@ -73,6 +76,30 @@ export function checkpointConfig(bytes: Uint8Array, source: string): Record<stri
     return JSON.parse(metadata.config) as Record<string, unknown>;
   } catch {
     throw new CheckpointError(`${source} has unreadable config metadata`);
+  }
+}
+
+/** CRC-32 of each tensor's bytes, as unsigned hex: a flipped or overwritten byte is caught on load. */
+function checksums(tensors: Record<string, StTensor>): Record<string, string> {
+  return Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, crcOf(t.data)]));
+}
+
+function crcOf(data: StTensor['data']): string {
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return (CRC32.buf(bytes) >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Checkpoints written before checksums existed carry none and load as they did. */
+function verifyChecksums(metadata: Record<string, string>, tensors: Record<string, StTensor>, source: string): void {
+  if (metadata.checksums === undefined) return;
+  let sums: Record<string, string>;
+  try {
+    sums = JSON.parse(metadata.checksums) as Record<string, string>;
+  } catch {
+    throw new CheckpointError(`${source} has unreadable checksums; the file is damaged, so resume from another checkpoint`);
+  }
+  for (const [name, t] of Object.entries(tensors)) {
+    if (sums[name] !== undefined && sums[name] !== crcOf(t.data)) throw new CheckpointError(`${source} is damaged: tensor "${name}" does not match its checksum; resume from another checkpoint or train afresh`);
   }
 }
 

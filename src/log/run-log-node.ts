@@ -7,13 +7,15 @@
 import { mkdirSync, rmdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { sessionEndValue, sessionStartValue, STATUS, type HParamValue } from './hparams.ts';
-import { JsonlWriter } from './jsonl-node.ts';
+import { cutJsonl, JsonlWriter } from './jsonl-node.ts';
 import { TensorBoardWriter } from './tensorboard-node.ts';
 import { nowSeconds } from './tensorboard.ts';
 
 export interface RunLogOptions {
   /** Seconds since the epoch; both files get the same wall time for a scalar. */
   clock?: () => number;
+  /** The run's id, in every metrics.jsonl line. */
+  run?: string;
 }
 
 export class RunLog {
@@ -31,7 +33,7 @@ export class RunLog {
   ) {
     this.clock = options.clock ?? nowSeconds;
     this.tb = new TensorBoardWriter(logdir, { clock: this.clock });
-    this.jsonl = new JsonlWriter(logdir, { clock: this.clock });
+    this.jsonl = new JsonlWriter(logdir, { clock: this.clock, run: options.run });
   }
 
   /** The files written so far (none before the first scalar). */
@@ -72,6 +74,11 @@ export class RunLog {
     this.open();
     const wallTime = this.clock();
     this.tb.summary(sessionEndValue(ok ? STATUS.success : STATUS.failure, wallTime), 0, wallTime);
+  }
+
+  /** A resumed run continues after `lastStep`: what a stopped run logged later is dropped from metrics.jsonl. Returns the lines dropped. */
+  resumeAfter(lastStep: number): number {
+    return cutJsonl(this.jsonl.path, lastStep);
   }
 
   flush(): void {

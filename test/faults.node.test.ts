@@ -1,0 +1,175 @@
+// Faults a user meets, through the built CLI: a rerun that would replace a checkpoint, two runs
+// on one checkpoint, a killed run's stale lock, bad output paths, damaged checkpoints, a kill -9
+// followed by --resume, and Ctrl-C. Each ends in one sentence or in the same bytes as a run that
+// was never disturbed. Tiny few-shot models: the point is the plumbing.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cutJsonl } from '../src/log/jsonl-node.ts';
+
+const TIMEOUT = 120_000;
+let dir = '';
+
+function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['dist/cli.js', 'fewshot', ...args], { encoding: 'utf8', timeout: TIMEOUT });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const ownLines = (stderr: string): string[] => stderr.split('\n').filter((l) => l.startsWith('shadertrain:'));
+const TINY = ['--num_classes', '2', '--num_shot', '1', '--hidden_size', '8', '--meta_batch_size', '4', '--eval_batch_size', '8', '--eval_every', '5'];
+let n = 0;
+const fresh = (what: string): string => join(dir, `${what}-${n++}`);
+
+async function waitFor(test: () => boolean, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!test()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function exited(child: ReturnType<typeof spawn>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((res) => child.on('close', (code, signal) => res({ code, signal, stderr })));
+}
+
+beforeAll(() => {
+  execFileSync(process.execPath, ['scripts/build.mjs', 'cli']);
+  dir = mkdtempSync(join(tmpdir(), 'shadertrain-faults-'));
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('output paths, checked before any GPU work', () => {
+  const file = (): string => {
+    const f = fresh('file');
+    writeFileSync(f, 'x');
+    return f;
+  };
+  const cases: [string, () => string[], RegExp][] = [
+    ['a checkpoint that is a directory', () => ['--checkpoint', dir], /^shadertrain: --checkpoint \S+ is a directory; give a file name inside it/],
+    ['a checkpoint under a file', () => ['--checkpoint', join(file(), 'x.st')], /^shadertrain: --checkpoint \S+: \S+ is a file, not a directory; choose another path$/],
+    ['a logdir under /proc', () => ['--logdir', '/proc/self/shadertrain-logs'], /^shadertrain: --logdir \/proc\/self\/shadertrain-logs is under \/proc, a kernel file system; choose a path on a disk$/],
+    ['a logdir that is a file', () => ['--logdir', file()], /^shadertrain: --logdir \S+ is a file, not a directory; choose another path$/],
+    ['--resume of a directory', () => ['--resume', dir], /^shadertrain: --resume \S+ is a directory; give the checkpoint file/],
+    ['--resume of nothing', () => ['--resume', join(dir, 'none.safetensors')], /^shadertrain: --resume \S+: no such file$/],
+  ];
+  for (const [what, args, message] of cases) {
+    it(what, () => {
+      const given = args();
+      const r = cli([...TINY, '--steps', '5', ...(given.includes('--logdir') ? [] : ['--logdir', fresh('logs')]), ...given]);
+      expect(r.status, r.stderr).toBe(1);
+      expect(ownLines(r.stderr)).toHaveLength(1);
+      expect(ownLines(r.stderr)[0]).toMatch(message);
+      expect(r.stderr).not.toMatch(/adapter:/); // refused before the GPU was opened
+    });
+  }
+});
+
+describe('checkpoints: never replaced by accident, never shared, never trusted when damaged', () => {
+  it('a fresh run refuses an existing checkpoint unless told --resume or --overwrite', () => {
+    const ckpt = `${fresh('ck')}.safetensors`;
+    expect(cli([...TINY, '--steps', '5', '--logdir', fresh('logs'), '--checkpoint', ckpt]).status).toBe(0);
+    const before = readFileSync(ckpt);
+    const r = cli([...TINY, '--steps', '5', '--logdir', fresh('logs'), '--checkpoint', ckpt]);
+    expect(r.status).toBe(1);
+    expect(ownLines(r.stderr)).toEqual([`shadertrain: --checkpoint ${ckpt} already exists; continue it with --resume ${ckpt}, or replace it with --overwrite`]);
+    expect(readFileSync(ckpt).equals(before)).toBe(true);
+    expect(cli([...TINY, '--steps', '10', '--logdir', fresh('logs'), '--checkpoint', ckpt, '--overwrite', '--seed', '3']).status).toBe(0);
+    expect(readFileSync(ckpt).equals(before)).toBe(false);
+  }, TIMEOUT);
+
+  it('a second run on a checkpoint in use gets a sentence; a killed run’s lock is taken over', async () => {
+    const ckpt = `${fresh('ck')}.safetensors`;
+    const first = spawn(process.execPath, ['dist/cli.js', 'fewshot', ...TINY, '--steps', '100000', '--logdir', fresh('logs'), '--checkpoint', ckpt], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const done = exited(first);
+    await waitFor(() => existsSync(`${ckpt}.lock`));
+    const second = cli([...TINY, '--steps', '5', '--logdir', fresh('logs'), '--checkpoint', ckpt, '--overwrite']);
+    expect(second.status).toBe(1);
+    expect(ownLines(second.stderr)).toEqual([`shadertrain: --checkpoint ${ckpt} is in use by another run (pid ${first.pid}); wait for it to finish or choose another path`]);
+    first.kill('SIGKILL');
+    await done;
+    expect(existsSync(`${ckpt}.lock`)).toBe(true); // left behind by the kill
+    const third = cli([...TINY, '--steps', '5', '--logdir', fresh('logs'), '--checkpoint', ckpt, '--overwrite']);
+    expect(third.status, third.stderr).toBe(0);
+    expect(existsSync(`${ckpt}.lock`)).toBe(false);
+  }, TIMEOUT);
+
+  it('flipped data bytes and a truncated file are refused, naming the file', () => {
+    const ckpt = `${fresh('ck')}.safetensors`;
+    expect(cli([...TINY, '--steps', '5', '--logdir', fresh('logs'), '--checkpoint', ckpt]).status).toBe(0);
+    const bytes = readFileSync(ckpt);
+    const flipped = `${fresh('flipped')}.safetensors`;
+    const damaged = Buffer.from(bytes);
+    damaged[damaged.length - 3] ^= 0x40; // inside the last tensor's data
+    writeFileSync(flipped, damaged);
+    const r = cli([...TINY, '--steps', '10', '--logdir', fresh('logs'), '--resume', flipped]);
+    expect(r.status).toBe(1);
+    expect(ownLines(r.stderr)).toHaveLength(1);
+    expect(ownLines(r.stderr)[0]).toMatch(new RegExp(`^shadertrain: ${flipped} is damaged: tensor "[^"]+" does not match its checksum; resume from another checkpoint or train afresh$`));
+    const cut = `${fresh('cut')}.safetensors`;
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 100));
+    const t = cli([...TINY, '--steps', '10', '--logdir', fresh('logs'), '--resume', cut]);
+    expect(t.status).toBe(1);
+    expect(ownLines(t.stderr)).toHaveLength(1);
+    expect(ownLines(t.stderr)[0]).toContain(cut);
+  }, TIMEOUT);
+});
+
+describe('stopping and continuing', () => {
+  it('kill -9 mid-run, then --resume: the same checkpoint bytes and each step logged once', async () => {
+    const straight = `${fresh('straight')}.safetensors`;
+    expect(cli([...TINY, '--steps', '40', '--logdir', fresh('logs'), '--checkpoint', straight]).status).toBe(0);
+    const ckpt = `${fresh('ck')}.safetensors`;
+    const logdir = fresh('logs');
+    const child = spawn(process.execPath, ['dist/cli.js', 'fewshot', ...TINY, '--steps', '40', '--logdir', logdir, '--checkpoint', ckpt], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const done = exited(child);
+    await waitFor(() => existsSync(ckpt) || child.exitCode !== null);
+    child.kill('SIGKILL');
+    await done;
+    const r = cli([...TINY, '--steps', '40', '--logdir', logdir, '--checkpoint', ckpt, '--resume', ckpt]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(ckpt).equals(readFileSync(straight))).toBe(true);
+    const lines = readFileSync(join(logdir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; tag: string });
+    const keys = lines.map((l) => `${l.step} ${l.tag}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(Math.max(...lines.map((l) => l.step))).toBe(40);
+  }, TIMEOUT);
+
+  it('Ctrl-C stops after the next evaluation, says how to continue, and that command finishes the same bytes', async () => {
+    const straight = `${fresh('straight')}.safetensors`;
+    expect(cli([...TINY, '--steps', '30', '--logdir', fresh('logs'), '--checkpoint', straight]).status).toBe(0);
+    const ckpt = `${fresh('ck')}.safetensors`;
+    const args = [...TINY, '--steps', '30', '--logdir', fresh('logs'), '--checkpoint', ckpt];
+    const child = spawn(process.execPath, ['dist/cli.js', 'fewshot', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const done = exited(child);
+    await waitFor(() => existsSync(ckpt) || child.exitCode !== null);
+    child.kill('SIGINT');
+    const r = await done;
+    if (r.code === 0) return; // the run finished before the signal arrived: nothing to continue
+    expect(r.code, r.stderr).toBe(130);
+    const m = /continue with:\n {2}shadertrain fewshot (.*)\n/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    const again = cli(m![1].split(' '));
+    expect(again.status, again.stderr).toBe(0);
+    expect(readFileSync(ckpt).equals(readFileSync(straight))).toBe(true);
+  }, TIMEOUT);
+});
+
+describe('metrics.jsonl after a stop', () => {
+  it('is cut back to the checkpoint’s step, with a cut last line dropped', () => {
+    const d = fresh('jsonl');
+    mkdirSync(d);
+    const p = join(d, 'metrics.jsonl');
+    const line = (step: number): string => `${JSON.stringify({ step, tag: 'loss', value: 1, wall_time: 1 })}\n`;
+    writeFileSync(p, [0, 1, 2, 3, 4].map(line).join('') + '{"step":5,"tag":"lo');
+    expect(cutJsonl(p, 2)).toBe(3);
+    expect(readFileSync(p, 'utf8')).toBe([0, 1, 2].map(line).join(''));
+    expect(cutJsonl(p, 2)).toBe(0);
+  });
+});
