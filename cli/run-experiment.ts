@@ -93,6 +93,7 @@ interface RunOptions {
   interrupt?: Interrupt;
   /** Told each checkpoint written, for the message of an immediate stop. */
   onCheckpoint?(): void;
+  evaluated?: RunHooks['evaluated'];
 }
 
 /** Where the best checkpoint goes: beside --checkpoint (a.safetensors → a.best.safetensors), else in the logdir. */
@@ -156,6 +157,8 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
         hparamsLogged = true;
         log.scalars(step, scalars);
         log.flush();
+        // Before the checkpoint: a run resumed from it has every evaluation up to it on record.
+        await o.evaluated?.(e);
         const improved = best.offer(e);
         if (o.checkpoint || improved) {
           const bytes = await trainer.checkpoint();
@@ -236,6 +239,8 @@ export function configFromArgs(ex: AnyExperiment, args: string[]): object {
 
 /** What a caller (a sweep) learns of a finished single run, before the command returns. */
 export interface RunHooks {
+  /** Each evaluation of a single run, before the checkpoint taken with it is written. */
+  evaluated?(e: Evaluation): Promise<void>;
   finished?(r: RunResult<object>, adapter: string): Promise<void>;
 }
 
@@ -338,7 +343,7 @@ async function runClaimed(ex: AnyExperiment, v: Values, { config, preset, resume
     const interrupt = new Interrupt(whereSaved);
     let trained: Trained;
     try {
-      trained = await trainRun(gpu, ex, loaded.data, config, { logdir, checkpoint, resume, quiet, adapter: shortAdapter, keepBest, earlyStop, interrupt, onCheckpoint: () => (lastSaved = checkpoint) });
+      trained = await trainRun(gpu, ex, loaded.data, config, { logdir, checkpoint, resume, quiet, adapter: shortAdapter, keepBest, earlyStop, interrupt, onCheckpoint: () => (lastSaved = checkpoint), evaluated: hooks.evaluated });
     } finally {
       interrupt.dispose();
     }

@@ -1,9 +1,9 @@
 // Where a sweep keeps its runs: one folder per configuration in the sweep's logdir, with the run's
 // logs, its checkpoint (resumed from when it exists) and, once it has finished, result.json
 // (written atomically at the very end: the marker that a rerun skips it).
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunResult } from '../src/experiments/types.ts';
+import type { Evaluation, RunResult } from '../src/experiments/types.ts';
 import { writeFileAtomic } from '../src/data/files-node.ts';
 import { experimentValue, type HParamInfo, type MetricInfo } from '../src/log/hparams.ts';
 import { EventFileEncoder } from '../src/log/tensorboard.ts';
@@ -21,6 +21,8 @@ export interface Finished {
 
 export const runDir = (logdir: string, c: Configuration): string => join(logdir, c.dir);
 export const resultFile = (logdir: string, c: Configuration): string => join(runDir(logdir, c), 'result.json');
+/** Every evaluation of the configuration's runs, a JSON line each: a resumed run's earlier history. */
+export const evaluationsFile = (logdir: string, c: Configuration): string => join(runDir(logdir, c), 'evaluations.jsonl');
 export const checkpointFile = (logdir: string, c: Configuration): string => join(runDir(logdir, c), 'checkpoint.safetensors');
 /** The output of a configuration's process when the sweep runs locally. */
 export const outputFile = (logdir: string, c: Configuration): string => join(logdir, `${c.dir}.log`);
@@ -56,4 +58,31 @@ export const experimentFile = (logdir: string): string => join(logdir, 'events.o
 export async function writeExperiment(logdir: string, hparams: readonly HParamInfo[], metrics: readonly MetricInfo[]): Promise<void> {
   const bytes = new EventFileEncoder(() => 0).summary(experimentValue(hparams, metrics, 0), 0);
   await writeFileAtomic(experimentFile(logdir), bytes);
+}
+
+export function recordEvaluation(logdir: string, c: Configuration, e: Evaluation): void {
+  mkdirSync(runDir(logdir, c), { recursive: true });
+  appendFileSync(evaluationsFile(logdir, c), `${JSON.stringify(e)}\n`);
+}
+
+/**
+ * The whole run's result: a run resumed from a checkpoint taken after `r.start` units gets the
+ * evaluations up to there from the earlier processes' record (the latest of each, as a process
+ * stopped between recording one and writing its checkpoint evaluates it again when resumed).
+ */
+export function withHistory(logdir: string, c: Configuration, r: RunResult<object>): RunResult<object> {
+  if (r.start === 0 || !existsSync(evaluationsFile(logdir, c))) return r;
+  const lines = readFileSync(evaluationsFile(logdir, c), 'utf8').split('\n').filter((l) => l !== '');
+  const earlier = new Map<number, Evaluation>();
+  for (const [i, line] of lines.entries()) {
+    let e: Evaluation;
+    try {
+      e = JSON.parse(line) as Evaluation;
+    } catch (err) {
+      if (i === lines.length - 1) continue; // a line cut short by a stop
+      throw new UserError(`${evaluationsFile(logdir, c)} line ${i + 1} is not an evaluation (${(err as Error).message}); delete the folder to run configuration ${c.index} again`);
+    }
+    if (e.at <= r.start) earlier.set(e.at, e);
+  }
+  return { ...r, evaluations: [...[...earlier.values()].sort((a, b) => a.at - b.at), ...r.evaluations] };
 }

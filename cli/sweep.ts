@@ -19,7 +19,7 @@ import { parseFlags, stringFlag, type FlagSpec, type Values } from './flags.ts';
 import { GPU_HELP, GPU_OPTIONS } from './gpu-options.ts';
 import { examplesHelp } from './help.ts';
 import { configFromArgs, hparamValue, runExperiment } from './run-experiment.ts';
-import { checkpointFile, finished, resultFile, runDir, started, writeExperiment } from './sweep-files.ts';
+import { checkpointFile, finished, recordEvaluation, resultFile, runDir, started, withHistory, writeExperiment } from './sweep-files.ts';
 import { runLocal } from './sweep-local.ts';
 
 const SWEEP_FLAGS = {
@@ -191,7 +191,8 @@ async function runIndex(ex: AnyExperiment, c: Configuration, logdir: string, opt
   console.error(`configuration ${c.index}: ${describe(c.swept) || 'the fixed options'}${resume.length ? ` (resuming from ${checkpoint})` : ''}`);
   const args = [...argsOf(c.settings, options), ...common, '--logdir', runDir(logdir, c), '--checkpoint', checkpoint, ...resume];
   return runExperiment(ex, args, {
-    finished: (result, adapter) => writeFileAtomic(resultFile(logdir, c), `${JSON.stringify({ index: c.index, settings: c.settings, swept: c.swept, adapter, result }, null, 1)}\n`),
+    evaluated: async (e) => recordEvaluation(logdir, c, e),
+    finished: (r, adapter) => writeFileAtomic(resultFile(logdir, c), `${JSON.stringify({ index: c.index, settings: c.settings, swept: c.swept, adapter, result: withHistory(logdir, c, r) }, null, 1)}\n`),
   });
 }
 

@@ -150,10 +150,15 @@ describe('shadertrain sweep', () => {
     expect(results()).toHaveLength(12);
     // Finished runs were not redone; an interrupted one continued from its checkpoint.
     for (const [d, t] of stamps) expect(statSync(join(logdir, d, 'result.json')).mtimeMs, d).toBe(t);
+    const ats = (d: string): number[] => (JSON.parse(readFileSync(join(logdir, d, 'result.json'), 'utf8')) as Result).result.evaluations.map((e) => e.at);
+    const whole = ats(done[0]);
+    expect(whole.slice(-3)).toEqual([1, 2, 3]);
     for (const d of interrupted) {
       expect(readFileSync(join(logdir, `${d}.log`), 'utf8'), d).toMatch(/resuming from .*checkpoint\.safetensors/);
       const f = JSON.parse(readFileSync(join(logdir, d, 'result.json'), 'utf8')) as Result & { result: { start: number } };
       expect(f.result.start, d).toBeGreaterThanOrEqual(1);
+      // Its result has the whole run's evaluations: the earlier process's and the resumed one's.
+      expect(ats(d), d).toEqual(whole);
     }
     const listed = cli([spec, '--list', '--logdir', logdir]).stdout.trim().split('\n');
     expect(listed.every((l) => l.endsWith('[finished]'))).toBe(true);
