@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Evaluation, RunResult } from '../src/experiments/types.ts';
 import { writeFileAtomic } from '../src/data/files-node.ts';
 import { experimentValue, type HParamInfo, type MetricInfo } from '../src/log/hparams.ts';
+import { decodeSafetensors } from '../src/log/safetensors.ts';
 import { EventFileEncoder } from '../src/log/tensorboard.ts';
 import type { Configuration } from '../src/sweep/expand.ts';
 import type { Settings } from '../src/sweep/spec.ts';
@@ -15,7 +16,8 @@ export interface Finished {
   index: number;
   settings: Settings;
   swept: Settings;
-  adapter: string;
+  /** Not recorded for a result recovered from a stopped run's record. */
+  adapter?: string;
   result: RunResult<object>;
 }
 
@@ -70,10 +72,11 @@ export function recordEvaluation(logdir: string, c: Configuration, e: Evaluation
  * evaluations up to there from the earlier processes' record (the latest of each, as a process
  * stopped between recording one and writing its checkpoint evaluates it again when resumed).
  */
-export function withHistory(logdir: string, c: Configuration, r: RunResult<object>): RunResult<object> {
-  if (r.start === 0 || !existsSync(evaluationsFile(logdir, c))) return r;
+/** The recorded evaluations, the latest of each `at`, in order. */
+function recorded(logdir: string, c: Configuration): Evaluation[] {
+  if (!existsSync(evaluationsFile(logdir, c))) return [];
   const lines = readFileSync(evaluationsFile(logdir, c), 'utf8').split('\n').filter((l) => l !== '');
-  const earlier = new Map<number, Evaluation>();
+  const byAt = new Map<number, Evaluation>();
   for (const [i, line] of lines.entries()) {
     let e: Evaluation;
     try {
@@ -82,7 +85,28 @@ export function withHistory(logdir: string, c: Configuration, r: RunResult<objec
       if (i === lines.length - 1) continue; // a line cut short by a stop
       throw new UserError(`${evaluationsFile(logdir, c)} line ${i + 1} is not an evaluation (${(err as Error).message}); delete the folder to run configuration ${c.index} again`);
     }
-    if (e.at <= r.start) earlier.set(e.at, e);
+    byAt.set(e.at, e);
   }
-  return { ...r, evaluations: [...[...earlier.values()].sort((a, b) => a.at - b.at), ...r.evaluations] };
+  return [...byAt.values()].sort((a, b) => a.at - b.at);
+}
+
+/**
+ * The result of a configuration stopped after its final checkpoint but before its result.json:
+ * its record reaches the full length and the checkpoint holds every step of it. Wall time is
+ * the record's training and evaluation time; the trainer's facts are not recorded.
+ */
+export function recoverFinished(logdir: string, c: Configuration, config: object, length: number): RunResult<object> | undefined {
+  const evaluations = recorded(logdir, c);
+  if (evaluations[evaluations.length - 1]?.at !== length) return undefined;
+  const steps = evaluations.reduce((n, e) => n + e.steps, 0);
+  const { metadata } = decodeSafetensors(readFileSync(checkpointFile(logdir, c)), checkpointFile(logdir, c));
+  if (Number(metadata.step) !== steps) return undefined;
+  const trainMs = evaluations.reduce((n, e) => n + e.trainMs, 0);
+  const seconds = evaluations.reduce((n, e) => n + e.trainMs + e.evalMs, 0) / 1000;
+  return { config, start: 0, evaluations, msPerStep: steps > 0 ? trainMs / steps : NaN, seconds, facts: {} };
+}
+
+export function withHistory(logdir: string, c: Configuration, r: RunResult<object>): RunResult<object> {
+  if (r.start === 0) return r;
+  return { ...r, evaluations: [...recorded(logdir, c).filter((e) => e.at <= r.start), ...r.evaluations] };
 }

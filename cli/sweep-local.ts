@@ -88,7 +88,9 @@ export async function runLocal(configs: readonly Configuration[], o: LocalOption
       const t = Date.now();
       child.on('exit', (code, signal) => {
         running.delete(c.index);
-        if (code === 0) {
+        if (stopping && code !== 0) {
+          // Stopped with the sweep: not a failure.
+        } else if (code === 0) {
           done++;
           ranHere++;
           line(`[${done}/${total}] ${c.index} ${describe(c.swept)}: finished in ${formatSpan((Date.now() - t) / 1000)} | ETA ${formatSpan(((Date.now() - t0) / 1000 / ranHere) * (todo.length - ranHere - failed.length))}`);

@@ -19,7 +19,7 @@ import { parseFlags, stringFlag, type FlagSpec, type Values } from './flags.ts';
 import { GPU_HELP, GPU_OPTIONS } from './gpu-options.ts';
 import { examplesHelp } from './help.ts';
 import { configFromArgs, hparamValue, runExperiment } from './run-experiment.ts';
-import { checkpointFile, finished, recordEvaluation, resultFile, runDir, started, withHistory, writeExperiment } from './sweep-files.ts';
+import { checkpointFile, evaluationsFile, finished, recordEvaluation, recoverFinished, resultFile, runDir, started, withHistory, writeExperiment } from './sweep-files.ts';
 import { runLocal } from './sweep-local.ts';
 
 const SWEEP_FLAGS = {
@@ -174,19 +174,26 @@ export async function sweep(args: string[]): Promise<number> {
   if (index !== undefined) {
     const i = Number(index);
     if (!/^\d+$/.test(index.trim()) || i >= configs.length) throw new UserError(`--index must be an integer from 0 to ${configs.length - 1} (${specPath} has ${configs.length} configurations), not "${index}"`);
-    return runIndex(ex, configs[i], logdir, options, common);
+    return runIndex(ex, configs[i], full[i], logdir, options, common);
   }
   const parallel = count(v, 'parallel', 1);
   return runLocal(configs, { logdir, parallel, childArgs: (i) => ['sweep', specPath, '--index', String(i), '--logdir', logdir, ...common] });
 }
 
 /** Configuration `c` alone: skipped if it has finished, resumed from its checkpoint if it has started. */
-async function runIndex(ex: AnyExperiment, c: Configuration, logdir: string, options: readonly OptionSpec[], common: string[]): Promise<number> {
+async function runIndex(ex: AnyExperiment, c: Configuration, config: object, logdir: string, options: readonly OptionSpec[], common: string[]): Promise<number> {
   if (finished(logdir, c)) {
     console.error(`configuration ${c.index} (${describe(c.swept)}) has finished: ${resultFile(logdir, c)}`);
     return 0;
   }
   const checkpoint = checkpointFile(logdir, c);
+  // Stopped after its final checkpoint, before its result: nothing is left to train.
+  const recovered = existsSync(checkpoint) ? recoverFinished(logdir, c, config, ex.length(config)) : undefined;
+  if (recovered) {
+    await writeFileAtomic(resultFile(logdir, c), `${JSON.stringify({ index: c.index, settings: c.settings, swept: c.swept, result: recovered }, null, 1)}\n`);
+    console.error(`configuration ${c.index} (${describe(c.swept)}) had finished training when it was stopped; its result is recovered from ${evaluationsFile(logdir, c)}`);
+    return 0;
+  }
   const resume = existsSync(checkpoint) ? ['--resume', checkpoint] : [];
   console.error(`configuration ${c.index}: ${describe(c.swept) || 'the fixed options'}${resume.length ? ` (resuming from ${checkpoint})` : ''}`);
   const args = [...argsOf(c.settings, options), ...common, '--logdir', runDir(logdir, c), '--checkpoint', checkpoint, ...resume];
@@ -216,7 +223,7 @@ async function report(ex: AnyExperiment, specPath: string, configs: readonly Con
     return f ? [{ c, f }] : [];
   });
   if (done.length === 0) throw new UserError(`no configuration of ${specPath} has finished in ${logdir}; run the sweep first (or give its --logdir)`);
-  const adapter = done[0].f.adapter;
+  const adapter = done.find((d) => d.f.adapter !== undefined)?.f.adapter ?? 'not recorded';
   let text: { table: string; chart: string };
   let files = REPORT_FILES;
   if (named) {

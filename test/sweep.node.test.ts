@@ -2,7 +2,7 @@
 // --index I running exactly configuration I, the cluster files, and a 12-configuration MMoE
 // sweep run two at a time, stopped, and finished by a rerun that redoes nothing finished.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,17 @@ describe('shadertrain sweep', () => {
     const again = cli([spec, '--index', '7', '--logdir', logdir]);
     expect(again.status).toBe(0);
     expect(again.stderr).toMatch(/configuration 7 \(model=mmoe rho=0 seed=1\) has finished/);
+    // Stopped after its final checkpoint but before its result.json: the result is recovered from
+    // the run's record of evaluations, and nothing trains again.
+    const resultPath = join(run, 'result.json');
+    rmSync(resultPath);
+    const recovered = cli([spec, '--index', '7', '--logdir', logdir]);
+    expect(recovered.status, recovered.stderr).toBe(0);
+    expect(recovered.stderr).toMatch(/configuration 7 \(model=mmoe rho=0 seed=1\) had finished training when it was stopped; its result is recovered from .*evaluations\.jsonl/);
+    expect(recovered.stderr).not.toMatch(/epoch/);
+    const back = JSON.parse(readFileSync(resultPath, 'utf8')) as Result;
+    expect(back.settings).toEqual(f.settings);
+    expect(back.result.evaluations).toEqual(f.result.evaluations);
     expect(cli([spec, '--index', '12', '--logdir', logdir]).stderr).toMatch(/--index must be an integer from 0 to 11 \(.* has 12 configurations\), not "12"/);
   });
 
@@ -119,7 +130,8 @@ describe('shadertrain sweep', () => {
     expect(slurm.stdout).toMatch(/--index "\$SLURM_ARRAY_TASK_ID" --logdir runs\/mmoe$/m);
   });
 
-  it('runs 12 MMoE configurations two at a time, is stopped, and finishes on a rerun without redoing finished runs', async () => {
+  // Two dozen processes on SwiftShader: minutes on a loaded machine, so a wide limit.
+  it('runs 12 MMoE configurations two at a time, is stopped, and finishes on a rerun without redoing finished runs', { timeout: 900_000 }, async () => {
     const spec = specFile('mmoe.yaml', MMOE);
     const logdir = join(dir, 'mmoe-runs');
     const results = (): string[] => (existsSync(logdir) ? readdirSync(logdir).filter((d) => existsSync(join(logdir, d, 'result.json'))) : []);
@@ -154,9 +166,11 @@ describe('shadertrain sweep', () => {
     const whole = ats(done[0]);
     expect(whole.slice(-3)).toEqual([1, 2, 3]);
     for (const d of interrupted) {
-      expect(readFileSync(join(logdir, `${d}.log`), 'utf8'), d).toMatch(/resuming from .*checkpoint\.safetensors/);
+      // Resumed from its checkpoint (or, stopped after its final one, its result recovered).
+      const log = readFileSync(join(logdir, `${d}.log`), 'utf8');
+      expect(log, d).toMatch(/resuming from .*checkpoint\.safetensors|had finished training when it was stopped/);
       const f = JSON.parse(readFileSync(join(logdir, d, 'result.json'), 'utf8')) as Result & { result: { start: number } };
-      expect(f.result.start, d).toBeGreaterThanOrEqual(1);
+      if (/resuming from/.test(log)) expect(f.result.start, d).toBeGreaterThanOrEqual(1);
       // Its result has the whole run's evaluations: the earlier process's and the resumed one's.
       expect(ats(d), d).toEqual(whole);
     }
