@@ -9,7 +9,7 @@ import { count, estimateLine } from '../src/experiments/estimate.ts';
 import { formatValue, kebab, optionsHelp, parseOption, type OptionSpec, type OptionValue } from '../src/experiments/options.ts';
 import { Best, metricNamed } from '../src/experiments/best.ts';
 import { chunks, loggedScalars, trainLoop } from '../src/experiments/loop.ts';
-import { metricsOf, type AnyExperiment, type Evaluation, type RunResult } from '../src/experiments/types.ts';
+import { metricsOf, REPORT_FILES, type AnyExperiment, type Evaluation, type RunResult } from '../src/experiments/types.ts';
 import { adapterLine } from '../src/gpu/adapter-report.ts';
 import { Gpu } from '../src/gpu/context.ts';
 import type { HParamValue } from '../src/log/hparams.ts';
@@ -22,6 +22,7 @@ import { examplesHelp } from './help.ts';
 import { Interrupt, resumeCommand } from './interrupt.ts';
 import { checkNotOverwriting, checkResumable, checkWritable, lockPath } from './output-paths.ts';
 import { Progress } from './progress.ts';
+import { RUN_FILE, runRecord, type RunContext } from './run-record.ts';
 
 function dataset(ex: AnyExperiment): NodeDataset {
   const d = DATASETS[ex.dataset];
@@ -34,7 +35,7 @@ function help(ex: AnyExperiment, ds: NodeDataset): string {
     ...optionsHelp(ex.options, ex.defaults),
     ['--data PATH', ds.help],
     ...optionsHelp(ds.options, ds.defaults),
-    ['--logdir DIR', `TensorBoard event file and metrics.jsonl (default runs/${ex.name}/...)`],
+    ['--logdir DIR', `TensorBoard event file, metrics.jsonl, run.json and best.safetensors\n(default runs/${ex.name}/...)`],
     ['--checkpoint FILE', 'save a checkpoint (safetensors) at every evaluation'],
     ['--resume FILE', 'continue exactly from a checkpoint of the same settings'],
     ['--overwrite', 'replace an existing --checkpoint with a fresh run (refused without it)'],
@@ -89,6 +90,8 @@ interface RunOptions {
   /** --keep_best's metric (a key or tag; the descriptor's main metric when absent) and --early_stop's patience. */
   keepBest?: string;
   earlyStop?: number;
+  /** What run.json says of the command, the adapter and the data. */
+  context: RunContext;
   /** A user's Ctrl-C: the run ends after the evaluation in progress. */
   interrupt?: Interrupt;
   /** Told each checkpoint written, for the message of an immediate stop. */
@@ -115,14 +118,16 @@ const WARMUP_STEPS = 20;
 
 /** Trains one configuration, logging every evaluation. The GPU work is all set up before the first file is written. */
 async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: object, o: RunOptions): Promise<Trained> {
+  const started = new Date();
   const trainer = await ex.create(gpu, data, config);
+  const resume = o.resume;
   const log = new RunLog(o.logdir, { run: runId() });
   let progress: Progress | undefined;
   let ok = false;
   try {
-    if (o.resume) {
-      trainer.restore(o.resume.bytes, o.resume.path);
-      const dropped = log.resumeAfter(trainer.done) // logged at the units trained (loggedScalars);
+    if (resume) {
+      trainer.restore(resume.bytes, resume.path);
+      const dropped = log.resumeAfter(trainer.done); // steps are logged as the units trained (loggedScalars)
       if (dropped > 0) console.error(`metrics.jsonl: dropped ${dropped} line${dropped === 1 ? '' : 's'} logged after the checkpoint, which this run logs again`);
     }
     const length = ex.length(config);
@@ -140,9 +145,9 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
     const bestFile = bestPath(o.logdir, o.checkpoint);
     let stoppedAt: number | undefined;
     // A resumed run's hyperparameters were logged when it started.
-    let hparamsLogged = o.resume !== undefined;
+    let hparamsLogged = resume !== undefined;
     const result = await trainLoop(ex, trainer, config, {
-      resumed: o.resume !== undefined,
+      resumed: resume !== undefined,
       stop: () => {
         if (o.interrupt?.requested) return true;
         if (o.earlyStop === undefined || best.since < o.earlyStop) return false;
@@ -176,9 +181,12 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
       },
     });
     for (const [name, text] of Object.entries((await ex.artifacts?.(trainer, result)) ?? {})) await writeFileAtomic(join(o.logdir, name), new TextEncoder().encode(text));
+    const end = { result, best, bestFile, stoppedAt };
+    const record = runRecord(ex, config, o.context, end, { started, ended: new Date() }, { checkpoint: o.checkpoint, resumedFrom: resume?.path });
+    await writeFileAtomic(join(o.logdir, RUN_FILE), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
     ok = true;
     log.hparamsEnd(true);
-    return { result, best, bestFile, stoppedAt };
+    return end;
   } finally {
     progress?.stop();
     if (!ok && log.files.length > 0) log.hparamsEnd(false);
@@ -311,18 +319,19 @@ async function runClaimed(ex: AnyExperiment, v: Values, { config, preset, resume
     const shortAdapter = `${[gpu.report.vendor, gpu.report.architecture].filter(Boolean).join(' ') || 'this adapter'}${gpu.report.software ? ' (software)' : ''}`;
     say(`adapter: ${adapter}`);
     say(`data: ${loaded.summary}`);
+    const context: RunContext = { command: [ex.name, ...args], adapter: gpu.report, data: { source: loaded.source, summary: loaded.summary } };
     if (preset) {
       const results: { label: string; result: RunResult<object>; trained: Trained; logdir: string }[] = [];
       for (const [i, run] of runs.entries()) {
         const label = `[${i + 1}/${runs.length} ${run.label}]`;
         const dir = join(logdir, run.dir);
-        const trained = await trainRun(gpu, ex, loaded.data, run.config, { logdir: dir, quiet, label, adapter: shortAdapter, keepBest, earlyStop });
+        const trained = await trainRun(gpu, ex, loaded.data, run.config, { logdir: dir, quiet, label, adapter: shortAdapter, keepBest, earlyStop, context });
         results.push({ label: run.label, result: trained.result, trained, logdir: dir });
         say(`${label} ${ex.done(trained.result)}\n${label} ${bestLine(ex, trained, earlyStop)}`);
       }
       const report = preset.report(config, results, adapter);
-      const table = join(logdir, preset.files.table);
-      const chart = join(logdir, preset.files.chart);
+      const table = join(logdir, REPORT_FILES.table);
+      const chart = join(logdir, REPORT_FILES.chart);
       await writeFileAtomic(table, new TextEncoder().encode(report.table));
       await writeFileAtomic(chart, new TextEncoder().encode(report.chart));
       if (v.json) {
@@ -343,7 +352,7 @@ async function runClaimed(ex: AnyExperiment, v: Values, { config, preset, resume
     const interrupt = new Interrupt(whereSaved);
     let trained: Trained;
     try {
-      trained = await trainRun(gpu, ex, loaded.data, config, { logdir, checkpoint, resume, quiet, adapter: shortAdapter, keepBest, earlyStop, interrupt, onCheckpoint: () => (lastSaved = checkpoint), evaluated: hooks.evaluated });
+      trained = await trainRun(gpu, ex, loaded.data, config, { logdir, checkpoint, resume, quiet, adapter: shortAdapter, keepBest, earlyStop, context, interrupt, onCheckpoint: () => (lastSaved = checkpoint), evaluated: hooks.evaluated });
     } finally {
       interrupt.dispose();
     }
@@ -354,7 +363,7 @@ async function runClaimed(ex: AnyExperiment, v: Values, { config, preset, resume
     }
     await hooks.finished?.(r, adapter);
     if (v.json) console.log(JSON.stringify({ adapter: gpu.report, data: loaded.source, config, checkpoint: checkpoint ?? null, ...runJson(ex, trained, logdir) }, null, 2));
-    else say(`${ex.done(r)}\n${bestLine(ex, trained, earlyStop)}\nlogs: ${logdir} (TensorBoard event file and metrics.jsonl)${checkpoint ? `; checkpoint: ${checkpoint}` : ''}`);
+    else say(`${ex.done(r)}\n${bestLine(ex, trained, earlyStop)}\nlogs: ${logdir} (TensorBoard event file, metrics.jsonl and run.json)${checkpoint ? `; checkpoint: ${checkpoint}` : ''}`);
     return 0;
   } finally {
     gpu.destroy();

@@ -7,7 +7,7 @@ import { basename, extname, join } from 'node:path';
 import { writeFileAtomic } from '../src/data/files-node.ts';
 import { ConfigError, formatValue, parseOption, type OptionSpec } from '../src/experiments/options.ts';
 import { EXPERIMENTS } from '../src/experiments/registry.ts';
-import { metricsOf, type AnyExperiment } from '../src/experiments/types.ts';
+import { metricsOf, type AnyExperiment, REPORT_FILES } from '../src/experiments/types.ts';
 import { DATASET } from '../src/log/hparams.ts';
 import { k8sYaml, slurmScript } from '../src/sweep/emit.ts';
 import { describe, expand, type Configuration } from '../src/sweep/expand.ts';
@@ -214,7 +214,6 @@ function checkPresetRuns(preset: AnyExperiment['presets'][number], base: object,
   if (i >= 0) throw new ConfigError(`${specPath}: report ${preset.name} needs its runs in its order, but configuration ${i} (${describe(configs[i].swept)}) is not its run ${i} (${runs[i].label})`);
 }
 
-const REPORT_FILES = { table: 'report.md', chart: 'report.svg' };
 
 /** --report: the table and chart of the finished runs, the preset's own where the spec names one. */
 async function report(ex: AnyExperiment, specPath: string, configs: readonly Configuration[], logdir: string, named?: { preset: AnyExperiment['presets'][number]; base: object }): Promise<number> {
@@ -225,18 +224,16 @@ async function report(ex: AnyExperiment, specPath: string, configs: readonly Con
   if (done.length === 0) throw new UserError(`no configuration of ${specPath} has finished in ${logdir}; run the sweep first (or give its --logdir)`);
   const adapter = done.find((d) => d.f.adapter !== undefined)?.f.adapter ?? 'not recorded';
   let text: { table: string; chart: string };
-  let files = REPORT_FILES;
   if (named) {
     const missing = configs.filter((c) => !done.some((d) => d.c === c)).map((c) => c.index);
     if (missing.length) throw new UserError(`--report ${named.preset.name} needs every configuration finished; ${missing.length} of ${configs.length} have not (${missing.join(', ')}): run the sweep again first`);
     const labels = named.preset.runs(named.base).map((r) => r.label);
     text = named.preset.report(named.base, done.map((d, i) => ({ label: labels[i], result: d.f.result })), adapter);
-    files = named.preset.files;
   } else {
     text = sweepReport(ex, basename(specPath), done.map((d) => ({ c: d.c, result: d.f.result })), configs.length, adapter);
   }
-  const table = join(logdir, files.table);
-  const chart = join(logdir, files.chart);
+  const table = join(logdir, REPORT_FILES.table);
+  const chart = join(logdir, REPORT_FILES.chart);
   await writeFileAtomic(table, text.table);
   await writeFileAtomic(chart, text.chart);
   console.error(`${done.length} of ${configs.length} configurations reported: wrote ${table} and ${chart}`);

@@ -66,6 +66,17 @@ describe('shadertrain fewshot: training', () => {
     expect(lines.filter((l) => l.step === 10).map((l) => l.tag).sort()).toEqual(['Accuracy/test', 'Loss/test', 'Loss/train']);
     expect(lines.find((l) => l.step === 10 && l.tag === 'Accuracy/test')?.value).toBe(out.evals[2].test_accuracy);
     expect(readdirSync(join(dir, 'a')).some((f) => f.startsWith('events.out.tfevents.'))).toBe(true);
+    // run.json: the run describes itself.
+    const record = JSON.parse(readFileSync(join(dir, 'a', 'run.json'), 'utf8')) as Record<string, unknown> & { command: string[]; config: Record<string, unknown>; final: { step: number; metrics: Record<string, number> }; adapter: { vendor: string } };
+    expect(record.experiment).toBe('fewshot');
+    expect(record.command.slice(0, 2)).toEqual(['shadertrain', 'fewshot']);
+    expect(record.command).toContain('--steps');
+    expect(record.config.numClasses).toBe(2);
+    expect(record.final.step).toBe(10);
+    expect(record.final.metrics['Accuracy/test']).toBe(out.evals[2].test_accuracy);
+    expect(typeof record.version).toBe('string');
+    expect(typeof record.adapter.vendor).toBe('string');
+    expect(Date.parse(record.ended as string)).toBeGreaterThanOrEqual(Date.parse(record.started as string));
 
     const half = cli([...TINY, '--steps', '5', '--logdir', join(dir, 'b'), '--checkpoint', join(dir, 'b.safetensors')]);
     expect(half.status, half.stderr).toBe(0);
@@ -96,9 +107,9 @@ describe('shadertrain fewshot: training', () => {
       [4, 1],
     ]);
     expect(out.runs.every((x) => x.evals.length === 3)).toBe(true);
-    const md = readFileSync(join(logdir, 'results.md'), 'utf8');
+    const md = readFileSync(join(logdir, 'report.md'), 'utf8');
     expect(md).toMatch(/\| N=4, K=1 +\| +0\.250 \|/);
-    expect(readFileSync(join(logdir, 'accuracy.svg'), 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*Accuracy\/test[\s\S]*N=2, K=2[\s\S]*<\/svg>\s*$/);
-    expect(readdirSync(logdir).sort()).toEqual(['N2_K1', 'N2_K2', 'N3_K1', 'N4_K1', 'accuracy.svg', 'results.md']);
+    expect(readFileSync(join(logdir, 'report.svg'), 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*Accuracy\/test[\s\S]*N=2, K=2[\s\S]*<\/svg>\s*$/);
+    expect(readdirSync(logdir).sort()).toEqual(['N2_K1', 'N2_K2', 'N3_K1', 'N4_K1', 'report.md', 'report.svg']);
   });
 });

@@ -61,9 +61,9 @@ it.skipIf(!existsSync(ML100K))('hw0 as a sweep writes the same table as --experi
   expect(sweep.status, sweep.stderr).toBe(0);
   const report = run(['sweep', 'sweeps/hw0.yaml', '--report', ...small, '--logdir', join(dir, 'sweep')]);
   expect(report.status, report.stderr).toBe(0);
-  const a = readFileSync(join(dir, 'preset', 'comparison.md'), 'utf8');
-  const b = readFileSync(join(dir, 'sweep', 'comparison.md'), 'utf8');
+  const a = readFileSync(join(dir, 'preset', 'report.md'), 'utf8');
+  const b = readFileSync(join(dir, 'sweep', 'report.md'), 'utf8');
   expect(b).toMatch(/\| shared 0\.99\/0\.01 +\|/);
   expect(withoutTimings(b)).toBe(withoutTimings(a));
-  expect(readFileSync(join(dir, 'sweep', 'comparison.svg'), 'utf8')).toMatch(/^<svg/);
+  expect(readFileSync(join(dir, 'sweep', 'report.svg'), 'utf8')).toMatch(/^<svg/);
 });

@@ -76,7 +76,10 @@ export interface RunResult<C> {
   facts: Record<string, string | number>;
 }
 
-/** `--experiments NAME`: a set of runs compared in a report. */
+/** The report's file names in a preset's (or a sweep's) logdir, the same for every experiment: a markdown table and an SVG chart. */
+export const REPORT_FILES = { table: 'report.md', chart: 'report.svg' } as const;
+
+/** `--experiments NAME`: a set of runs compared in a report (REPORT_FILES). */
 export interface Preset<C> {
   name: string;
   /** The --help text after `--experiments NAME`. */
@@ -84,8 +87,6 @@ export interface Preset<C> {
   /** The flags it sets for each run (refused beside it). */
   sets: readonly string[];
   runs(base: C): { label: string; dir: string; config: C }[];
-  /** The comparison's file names in the logdir: a markdown table and an SVG chart. */
-  files: { table: string; chart: string };
   report(base: C, runs: { label: string; result: RunResult<C> }[], adapter: string): { table: string; chart: string };
   /** The table's rows as --json's `table` (the markdown table's file is then `table_file`). */
   rows?(base: C, runs: { label: string; result: RunResult<C> }[]): Record<string, unknown>[];

@@ -32,7 +32,6 @@ export const HW1: Preset<FewshotConfig> = {
       const config = { ...base, numClasses, numShot };
       return { label: label(config), dir: `N${numClasses}_K${numShot}`, config };
     }),
-  files: { table: 'results.md', chart: 'accuracy.svg' },
   json: (base) => ({ steps: base.steps, eval_every: base.evalEvery }),
   report: (base, runs, adapter) => ({
     table: experimentsMarkdown(base, runs.map((r) => r.result), adapter),

@@ -80,7 +80,6 @@ function makePreset(s: Spec): Preset<MultitaskConfig> {
         const label = `${rowKey(r.row)} seed ${r.config.seed}`;
         return { label, dir: label.replace(/[^A-Za-z0-9.=-]+/g, '_'), config: r.config };
       }),
-    files: { table: `${s.name}.md`, chart: `${s.name}.svg` },
     rows: rowsOf,
     report(base, runs, adapter) {
       const groups = grouped(runs, base);

@@ -46,7 +46,6 @@ export const HW0: Preset<RecommenderConfig> = {
   help: 'the four standard runs (shared 0.99/0.01, shared 0.5/0.5,\nseparate 0.5/0.5, separate 0.99/0.01), a markdown table and an SVG chart',
   sets: ['factorization_weight', 'regression_weight', 'no_shared_embeddings'],
   runs: (base) => HW0_RUNS.map(({ label, ...weights }) => ({ label, dir: label.replace(/[ /]/g, '_'), config: { ...base, ...weights } })),
-  files: { table: 'comparison.md', chart: 'comparison.svg' },
   report: (base, runs) => comparison(base, runs.map(({ label, result }) => ({ label, r: result }))),
 };
 
