@@ -3,6 +3,7 @@
 // or a logdir (a lock file holding the owner's pid). Nothing is created by the checks themselves.
 import { accessSync, constants, closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { processAlive } from '../src/data/files-node.ts';
 import { UserError } from './errors.ts';
 
 /** Kernel file systems: recursive mkdir there never returns, and nothing written there is kept. */
@@ -62,20 +63,6 @@ function removeEmptyDirs(dir: string, top: string): void {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A process that has exited but was never reaped (an orphan in a container without an init) still answers.
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
-
 /**
  * An exclusive claim on `target` (a checkpoint or a logdir) while this process runs: `<target>.lock`
  * holds the pid. A lock left by a process that is gone is taken over. Release with the returned function.
@@ -90,7 +77,7 @@ export function lockPath(flag: string, target: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`--${flag} ${target}: cannot create its lock file ${lock} (${(err as NodeJS.ErrnoException).code}); choose a path you can write`);
       const pid = Number.parseInt(readFileSync(lock, 'utf8'), 10);
-      if (Number.isInteger(pid) && pid !== process.pid && alive(pid)) throw new UserError(`--${flag} ${target} is in use by another run (pid ${pid}); wait for it to finish or choose another path`);
+      if (Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) throw new UserError(`--${flag} ${target} is in use by another run (pid ${pid}); wait for it to finish or choose another path`);
       unlinkSync(lock); // left by a run that is gone
       continue;
     }

@@ -2,24 +2,15 @@
 // is one sentence and a non-zero exit with nothing written; a short run logs the course's tags;
 // a run resumed from its checkpoint ends bit for bit where an uninterrupted one does; the hw1
 // grid writes its table and chart. Tiny models: the point is the plumbing, not the accuracy.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fewshotCli, ownLines, TINY } from './support/cli-fewshot.ts';
 
-const TIMEOUT = 120_000;
+const cli = fewshotCli;
 let dir = '';
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['dist/cli.js', 'fewshot', ...args], { encoding: 'utf8', timeout: TIMEOUT });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** The CLI's own lines on stderr (Dawn may print adapter warnings of its own). */
-const ownLines = (stderr: string): string[] => stderr.split('\n').filter((l) => l.startsWith('shadertrain:'));
-
-const TINY = ['--num_classes', '2', '--num_shot', '1', '--hidden_size', '8', '--meta_batch_size', '4', '--eval_batch_size', '8', '--eval_every', '5'];
 
 beforeAll(() => {
   execFileSync(process.execPath, ['scripts/build.mjs', 'cli']);

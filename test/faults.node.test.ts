@@ -2,23 +2,17 @@
 // on one checkpoint, a killed run's stale lock, bad output paths, damaged checkpoints, a kill -9
 // followed by --resume, and Ctrl-C. Each ends in one sentence or in the same bytes as a run that
 // was never disturbed. Tiny few-shot models: the point is the plumbing.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_TIMEOUT, fewshotCli, ownLines, TINY } from './support/cli-fewshot.ts';
 import { cutJsonl } from '../src/log/jsonl-node.ts';
 
-const TIMEOUT = 120_000;
+const TIMEOUT = CLI_TIMEOUT;
+const cli = fewshotCli;
 let dir = '';
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['dist/cli.js', 'fewshot', ...args], { encoding: 'utf8', timeout: TIMEOUT });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-const ownLines = (stderr: string): string[] => stderr.split('\n').filter((l) => l.startsWith('shadertrain:'));
-const TINY = ['--num_classes', '2', '--num_shot', '1', '--hidden_size', '8', '--meta_batch_size', '4', '--eval_batch_size', '8', '--eval_every', '5'];
 let n = 0;
 const fresh = (what: string): string => join(dir, `${what}-${n++}`);
 

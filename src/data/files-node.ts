@@ -2,6 +2,7 @@
 // bytes live. Writes go to a temporary name first, are flushed to the disk, then renamed, and the
 // rename is flushed too: a crash or a power cut never leaves half a file, nor loses a finished one.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -10,12 +11,17 @@ function tmpName(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
-function alive(pid: number): boolean {
+/** Whether process `pid` still runs. One that has exited but was never reaped (an orphan in a container without an init) counts as gone. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
   }
 }
 
@@ -24,7 +30,7 @@ async function removeLeftovers(path: string): Promise<void> {
   const prefix = `.${basename(path)}.`;
   for (const name of await readdir(dirname(path))) {
     const m = name.startsWith(prefix) ? /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name.slice(prefix.length)) : null;
-    if (m && !alive(Number(m[1]))) await rm(join(dirname(path), name), { force: true });
+    if (m && !processAlive(Number(m[1]))) await rm(join(dirname(path), name), { force: true });
   }
 }
 
