@@ -6,6 +6,7 @@ import { demo } from './demo.ts';
 import { describeError } from './errors.ts';
 import { examplesHelp } from './help.ts';
 import { info } from './info.ts';
+import { predict } from './predict.ts';
 import { runExperiment } from './run-experiment.ts';
 import { setup } from './setup.ts';
 import { sweep } from './sweep.ts';
@@ -13,6 +14,7 @@ import { sweep } from './sweep.ts';
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; summary: string }> = {
   ...Object.fromEntries(EXPERIMENTS.map((ex) => [ex.name, { run: (args: string[]) => runExperiment(ex, args), summary: ex.title }])),
   demo: { run: demo, summary: 'few-shot Omniglot 2-way 1-shot in about a minute, offline (npm start)' },
+  predict: { run: predict, summary: "what a trained model predicts, from its checkpoint (see predict --help)" },
   info: { run: info, summary: 'show the WebGPU adapter and its limits' },
   sweep: { run: sweep, summary: 'many runs of an experiment from a YAML or JSON spec: here, or as a Kubernetes or Slurm job' },
   setup: { run: setup, summary: 'install SwiftShader (apt-get) where there is no WebGPU adapter' },

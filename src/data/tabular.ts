@@ -48,6 +48,11 @@ export interface TabularData {
    * name → task name. Every other column is shared by all tasks.
    */
   privateColumns: Record<string, string>;
+  /**
+   * Columns of the source files that are neither features nor a task's name (label columns under
+   * their own names, weights): a row given for prediction may hold them, and they are not read.
+   */
+  otherColumns?: string[];
   train: TabularRows;
   val: TabularRows;
   test: TabularRows;

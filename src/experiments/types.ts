@@ -2,7 +2,8 @@
 // (src/models/<name>/experiment.ts), from which the CLI's command, the web page's form, the
 // worker's runs and the logged tags are all made. Browser-safe.
 import type { Gpu } from '../gpu/context.ts';
-import type { OptionSpec } from './options.ts';
+import type { CheckpointFile } from '../graph/checkpoint.ts';
+import type { OptionSpec, OptionValue } from './options.ts';
 
 /** What training counts in: epochs over the data, or optimizer steps. */
 export type Unit = 'epoch' | 'step';
@@ -107,6 +108,48 @@ export interface Inspector {
   close(): void;
 }
 
+/** Bytes with the name errors quote: a file given to a predict flag (or chosen on the page). */
+export interface PredictFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * A predict flag (and the page's field): an option as training's (numbers, switches, choices;
+ * `key` is the flag), or an input the front end reads: `text` (a string as typed), `file` (one
+ * file; `-` on the CLI is standard input) or `files` (files, or a folder's files, recursively
+ * and sorted, named by their path inside the folder).
+ */
+export type PredictFlag =
+  | OptionSpec
+  | { key: string; flag: string; type: 'text' | 'file' | 'files'; help: string; arg?: string; label: string };
+
+export type PredictValue = OptionValue | PredictFile[];
+
+/** Where a prediction goes: the column names once, then rows in order, in batches; notes for the person. */
+export interface PredictSink {
+  columns(names: readonly string[]): void;
+  /** A batch of rows, one value per column. */
+  rows(rows: readonly (readonly (string | number)[])[]): void;
+  /** A remark that is not a row (the CLI's stderr, the page's note line). */
+  note(line: string): void;
+}
+
+/**
+ * How a trained model is used: `shadertrain predict --checkpoint FILE` and the page's Predict
+ * panel both call it with a checkpoint and the flags' values. Browser-safe: the front end reads
+ * the files.
+ */
+export interface Predictor {
+  /** The lines `shadertrain predict --help` shows above its flags. */
+  about: string;
+  flags: readonly PredictFlag[];
+  /** The values of flags not given (a flag absent here and not given is undefined). */
+  defaults: Record<string, OptionValue>;
+  /** Loads the checkpoint's model, predicts for the inputs, writes the rows; an error names the flag, file, row or column. */
+  predict(gpu: Gpu, checkpoint: CheckpointFile, values: Record<string, PredictValue | undefined>, out: PredictSink): Promise<void>;
+}
+
 /**
  * One experiment. C: its config (every option's field, and fixed ones the options do not set);
  * D: the data its dataset loads; T: its trainer.
@@ -154,6 +197,8 @@ export interface Experiment<C extends object, D, T extends Trainer> {
   /** Files (name → text: charts, curves) a finished run leaves in its log folder, made from the trainer before it goes. */
   artifacts?(trainer: T, r: RunResult<C>): Promise<Record<string, string>>;
   inspect: readonly InspectView<T, D>[];
+  /** What `shadertrain predict` does with this experiment's checkpoints (none: it says so). */
+  predictor?: Predictor;
 }
 
 /** The metrics a run of `config` logs. */

@@ -1,8 +1,43 @@
 // Checkpoints: every persistent tensor of a compiled step (parameters, optimizer moments,
 // metric accumulators) in safetensors, with the step count, the host RNG state and the
-// model's config in the metadata. Loading checks names, shapes and dtypes and says what
-// differs, so a run resumed from a checkpoint continues with the same bits.
-import CRC32 from 'crc-32';
+/** Every key of a checkpoint, for prediction: no step to fit, the self-describing keys parsed where present. */
+export function readCheckpoint(bytes: Uint8Array, source: string): CheckpointFile {
+  const { tensors, metadata } = decodeSafetensors(bytes, source);
+  checkFormat(metadata, source);
+  const json = (key: string): unknown => {
+    if (metadata[key] === undefined) return undefined;
+    try {
+      return JSON.parse(metadata[key]) as unknown;
+    } catch {
+      throw new CheckpointError(`${source} has unreadable ${key} metadata`);
+    }
+  };
+  return {
+    source,
+    tensors,
+    step: Number(metadata.step),
+    config: (json('config') ?? {}) as Record<string, unknown>,
+    experiment: metadata.experiment,
+    data: json('data') as CheckpointData | undefined,
+    schema: json('schema'),
+  };
+}
+
+/**
+ * Writes a checkpoint's parameters into a step that holds only parameters (a forward-only step
+ * for prediction); the optimizer's moments and metric sums are not read. Says what does not fit.
+ */
+export function loadWeights(file: CheckpointFile, step: CompiledStep): void {
+  const problems: string[] = [];
+  const params = step.graph.tensors.filter((t) => t.kind === 'param');
+  for (const t of params) {
+    const c = file.tensors[t.name];
+    if (!c) problems.push(`"${t.name}" [${t.shape.join(', ')}] is missing`);
+    else if (c.dtype !== 'F32') problems.push(`"${t.name}" is ${c.dtype}, expected F32`);
+    else if (c.shape.join() !== t.shape.join()) problems.push(`"${t.name}" is [${c.shape.join(', ')}], the model has [${t.shape.join(', ')}]`);
+  }
+  if (problems.length) throw new CheckpointError(`${file.source} does not fit the model its config describes: ${problems.join('; ')}`);
+  for (const t of params) step.write(t, file.tensors[t.name].data as Float32Array);
 import type { StagingRing } from '../gpu/readback.ts';
 import { decodeSafetensors, encodeSafetensors, type StTensor } from '../log/safetensors.ts';
 import type { CompiledStep } from './compile.ts';
@@ -20,6 +55,38 @@ export interface CheckpointMeta {
   rng: Uint32Array;
   /** The model's configuration, as JSON-able values. */
   config: Record<string, unknown>;
+  /** What the checkpoint says about itself (saved only; loading for training ignores it). */
+  about?: CheckpointAbout;
+}
+
+/** The data set a model was trained on: metadata key `data`, as JSON. */
+export interface CheckpointData {
+  /** The data set's name (--dataset, or the experiment's data set). */
+  name: string;
+  /** Where it came from: the files, or the generator and its settings. */
+  source: string;
+  fingerprint: DataFingerprint;
+}
+
+/** The self-describing metadata keys: `experiment` (its name), `data` and `schema` (JSON). */
+export interface CheckpointAbout {
+  experiment: string;
+  /** Absent where the trainer was not told (a library caller that gave no data description). */
+  data?: CheckpointData;
+  /** The experiment's own description of a prediction's inputs and outputs (multi-task: features and tasks). */
+  schema?: unknown;
+}
+
+/** A checkpoint read without a GPU: its tensors and everything its metadata says. */
+export interface CheckpointFile {
+  source: string;
+  tensors: Record<string, StTensor>;
+  step: number;
+  config: Record<string, unknown>;
+  /** Absent in checkpoints written before these keys. */
+  experiment?: string;
+  data?: CheckpointData;
+  schema?: unknown;
 }
 
 export async function saveCheckpoint(step: CompiledStep, ring: StagingRing, meta: CheckpointMeta): Promise<Uint8Array> {
@@ -35,6 +102,9 @@ export async function saveCheckpoint(step: CompiledStep, ring: StagingRing, meta
     step: String(meta.step),
     rng: JSON.stringify(Array.from(meta.rng)),
     config: JSON.stringify(meta.config),
+    ...(meta.about ? { experiment: meta.about.experiment } : {}),
+    ...(meta.about?.data ? { data: JSON.stringify(meta.about.data) } : {}),
+    ...(meta.about?.schema !== undefined ? { schema: JSON.stringify(meta.about.schema) } : {}),
   });
 }
 
@@ -101,6 +171,46 @@ function verifyChecksums(metadata: Record<string, string>, tensors: Record<strin
   for (const [name, t] of Object.entries(tensors)) {
     if (sums[name] !== undefined && sums[name] !== crcOf(t.data)) throw new CheckpointError(`${source} is damaged: tensor "${name}" does not match its checksum; resume from another checkpoint or train afresh`);
   }
+}
+
+/** Every key of a checkpoint, for prediction: no step to fit, the self-describing keys parsed where present. */
+export function readCheckpoint(bytes: Uint8Array, source: string): CheckpointFile {
+  const { tensors, metadata } = decodeSafetensors(bytes, source);
+  checkFormat(metadata, source);
+  const json = (key: string): unknown => {
+    if (metadata[key] === undefined) return undefined;
+    try {
+      return JSON.parse(metadata[key]) as unknown;
+    } catch {
+      throw new CheckpointError(`${source} has unreadable ${key} metadata`);
+    }
+  };
+  return {
+    source,
+    tensors,
+    step: Number(metadata.step),
+    config: (json('config') ?? {}) as Record<string, unknown>,
+    experiment: metadata.experiment,
+    data: json('data') as CheckpointData | undefined,
+    schema: json('schema'),
+  };
+}
+
+/**
+ * Writes a checkpoint's parameters into a step that holds only parameters (a forward-only step
+ * for prediction); the optimizer's moments and metric sums are not read. Says what does not fit.
+ */
+export function loadWeights(file: CheckpointFile, step: CompiledStep): void {
+  const problems: string[] = [];
+  const params = step.graph.tensors.filter((t) => t.kind === 'param');
+  for (const t of params) {
+    const c = file.tensors[t.name];
+    if (!c) problems.push(`"${t.name}" [${t.shape.join(', ')}] is missing`);
+    else if (c.dtype !== 'F32') problems.push(`"${t.name}" is ${c.dtype}, expected F32`);
+    else if (c.shape.join() !== t.shape.join()) problems.push(`"${t.name}" is [${c.shape.join(', ')}], the model has [${t.shape.join(', ')}]`);
+  }
+  if (problems.length) throw new CheckpointError(`${file.source} does not fit the model its config describes: ${problems.join('; ')}`);
+  for (const t of params) step.write(t, file.tensors[t.name].data as Float32Array);
 }
 
 function checkFormat(metadata: Record<string, string>, source: string): void {

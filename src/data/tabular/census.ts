@@ -82,7 +82,7 @@ export function buildCensus(s: TabularSettings, files: readonly TabularFile[]): 
   if (files.length === 1) {
     const raw = parseCensusFile(files[0], tasks);
     const split = shuffledSplit(raw.labels[0].length, rng);
-    return assemble(raw, split, { dataset: 'census-income', source: names, standardize: true, files: names });
+    return assemble(raw, split, { dataset: 'census-income', source: names, standardize: true, files: names, otherColumns: [...DROPPED] });
   }
   const base = (f: TabularFile): string => f.name.split(/[\\/]/).pop() ?? f.name;
   const trainFile = files.find((f) => base(f).includes('.data'));
@@ -97,5 +97,5 @@ export function buildCensus(s: TabularSettings, files: readonly TabularFile[]): 
   const order = rng.shuffle(range(nTrain, nTrain + nTest));
   const half = Math.floor(nTest / 2);
   const split: SplitRows = { train: range(0, nTrain), val: order.slice(0, half), test: order.slice(half) };
-  return assemble(concatRaw([trainRaw, testRaw]), split, { dataset: 'census-income', source: names, standardize: true, files: names });
+  return assemble(concatRaw([trainRaw, testRaw]), split, { dataset: 'census-income', source: names, standardize: true, files: names, otherColumns: [...DROPPED] });
 }

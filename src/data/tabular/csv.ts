@@ -108,5 +108,7 @@ export function buildCsv(s: TabularSettings, files: readonly TabularFile[]): Tab
   }
   const raw = concatRaw(tables.map((t) => csvRaw(t, s.labels, kinds, catNames, contNames)));
   const split = shuffledSplit(raw.labels[0].length, new Rng(s.seed));
-  return assemble(raw, split, { dataset: 'csv', source: names, standardize: true, files: names });
+  const read = new Set([...catNames, ...contNames]);
+  const otherColumns = [...new Set(tables.flatMap((t) => t.header))].filter((h) => !read.has(h));
+  return assemble(raw, split, { dataset: 'csv', source: names, standardize: true, files: names, otherColumns });
 }

@@ -89,6 +89,8 @@ export interface AssembleOptions {
   /** Continuous features standardized with the training rows (loaders); false: kept raw with mean 0, std 1 (generators, whose features are drawn standard already and whose truth is in raw units). */
   standardize: boolean;
   privateColumns?: Record<string, string>;
+  /** The files' columns that are neither features nor tasks (TabularData.otherColumns). */
+  otherColumns?: string[];
   /** Named in the "no labels" error. */
   files: string;
 }
@@ -151,6 +153,7 @@ export function assemble(raw: RawTable, split: SplitRows, o: AssembleOptions): O
     categorical: raw.catNames.map((name, c) => ({ name, vocab: ['<unknown>', ...maps[c].keys()] })),
     continuous: stats,
     privateColumns: o.privateColumns ?? {},
+    ...(o.otherColumns?.length ? { otherColumns: o.otherColumns } : {}),
     train: rows(split.train),
     val: rows(split.val),
     test: rows(split.test),

@@ -94,7 +94,7 @@ export function stepsPerEpoch(c: MultitaskConfig, train: TabularRows, labelled: 
 }
 
 /** The feature arrays of `rows` (indices into `split`), padded to `size` rows by repeating the first. */
-export function featureBatch(data: TabularData, layout: Layout, split: TabularRows, rows: ArrayLike<number>, size = rows.length): Record<string, TypedData> {
+export function featureBatch(data: Pick<TabularData, 'categorical' | 'continuous'>, layout: Layout, split: TabularRows, rows: ArrayLike<number>, size = rows.length): Record<string, TypedData> {
   const F = data.categorical.length;
   const C = data.continuous.length;
   const out: Record<string, TypedData> = {};

@@ -5,9 +5,10 @@ import type { Evaluation, Experiment, MetricSpec } from '../../experiments/types
 import { checkConfig, MULTITASK_DEFAULTS, MULTITASK_OPTIONS, taskSpecs, type MultitaskConfig } from './config.ts';
 import { runCharts } from './charts.ts';
 import { lossLabels } from './model.ts';
+import { MULTITASK_PREDICTOR } from './predict.ts';
 import { PRESETS } from './report.ts';
 import { clickConversion } from './scores.ts';
-import { tableFor, type TabularSource } from './source.ts';
+import { dataOf, tableFor, type TabularSource } from './source.ts';
 import { MultitaskTrainer } from './trainer.ts';
 
 /** Every metric a run of `c` logs: each loss's training mean, then each split's per-task scores. */
@@ -90,7 +91,7 @@ export const MULTITASK: Experiment<MultitaskConfig, TabularSource, MultitaskTrai
   runName: (c) => `${c.model}_${c.dataset}${c.dataset === 'mmoe-synthetic' ? `_rho${c.rho}` : ''}${c.dataset === 'aux-synthetic' && c.mainRows ? `_main${c.mainRows}` : ''}${c.training === 'alternating' ? '_alternating' : ''}${c.lossWeighting === 'uncertainty' ? '_uncertainty' : ''}_seed${c.seed}`,
   checkConfig,
   checkData: (c, source) => void tableFor(c, source),
-  create: (gpu, source, config) => MultitaskTrainer.create(gpu, tableFor(config, source), config),
+  create: async (gpu, source, config) => MultitaskTrainer.create(gpu, tableFor(config, source), config, await dataOf(config, source)),
   summary: (e) => {
     const c = e.values as Record<string, number | null>;
     const train = Object.entries(c)
@@ -107,6 +108,7 @@ export const MULTITASK: Experiment<MultitaskConfig, TabularSource, MultitaskTrai
   presets: PRESETS,
   artifacts: async (trainer, r) => runCharts(trainer, r),
   inspect: [],
+  predictor: MULTITASK_PREDICTOR,
 };
 
 /** The summary's validation part: the tasks are in the values' keys. */

@@ -31,7 +31,8 @@ export interface Layout {
   private: number[];
 }
 
-export function layoutOf(c: MultitaskConfig, data: TabularData): Layout {
+/** The columns of a table, or of a checkpoint's feature schema (the same fields). */
+export function layoutOf(c: MultitaskConfig, data: Pick<TabularData, 'categorical' | 'continuous' | 'privateColumns'>): Layout {
   const all = data.continuous.map((_, i) => i);
   const isPrivate = (i: number): boolean => c.model === 'aux' && data.continuous[i].name in data.privateColumns;
   const shared = all.filter((i) => !isPrivate(i));

@@ -2,8 +2,10 @@
 // chosen on the page), built into a table by the config's data settings. A preset builds one
 // table per distinct setting (the synthetic sweep's ρ, the auxiliary sweep's main rows) and
 // every run of the same setting reuses it.
+import { fingerprint, fingerprintText, type DataFingerprint } from '../../data/fingerprint.ts';
 import { buildTabular } from '../../data/tabular/build.ts';
 import type { TabularData, TabularFile, TabularSettings } from '../../data/tabular.ts';
+import type { CheckpointData } from '../../graph/checkpoint.ts';
 import type { MultitaskConfig } from './config.ts';
 
 export interface TabularSource {
@@ -27,4 +29,17 @@ export function tableFor(c: MultitaskConfig, source: TabularSource): TabularData
   const table = buildTabular(settings, source.files);
   cache.set(key, table);
   return table;
+}
+
+const fingerprints = new WeakMap<TabularSource, Promise<DataFingerprint>>();
+
+/**
+ * The data set a checkpoint records: its name, its source, and the fingerprint of its files'
+ * bytes in the order given (a generator's: of the text naming it and its settings).
+ */
+export async function dataOf(c: MultitaskConfig, source: TabularSource): Promise<CheckpointData> {
+  const table = tableFor(c, source);
+  let files = fingerprints.get(source);
+  if (source.files.length && !files) fingerprints.set(source, (files = fingerprint(source.files)));
+  return { name: table.dataset, source: table.source, fingerprint: await (files ?? fingerprintText(table.source)) };
 }

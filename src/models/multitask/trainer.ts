@@ -7,17 +7,19 @@ import type { TabularData, TabularRows } from '../../data/tabular.ts';
 import type { EvalResult, Trainer, TrainResult } from '../../experiments/types.ts';
 import type { Gpu } from '../../gpu/context.ts';
 import { StagingRing } from '../../gpu/readback.ts';
-import { CheckpointError, checkpointConfig, loadCheckpoint, saveCheckpoint } from '../../graph/checkpoint.ts';
+import { CheckpointError, checkpointConfig, loadCheckpoint, saveCheckpoint, type CheckpointData } from '../../graph/checkpoint.ts';
 import { CompiledStep } from '../../graph/compile.ts';
 import { AdamOptimizer } from '../../optim/adam.ts';
 import { Rng } from '../../random.ts';
 import { featureBatch, labelBatch, labelledRows, planEpoch, stepsPerEpoch } from './batches.ts';
 import { balanced, checkConfig, taskSpecs, type MultitaskConfig } from './config.ts';
 import { evalGraph, layoutOf, MultitaskModel, trainGraph, type EvalGraph, type Layout, type TrainGraph } from './model.ts';
+import { forwardRows } from './forward.ts';
+import { schemaOf } from './schema.ts';
 import { scoreSplit, type Predictions, type Split } from './scores.ts';
 
 /** Rows per evaluation run: enough to keep the GPU busy, few enough to read back quickly. */
-const EVAL_ROWS = 8192;
+export const EVAL_ROWS = 8192;
 
 /** The training generator's seed: another stream than the data generator's (which takes the seed itself). */
 const trainingSeed = (seed: number): number => (seed ^ 0x6d756c74) >>> 0;
@@ -44,9 +46,12 @@ export class MultitaskTrainer implements Trainer {
     /** Keyed by `${task ?? 'all'}:${rows}`; the first is the owner of the weights. */
     private readonly steps: Map<string, Compiled>,
     private readonly evaluation: { graph: EvalGraph; step: CompiledStep },
+    /** The data set its checkpoints record (absent: they record none). */
+    private readonly origin: CheckpointData | undefined,
   ) {}
 
-  static async create(gpu: Gpu, data: TabularData, config: MultitaskConfig): Promise<MultitaskTrainer> {
+  /** `origin`: the data set and its fingerprint, for the checkpoints (source.ts dataOf). */
+  static async create(gpu: Gpu, data: TabularData, config: MultitaskConfig, origin?: CheckpointData): Promise<MultitaskTrainer> {
     checkConfig(config);
     const layout = layoutOf(config, data);
     const rng = new Rng(trainingSeed(config.seed));
@@ -79,7 +84,7 @@ export class MultitaskTrainer implements Trainer {
       const eg = evalGraph(model, evalRows);
       const evaluation = { graph: eg, step: await CompiledStep.create(gpu, eg.g, { shareWith: owner }) };
       made.push(evaluation.step);
-      return new MultitaskTrainer(config, data, layout, model, labelled, rng, ring, optimizer, steps, evaluation);
+      return new MultitaskTrainer(config, data, layout, model, labelled, rng, ring, optimizer, steps, evaluation, origin);
     } catch (err) {
       for (const s of made.reverse()) s.destroy();
       ring.destroy();
@@ -163,18 +168,7 @@ export class MultitaskTrainer implements Trainer {
 
   /** Every row's outputs, in chunks of the evaluation step's rows (the last padded, its padding dropped). */
   async predict(rows: TabularRows): Promise<Predictions> {
-    const { graph, step } = this.evaluation;
-    const K = graph.outputs;
-    const values = new Float32Array(rows.count * K);
-    for (let at = 0; at < rows.count; at += graph.rows) {
-      const n = Math.min(graph.rows, rows.count - at);
-      const idx = Uint32Array.from({ length: n }, (_, i) => at + i);
-      step.feed(featureBatch(this.data, this.layout, rows, idx, graph.rows));
-      step.run();
-      const out = (await step.read(this.ring, graph.predictions)) as Float32Array;
-      values.set(out.subarray(0, n * K), at * K);
-    }
-    return { values, outputs: K };
+    return forwardRows(this.evaluation, this.ring, this.data, this.layout, rows);
   }
 
   /** The current parameters by name (the recovered aux parameters, tests). */
@@ -185,7 +179,14 @@ export class MultitaskTrainer implements Trainer {
   }
 
   async checkpoint(): Promise<Uint8Array> {
-    return saveCheckpoint(this.owner.step, this.ring, { step: this.optimizer.step, rng: this.rng.state(), config: { experiment: 'multitask', epoch: this.epochs, ...this.config } });
+    // The schema and data set let `shadertrain predict` and the page use the checkpoint alone.
+    const schema = schemaOf(this.config, this.data, this.evaluation.graph.rows);
+    return saveCheckpoint(this.owner.step, this.ring, {
+      step: this.optimizer.step,
+      rng: this.rng.state(),
+      config: { experiment: 'multitask', epoch: this.epochs, ...this.config },
+      about: { experiment: 'multitask', schema, ...(this.origin ? { data: this.origin } : {}) },
+    });
   }
 
   /** Continues from a checkpoint of the same configuration (the number of epochs may differ). */
