@@ -7,6 +7,7 @@ import { StagingRing } from '../src/gpu/readback.ts';
 import { fewshotResults } from './fewshot.ts';
 import { formatTable, type BenchResult } from './harness.ts';
 import { multitaskResults } from './multitask.ts';
+import { predictResults } from './predict.ts';
 import { recommenderResults } from './recommender.ts';
 import { benchJson, benchJsonText, parseBenchJson } from './report.ts';
 import { KERNEL_SUITES, PORTABLE_STEP_SUITES, runKernelSuite, timingText, type StepSuite } from './suites.ts';
@@ -19,6 +20,7 @@ const STEP_SUITES: Record<string, StepSuite> = {
   recommender: recommenderResults,
   fewshot: fewshotResults,
   multitask: multitaskResults,
+  predict: predictResults,
 };
 
 const USAGE = `usage: npm run bench -- SUITE [--json FILE] [--reps N] [--warmup N] [--filter TEXT]

@@ -32,7 +32,7 @@ const MOVIELENS: NodeDataset = {
   defaults: {},
   async load(path, _options, say) {
     const d = await resolveMovieLens({ data: path, log: say });
-    const data: RecommenderData = { rows: d.ratings, titles: d.titles ?? null };
+    const data: RecommenderData = { rows: d.ratings, titles: d.titles ?? null, origin: { name: 'movielens', source: d.source, fingerprint: d.fingerprint } };
     return { data, source: d.source, summary: `${d.ratings.count} ratings from ${d.source}` };
   },
 };

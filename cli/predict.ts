@@ -13,6 +13,7 @@ import { CheckpointError, readCheckpoint, type CheckpointFile } from '../src/gra
 import { UserError } from './errors.ts';
 import { parseFlags, stringFlag, type FlagSpec } from './flags.ts';
 import { GPU_HELP, GPU_OPTIONS, gpuOptions } from './gpu-options.ts';
+import { examplesHelp } from './help.ts';
 
 const COMMON = { checkpoint: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...GPU_OPTIONS } as const;
 
@@ -22,6 +23,12 @@ function flagRows(p: Predictor): [string, string][] {
     return optionsHelp([f as OptionSpec], p.defaults)[0];
   });
 }
+
+const EXAMPLES = [
+  { args: '--checkpoint mmoe.safetensors --input rows.csv', does: "each row's task probabilities and decisions, as CSV" },
+  { args: '--checkpoint mmoe.safetensors --input - --json < rows.jsonl', does: 'JSON Lines in from standard input, JSON Lines out' },
+  { args: "--checkpoint mmoe.safetensors --row 'age=40,class_worker=Private,...'", does: 'one row typed on the command line' },
+];
 
 function help(): string {
   const rows: [string, string][] = [
@@ -35,7 +42,7 @@ function help(): string {
   const width = Math.max(...[...rows, ...sections.flatMap((s) => s.rows)].map(([l]) => l.length)) + 2;
   const table = (rs: [string, string][]): string => rs.map(([l, t]) => `  ${l.padEnd(width)}${t.replaceAll('\n', `\n  ${' '.repeat(width)}`)}`).join('\n');
   const parts = sections.map((s) => `${s.title}\n  ${s.about.replaceAll('\n', '\n  ')}${s.rows.length ? `\n${table(s.rows)}` : ''}`);
-  return `usage: shadertrain predict --checkpoint FILE [the experiment's flags] [--json]\nWhat a trained model predicts, from its checkpoint alone: the checkpoint names its experiment,\nits config and what its inputs are.\n\n${table(rows)}\n\n${parts.join('\n\n')}\n\n${GPU_HELP}`;
+  return `usage: shadertrain predict --checkpoint FILE [the experiment's flags] [--json]\nWhat a trained model predicts, from its checkpoint alone: the checkpoint names its experiment,\nits config and what its inputs are.\n\n${table(rows)}\n\n${parts.join('\n\n')}\n\n${GPU_HELP}${examplesHelp('predict', EXAMPLES)}`;
 }
 
 /** The experiment a checkpoint names, or one sentence on what is missing. */

@@ -5,7 +5,9 @@
 // bad settings are refused before anything is compiled. Node and Chromium.
 import { describe, expect, it } from 'vitest';
 import type { Estimate } from '../src/experiments/estimate.ts';
+import { sha256Hex } from '../src/data/fingerprint.ts';
 import { trainLoop } from '../src/experiments/loop.ts';
+import { readCheckpoint } from '../src/graph/checkpoint.ts';
 import type { Evaluation } from '../src/experiments/types.ts';
 import { FEWSHOT_DEFAULTS, type FewshotConfig } from '../src/models/fewshot/config.ts';
 import { FEWSHOT } from '../src/models/fewshot/experiment.ts';
@@ -78,6 +80,10 @@ describe('few-shot training', () => {
     try {
       expect(straight.trainer.path).toBe('dense');
       const bytes = await half.trainer.checkpoint();
+      // It says what it is: the experiment, and the set by the fingerprint of its pixels.
+      const file = readCheckpoint(bytes, 'half.safetensors');
+      expect(file.experiment).toBe('fewshot');
+      expect(file.data).toEqual({ name: 'omniglot', source: '30 characters × 20 drawings, 28×28 area', fingerprint: { sha256: await sha256Hex(set.pixels), of: ['pixels (30 characters × 20 drawings, 28×28 area)'] } });
       const rest = { ...c, steps: 6, evalEvery: 3 };
       resumed = await FewshotTrainer.create(t.gpu, set, rest);
       resumed.restore(bytes, 'half.safetensors');

@@ -118,6 +118,8 @@ describe('MovieLens files in shared/data', () => {
     expect(folder.source).toBe(join(ML100K, 'u.data'));
     expect(folder.ratings.count).toBe(100_000);
     expect(folder.titles?.size).toBe(1682);
+    // The fingerprint checkpoints record is the ratings file's SHA-256 (sha256sum u.data).
+    expect(folder.fingerprint).toEqual({ sha256: ML100K_UDATA_SHA256, of: ['u.data'] });
 
     const split = await resolveMovieLens({ data: join(ML100K, 'ua.test') });
     expect(split.ratings.count).toBe(9430);

@@ -1,5 +1,6 @@
 // MovieLens in Node: a user's folder, file or zip (used as given), or else MovieLens 100K in the
 // cache, downloaded once from GroupLens and checked against its known SHA-256.
+import { fingerprint, type DataFingerprint } from './fingerprint.ts';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -37,6 +38,8 @@ export interface MovieLensData {
   /** Where the ratings came from: a path, or "zip: path inside". */
   source: string;
   titles?: Map<number, string>;
+  /** Of the ratings file's bytes (the zip's, for a zip): the titles do not change what is trained. */
+  fingerprint: DataFingerprint;
 }
 
 const HOW_TO_PASS = 'pass --data PATH, a folder with u.data (such as an unpacked ml-100k.zip) or the file itself';
@@ -73,12 +76,12 @@ export async function readMovieLensPath(path: string): Promise<MovieLensData> {
   const bytes = await readBytes(full);
   if (isZip(bytes)) {
     const zip = readMovieLensZip(bytes, full);
-    return { ratings: zip.ratings, source: `${full}: ${zip.ratingsPath}`, titles: zip.titles };
+    return { ratings: zip.ratings, source: `${full}: ${zip.ratingsPath}`, titles: zip.titles, fingerprint: await fingerprint([{ name: full, bytes }]) };
   }
   const ratings = parseRatings(bytes, full);
   // The titles file of the same release, when it sits beside this one (u.item beside ua.base…).
   const titles = await readTitlesIfPresent(dirname(full), ratings.format);
-  return { ratings, source: full, titles };
+  return { ratings, source: full, titles, fingerprint: await fingerprint([{ name: full, bytes }]) };
 }
 
 async function readFolder(folder: string): Promise<MovieLensData> {
@@ -93,8 +96,9 @@ async function readFolder(folder: string): Promise<MovieLensData> {
     throw new DataError(`${folder} holds no MovieLens ratings file (${RATINGS_FILE_NAMES.join(', ')})${hint}.`);
   }
   const file = join(folder, present[0]);
-  const ratings = parseRatings(await readBytes(file), file);
-  return { ratings, source: file, titles: await readTitlesIfPresent(folder, ratings.format) };
+  const bytes = await readBytes(file);
+  const ratings = parseRatings(bytes, file);
+  return { ratings, source: file, titles: await readTitlesIfPresent(folder, ratings.format), fingerprint: await fingerprint([{ name: file, bytes }]) };
 }
 
 async function readTitlesIfPresent(folder: string, format: RatingsFormat): Promise<Map<number, string> | undefined> {

@@ -9,7 +9,8 @@ import { splitOmniglotCharacters, type CharacterSplit } from '../../data/omniglo
 import type { EvalResult, Trainer, TrainResult } from '../../experiments/types.ts';
 import type { Gpu } from '../../gpu/context.ts';
 import { StagingRing } from '../../gpu/readback.ts';
-import { CheckpointError, loadCheckpoint, saveCheckpoint } from '../../graph/checkpoint.ts';
+import { CheckpointError, loadCheckpoint, saveCheckpoint, type CheckpointData } from '../../graph/checkpoint.ts';
+import { fingerprint } from '../../data/fingerprint.ts';
 import { CompiledStep } from '../../graph/compile.ts';
 import type { Graph } from '../../graph/graph.ts';
 import { Metrics, NonFiniteError } from '../../graph/metrics.ts';
@@ -38,6 +39,8 @@ export class FewshotTrainer implements Trainer {
     private readonly ring: StagingRing,
     private readonly training: { graph: FewshotGraph; step: CompiledStep; optimizer: AdamOptimizer; metrics: Metrics; shape: EpisodeShape },
     private readonly evaluation: { graph: FewshotGraph; step: CompiledStep; sums: Tensor; shape: EpisodeShape },
+    /** The data set its checkpoints record, fingerprinted on the first checkpoint. */
+    private readonly origin: () => Promise<CheckpointData>,
   ) {}
 
   /** Checks the configuration against the data, splits the characters, initialises and compiles both steps. */
@@ -69,7 +72,7 @@ export class FewshotTrainer implements Trainer {
       // The weights are the training step's buffers, matched by name.
       const evalStep = await CompiledStep.create(gpu, eg.g, { shareWith: trainStep });
       made.push(evalStep);
-      return new FewshotTrainer(gpu, config, split, path, set.drawings, rng, ring, { graph: tg, step: trainStep, optimizer, metrics, shape: trainShape }, { graph: eg, step: evalStep, sums, shape: evalShape });
+      return new FewshotTrainer(gpu, config, split, path, set.drawings, rng, ring, { graph: tg, step: trainStep, optimizer, metrics, shape: trainShape }, { graph: eg, step: evalStep, sums, shape: evalShape }, omniglotOrigin(set));
     } catch (err) {
       for (const s of made.reverse()) s.destroy();
       ring.destroy();
@@ -150,6 +153,7 @@ export class FewshotTrainer implements Trainer {
       step: this.steps,
       rng: this.rng.state(),
       config: { model: 'fewshot', ...this.config },
+      about: { experiment: 'fewshot', data: await this.origin() },
     });
   }
 
@@ -181,4 +185,14 @@ function evalSums(g: Graph, m: FewshotGraph): Tensor {
   accumulateMetric(g, m.loss, sums, 0);
   accumulateMetric(g, m.correct, sums, 1);
   return sums;
+}
+
+/**
+ * The Omniglot set a checkpoint records: its fingerprint is of the preprocessed pixels training
+ * sampled, so the embedded set, the zips and the folders of the same drawings give the same one.
+ */
+function omniglotOrigin(set: OmniglotSet): () => Promise<CheckpointData> {
+  let memo: Promise<CheckpointData> | undefined;
+  const what = `${set.characters} characters × ${set.drawings} drawings, ${set.side}×${set.side} ${set.filter}`;
+  return () => (memo ??= fingerprint([{ name: `pixels (${what})`, bytes: set.pixels }]).then((f) => ({ name: 'omniglot', source: what, fingerprint: f })));
 }

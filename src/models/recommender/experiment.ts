@@ -39,7 +39,7 @@ export const RECOMMENDER: Experiment<RecommenderConfig, RecommenderData, Recomme
   mainMetric: () => 'testMse',
   runName: (c) => `${c.sharedEmbeddings ? 'shared' : 'separate'}_fw${c.factorizationWeight}_rw${c.regressionWeight}_seed${c.seed}`,
   checkConfig,
-  create: (gpu, data, config) => RecommenderTrainer.create(gpu, data.rows, config),
+  create: (gpu, data, config) => RecommenderTrainer.create(gpu, data.rows, config, data.origin),
   summary: ({ values: v }) =>
     `joint loss ${f(v.jointLoss, 4)} (factorization ${f(v.factorizationLoss, 4)}, MSE ${f(v.trainMse, 3)}); test MRR ${f(v.mrr, 4)}, test MSE ${f(v.testMse, 3)}`,
   done: (r) => {

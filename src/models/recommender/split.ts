@@ -1,5 +1,6 @@
 // The course's split: shuffle every rating with the seeded generator, the first
 // int((1 - test_fraction) · N) rows train, the rest test.
+import type { CheckpointData } from '../../graph/checkpoint.ts';
 import type { Rng } from '../../random.ts';
 
 /** What the recommender reads from any MovieLens format: parallel arrays in file order. */
@@ -14,6 +15,8 @@ export interface RatingRows {
 export interface RecommenderData {
   rows: RatingRows;
   titles: Map<number, string> | null;
+  /** The ratings file's name, where it came from and its fingerprint, for the checkpoints (absent: they record none). */
+  origin?: CheckpointData;
 }
 
 export interface Split {

@@ -6,7 +6,7 @@
 import type { Gpu } from '../../gpu/context.ts';
 import { StagingRing } from '../../gpu/readback.ts';
 import type { EvalResult, Trainer, TrainResult } from '../../experiments/types.ts';
-import { CheckpointError, checkpointConfig, loadCheckpoint, saveCheckpoint } from '../../graph/checkpoint.ts';
+import { CheckpointError, checkpointConfig, loadCheckpoint, saveCheckpoint, type CheckpointData } from '../../graph/checkpoint.ts';
 import { CompiledStep } from '../../graph/compile.ts';
 import { ratedMask } from '../../graph/rated-mask.ts';
 import { meanReciprocalRank } from '../../metrics/ranking.ts';
@@ -36,10 +36,12 @@ export class RecommenderTrainer implements Trainer {
     private readonly full: Compiled,
     private readonly tail: Compiled | null,
     private readonly evaluation: { graph: EvalGraph; step: CompiledStep },
+    /** The data set its checkpoints record (absent: they record none). */
+    private readonly origin: CheckpointData | undefined,
   ) {}
 
   /** Splits the data, initialises the weights and compiles every step. */
-  static async create(gpu: Gpu, data: RatingRows, config: RecommenderConfig): Promise<RecommenderTrainer> {
+  static async create(gpu: Gpu, data: RatingRows, config: RecommenderConfig, origin?: CheckpointData): Promise<RecommenderTrainer> {
     checkConfig(config);
     const tables = tableSizes(data);
     // One generator for everything, in a fixed order: split, weights, then each epoch's shuffle and negatives.
@@ -71,7 +73,7 @@ export class RecommenderTrainer implements Trainer {
       const eg = evalGraph(model, split.test.length);
       const evaluation = { graph: eg, step: await CompiledStep.create(gpu, eg.g, { shareWith: full.step }) };
       made.push(evaluation.step);
-      const trainer = new RecommenderTrainer(config, tables, data, split, rng, ring, optimizer, full, tail, evaluation);
+      const trainer = new RecommenderTrainer(config, tables, data, split, rng, ring, optimizer, full, tail, evaluation, origin);
       trainer.feedEvaluation();
       return trainer;
     } catch (err) {
@@ -180,7 +182,12 @@ export class RecommenderTrainer implements Trainer {
   }
 
   async checkpoint(): Promise<Uint8Array> {
-    return saveCheckpoint(this.full.step, this.ring, { step: this.step, rng: this.rng.state(), config: { model: 'recommender', epoch: this.epochs, ...this.config } });
+    return saveCheckpoint(this.full.step, this.ring, {
+      step: this.step,
+      rng: this.rng.state(),
+      config: { model: 'recommender', epoch: this.epochs, ...this.config },
+      about: { experiment: 'recommender', ...(this.origin ? { data: this.origin } : {}) },
+    });
   }
 
   /** Continues from a checkpoint of the same configuration (the number of epochs may differ). */
