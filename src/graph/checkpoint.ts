@@ -1,43 +1,12 @@
 // Checkpoints: every persistent tensor of a compiled step (parameters, optimizer moments,
 // metric accumulators) in safetensors, with the step count, the host RNG state and the
-/** Every key of a checkpoint, for prediction: no step to fit, the self-describing keys parsed where present. */
-export function readCheckpoint(bytes: Uint8Array, source: string): CheckpointFile {
-  const { tensors, metadata } = decodeSafetensors(bytes, source);
-  checkFormat(metadata, source);
-  const json = (key: string): unknown => {
-    if (metadata[key] === undefined) return undefined;
-    try {
-      return JSON.parse(metadata[key]) as unknown;
-    } catch {
-      throw new CheckpointError(`${source} has unreadable ${key} metadata`);
-    }
-  };
-  return {
-    source,
-    tensors,
-    step: Number(metadata.step),
-    config: (json('config') ?? {}) as Record<string, unknown>,
-    experiment: metadata.experiment,
-    data: json('data') as CheckpointData | undefined,
-    schema: json('schema'),
-  };
-}
-
-/**
- * Writes a checkpoint's parameters into a step that holds only parameters (a forward-only step
- * for prediction); the optimizer's moments and metric sums are not read. Says what does not fit.
- */
-export function loadWeights(file: CheckpointFile, step: CompiledStep): void {
-  const problems: string[] = [];
-  const params = step.graph.tensors.filter((t) => t.kind === 'param');
-  for (const t of params) {
-    const c = file.tensors[t.name];
-    if (!c) problems.push(`"${t.name}" [${t.shape.join(', ')}] is missing`);
-    else if (c.dtype !== 'F32') problems.push(`"${t.name}" is ${c.dtype}, expected F32`);
-    else if (c.shape.join() !== t.shape.join()) problems.push(`"${t.name}" is [${c.shape.join(', ')}], the model has [${t.shape.join(', ')}]`);
-  }
-  if (problems.length) throw new CheckpointError(`${file.source} does not fit the model its config describes: ${problems.join('; ')}`);
-  for (const t of params) step.write(t, file.tensors[t.name].data as Float32Array);
+// model's config in the metadata, a CRC-32 of each tensor, and what a prediction needs besides
+// the weights: the experiment, the data set with its fingerprint, and the experiment's schema of
+// inputs and outputs. Loading checks names, shapes, dtypes and checksums and says what differs,
+// so a run resumed from a checkpoint continues with the same bits. Checkpoints written before
+// the self-describing keys or the checksums still load for training.
+import CRC32 from 'crc-32';
+import type { DataFingerprint } from '../data/fingerprint.ts';
 import type { StagingRing } from '../gpu/readback.ts';
 import { decodeSafetensors, encodeSafetensors, type StTensor } from '../log/safetensors.ts';
 import type { CompiledStep } from './compile.ts';
