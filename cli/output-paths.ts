@@ -1,9 +1,11 @@
 // What a run will write, checked before any GPU work: every output path can be made and written,
 // a fresh run never replaces a checkpoint it was not told to, and no two runs share a checkpoint
-// or a logdir (a lock file holding the owner's pid). Nothing is created by the checks themselves.
+// or a logdir (a lock file holding the owner's pid), and --resume is given a checkpoint of this
+// experiment. Nothing is created by the checks themselves.
 import { accessSync, constants, closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { processAlive } from '../src/data/files-node.ts';
+import { readCheckpoint } from '../src/graph/checkpoint.ts';
 import { UserError } from './errors.ts';
 
 /** Kernel file systems: recursive mkdir there never returns, and nothing written there is kept. */
@@ -43,6 +45,12 @@ export function checkWritable(flag: string, path: string, kind: 'file' | 'dir'):
 export function checkResumable(path: string): void {
   if (!existsSync(path)) throw new UserError(`--resume ${path}: no such file`);
   if (statSync(path).isDirectory()) throw new UserError(`--resume ${path} is a directory; give the checkpoint file (the --checkpoint of the run to continue)`);
+}
+
+/** --resume is given a checkpoint of this experiment (checkpoints from before the experiment key are left to the settings check). */
+export function checkResumeExperiment(experiment: string, bytes: Uint8Array, path: string): void {
+  const other = readCheckpoint(bytes, path).experiment;
+  if (other !== undefined && other !== experiment) throw new UserError(`--resume ${path} is a ${other} checkpoint, not ${experiment}; continue it with shadertrain ${other} --resume ${path}`);
 }
 
 /** A fresh run refuses to replace a checkpoint unless told to. */

@@ -20,7 +20,8 @@ import { parseFlags, RUN_FLAGS, stringFlag, type FlagSpec, type Values } from '.
 import { GPU_HELP, gpuOptions } from './gpu-options.ts';
 import { examplesHelp } from './help.ts';
 import { Interrupt, resumeCommand } from './interrupt.ts';
-import { checkNotOverwriting, checkResumable, checkWritable, lockPath } from './output-paths.ts';
+import { writingOutput } from './output-errors.ts';
+import { checkNotOverwriting, checkResumable, checkResumeExperiment, checkWritable, lockPath } from './output-paths.ts';
 import { Progress } from './progress.ts';
 import { RUN_FILE, runRecord, type RunContext } from './run-record.ts';
 
@@ -158,20 +159,23 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
       onStep: () => bar.step(),
       onEvaluation: async (e: Evaluation) => {
         const { step, scalars } = loggedScalars(ex, config, e);
-        if (!hparamsLogged) log.hparamsStart(hparamsOf(ex, config));
-        hparamsLogged = true;
-        log.scalars(step, scalars);
-        log.flush();
+        await writingOutput('logdir', o.logdir, o.logdir, () => {
+          if (!hparamsLogged) log.hparamsStart(hparamsOf(ex, config));
+          hparamsLogged = true;
+          log.scalars(step, scalars);
+          log.flush();
+        });
         // Before the checkpoint: a run resumed from it has every evaluation up to it on record.
         await o.evaluated?.(e);
         const improved = best.offer(e);
         if (o.checkpoint || improved) {
           const bytes = await trainer.checkpoint();
           if (o.checkpoint) {
-            await writeFileAtomic(o.checkpoint, bytes);
+            const file = o.checkpoint;
+            await writingOutput('checkpoint', file, file, () => writeFileAtomic(file, bytes));
             o.onCheckpoint?.();
           }
-          if (improved) await writeFileAtomic(bestFile, bytes);
+          if (improved) await writingOutput(o.checkpoint ? 'checkpoint' : 'logdir', o.checkpoint ?? o.logdir, bestFile, () => writeFileAtomic(bestFile, bytes));
         }
         // The live bar shows this evaluation's figures (the training loss read for its round) until the next.
         bar.show(Object.fromEntries(metrics.filter((m) => m.bar && typeof e.values[m.key] === 'number').map((m) => [m.bar, e.values[m.key] as number])), `${ex.unit} ${e.at}`);
@@ -180,10 +184,14 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
         else bar.endEpoch(line);
       },
     });
-    for (const [name, text] of Object.entries((await ex.artifacts?.(trainer, result)) ?? {})) await writeFileAtomic(join(o.logdir, name), new TextEncoder().encode(text));
+    for (const [name, text] of Object.entries((await ex.artifacts?.(trainer, result)) ?? {})) {
+      const file = join(o.logdir, name);
+      await writingOutput('logdir', o.logdir, file, () => writeFileAtomic(file, new TextEncoder().encode(text)));
+    }
     const end = { result, best, bestFile, stoppedAt };
     const record = runRecord(ex, config, o.context, end, { started, ended: new Date() }, { checkpoint: o.checkpoint, resumedFrom: resume?.path });
-    await writeFileAtomic(join(o.logdir, RUN_FILE), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
+    const recordFile = join(o.logdir, RUN_FILE);
+    await writingOutput('logdir', o.logdir, recordFile, () => writeFileAtomic(recordFile, new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`)));
     ok = true;
     log.hparamsEnd(true);
     return end;
@@ -302,6 +310,7 @@ async function runClaimed(ex: AnyExperiment, v: Values, { config, preset, resume
   const ds = dataset(ex);
   const dataOptions = valuesFrom(ds.options, ds.defaults, v) as Record<string, OptionValue>;
   const resume: RunOptions['resume'] = resumePath === undefined ? undefined : { bytes: await readFileBytes(resumePath), path: resumePath };
+  if (resume) checkResumeExperiment(ex.name, resume.bytes, resume.path);
   const quiet = !!v.json;
   const keepBest = stringFlag(v.keep_best);
   const earlyStop = patienceFlag(v.early_stop);
@@ -332,8 +341,8 @@ async function runClaimed(ex: AnyExperiment, v: Values, { config, preset, resume
       const report = preset.report(config, results, adapter);
       const table = join(logdir, REPORT_FILES.table);
       const chart = join(logdir, REPORT_FILES.chart);
-      await writeFileAtomic(table, new TextEncoder().encode(report.table));
-      await writeFileAtomic(chart, new TextEncoder().encode(report.chart));
+      await writingOutput('logdir', logdir, table, () => writeFileAtomic(table, new TextEncoder().encode(report.table)));
+      await writingOutput('logdir', logdir, chart, () => writeFileAtomic(chart, new TextEncoder().encode(report.chart)));
       if (v.json) {
         const runsJson = results.map((r) => ({ label: r.label, ...runJson(ex, r.trained, r.logdir) }));
         const files = preset.rows ? { table: preset.rows(config, results), table_file: table } : { table };

@@ -1,20 +1,27 @@
 // Faults a user meets, through the built CLI: a rerun that would replace a checkpoint, two runs
-// on one checkpoint, a killed run's stale lock, bad output paths, damaged checkpoints, a kill -9
-// followed by --resume, and Ctrl-C. Each ends in one sentence or in the same bytes as a run that
+// on one checkpoint or logdir, a killed run's stale lock, bad output paths, damaged checkpoints,
+// another experiment's checkpoint, a write failing mid-run, two writers of one metrics.jsonl, a
+// kill -9 followed by --resume, and Ctrl-C. Each ends in one sentence or in the same bytes as a run that
 // was never disturbed. Tiny few-shot models: the point is the plumbing.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_TIMEOUT, fewshotCli, ownLines, TINY } from './support/cli-fewshot.ts';
-import { cutJsonl } from '../src/log/jsonl-node.ts';
+import { cutJsonl, JsonlWriter } from '../src/log/jsonl-node.ts';
 
 const TIMEOUT = CLI_TIMEOUT;
 const cli = fewshotCli;
 let dir = '';
 let n = 0;
 const fresh = (what: string): string => join(dir, `${what}-${n++}`);
+
+/** Any command of the built CLI. */
+function spawnCli(args: string[]): { status: number | null; stderr: string } {
+  const r = spawnSync(process.execPath, ['dist/cli.js', ...args], { encoding: 'utf8', timeout: CLI_TIMEOUT });
+  return { status: r.status, stderr: r.stderr };
+}
 
 async function waitFor(test: () => boolean, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
@@ -49,6 +56,7 @@ describe('output paths, checked before any GPU work', () => {
     ['a checkpoint that is a directory', () => ['--checkpoint', dir], /^shadertrain: --checkpoint \S+ is a directory; give a file name inside it/],
     ['a checkpoint under a file', () => ['--checkpoint', join(file(), 'x.st')], /^shadertrain: --checkpoint \S+: \S+ is a file, not a directory; choose another path$/],
     ['a logdir under /proc', () => ['--logdir', '/proc/self/shadertrain-logs'], /^shadertrain: --logdir \/proc\/self\/shadertrain-logs is under \/proc, a kernel file system; choose a path on a disk$/],
+    ['a checkpoint under /sys', () => ['--checkpoint', '/sys/x.safetensors'], /^shadertrain: --checkpoint \/sys\/x.safetensors is under \/sys, a kernel file system; choose a path on a disk$/],
     ['a logdir that is a file', () => ['--logdir', file()], /^shadertrain: --logdir \S+ is a file, not a directory; choose another path$/],
     ['--resume of a directory', () => ['--resume', dir], /^shadertrain: --resume \S+ is a directory; give the checkpoint file/],
     ['--resume of nothing', () => ['--resume', join(dir, 'none.safetensors')], /^shadertrain: --resume \S+: no such file$/],
@@ -80,12 +88,16 @@ describe('checkpoints: never replaced by accident, never shared, never trusted w
 
   it('a second run on a checkpoint in use gets a sentence; a killed run’s lock is taken over', async () => {
     const ckpt = `${fresh('ck')}.safetensors`;
-    const first = spawn(process.execPath, ['dist/cli.js', 'fewshot', ...TINY, '--steps', '100000', '--logdir', fresh('logs'), '--checkpoint', ckpt], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const logdir = fresh('logs');
+    const first = spawn(process.execPath, ['dist/cli.js', 'fewshot', ...TINY, '--steps', '100000', '--logdir', logdir, '--checkpoint', ckpt], { stdio: ['ignore', 'ignore', 'pipe'] });
     const done = exited(first);
-    await waitFor(() => existsSync(`${ckpt}.lock`));
+    await waitFor(() => existsSync(`${ckpt}.lock`) && existsSync(`${logdir}.lock`));
     const second = cli([...TINY, '--steps', '5', '--logdir', fresh('logs'), '--checkpoint', ckpt, '--overwrite']);
     expect(second.status).toBe(1);
     expect(ownLines(second.stderr)).toEqual([`shadertrain: --checkpoint ${ckpt} is in use by another run (pid ${first.pid}); wait for it to finish or choose another path`]);
+    const sameLogs = cli([...TINY, '--steps', '5', '--logdir', logdir]);
+    expect(sameLogs.status).toBe(1);
+    expect(ownLines(sameLogs.stderr)).toEqual([`shadertrain: --logdir ${logdir} is in use by another run (pid ${first.pid}); wait for it to finish or choose another path`]);
     first.kill('SIGKILL');
     await done;
     expect(existsSync(`${ckpt}.lock`)).toBe(true); // left behind by the kill
@@ -112,6 +124,38 @@ describe('checkpoints: never replaced by accident, never shared, never trusted w
     expect(t.status).toBe(1);
     expect(ownLines(t.stderr)).toHaveLength(1);
     expect(ownLines(t.stderr)[0]).toContain(cut);
+  }, TIMEOUT);
+});
+
+describe('a checkpoint of another experiment, and a write that fails mid-run', () => {
+  it('--resume of a multitask checkpoint in fewshot names both experiments, before any GPU work', () => {
+    const csv = `${fresh('rows')}.csv`;
+    const rows = Array.from({ length: 200 }, (_, i) => `${(i % 17) / 2},${['red', 'green', 'blue'][i % 3]},${(i * 7) % 5 > 2 ? 1 : 0}`);
+    writeFileSync(csv, `size,color,clicked\n${rows.join('\n')}\n`);
+    const ckpt = `${fresh('mt')}.safetensors`;
+    const mt = spawnCli(['multitask', '--dataset', 'csv', '--data', csv, '--labels', 'clicked', '--model', 'shared-bottom', '--epochs', '1', '--batch_size', '64', '--checkpoint', ckpt, '--logdir', fresh('logs')]);
+    expect(mt.status, mt.stderr).toBe(0);
+    const r = cli([...TINY, '--steps', '10', '--logdir', fresh('logs'), '--resume', ckpt]);
+    expect(r.status).toBe(1);
+    expect(ownLines(r.stderr)).toEqual([`shadertrain: --resume ${ckpt} is a multitask checkpoint, not fewshot; continue it with shadertrain multitask --resume ${ckpt}`]);
+    expect(r.stderr).not.toMatch(/adapter:/);
+  }, TIMEOUT);
+
+  it('a checkpoint write that fails mid-run is one sentence naming --checkpoint and the file', async () => {
+    // The checkpoint's folder is replaced by a file once the first checkpoint is written: a real
+    // write error (ENOTDIR), standing in for a full disk, which this machine cannot make safely.
+    const folder = fresh('ckdir');
+    const ckpt = join(folder, 'run.safetensors');
+    const child = spawn(process.execPath, ['dist/cli.js', 'fewshot', ...TINY, '--steps', '100000', '--logdir', fresh('logs'), '--checkpoint', ckpt], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const done = exited(child);
+    await waitFor(() => existsSync(ckpt) || child.exitCode !== null);
+    renameSync(folder, `${folder}.moved`);
+    writeFileSync(folder, 'in the way');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(1);
+    expect(ownLines(r.stderr)).toHaveLength(1);
+    expect(ownLines(r.stderr)[0]).toMatch(new RegExp(`^shadertrain: --checkpoint ${ckpt}: writing to it failed \\(E[A-Z]+: [^)]+\\); every checkpoint written before is whole \\(writes are atomic\\); free space or choose another path$`));
+    expect(existsSync(join(`${folder}.moved`, 'run.safetensors'))).toBe(true);
   }, TIMEOUT);
 });
 
@@ -155,8 +199,28 @@ describe('stopping and continuing', () => {
   }, TIMEOUT);
 });
 
-describe('metrics.jsonl after a stop', () => {
-  it('is cut back to the checkpoint’s step, with a cut last line dropped', () => {
+describe('metrics.jsonl shared and cut', () => {
+  it('two writers appending to one file keep every line whole (O_APPEND, one write per line)', () => {
+    const d = fresh('shared');
+    const a = new JsonlWriter(d, { run: 'a' });
+    const b = new JsonlWriter(d, { run: 'b' });
+    // The first writer creates the file, the second appends to it: the case that lost lines when
+    // only the second wrote in append mode.
+    for (let step = 0; step < 50; step++) {
+      a.scalars(step, { loss: step, 'test/accuracy': 0.5 });
+      b.scalar('loss', step, step);
+    }
+    a.close();
+    b.close();
+    const lines = readFileSync(join(d, 'metrics.jsonl'), 'utf8').split('\n');
+    expect(lines.pop()).toBe('');
+    const parsed = lines.map((l) => JSON.parse(l) as { run: string; step: number });
+    expect(parsed.filter((l) => l.run === 'a')).toHaveLength(100);
+    expect(parsed.filter((l) => l.run === 'b')).toHaveLength(50);
+  });
+
+
+  it('after a stop, is cut back to the checkpoint’s step, with a cut last line dropped', () => {
     const d = fresh('jsonl');
     mkdirSync(d);
     const p = join(d, 'metrics.jsonl');
