@@ -160,23 +160,41 @@ describe('a checkpoint of another experiment, and a write that fails mid-run', (
 });
 
 describe('stopping and continuing', () => {
-  it('kill -9 mid-run, then --resume: the same checkpoint bytes and each step logged once', async () => {
+  it('kill -9 at random moments, each followed by --resume: the same checkpoint bytes, each step logged once, none lost', async () => {
+    const straightLogs = fresh('logs');
     const straight = `${fresh('straight')}.safetensors`;
-    expect(cli([...TINY, '--steps', '40', '--logdir', fresh('logs'), '--checkpoint', straight]).status).toBe(0);
+    expect(cli([...TINY, '--steps', '40', '--logdir', straightLogs, '--checkpoint', straight]).status).toBe(0);
     const ckpt = `${fresh('ck')}.safetensors`;
     const logdir = fresh('logs');
-    const child = spawn(process.execPath, ['dist/cli.js', 'fewshot', ...TINY, '--steps', '40', '--logdir', logdir, '--checkpoint', ckpt], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const done = exited(child);
-    await waitFor(() => existsSync(ckpt) || child.exitCode !== null);
-    child.kill('SIGKILL');
-    await done;
-    const r = cli([...TINY, '--steps', '40', '--logdir', logdir, '--checkpoint', ckpt, '--resume', ckpt]);
-    expect(r.status, r.stderr).toBe(0);
-    expect(readFileSync(ckpt).equals(readFileSync(straight))).toBe(true);
-    const lines = readFileSync(join(logdir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; tag: string });
-    const keys = lines.map((l) => `${l.step} ${l.tag}`);
-    expect(new Set(keys).size).toBe(keys.length);
-    expect(Math.max(...lines.map((l) => l.step))).toBe(40);
+    const args = [...TINY, '--steps', '40', '--logdir', logdir, '--checkpoint', ckpt];
+    // Moments anywhere in a run once it trains: inside a step, a log write or a checkpoint write.
+    const delays: number[] = [];
+    let finished = false;
+    for (let kill = 0; kill < 4 && !finished; kill++) {
+      const resumed = existsSync(ckpt);
+      const child = spawn(process.execPath, ['dist/cli.js', 'fewshot', ...args, ...(resumed ? ['--resume', ckpt] : [])], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const done = exited(child);
+      let stderr = '';
+      child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      await waitFor(() => (resumed ? stderr.includes('training ') : existsSync(ckpt)) || child.exitCode !== null);
+      const delay = Math.floor(Math.random() * 400);
+      delays.push(delay);
+      await new Promise((r) => setTimeout(r, delay));
+      child.kill('SIGKILL');
+      const r = await done;
+      finished = r.code === 0;
+    }
+    const why = `killed after ${delays.join(', ')} ms`;
+    if (!finished) {
+      const r = cli([...args, '--resume', ckpt]);
+      // A kill after the last checkpoint but before the exit leaves nothing to train.
+      if (r.status !== 0) expect(ownLines(r.stderr), `${why}: ${r.stderr}`).toEqual(['shadertrain: the checkpoint has already trained 40 steps; ask for more with --steps']);
+    }
+    expect(readFileSync(ckpt).equals(readFileSync(straight)), why).toBe(true);
+    const keys = (d: string): string[] => readFileSync(join(d, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; tag: string }).map((l) => `${l.step} ${l.tag}`);
+    const got = keys(logdir);
+    expect(new Set(got).size, why).toBe(got.length);
+    expect([...got].sort(), why).toEqual([...keys(straightLogs)].sort());
   }, TIMEOUT);
 
   it('Ctrl-C stops after the next evaluation, says how to continue, and that command finishes the same bytes', async () => {
