@@ -42,6 +42,8 @@ export function parseFlags(args: string[], spec: FlagSpec): Record<string, strin
   try {
     ({ values } = parseArgs({ args: joined, options, strict: true, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> });
   } catch (err) {
+    const missing = valueMissing(err as Error, joined);
+    if (missing) throw new UserError(missing);
     const message = (err as Error).message.replace(/\. To specify a positional.*$/s, '');
     const unknown = /^Unknown option '--?([^']+)'/.exec(message)?.[1];
     const near = unknown === undefined ? undefined : nearest(unknown, Object.keys(options));
@@ -54,6 +56,18 @@ export function parseFlags(args: string[], spec: FlagSpec): Record<string, strin
     out[name] = values[name] ?? values[other];
   }
   return out;
+}
+
+/**
+ * parseArgs' three-line "argument is ambiguous" (a flag followed by another flag) and its
+ * "argument missing" (a flag last) as one sentence: `--epochs needs a value (it was followed by --logdir)`.
+ */
+function valueMissing(err: Error, args: readonly string[]): string | undefined {
+  const m = /^Option '(--?[^' ]+)(?: <value>)?' argument (is ambiguous|missing)/.exec(err.message);
+  if (!m) return undefined;
+  const at = args.indexOf(m[1]);
+  const next = m[2] === 'missing' || at < 0 ? undefined : args[at + 1];
+  return `${m[1]} needs a value${next === undefined ? '' : ` (it was followed by ${next})`}; see --help`;
 }
 
 /** Levenshtein distance: insertions, deletions and substitutions, one each. */
