@@ -143,6 +143,12 @@ describe('zips of the official tree', () => {
     const good = treeZip('x', names);
     expect(() => preprocessOmniglotArchive(good.subarray(0, good.length - 100), 'cut.zip')).toThrow(/^cut\.zip is not a readable zip archive \(.*\); it may be truncated or damaged\.$/);
     expect(() => preprocessOmniglotArchive(good.subarray(0, good.length - 100), 'cut.zip')).toThrow(DataError);
+    // Another data set given as Omniglot (MovieLens' u.data) is named as such, not as a damaged zip.
+    const ratings = new TextEncoder().encode('196\t242\t3\t881250949\n186\t302\t3\t891717742\n');
+    expect(() => preprocessOmniglotArchive(ratings, 'u.data')).toThrow(
+      /^u\.data is not Omniglot: it is a text file \(it starts "196 242 3 881250949"\); give Omniglot's images_background and images_evaluation \(folders, zips or \.npz files\)$/,
+    );
+    expect(() => preprocessOmniglotArchive(new Uint8Array([0, 1, 2, 3]), 'x.bin')).toThrow(/^x\.bin is not Omniglot: it is neither a zip nor an npz archive;/);
     const short = treeZip('x', names, (f) => delete f['x/Latin/character02/0684_20.png']);
     expect(() => preprocessOmniglotArchive(short, 's.zip')).toThrow(/^s\.zip: x\/Latin\/character02 has 19 PNG drawings; an Omniglot character has 20\.$/);
     // The same character twice: kept once when the drawings agree, refused when they differ.

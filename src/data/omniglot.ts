@@ -264,11 +264,25 @@ export function preprocessDrawingFiles(files: readonly DrawingFile[], label: str
 // ---- archives (zip of PNGs, npz) --------------------------------------------------------------
 
 function unzipArchive(bytes: Uint8Array, label: string): Unzipped {
+  notOmniglot(bytes, label);
   try {
     return unzipSync(bytes, { filter: (f) => /\.png$/i.test(f.name) || f.name === 'images.npy' || f.name === 'labels.npy' });
   } catch (err) {
     throw new DataError(`${label} is not a readable zip archive (${(err as Error).message}); it may be truncated or damaged.`);
   }
+}
+
+/**
+ * A file that is no zip at all (zip and npz both start with "PK") is some other data set, such as
+ * MovieLens' u.data given as --data: said so, rather than as a damaged archive.
+ */
+function notOmniglot(bytes: Uint8Array, label: string): void {
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b) return;
+  const head = bytes.subarray(0, 256);
+  const text = head.length > 0 && head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
+  const line = text ? new TextDecoder().decode(head).split(/\r?\n/)[0].replaceAll('\t', ' ').slice(0, 40) : '';
+  const what = text ? `a text file (it starts "${line}")` : bytes.length ? 'neither a zip nor an npz archive' : 'empty';
+  throw new DataError(`${label} is not Omniglot: it is ${what}; give Omniglot's images_background and images_evaluation (folders, zips or .npz files)`);
 }
 
 function preprocessNpz(files: Unzipped, label: string, filter: ResizeFilter, side: number): OmniglotCharacter[] {
