@@ -1,7 +1,7 @@
 // The runtime: adapter report, buffer ownership, readback ring, timing, device loss.
 import { describe, expect, it } from 'vitest';
 import { adapterLine, limitsLines } from '../src/gpu/adapter-report.ts';
-import { Gpu } from '../src/gpu/context.ts';
+import { Gpu, oneSentence } from '../src/gpu/context.ts';
 import { StagingRing } from '../src/gpu/readback.ts';
 import { GpuTimer } from '../src/gpu/timing.ts';
 import { useGpu } from './support/gpu.ts';
@@ -50,6 +50,17 @@ describe('gpu runtime', () => {
     expect(stats.median_ms).toBeGreaterThanOrEqual(0);
     expect(stats.samples).toHaveLength(5);
     timer.destroy();
+  });
+
+  it('turns a validation error into one line, with Dawn’s call context dropped', async () => {
+    const gpu = await Gpu.create();
+    const size = gpu.device.limits.maxBufferSize + 4;
+    gpu.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE }); // invalid: reported to the handler, not thrown
+    await expect(gpu.idle()).rejects.toThrow(/^WebGPU error: [^\n]+$/);
+    expect(oneSentence('Buffer size (8) exceeds the max buffer size limit (4).\n - While calling [Device "x"].CreateBuffer([BufferDescriptor "a"]).\n')).toBe(
+      'Buffer size (8) exceeds the max buffer size limit (4).',
+    );
+    gpu.destroy();
   });
 
   it('turns device loss into an error instead of a hang', async () => {

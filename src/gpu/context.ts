@@ -18,6 +18,14 @@ export function gpuOptionsFromEnv(): GpuOptions {
   return opts;
 }
 
+/**
+ * A validation message's first statement: Dawn follows it with lines of call context
+ * (" - While calling [Device].CreateBuffer(...)") that mean nothing to a user.
+ */
+export function oneSentence(message: string): string {
+  return message.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('- While') && !l.startsWith('at ')).join(' ').trim() || message.trim();
+}
+
 export class Gpu {
   /** Owns every buffer made for this device that nobody else owns. */
   readonly buffers: BufferScope;
@@ -45,6 +53,8 @@ export class Gpu {
     // Nobody may await `lost`; without a handler its rejection would be reported as unhandled.
     this.lostPromise.catch(() => undefined);
     device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+      // Handled here, so not also printed: Dawn in Node writes unhandled ones to stdout, which breaks --json.
+      ev.preventDefault();
       this.uncaptured ??= ev.error.message;
     };
   }
@@ -79,7 +89,7 @@ export class Gpu {
     if (this.uncaptured) {
       const msg = this.uncaptured;
       this.uncaptured = null;
-      throw new Error(`WebGPU error: ${msg}`);
+      throw new Error(`WebGPU error: ${oneSentence(msg)}`);
     }
   }
 
