@@ -324,6 +324,8 @@ async function runClaimed(ex: AnyExperiment, v: Values, { config, preset, resume
   }
   const gpu = await Gpu.create(gpuOptions(v as Parameters<typeof gpuOptions>[0]));
   try {
+    // The sizes against the adapter's limits, before any graph is built or buffer made.
+    for (const c of preset ? runs.map((r) => r.config) : [config]) ex.checkLimits?.(c, loaded.data, gpu.device.limits);
     const adapter = adapterLine(gpu.report);
     const shortAdapter = `${[gpu.report.vendor, gpu.report.architecture].filter(Boolean).join(' ') || 'this adapter'}${gpu.report.software ? ' (software)' : ''}`;
     say(`adapter: ${adapter}`);

@@ -3,6 +3,7 @@
 // worker's runs and the logged tags are all made. Browser-safe.
 import type { Gpu } from '../gpu/context.ts';
 import type { CheckpointFile } from '../graph/checkpoint.ts';
+import type { BufferLimits } from './limits.ts';
 import type { OptionSpec, OptionValue } from './options.ts';
 
 /** What training counts in: epochs over the data, or optimizer steps. */
@@ -186,6 +187,11 @@ export interface Experiment<C extends object, D, T extends Trainer> {
   checkConfig(c: C): void;
   /** The config against the data, before any GPU work. */
   checkData?(c: C, data: D): void;
+  /**
+   * The buffers the config and data call for against the adapter's limits, from the sizes alone
+   * (nothing is built yet); ConfigError or DataError naming the flag or the data line, and the limit.
+   */
+  checkLimits?(c: C, data: D, limits: BufferLimits): void;
   create(gpu: Gpu, data: D, config: C): Promise<T>;
   /** A lasting line per evaluation (CLI) and the page's latest line. */
   summary(e: Evaluation): string;

@@ -5,6 +5,7 @@ import { splitOmniglotCharacters } from '../../data/omniglot-split.ts';
 import type { Experiment, MetricSpec } from '../../experiments/types.ts';
 import { checkConfig, checkData, FEWSHOT_DEFAULTS, FEWSHOT_OPTIONS, type FewshotConfig } from './config.ts';
 import { EPISODE } from './inspect.ts';
+import { checkFewshotLimits } from './limits.ts';
 import { count } from '../../experiments/estimate.ts';
 import { finalCount, finalMean, HW1 } from './report.ts';
 import { FewshotTrainer } from './trainer.ts';
@@ -43,6 +44,7 @@ export const FEWSHOT: Experiment<FewshotConfig, OmniglotSet, FewshotTrainer> = {
   runName: (c) => `N${c.numClasses}_K${c.numShot}_H${c.hidden}_seed${c.seed}`,
   checkConfig,
   checkData: (c, set) => checkData(c, set, splitOmniglotCharacters(set.characters, c.splitSeed)),
+  checkLimits: checkFewshotLimits,
   create: (gpu, set, config) => FewshotTrainer.create(gpu, set, config),
   summary: ({ values: v }) => `${typeof v.trainLoss === 'number' ? `train loss ${f(v.trainLoss, 4)}, ` : ''}test loss ${f(v.testLoss, 4)}, test accuracy ${f(v.testAccuracy, 3)}`,
   done: (r) => {

@@ -3,6 +3,7 @@
 import type { Experiment } from '../../experiments/types.ts';
 import { checkConfig, RECOMMENDER_DEFAULTS, RECOMMENDER_OPTIONS, type RecommenderConfig } from './config.ts';
 import { TOP_ITEMS } from './inspect.ts';
+import { checkRecommenderData, checkRecommenderLimits } from './limits.ts';
 import { epochMetrics, HW0 } from './report.ts';
 import type { RecommenderData } from './split.ts';
 import { RecommenderTrainer } from './trainer.ts';
@@ -39,6 +40,8 @@ export const RECOMMENDER: Experiment<RecommenderConfig, RecommenderData, Recomme
   mainMetric: () => 'testMse',
   runName: (c) => `${c.sharedEmbeddings ? 'shared' : 'separate'}_fw${c.factorizationWeight}_rw${c.regressionWeight}_seed${c.seed}`,
   checkConfig,
+  checkData: checkRecommenderData,
+  checkLimits: checkRecommenderLimits,
   create: (gpu, data, config) => RecommenderTrainer.create(gpu, data.rows, config, data.origin),
   summary: ({ values: v }) =>
     `joint loss ${f(v.jointLoss, 4)} (factorization ${f(v.factorizationLoss, 4)}, MSE ${f(v.trainMse, 3)}); test MRR ${f(v.mrr, 4)}, test MSE ${f(v.testMse, 3)}`,
