@@ -14,6 +14,7 @@ export const RUN_FLAGS = {
   checkpoint: { type: 'string' },
   resume: { type: 'string' },
   overwrite: { type: 'boolean' },
+  force: { type: 'boolean' },
   keep_best: { type: 'string' },
   early_stop: { type: 'string' },
   json: { type: 'boolean' },

@@ -22,6 +22,7 @@ import { examplesHelp } from './help.ts';
 import { Interrupt, resumeCommand } from './interrupt.ts';
 import { writingOutput } from './output-errors.ts';
 import { checkNotOverwriting, checkResumable, checkResumeExperiment, checkWritable, lockPath } from './output-paths.ts';
+import { checkResumeData } from './resume-data.ts';
 import { Progress } from './progress.ts';
 import { RUN_FILE, runRecord, type RunContext } from './run-record.ts';
 
@@ -40,6 +41,7 @@ function help(ex: AnyExperiment, ds: NodeDataset): string {
     ['--checkpoint FILE', 'save a checkpoint (safetensors) at every evaluation'],
     ['--resume FILE', 'continue exactly from a checkpoint of the same settings'],
     ['--overwrite', 'replace an existing --checkpoint with a fresh run (refused without it)'],
+    ['--force', 'continue a --resume checkpoint on data other than it was trained on'],
     ['--keep_best METRIC', `keep the best evaluation's checkpoint by this metric's tag or key\n(default ${ex.metrics.find((m) => m.key === ex.mainMetric(ex.defaults))?.tag ?? ex.mainMetric(ex.defaults)}), as best.safetensors in the logdir\n(NAME.best.safetensors beside --checkpoint NAME.safetensors)`],
     ['--early_stop N', 'stop when the --keep_best metric has not improved for N evaluations'],
     ['--json', 'print a machine-readable summary on stdout'],
@@ -317,6 +319,7 @@ async function runClaimed(ex: AnyExperiment, v: Values, { config, preset, resume
   const say = (line: string): void => console.error(line);
   const loaded = await ds.load(stringFlag(v.data), dataOptions, say, config);
   // Every run's settings against the data, before the GPU is opened and anything is written.
+  if (resume) await checkResumeData(ex, loaded.data, config, resume, !!v.force);
   const runs = preset ? preset.runs(config) : [];
   for (const c of preset ? runs.map((r) => r.config) : [config]) {
     ex.checkData?.(c, loaded.data);

@@ -127,18 +127,42 @@ describe('checkpoints: never replaced by accident, never shared, never trusted w
   }, TIMEOUT);
 });
 
-describe('a checkpoint of another experiment, and a write that fails mid-run', () => {
-  it('--resume of a multitask checkpoint in fewshot names both experiments, before any GPU work', () => {
+describe('a checkpoint of another experiment or other data, and a write that fails mid-run', () => {
+  /** A small CSV for a multi-task run; `shift` changes its values (other data, same columns). */
+  const csvFile = (shift: number): string => {
     const csv = `${fresh('rows')}.csv`;
-    const rows = Array.from({ length: 200 }, (_, i) => `${(i % 17) / 2},${['red', 'green', 'blue'][i % 3]},${(i * 7) % 5 > 2 ? 1 : 0}`);
+    const rows = Array.from({ length: 200 }, (_, i) => `${((i + shift) % 17) / 2},${['red', 'green', 'blue'][i % 3]},${(i * 7) % 5 > 2 ? 1 : 0}`);
     writeFileSync(csv, `size,color,clicked\n${rows.join('\n')}\n`);
-    const ckpt = `${fresh('mt')}.safetensors`;
-    const mt = spawnCli(['multitask', '--dataset', 'csv', '--data', csv, '--labels', 'clicked', '--model', 'shared-bottom', '--epochs', '1', '--batch_size', '64', '--checkpoint', ckpt, '--logdir', fresh('logs')]);
-    expect(mt.status, mt.stderr).toBe(0);
-    const r = cli([...TINY, '--steps', '10', '--logdir', fresh('logs'), '--resume', ckpt]);
+    return csv;
+  };
+  const multitask = (csv: string, epochs: number, more: string[]): string[] => ['multitask', '--dataset', 'csv', '--data', csv, '--labels', 'clicked', '--model', 'shared-bottom', '--epochs', String(epochs), '--batch_size', '64', '--logdir', fresh('logs'), ...more];
+  let mtCsv = '';
+  let mtCkpt = '';
+  beforeAll(() => {
+    mtCsv = csvFile(0);
+    mtCkpt = `${fresh('mt')}.safetensors`;
+    const mt = spawnCli(multitask(mtCsv, 1, ['--checkpoint', mtCkpt]));
+    if (mt.status !== 0) throw new Error(`training exited ${mt.status}: ${mt.stderr}`);
+  }, TIMEOUT);
+
+  it('--resume of a multitask checkpoint in fewshot names both experiments, before any GPU work', () => {
+    const r = cli([...TINY, '--steps', '10', '--logdir', fresh('logs'), '--resume', mtCkpt]);
     expect(r.status).toBe(1);
-    expect(ownLines(r.stderr)).toEqual([`shadertrain: --resume ${ckpt} is a multitask checkpoint, not fewshot; continue it with shadertrain multitask --resume ${ckpt}`]);
+    expect(ownLines(r.stderr)).toEqual([`shadertrain: --resume ${mtCkpt} is a multitask checkpoint, not fewshot; continue it with shadertrain multitask --resume ${mtCkpt}`]);
     expect(r.stderr).not.toMatch(/adapter:/);
+  }, TIMEOUT);
+
+  it('--resume on other data names both data sets before any GPU work, and goes on with --force', () => {
+    const other = csvFile(5);
+    const r = spawnCli(multitask(other, 2, ['--resume', mtCkpt]));
+    expect(r.status).toBe(1);
+    expect(ownLines(r.stderr)).toHaveLength(1);
+    expect(ownLines(r.stderr)[0]).toMatch(new RegExp(`^shadertrain: --resume ${mtCkpt} was trained on csv from \\S*rows-\\d+\\.csv \\(sha256 [0-9a-f]{12}\\), not on this --data, csv from \\S*rows-\\d+\\.csv \\(sha256 [0-9a-f]{12}\\); give the same --data, or --force to continue on this data$`));
+    expect(r.stderr).not.toMatch(/adapter:/);
+    const same = spawnCli(multitask(mtCsv, 2, ['--resume', mtCkpt, '--checkpoint', `${fresh('mt2')}.safetensors`]));
+    expect(same.status, same.stderr).toBe(0);
+    const forced = spawnCli(multitask(other, 2, ['--resume', mtCkpt, '--force']));
+    expect(forced.status, forced.stderr).toBe(0);
   }, TIMEOUT);
 
   it('a checkpoint write that fails mid-run is one sentence naming --checkpoint and the file', async () => {

@@ -2,7 +2,7 @@
 // (src/models/<name>/experiment.ts), from which the CLI's command, the web page's form, the
 // worker's runs and the logged tags are all made. Browser-safe.
 import type { Gpu } from '../gpu/context.ts';
-import type { CheckpointFile } from '../graph/checkpoint.ts';
+import type { CheckpointData, CheckpointFile } from '../graph/checkpoint.ts';
 import type { BufferLimits } from './limits.ts';
 import type { OptionSpec, OptionValue } from './options.ts';
 
@@ -193,6 +193,8 @@ export interface Experiment<C extends object, D, T extends Trainer> {
    */
   checkLimits?(c: C, data: D, limits: BufferLimits): void;
   create(gpu: Gpu, data: D, config: C): Promise<T>;
+  /** The data set and its fingerprint as the trainer's checkpoints record them: a resume on other data is refused. */
+  origin?(data: D, config: C): Promise<CheckpointData | undefined>;
   /** A lasting line per evaluation (CLI) and the page's latest line. */
   summary(e: Evaluation): string;
   /** The last line of a run. */

@@ -8,7 +8,7 @@ import { EPISODE } from './inspect.ts';
 import { checkFewshotLimits } from './limits.ts';
 import { count } from '../../experiments/estimate.ts';
 import { finalCount, finalMean, HW1 } from './report.ts';
-import { FewshotTrainer } from './trainer.ts';
+import { FewshotTrainer, omniglotOrigin } from './trainer.ts';
 
 const f = (x: number | null | undefined, digits: number): string => (typeof x === 'number' ? x.toFixed(digits) : '–');
 
@@ -46,6 +46,7 @@ export const FEWSHOT: Experiment<FewshotConfig, OmniglotSet, FewshotTrainer> = {
   checkData: (c, set) => checkData(c, set, splitOmniglotCharacters(set.characters, c.splitSeed)),
   checkLimits: checkFewshotLimits,
   create: (gpu, set, config) => FewshotTrainer.create(gpu, set, config),
+  origin: (set) => omniglotOrigin(set)(),
   summary: ({ values: v }) => `${typeof v.trainLoss === 'number' ? `train loss ${f(v.trainLoss, 4)}, ` : ''}test loss ${f(v.testLoss, 4)}, test accuracy ${f(v.testAccuracy, 3)}`,
   done: (r) => {
     const n = finalCount(r.evaluations);

@@ -191,7 +191,7 @@ function evalSums(g: Graph, m: FewshotGraph): Tensor {
  * The Omniglot set a checkpoint records: its fingerprint is of the preprocessed pixels training
  * sampled, so the embedded set, the zips and the folders of the same drawings give the same one.
  */
-function omniglotOrigin(set: OmniglotSet): () => Promise<CheckpointData> {
+export function omniglotOrigin(set: OmniglotSet): () => Promise<CheckpointData> {
   let memo: Promise<CheckpointData> | undefined;
   const what = `${set.characters} characters × ${set.drawings} drawings, ${set.side}×${set.side} ${set.filter}`;
   return () => (memo ??= fingerprint([{ name: `pixels (${what})`, bytes: set.pixels }]).then((f) => ({ name: 'omniglot', source: what, fingerprint: f })));

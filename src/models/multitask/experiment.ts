@@ -92,6 +92,7 @@ export const MULTITASK: Experiment<MultitaskConfig, TabularSource, MultitaskTrai
   checkConfig,
   checkData: (c, source) => void tableFor(c, source),
   create: async (gpu, source, config) => MultitaskTrainer.create(gpu, tableFor(config, source), config, await dataOf(config, source)),
+  origin: (source, config) => dataOf(config, source),
   summary: (e) => {
     const c = e.values as Record<string, number | null>;
     const train = Object.entries(c)

@@ -43,6 +43,7 @@ export const RECOMMENDER: Experiment<RecommenderConfig, RecommenderData, Recomme
   checkData: checkRecommenderData,
   checkLimits: checkRecommenderLimits,
   create: (gpu, data, config) => RecommenderTrainer.create(gpu, data.rows, config, data.origin),
+  origin: async (data) => data.origin,
   summary: ({ values: v }) =>
     `joint loss ${f(v.jointLoss, 4)} (factorization ${f(v.factorizationLoss, 4)}, MSE ${f(v.trainMse, 3)}); test MRR ${f(v.mrr, 4)}, test MSE ${f(v.testMse, 3)}`,
   done: (r) => {
