@@ -42,7 +42,7 @@ function help(): string {
   const width = Math.max(...[...rows, ...sections.flatMap((s) => s.rows)].map(([l]) => l.length)) + 2;
   const table = (rs: [string, string][]): string => rs.map(([l, t]) => `  ${l.padEnd(width)}${t.replaceAll('\n', `\n  ${' '.repeat(width)}`)}`).join('\n');
   const parts = sections.map((s) => `${s.title}\n  ${s.about.replaceAll('\n', '\n  ')}${s.rows.length ? `\n${table(s.rows)}` : ''}`);
-  return `usage: shadertrain predict --checkpoint FILE [the experiment's flags] [--json]\nWhat a trained model predicts, from its checkpoint alone: the checkpoint names its experiment,\nits config and what its inputs are.\n\n${table(rows)}\n\n${parts.join('\n\n')}\n\n${GPU_HELP}${examplesHelp('predict', EXAMPLES)}`;
+  return `usage: shadertrain predict --checkpoint FILE [the experiment's flags] [--json]\nWhat a trained model predicts, from its checkpoint alone: the checkpoint names its experiment,\nits config and what its inputs are.\n\n${table(rows)}\n\n${parts.join('\n\n')}\n\n${GPU_HELP}${examplesHelp('predict', [...EXAMPLES, ...EXPERIMENTS.flatMap((ex) => ex.predictor?.examples ?? [])])}`;
 }
 
 /** The experiment a checkpoint names, or one sentence on what is missing. */

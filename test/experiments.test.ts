@@ -76,6 +76,8 @@ describe('options', () => {
       ['--no_shared', 'one table per head'],
       ['--layer_sizes A,B,...', ' (default 96,64)'],
     ]);
+    // No default (predict's --user): the help alone, never "(default undefined)".
+    expect(optionsHelp([batch], {})).toEqual([['--batch_size N', '']]);
   });
 });
 

@@ -124,12 +124,12 @@ export function formatValue(v: unknown): string {
 
 export const kebab = (flag: string): string => flag.replaceAll('_', '-');
 
-/** The options' rows of --help: [`--flag ARG`, `help (default D)`]. */
+/** The options' rows of --help: [`--flag ARG`, `help (default D)`]; an option without a default (a predict flag such as --user) has no "(default ...)". */
 export function optionsHelp(options: readonly OptionSpec[], defaults: object): [string, string][] {
   const d = defaults as Record<string, unknown>;
   return options.map((o) => [
     `--${o.flag}${o.type === 'bool' ? '' : ` ${o.arg ?? argName(o)}`}${o.aliases?.length ? ` (or ${o.aliases.map((a) => `--${a}`).join(', ')})` : ''}`,
-    o.type === 'bool' || formatValue(d[o.key]) === '' ? o.help : `${o.help} (default ${formatValue(d[o.key])})`,
+    o.type === 'bool' || d[o.key] === undefined || formatValue(d[o.key]) === '' ? o.help : `${o.help} (default ${formatValue(d[o.key])})`,
   ]);
 }
 

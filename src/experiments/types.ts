@@ -144,6 +144,8 @@ export interface PredictSink {
 export interface Predictor {
   /** The lines `shadertrain predict --help` shows above its flags. */
   about: string;
+  /** Command lines `shadertrain predict --help` shows at its end (after `shadertrain predict`), each with what it does. */
+  examples?: readonly { args: string; does: string }[];
   flags: readonly PredictFlag[];
   /** The values of flags not given (a flag absent here and not given is undefined). */
   defaults: Record<string, OptionValue>;

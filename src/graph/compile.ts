@@ -199,9 +199,13 @@ export class CompiledStep {
     }
   }
 
-  async read(ring: StagingRing, t: Tensor): Promise<Float32Array | Uint32Array> {
+  /** A tensor's values, or `count` of them from element `from` on (one row of a large matrix). */
+  async read(ring: StagingRing, t: Tensor, from = 0, count = t.size - from): Promise<Float32Array | Uint32Array> {
     this.settle('read');
-    const bytes = await ring.read(this.buffer(t), 0, t.bytes);
+    if (!(Number.isInteger(from) && Number.isInteger(count) && from >= 0 && count > 0 && from + count <= t.size)) {
+      throw new GraphError(`${t} has ${t.size} values: cannot read ${count} from ${from}`);
+    }
+    const bytes = await ring.read(this.buffer(t), from * 4, count * 4);
     return t.dtype === 'u32' ? new Uint32Array(bytes) : new Float32Array(bytes);
   }
 

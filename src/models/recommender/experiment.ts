@@ -4,6 +4,7 @@ import type { Experiment } from '../../experiments/types.ts';
 import { checkConfig, RECOMMENDER_DEFAULTS, RECOMMENDER_OPTIONS, type RecommenderConfig } from './config.ts';
 import { TOP_ITEMS } from './inspect.ts';
 import { checkRecommenderData, checkRecommenderLimits } from './limits.ts';
+import { RECOMMENDER_PREDICTOR } from './predict.ts';
 import { epochMetrics, HW0 } from './report.ts';
 import type { RecommenderData } from './split.ts';
 import { RecommenderTrainer } from './trainer.ts';
@@ -20,6 +21,7 @@ export const RECOMMENDER: Experiment<RecommenderConfig, RecommenderData, Recomme
     { args: '--no_shared_embeddings --epochs 20 --logdir runs/separate', does: 'separate user/item tables per task, logs in runs/separate' },
     { args: '--experiments hw0', does: 'the four standard runs, a markdown table and an SVG chart' },
     { args: '--data ml-1m.zip --json', does: 'MovieLens 1M from its zip, a machine-readable summary on stdout' },
+    { args: '--data ml-100k --epochs 20 --checkpoint rec.safetensors', does: 'a checkpoint to predict from: shadertrain predict --checkpoint rec.safetensors --data ml-100k --user 1' },
   ],
   dataset: 'movielens',
   defaults: RECOMMENDER_DEFAULTS,
@@ -53,4 +55,5 @@ export const RECOMMENDER: Experiment<RecommenderConfig, RecommenderData, Recomme
   json: (r) => ({ seconds_per_epoch: r.seconds / r.evaluations.length, epochs: r.evaluations.map(epochMetrics) }),
   presets: [HW0],
   inspect: [TOP_ITEMS],
+  predictor: RECOMMENDER_PREDICTOR,
 };

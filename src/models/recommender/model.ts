@@ -153,6 +153,8 @@ export function recommenderAdam(c: RecommenderConfig, deferSteps: number): AdamO
 
 export interface EvalGraph {
   g: Graph;
+  /** [users, items]: every item's factorization score u·q + b_i for every user (without a_u, which cannot change a rank). */
+  scores: Tensor;
   ranks: Tensor;
   predictions: Tensor;
 }
@@ -170,8 +172,9 @@ export function evalGraph(m: Recommender, pairs: number): EvalGraph {
   const users = g.input('users', [pairs], 'u32');
   const items = g.input('items', [pairs], 'u32');
   const rated = g.input('rated', [t.users * maskWords(t.items)], 'u32');
-  const scores = matmul(g, m.factorization.users.table.on(g), m.factorization.items.table.on(g), { transB: true, bias: m.itemBiases.table.on(g) });
+  // Kept so that prediction can read a user's row: the scores its top items are ranked by.
+  const scores = g.keep(matmul(g, m.factorization.users.table.on(g), m.factorization.items.table.on(g), { transB: true, bias: m.itemBiases.table.on(g) }));
   const ranks = g.keep(heldOutRanks(g, scores, users, items, rated));
   const predictions = g.keep(m.predict(g, m.regression.users.forward(g, users), m.regression.items.forward(g, items)));
-  return { g, ranks, predictions };
+  return { g, scores, ranks, predictions };
 }

@@ -159,10 +159,7 @@ export class RecommenderTrainer implements Trainer {
   /** MRR over users with held-out ratings, and the held-out MSE of the regression head. */
   async evaluate(): Promise<EvalResult> {
     const t0 = performance.now();
-    const { step, graph } = this.evaluation;
-    step.run();
-    const ranks = await step.read(this.ring, graph.ranks);
-    const pred = await step.read(this.ring, graph.predictions);
+    const { ranks, predictions: pred } = await this.evaluationOutputs();
     const { data, split } = this;
     const users = new Uint32Array(split.test.length);
     let se = 0;
@@ -172,6 +169,15 @@ export class RecommenderTrainer implements Trainer {
       se += (data.ratings[row] - pred[i]) ** 2;
     }
     return { values: { mrr: meanReciprocalRank(users, ranks), testMse: se / split.test.length }, ms: performance.now() - t0 };
+  }
+
+  /** Evaluation's outputs for the held-out pairs, in split.test's order: each one's rank and predicted rating. */
+  async evaluationOutputs(): Promise<{ ranks: Float32Array; predictions: Float32Array }> {
+    const { step, graph } = this.evaluation;
+    step.run();
+    const ranks = (await step.read(this.ring, graph.ranks)) as Float32Array;
+    const predictions = (await step.read(this.ring, graph.predictions)) as Float32Array;
+    return { ranks, predictions };
   }
 
   /** The current parameters by name (for inspection: top items, tests). */
