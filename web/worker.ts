@@ -28,7 +28,7 @@ let busy = false;
 const text = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** Errors whose message already tells the user what to do (as the CLI prints them). */
-const USER_FACING = new Set(['DataError', 'ConfigError', 'CheckpointError', 'CheckpointInputError', 'SafetensorsError', 'NonFiniteError', 'DeviceLostError', 'KernelError', 'RangeError']);
+const USER_FACING = new Set(['DataError', 'ConfigError', 'CheckpointError', 'CheckpointInputError', 'SafetensorsError', 'NonFiniteError', 'DivergenceError', 'DeviceLostError', 'KernelError', 'RangeError']);
 
 async function init(): Promise<void> {
   try {

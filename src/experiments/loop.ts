@@ -2,6 +2,7 @@
 // asks for one, then the training up to each evaluation in one call of the trainer, and after
 // each evaluation a hook that is awaited (log, checkpoint, pause): the generator is then where a
 // checkpoint taken there resumes exactly. Browser-safe.
+import { checkDivergence } from './divergence.ts';
 import { estimate, type Estimate } from './estimate.ts';
 import { metricsOf, type AnyExperiment, type Evaluation, type RunResult, type Trainer, type TrainResult } from './types.ts';
 
@@ -62,6 +63,7 @@ export async function trainLoop(ex: AnyExperiment, trainer: Trainer, config: obj
   };
   if (ex.evaluateFirst && !o.resumed) {
     const ev = await trainer.evaluate();
+    await checkDivergence(ex, config, trainer, ev.values, trainer.done, true);
     const untrained = Object.fromEntries(metricsOf(ex, config).filter((m) => !m.test).map((m) => [m.key, null]));
     await report({ at: trainer.done, values: { ...untrained, ...ev.values }, trainMs: 0, steps: 0, evalMs: ev.ms });
   }
@@ -73,14 +75,17 @@ export async function trainLoop(ex: AnyExperiment, trainer: Trainer, config: obj
       const first = await trainer.train(warmup.steps, onStep);
       const firstEval = evaluations[0]?.evalMs ?? 0;
       warmup.onEstimate(estimate(total, plan.length + evaluations.length, first.ms / first.steps, firstEval));
-      const rest = await trainPieces(ex, trainer, units - warmup.steps, o, (done) => onStep(warmup.steps + done));
+      const rest = await trainPieces(ex, trainer, config, units - warmup.steps, o, (done) => onStep(warmup.steps + done));
       tr = merged(first, rest);
     } else {
-      tr = await trainPieces(ex, trainer, units, o, onStep);
+      tr = await trainPieces(ex, trainer, config, units, o, onStep);
     }
     trainMs += tr.ms;
     steps += tr.steps;
+    // Before the evaluation and its hook: a diverged run writes no checkpoint over the last good one.
+    await checkDivergence(ex, config, trainer, tr.values, trainer.done);
     const ev = await trainer.evaluate();
+    await checkDivergence(ex, config, trainer, ev.values, trainer.done);
     await report({ at: trainer.done, values: { ...tr.values, ...ev.values }, trainMs: tr.ms, steps: tr.steps, evalMs: ev.ms });
     if (o.stop?.()) break;
   }
@@ -88,7 +93,7 @@ export async function trainLoop(ex: AnyExperiment, trainer: Trainer, config: obj
 }
 
 /** `units` of training in one call, or in pieces of `o.chunk` steps whose means are combined by their steps. */
-async function trainPieces(ex: AnyExperiment, trainer: Trainer, units: number, o: LoopOptions, onStep: (done: number) => void): Promise<TrainResult> {
+async function trainPieces(ex: AnyExperiment, trainer: Trainer, config: object, units: number, o: LoopOptions, onStep: (done: number) => void): Promise<TrainResult> {
   const chunk = ex.unit === 'step' && o.chunk && o.chunk > 0 ? o.chunk : units;
   if (chunk >= units) return trainer.train(units, (done) => onStep(done));
   const sums: Record<string, number> = {};
@@ -103,7 +108,10 @@ async function trainPieces(ex: AnyExperiment, trainer: Trainer, units: number, o
     left -= n;
     for (const [k, v] of Object.entries(tr.values)) sums[k] = (sums[k] ?? 0) + v * tr.steps;
     // The last piece's values arrive with the evaluation.
-    if (left > 0) o.onTrained?.(trainer.done, tr.values);
+    if (left > 0) {
+      await checkDivergence(ex, config, trainer, tr.values, trainer.done);
+      o.onTrained?.(trainer.done, tr.values);
+    }
   }
   return { values: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / steps])), ms, steps };
 }

@@ -105,7 +105,25 @@ export function parseOption(o: Exclude<OptionSpec, { type: 'bool' }>, text: stri
   else if (o.type === 'choice') v = raw;
   else v = raw === '' ? NaN : Number(raw);
   if (!fits(o, v)) throw new ConfigError(`${name} must be ${expected(o)}, not "${text}"`);
+  const f32 = notF32(o, v);
+  if (f32) throw new ConfigError(`${name} ${text} ${f32}`);
   return v;
+}
+
+/** The largest finite 32-bit float, and the smallest above 0 (a subnormal). */
+const F32_MAX = 3.4028234663852886e38;
+const F32_MIN = 1.401298464324817e-45;
+
+/**
+ * Why a number option's value cannot reach the GPU as the user meant it: the kernels compute in
+ * 32-bit floats, where --regression_weight 1e300 is infinity and --lr 1e-300 is 0.
+ */
+function notF32(o: OptionSpec, v: unknown): string | undefined {
+  if (o.type !== 'number' && o.type !== 'numbers') return undefined;
+  const values = (Array.isArray(v) ? v : [v]) as number[];
+  if (values.some((x) => Math.abs(x) > F32_MAX)) return "is beyond the GPU's 32-bit floats (their largest is 3.4e38); use a value many orders of magnitude smaller";
+  if (values.some((x) => x !== 0 && Math.abs(x) < F32_MIN)) return "is 0 in the GPU's 32-bit floats (their smallest above 0 is 1.4e-45); use a larger value";
+  return undefined;
 }
 
 /** Every option's field of a config checked on its own: one sentence naming the flag. */
@@ -114,6 +132,8 @@ export function checkOptions(options: readonly OptionSpec[], config: object): vo
   for (const o of options) {
     const v = c[o.key];
     if (!fits(o, v)) throw new ConfigError(`--${o.flag} must be ${expected(o)}, not ${JSON.stringify(Array.isArray(v) ? v.join(',') : v)}`);
+    const f32 = notF32(o, v);
+    if (f32) throw new ConfigError(`--${o.flag} ${formatValue(v)} ${f32}`);
   }
 }
 

@@ -21,6 +21,10 @@ export interface MetricSpec {
   bar?: string;
   /** What guessing scores (AUC 0.5, accuracy 1/N, cross-entropy ln N): the page's charts draw it as a line and keep it in range. */
   chance?: number;
+  /** A value above this means training has diverged (no working model reaches it): the run stops there. */
+  explodes?: number;
+  /** The options (keys) whose values weight this loss: named when one is absurd and the loss diverges. */
+  weights?: readonly string[];
 }
 
 /** What train() reports: the metrics of the units it trained, their wall time and optimizer steps. */
@@ -61,6 +65,8 @@ export interface Trainer {
   checkpoint(): Promise<Uint8Array>;
   /** Continues from a checkpoint of the same settings, or says which settings differ. */
   restore(bytes: Uint8Array, source: string): void;
+  /** The parameter tensors holding a NaN or an infinity (read only once a run has diverged). */
+  nonFiniteParams?(): Promise<string[]>;
   /** Facts about the compiled run worth reporting (--json's spelling): the input path taken, dispatches per step. */
   facts(): Record<string, string | number>;
   destroy(): void;
@@ -207,6 +213,8 @@ export interface Experiment<C extends object, D, T extends Trainer> {
   /** Files (name → text: charts, curves) a finished run leaves in its log folder, made from the trainer before it goes. */
   artifacts?(trainer: T, r: RunResult<C>): Promise<Record<string, string>>;
   inspect: readonly InspectView<T, D>[];
+  /** Names of parameter groups (a tensor name's first part) as the user knows them, where "user_embeddings" → "user embeddings" is not enough. */
+  paramNames?: Readonly<Record<string, string>>;
   /** What `shadertrain predict` does with this experiment's checkpoints (none: it says so). */
   predictor?: Predictor;
 }

@@ -38,15 +38,16 @@ export class Metrics {
 
   /**
    * The sums since the last read divided by `steps` (per-step means) and by their loss weights, then reset to zero.
-   * `atStep` is the step count reported if a value is not finite.
+   * `atStep` is the step count reported if a value is not finite; with `keepNonFinite` such a value
+   * is returned instead, for a caller that names it in its own terms (the experiments' training loop).
    */
-  async read(step: CompiledStep, ring: StagingRing, steps: number, atStep: number): Promise<Record<string, number>> {
+  async read(step: CompiledStep, ring: StagingRing, steps: number, atStep: number, keepNonFinite = false): Promise<Record<string, number>> {
     const sums = (await step.read(ring, this.tensor)) as Float32Array;
     step.write(this.tensor, new Float32Array(this.names.length));
     const out: Record<string, number> = {};
     this.names.forEach((name, i) => {
       const v = sums[i] / steps;
-      if (!Number.isFinite(v)) {
+      if (!Number.isFinite(v) && !keepNonFinite) {
         const src = this.sources[i] ? ` (tensor ${this.sources[i]})` : '';
         throw new NonFiniteError(`training stopped: "${name}"${src} became ${v} by step ${atStep}; lower the learning rate or check the input data`);
       }
@@ -54,4 +55,15 @@ export class Metrics {
     });
     return out;
   }
+}
+
+/** The parameters of `step` holding a NaN or an infinity, by name: read once a run has diverged (one readback each). */
+export async function nonFiniteParams(step: CompiledStep, ring: StagingRing): Promise<string[]> {
+  const bad: string[] = [];
+  for (const t of step.graph.tensors) {
+    if (t.kind !== 'param') continue;
+    const data = (await step.read(ring, t)) as Float32Array;
+    if (!data.every(Number.isFinite)) bad.push(t.name);
+  }
+  return bad;
 }

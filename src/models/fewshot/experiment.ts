@@ -12,9 +12,12 @@ import { FewshotTrainer, omniglotOrigin } from './trainer.ts';
 
 const f = (x: number | null | undefined, digits: number): string => (typeof x === 'number' ? x.toFixed(digits) : '–');
 
+/** Cross-entropy starts at ln N (about 3 for N = 20); beyond this the logits have run away: the run has diverged. */
+const CROSS_ENTROPY_EXPLODES = 1e4;
+
 const FEWSHOT_METRICS: readonly MetricSpec[] = [
-  { key: 'trainLoss', tag: 'Loss/train', better: 'lower', test: false, bar: 'loss' },
-  { key: 'testLoss', tag: 'Loss/test', better: 'lower', test: true },
+  { key: 'trainLoss', tag: 'Loss/train', better: 'lower', test: false, bar: 'loss', explodes: CROSS_ENTROPY_EXPLODES },
+  { key: 'testLoss', tag: 'Loss/test', better: 'lower', test: true, explodes: CROSS_ENTROPY_EXPLODES },
   { key: 'testAccuracy', tag: 'Accuracy/test', better: 'higher', test: true, bar: 'test acc' },
 ];
 

@@ -13,7 +13,7 @@ import { MultitaskTrainer } from './trainer.ts';
 
 /** Every metric a run of `c` logs: each loss's training mean, then each split's per-task scores. */
 export function multitaskMetrics(c: MultitaskConfig): MetricSpec[] {
-  const out: MetricSpec[] = lossLabels(c).map((l) => ({ key: `train_${l}_loss`, tag: `train/${l} loss`, better: 'lower', test: false }));
+  const out: MetricSpec[] = lossLabels(c).map((l) => ({ key: `train_${l}_loss`, tag: `train/${l} loss`, better: 'lower', test: false, weights: ['taskWeights'] }));
   for (const split of ['val', 'test'] as const) {
     for (const t of taskSpecs(c)) {
       const k = `${split}_${t.name}`;

@@ -9,6 +9,7 @@ import type { Gpu } from '../../gpu/context.ts';
 import { StagingRing } from '../../gpu/readback.ts';
 import { CheckpointError, checkpointConfig, loadCheckpoint, saveCheckpoint, type CheckpointData } from '../../graph/checkpoint.ts';
 import { CompiledStep } from '../../graph/compile.ts';
+import { nonFiniteParams } from '../../graph/metrics.ts';
 import { AdamOptimizer } from '../../optim/adam.ts';
 import { Rng } from '../../random.ts';
 import { featureBatch, labelBatch, labelledRows, planEpoch, stepsPerEpoch } from './batches.ts';
@@ -145,11 +146,15 @@ export class MultitaskTrainer implements Trainer {
       }
       this.epochs += 1;
     }
-    const sums = await this.owner.graph.metrics.read(this.owner.step, this.ring, total, this.optimizer.step);
+    const sums = await this.owner.graph.metrics.read(this.owner.step, this.ring, total, this.optimizer.step, true); // a NaN is the training loop's to name
     // Every step computes every loss over the labels its batch holds (alternating training too,
     // though it trains one): each is the mean over the epoch's steps.
     const values = Object.fromEntries(this.owner.graph.metrics.names.map((name) => [`train_${name}_loss`, sums[name]]));
     return { values, ms: performance.now() - t0, steps: total };
+  }
+
+  nonFiniteParams(): Promise<string[]> {
+    return nonFiniteParams(this.owner.step, this.ring);
   }
 
   /** Every task's validation and test metrics over the whole splits. */

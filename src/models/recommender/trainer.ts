@@ -8,6 +8,7 @@ import { StagingRing } from '../../gpu/readback.ts';
 import type { EvalResult, Trainer, TrainResult } from '../../experiments/types.ts';
 import { CheckpointError, checkpointConfig, loadCheckpoint, saveCheckpoint, type CheckpointData } from '../../graph/checkpoint.ts';
 import { CompiledStep } from '../../graph/compile.ts';
+import { nonFiniteParams } from '../../graph/metrics.ts';
 import { ratedMask } from '../../graph/rated-mask.ts';
 import { meanReciprocalRank } from '../../metrics/ranking.ts';
 import { Rng } from '../../random.ts';
@@ -124,10 +125,14 @@ export class RecommenderTrainer implements Trainer {
     const t0 = performance.now();
     const total = this.stepsIn(units);
     for (let e = 0; e < units; e++) this.epoch((s) => onStep?.(e * this.stepsPerEpoch + s, total));
-    const sums = await this.full.graph.metrics.read(this.full.step, this.ring, total, this.step);
+    const sums = await this.full.graph.metrics.read(this.full.step, this.ring, total, this.step, true); // a NaN is the training loop's to name
     const { factorizationWeight: wF, regressionWeight: wR } = this.config;
     const { factorization: f, regression: r } = sums;
     return { values: { factorizationLoss: f, trainMse: r, jointLoss: wF * f + wR * r }, ms: performance.now() - t0, steps: total };
+  }
+
+  nonFiniteParams(): Promise<string[]> {
+    return nonFiniteParams(this.full.step, this.ring);
   }
 
   /** One epoch's steps, submitted; `onStep(done)` after each. */
