@@ -23,6 +23,7 @@ import { Interrupt, resumeCommand } from './interrupt.ts';
 import { writingOutput } from './output-errors.ts';
 import { checkNotOverwriting, checkResumable, checkResumeExperiment, checkWritable, lockPath } from './output-paths.ts';
 import { checkResumeData } from './resume-data.ts';
+import { checkResumeSettings } from './resume-settings.ts';
 import { Progress } from './progress.ts';
 import { RUN_FILE, runRecord, type RunContext } from './run-record.ts';
 
@@ -41,7 +42,7 @@ function help(ex: AnyExperiment, ds: NodeDataset): string {
     ['--checkpoint FILE', 'save a checkpoint (safetensors) at every evaluation'],
     ['--resume FILE', 'continue exactly from a checkpoint of the same settings'],
     ['--overwrite', 'replace an existing --checkpoint with a fresh run (refused without it)'],
-    ['--force', 'continue a --resume checkpoint on data other than it was trained on'],
+    ['--force', 'continue a --resume checkpoint on other data or settings than it was trained with'],
     ['--keep_best METRIC', `keep the best evaluation's checkpoint by this metric's tag or key\n(default ${ex.metrics.find((m) => m.key === ex.mainMetric(ex.defaults))?.tag ?? ex.mainMetric(ex.defaults)}), as best.safetensors in the logdir\n(NAME.best.safetensors beside --checkpoint NAME.safetensors)`],
     ['--early_stop N', 'stop when the --keep_best metric has not improved for N evaluations'],
     ['--json', 'print a machine-readable summary on stdout'],
@@ -313,6 +314,7 @@ async function runClaimed(ex: AnyExperiment, v: Values, { config, preset, resume
   const dataOptions = valuesFrom(ds.options, ds.defaults, v) as Record<string, OptionValue>;
   const resume: RunOptions['resume'] = resumePath === undefined ? undefined : { bytes: await readFileBytes(resumePath), path: resumePath };
   if (resume) checkResumeExperiment(ex.name, resume.bytes, resume.path);
+  if (resume) checkResumeSettings(ex, config, resume, !!v.force);
   const quiet = !!v.json;
   const keepBest = stringFlag(v.keep_best);
   const earlyStop = patienceFlag(v.early_stop);

@@ -104,7 +104,11 @@ describe('shadertrain recommender: a small run', () => {
 
     const mismatch = cli([...common, '--epochs', '3', '--resume', ckpt, '--logdir', join(dir, 'mismatch')]);
     expect(mismatch.status).toBe(1);
-    expect(mismatch.stderr).toMatch(/run\.safetensors was trained with other settings \(sharedEmbeddings: false\)/);
+    expect(mismatch.stderr).toMatch(/--resume \S*run\.safetensors was trained with --no_shared_embeddings, not no --no_shared_embeddings; give the same flag, or --force to continue with these\n/);
     expect(existsSync(join(dir, 'mismatch'))).toBe(false);
+    // --force cannot make tables of another shape load: the trainer names the setting.
+    const forced = cli([...common, '--epochs', '3', '--resume', ckpt, '--force', '--logdir', join(dir, 'forced')]);
+    expect(forced.status).toBe(1);
+    expect(forced.stderr).toMatch(/run\.safetensors was trained with other settings \(sharedEmbeddings: false\)/);
   });
 });

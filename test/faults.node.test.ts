@@ -165,6 +165,24 @@ describe('a checkpoint of another experiment or other data, and a write that fai
     expect(forced.status, forced.stderr).toBe(0);
   }, TIMEOUT);
 
+  it('--resume with other settings names each difference before any GPU work, and goes on with --force; a longer run is no difference', () => {
+    const r = spawnCli(multitask(mtCsv, 2, ['--resume', mtCkpt, '--seed', '7', '--lr', '0.01']));
+    expect(r.status).toBe(1);
+    expect(ownLines(r.stderr)).toEqual([`shadertrain: --resume ${mtCkpt} was trained with --lr 0.001 and --seed 0, not --lr 0.01 and --seed 7; give the same flags, or --force to continue with these`]);
+    expect(r.stderr).not.toMatch(/adapter:/);
+    // A multi-task model cannot go on with another split (--seed): --force still meets the trainer's refusal.
+    const forced = spawnCli(multitask(mtCsv, 2, ['--resume', mtCkpt, '--seed', '7', '--force']));
+    expect(ownLines(forced.stderr)).toEqual([`shadertrain: ${mtCkpt} was trained with other settings (seed: 0); resume with the same flags`]);
+    // The few-shot seed, whose generator the checkpoint restores, is a setting like any other; --force goes on.
+    const ckpt = `${fresh('fs')}.safetensors`;
+    expect(cli([...TINY, '--steps', '5', '--logdir', fresh('logs'), '--checkpoint', ckpt]).status).toBe(0);
+    const seed = cli([...TINY, '--steps', '10', '--logdir', fresh('logs'), '--resume', ckpt, '--seed', '3']);
+    expect(seed.status).toBe(1);
+    expect(ownLines(seed.stderr)).toEqual([`shadertrain: --resume ${ckpt} was trained with --seed 0, not --seed 3; give the same flag, or --force to continue with these`]);
+    const goOn = cli([...TINY, '--steps', '10', '--logdir', fresh('logs'), '--resume', ckpt, '--seed', '3', '--force']);
+    expect(goOn.status, goOn.stderr).toBe(0);
+  }, TIMEOUT);
+
   it('a checkpoint write that fails mid-run is one sentence naming --checkpoint and the file', async () => {
     // The checkpoint's folder is replaced by a file once the first checkpoint is written: a real
     // write error (ENOTDIR), standing in for a full disk, which this machine cannot make safely.
