@@ -5,6 +5,7 @@ import { splitOmniglotCharacters } from '../../data/omniglot-split.ts';
 import type { Experiment, MetricSpec } from '../../experiments/types.ts';
 import { checkConfig, checkData, FEWSHOT_DEFAULTS, FEWSHOT_OPTIONS, type FewshotConfig } from './config.ts';
 import { EPISODE } from './inspect.ts';
+import { FEWSHOT_PREDICTOR } from './predict.ts';
 import { checkFewshotLimits } from './limits.ts';
 import { count } from '../../experiments/estimate.ts';
 import { finalCount, finalMean, HW1 } from './report.ts';
@@ -81,4 +82,5 @@ export const FEWSHOT: Experiment<FewshotConfig, OmniglotSet, FewshotTrainer> = {
   }),
   presets: [HW1],
   inspect: [EPISODE],
+  predictor: FEWSHOT_PREDICTOR,
 };

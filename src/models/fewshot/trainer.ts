@@ -21,6 +21,7 @@ import { Rng } from '../../random.ts';
 import { checkConfig, checkData, type FewshotConfig } from './config.ts';
 import { ImageBank, sampleEpisodes, episodeWords, type EpisodeShape } from './episodes.ts';
 import { FewshotNet, buildFewshotGraph, type FewshotGraph, type InputPath } from './model.ts';
+import { inputPathOf, schemaOfSet, type FewshotSchema } from './schema.ts';
 
 /** Steps kept queued on the GPU: enough to overlap the host's sampling, few enough to stay responsive. */
 const IN_FLIGHT = 2;
@@ -41,6 +42,8 @@ export class FewshotTrainer implements Trainer {
     private readonly evaluation: { graph: FewshotGraph; step: CompiledStep; sums: Tensor; shape: EpisodeShape },
     /** The data set its checkpoints record, fingerprinted on the first checkpoint. */
     private readonly origin: () => Promise<CheckpointData>,
+    /** Its images' side, filter and binariness, recorded for prediction. */
+    private readonly schema: FewshotSchema,
   ) {}
 
   /** Checks the configuration against the data, splits the characters, initialises and compiles both steps. */
@@ -48,7 +51,7 @@ export class FewshotTrainer implements Trainer {
     checkConfig(config);
     const split = splitOmniglotCharacters(set.characters, config.splitSeed);
     checkData(config, set, split);
-    const path: InputPath = config.input === 'auto' ? (set.binary ? 'bags' : 'dense') : config.input;
+    const path = inputPathOf(config, set.binary);
     const bank = new ImageBank(set);
     // One generator for everything, in a fixed order: the weights, then the episodes of each
     // step and evaluation as they come. Its state in a checkpoint resumes the same sequence.
@@ -69,10 +72,12 @@ export class FewshotTrainer implements Trainer {
       made.push(trainStep);
       const eg = buildFewshotGraph(evalShape, bank, net, path, false);
       const sums = evalSums(eg.g, eg);
+      // Kept (a place in the memory plan, no dispatch) so that evaluationLogits can read it.
+      eg.g.keep(eg.logits);
       // The weights are the training step's buffers, matched by name.
       const evalStep = await CompiledStep.create(gpu, eg.g, { shareWith: trainStep });
       made.push(evalStep);
-      return new FewshotTrainer(gpu, config, split, path, set.drawings, rng, ring, { graph: tg, step: trainStep, optimizer, metrics, shape: trainShape }, { graph: eg, step: evalStep, sums, shape: evalShape }, omniglotOrigin(set));
+      return new FewshotTrainer(gpu, config, split, path, set.drawings, rng, ring, { graph: tg, step: trainStep, optimizer, metrics, shape: trainShape }, { graph: eg, step: evalStep, sums, shape: evalShape }, omniglotOrigin(set), schemaOfSet(set));
     } catch (err) {
       for (const s of made.reverse()) s.destroy();
       ring.destroy();
@@ -119,6 +124,25 @@ export class FewshotTrainer implements Trainer {
   }
 
   /**
+   * Evaluation's logits [T·B, N] (time-major rows, see episodes.ts) for a batch of the evaluation's
+   * shape, as sampleEpisodes lays one out: what evaluate() computes its loss and accuracy from.
+   * The evaluation's sums are left at zero, as evaluate() leaves them.
+   */
+  async evaluationLogits(episodes: Uint32Array): Promise<Float32Array> {
+    const { step, graph, sums } = this.evaluation;
+    step.feed({ episodes });
+    step.run();
+    const logits = (await step.read(this.ring, graph.logits)) as Float32Array;
+    step.write(sums, new Float32Array(2));
+    return logits;
+  }
+
+  /** The evaluation's batch shape. */
+  get evaluationShape(): EpisodeShape {
+    return this.evaluation.shape;
+  }
+
+  /**
    * Trains `units` steps. The next batch is drawn while the GPU runs this one, except after the
    * last: whatever comes next (an evaluation's episodes) comes first from the generator, so that
    * a checkpoint taken between two calls resumes the same sequence.
@@ -156,7 +180,7 @@ export class FewshotTrainer implements Trainer {
       step: this.steps,
       rng: this.rng.state(),
       config: { model: 'fewshot', ...this.config },
-      about: { experiment: 'fewshot', data: await this.origin() },
+      about: { experiment: 'fewshot', data: await this.origin(), schema: this.schema },
     });
   }
 
