@@ -4,6 +4,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { EXPERIMENTS } from '../src/experiments/registry.ts';
 import { demo } from './demo.ts';
 import { describeError } from './errors.ts';
+import { exportCommand } from './export.ts';
 import { examplesHelp } from './help.ts';
 import { info } from './info.ts';
 import { predict } from './predict.ts';
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; summa
   ...Object.fromEntries(EXPERIMENTS.map((ex) => [ex.name, { run: (args: string[]) => runExperiment(ex, args), summary: ex.title }])),
   demo: { run: demo, summary: 'few-shot Omniglot 2-way 1-shot in about a minute, offline (npm start)' },
   predict: { run: predict, summary: "what a trained model predicts, from its checkpoint (see predict --help)" },
+  export: { run: exportCommand, summary: "a checkpoint's weights for PyTorch, without the optimizer's state (see export --help)" },
   info: { run: info, summary: 'show the WebGPU adapter and its limits' },
   sweep: { run: sweep, summary: 'many runs of an experiment from a YAML or JSON spec: here, or as a Kubernetes or Slurm job' },
   setup: { run: setup, summary: 'install SwiftShader (apt-get) where there is no WebGPU adapter' },

@@ -4,6 +4,7 @@
 import type { Gpu } from '../gpu/context.ts';
 import type { CheckpointData, CheckpointFile } from '../graph/checkpoint.ts';
 import type { BufferLimits } from './limits.ts';
+import type { StTensor } from '../log/safetensors.ts';
 import type { OptionSpec, OptionValue } from './options.ts';
 
 /** What training counts in: epochs over the data, or optimizer steps. */
@@ -217,6 +218,11 @@ export interface Experiment<C extends object, D, T extends Trainer> {
   paramNames?: Readonly<Record<string, string>>;
   /** What `shadertrain predict` does with this experiment's checkpoints (none: it says so). */
   predictor?: Predictor;
+  /**
+   * A checkpoint's weights as the original's PyTorch module holds them (`shadertrain export
+   * --format pytorch`): its `state_dict` names and layouts; no optimizer moments.
+   */
+  pytorch?(file: CheckpointFile): Record<string, StTensor>;
 }
 
 /** The metrics a run of `config` logs. */

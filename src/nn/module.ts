@@ -42,7 +42,7 @@ export class Parameter {
  * own path (`item_embeddings`, a checkpoint key older than these modules), and a model can hold
  * a group of members at its own level (the recommender's shared tables).
  */
-const join = (prefix: string, name: string): string => (prefix && name ? `${prefix}.${name}` : prefix || name);
+export const dotted = (prefix: string, name: string): string => (prefix && name ? `${prefix}.${name}` : prefix || name);
 
 export abstract class Module {
   /** Parameters and children, in declaration order. */
@@ -72,7 +72,7 @@ export abstract class Module {
   namedParameters(prefix = ''): Map<string, Parameter> {
     const out = new Map<string, Parameter>();
     for (const [name, m] of this.members) {
-      const full = join(prefix, name);
+      const full = dotted(prefix, name);
       const entries: [string, Parameter][] = m instanceof Parameter ? [[full, m]] : [...m.namedParameters(full)];
       for (const [n, p] of entries) {
         if (out.has(n)) throw new GraphError(`two parameters are named "${n}": give the members distinct names`);
@@ -80,6 +80,11 @@ export abstract class Module {
       }
     }
     return out;
+  }
+
+  /** Its own parameters and children under their local names, in declaration order. */
+  entries(): IterableIterator<[string, Parameter | Module]> {
+    return this.members.entries();
   }
 
   /** This module and every module below it, parents first. */

@@ -10,6 +10,7 @@ import { checkFewshotLimits } from './limits.ts';
 import { count } from '../../experiments/estimate.ts';
 import { finalCount, finalMean, HW1 } from './report.ts';
 import { FewshotTrainer, omniglotOrigin } from './trainer.ts';
+import { fewshotPytorch } from './pytorch.ts';
 
 const f = (x: number | null | undefined, digits: number): string => (typeof x === 'number' ? x.toFixed(digits) : '–');
 
@@ -83,4 +84,5 @@ export const FEWSHOT: Experiment<FewshotConfig, OmniglotSet, FewshotTrainer> = {
   presets: [HW1],
   inspect: [EPISODE],
   predictor: FEWSHOT_PREDICTOR,
+  pytorch: fewshotPytorch,
 };

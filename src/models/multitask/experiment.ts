@@ -10,6 +10,7 @@ import { PRESETS } from './report.ts';
 import { clickConversion } from './scores.ts';
 import { dataOf, tableFor, type TabularSource } from './source.ts';
 import { MultitaskTrainer } from './trainer.ts';
+import { multitaskPytorch } from './pytorch.ts';
 
 /** Every metric a run of `c` logs: each loss's training mean, then each split's per-task scores. */
 export function multitaskMetrics(c: MultitaskConfig): MetricSpec[] {
@@ -110,6 +111,7 @@ export const MULTITASK: Experiment<MultitaskConfig, TabularSource, MultitaskTrai
   artifacts: async (trainer, r) => runCharts(trainer, r),
   inspect: [],
   predictor: MULTITASK_PREDICTOR,
+  pytorch: multitaskPytorch,
 };
 
 /** The summary's validation part: the tasks are in the values' keys. */

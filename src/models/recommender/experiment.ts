@@ -8,6 +8,7 @@ import { RECOMMENDER_PREDICTOR } from './predict.ts';
 import { epochMetrics, HW0 } from './report.ts';
 import type { RecommenderData } from './split.ts';
 import { RecommenderTrainer } from './trainer.ts';
+import { recommenderPytorch } from './pytorch.ts';
 
 const f = (x: number | null | undefined, digits: number): string => (typeof x === 'number' ? x.toFixed(digits) : '–');
 
@@ -62,4 +63,5 @@ export const RECOMMENDER: Experiment<RecommenderConfig, RecommenderData, Recomme
   inspect: [TOP_ITEMS],
   predictor: RECOMMENDER_PREDICTOR,
   paramNames: { mlp: 'the rating MLP' },
+  pytorch: recommenderPytorch,
 };
