@@ -13,6 +13,7 @@ import { metricsOf, REPORT_FILES, type AnyExperiment, type Evaluation, type RunR
 import { adapterLine } from '../src/gpu/adapter-report.ts';
 import { Gpu } from '../src/gpu/context.ts';
 import type { HParamValue } from '../src/log/hparams.ts';
+import { CONFIG_TAG } from '../src/log/text-summary.ts';
 import { RunLog } from '../src/log/run-log-node.ts';
 import { DATASETS, type NodeDataset } from './datasets.ts';
 import { UserError } from './errors.ts';
@@ -25,7 +26,7 @@ import { checkNotOverwriting, checkResumable, checkResumeExperiment, checkWritab
 import { checkResumeData } from './resume-data.ts';
 import { checkResumeSettings } from './resume-settings.ts';
 import { Progress } from './progress.ts';
-import { RUN_FILE, runRecord, type RunContext } from './run-record.ts';
+import { configMarkdown, RUN_FILE, runRecord, type RunContext } from './run-record.ts';
 
 function dataset(ex: AnyExperiment): NodeDataset {
   const d = DATASETS[ex.dataset];
@@ -150,6 +151,8 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
     let stoppedAt: number | undefined;
     // A resumed run's hyperparameters were logged when it started.
     let hparamsLogged = resume !== undefined;
+    // Every event file (a resumed run's too) says what it was run with.
+    let configLogged = false;
     const result = await trainLoop(ex, trainer, config, {
       resumed: resume !== undefined,
       stop: () => {
@@ -165,6 +168,8 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
         await writingOutput('logdir', o.logdir, o.logdir, () => {
           if (!hparamsLogged) log.hparamsStart(hparamsOf(ex, config));
           hparamsLogged = true;
+          if (!configLogged) log.text(CONFIG_TAG, configMarkdown(ex.options, config));
+          configLogged = true;
           log.scalars(step, scalars);
           log.flush();
         });
@@ -192,7 +197,7 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
       await writingOutput('logdir', o.logdir, file, () => writeFileAtomic(file, new TextEncoder().encode(text)));
     }
     const end = { result, best, bestFile, stoppedAt };
-    const record = runRecord(ex, config, o.context, end, { started, ended: new Date() }, { checkpoint: o.checkpoint, resumedFrom: resume?.path });
+    const record = runRecord(ex, config, o.context, end, { started, ended: new Date() }, { checkpoint: o.checkpoint, resumedFrom: resume?.path }, await ex.origin?.(data, config));
     const recordFile = join(o.logdir, RUN_FILE);
     await writingOutput('logdir', o.logdir, recordFile, () => writeFileAtomic(recordFile, new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`)));
     ok = true;

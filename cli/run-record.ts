@@ -3,9 +3,12 @@
 // the data, the start and end times, and the final and best metrics.
 import pkg from '../package.json' with { type: 'json' };
 import type { Best } from '../src/experiments/best.ts';
+import { formatValue, type OptionSpec } from '../src/experiments/options.ts';
 import { loggedScalars } from '../src/experiments/loop.ts';
 import type { AnyExperiment, RunResult } from '../src/experiments/types.ts';
 import type { AdapterReport } from '../src/gpu/adapter-report.ts';
+import type { CheckpointData } from '../src/graph/checkpoint.ts';
+import { markdownTable } from '../src/log/markdown.ts';
 
 export const RUN_FILE = 'run.json';
 
@@ -25,7 +28,16 @@ export interface RunEnd {
 }
 
 /** run.json's object for a finished run. */
-export function runRecord(ex: AnyExperiment, config: object, ctx: RunContext, end: RunEnd, times: { started: Date; ended: Date }, files: { checkpoint?: string; resumedFrom?: string }): Record<string, unknown> {
+export function runRecord(
+  ex: AnyExperiment,
+  config: object,
+  ctx: RunContext,
+  end: RunEnd,
+  times: { started: Date; ended: Date },
+  files: { checkpoint?: string; resumedFrom?: string },
+  /** The data set's name and fingerprint, as the run's checkpoints record them. */
+  origin?: CheckpointData,
+): Record<string, unknown> {
   const evals = end.result.evaluations;
   const last = evals[evals.length - 1];
   const final = last ? { [ex.unit]: last.at, metrics: loggedScalars(ex, config, last).scalars } : null;
@@ -36,7 +48,7 @@ export function runRecord(ex: AnyExperiment, config: object, ctx: RunContext, en
     version: pkg.version,
     command: ['shadertrain', ...ctx.command],
     config,
-    data: ctx.data,
+    data: origin ? { ...ctx.data, name: origin.name, fingerprint: origin.fingerprint } : ctx.data,
     adapter: ctx.adapter,
     started: times.started.toISOString(),
     ended: times.ended.toISOString(),
@@ -48,4 +60,11 @@ export function runRecord(ex: AnyExperiment, config: object, ctx: RunContext, en
     final,
     best,
   };
+}
+
+/** A run's settings as a markdown table of its flags and their values, in the options' order (a negated switch shows whether it was given). */
+export function configMarkdown(options: readonly OptionSpec[], config: object): string {
+  const c = config as Record<string, unknown>;
+  const value = (o: OptionSpec): string => formatValue(o.type === 'bool' && o.negated ? !c[o.key] : c[o.key]);
+  return markdownTable(['flag', 'value'], options.filter((o) => c[o.key] !== undefined).map((o) => [`--${o.flag}`, value(o)]));
 }

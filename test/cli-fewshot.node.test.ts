@@ -7,7 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCheckpoint } from '../src/graph/checkpoint.ts';
 import { fewshotCli, ownLines, TINY } from './support/cli-fewshot.ts';
+import { decodeEvent, decodeTextTensor, readRecords } from './support/tensorboard-read.ts';
 
 const cli = fewshotCli;
 let dir = '';
@@ -68,6 +70,25 @@ describe('shadertrain fewshot: training', () => {
     expect(typeof record.version).toBe('string');
     expect(typeof record.adapter.vendor).toBe('string');
     expect(Date.parse(record.ended as string)).toBeGreaterThanOrEqual(Date.parse(record.started as string));
+    // The data's fingerprint, as the checkpoint records it.
+    const ckptData = readCheckpoint(readFileSync(join(dir, 'a.safetensors')), 'a').data;
+    expect((record.data as { fingerprint: { sha256: string } }).fingerprint.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(record.data).toMatchObject({ name: 'omniglot', fingerprint: ckptData?.fingerprint });
+    // TensorBoard's TEXT tab: the config as a markdown table of flags and values, in the event file.
+    const configText = (logdir: string): string[] =>
+      readdirSync(logdir)
+        .filter((f) => f.startsWith('events.out.tfevents.'))
+        .flatMap((f) => readRecords(readFileSync(join(logdir, f))).map(decodeEvent))
+        .flatMap((e) => e.values.filter((v) => v.tag === 'config/text_summary'))
+        .map((v) => {
+          expect(new TextDecoder().decode(v.metadata)).toContain('text');
+          const t = decodeTextTensor(v.tensor as Uint8Array);
+          expect(t.dtype).toBe(7); // DT_STRING
+          return t.text;
+        });
+    const [table] = configText(join(dir, 'a'));
+    expect(table).toMatch(/^\| flag +\| value +\|\n\| -+ \| -+ \|\n/);
+    for (const row of [/^\| --num_classes +\| 2 +\|$/m, /^\| --steps +\| 10 +\|$/m, /^\| --lr +\| 0\.001 +\|$/m, /^\| --input +\| auto +\|$/m]) expect(table).toMatch(row);
 
     const half = cli([...TINY, '--steps', '5', '--logdir', join(dir, 'b'), '--checkpoint', join(dir, 'b.safetensors')]);
     expect(half.status, half.stderr).toBe(0);
@@ -78,6 +99,8 @@ describe('shadertrain fewshot: training', () => {
     expect(after.evals.map((e) => e.step)).toEqual([10]);
     expect(after.evals[0].test_loss).toBe(out.evals[2].test_loss);
     expect(readFileSync(join(dir, 'b10.safetensors')).equals(readFileSync(join(dir, 'a.safetensors')))).toBe(true);
+    // Each event file says what its run was given: the first run's and the resumed run's.
+    expect(configText(join(dir, 'b')).map((t) => /--steps +\| (\d+)/.exec(t)?.[1]).sort()).toEqual(['10', '5']);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 
     const done = cli([...TINY, '--steps', '10', '--logdir', join(dir, 'c'), '--resume', join(dir, 'a.safetensors')]);

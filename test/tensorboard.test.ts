@@ -2,7 +2,8 @@
 // (never re-encoded with the code under test), then a round trip through an independent reader.
 import { describe, expect, it } from 'vitest';
 import { EventFileEncoder, crc32c, fileVersionEvent, frameRecord, maskedCrc32c, scalarEvent } from '../src/log/tensorboard.ts';
-import { decodeEvent, readRecords, refCrc32c, refMask } from './support/tensorboard-read.ts';
+import { textValue } from '../src/log/text-summary.ts';
+import { decodeEvent, decodeTextTensor, readRecords, refCrc32c, refMask } from './support/tensorboard-read.ts';
 
 const hex = (s: string): number[] => (s.replace(/\s+/g, '').match(/../g) ?? []).map((b) => parseInt(b, 16));
 const bytesOf = (s: string): number[] => Array.from(new TextEncoder().encode(s));
@@ -140,5 +141,23 @@ describe('TFRecord framing', () => {
     expect(readRecords(first).map(decodeEvent).map((e) => e.fileVersion ?? null)).toEqual(['brain.Event:2', null]);
     expect(readRecords(enc.scalar('a', 2, 2)).length).toBe(1);
     expect(enc.header().length).toBe(0);
+  });
+});
+
+describe('text summary', () => {
+  it("encodes add_text's Summary.Value: a DT_STRING tensor of shape [1] with the text plugin's metadata", () => {
+    const v = textValue('config', 'a|b');
+    const want = [
+      ...hex('0a 13'), ...bytesOf('config/text_summary'),
+      // tensor = 8: dtype DT_STRING (7), tensor_shape { dim { size 1 } }, string_val "a|b"
+      ...hex('42 0d  08 07  12 04 12 02 08 01  42 03'), ...bytesOf('a|b'),
+      // metadata = 9: SummaryMetadata { plugin_data = 1: PluginData { plugin_name = 1: "text" } }
+      ...hex('4a 08  0a 06  0a 04'), ...bytesOf('text'),
+    ];
+    expect(Array.from(v)).toEqual(want);
+    const enc = new EventFileEncoder(() => 2);
+    const [, record] = readRecords(enc.summary(v, 0)).map(decodeEvent);
+    expect(record.values[0].tag).toBe('config/text_summary');
+    expect(decodeTextTensor(record.values[0].tensor as Uint8Array)).toMatchObject({ dtype: 7, text: 'a|b' });
   });
 });

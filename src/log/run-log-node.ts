@@ -6,6 +6,7 @@
 // its input before training starts), and abort() removes what this RunLog created.
 import { mkdirSync, rmdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { textValue } from './text-summary.ts';
 import { sessionEndValue, sessionStartValue, STATUS, type HParamValue } from './hparams.ts';
 import { cutJsonl, JsonlWriter } from './jsonl-node.ts';
 import { TensorBoardWriter } from './tensorboard-node.ts';
@@ -67,6 +68,13 @@ export class RunLog {
     this.open();
     const wallTime = this.clock();
     this.tb.summary(sessionStartValue(hparams, wallTime, group), 0, wallTime);
+  }
+
+  /** Markdown for TensorBoard's TEXT tab under `tag` (event file only), as add_text writes it. */
+  text(tag: string, markdown: string, step = 0): void {
+    this.open();
+    const wallTime = this.clock();
+    this.tb.summary(textValue(tag, markdown), step, wallTime);
   }
 
   /** How the run ended, for the HParams table. */

@@ -98,3 +98,30 @@ export function readRecords(file: Uint8Array): Uint8Array[] {
   }
   return out;
 }
+
+/** A text plugin summary's string: TensorProto { dtype = 1 (DT_STRING, 7); tensor_shape = 2; string_val = 8 }, read field by field. */
+export function decodeTextTensor(tensor: Uint8Array): { dtype: number; shape: Uint8Array; text: string } {
+  let at = 0;
+  const varint = (): number => {
+    let v = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = tensor[at++];
+      if (b === undefined) throw new Error('varint runs past the end');
+      v += (b & 0x7f) * 2 ** shift;
+      if (!(b & 0x80)) return v;
+    }
+  };
+  const out: { dtype: number; shape: Uint8Array; text: string } = { dtype: -1, shape: new Uint8Array(0), text: '' };
+  while (at < tensor.length) {
+    const key = varint();
+    if (key === (1 << 3)) out.dtype = varint();
+    else if (key === ((2 << 3) | 2) || key === ((8 << 3) | 2)) {
+      const n = varint();
+      const bytes = tensor.subarray(at, at + n);
+      at += n;
+      if (key >> 3 === 2) out.shape = bytes;
+      else out.text = new TextDecoder().decode(bytes);
+    } else throw new Error(`TensorProto field ${key >> 3}/${key & 7}`);
+  }
+  return out;
+}
