@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { readFileBytes, writeFileAtomic } from '../src/data/files-node.ts';
-import { count, estimateLine } from '../src/experiments/estimate.ts';
+import { count, estimateLine, type Estimate } from '../src/experiments/estimate.ts';
 import { formatValue, kebab, optionsHelp, parseOption, type OptionSpec, type OptionValue } from '../src/experiments/options.ts';
 import { Best, metricNamed } from '../src/experiments/best.ts';
 import { chunks, loggedScalars, trainLoop } from '../src/experiments/loop.ts';
@@ -120,6 +120,8 @@ interface Trained {
 
 /** Steps timed at the start of a run for its estimate: enough to average out a first step's extra cost, few enough to say it early. */
 const WARMUP_STEPS = 20;
+/** The warm-up goes on in pieces of WARMUP_STEPS until this long (within the first round): load on a shared machine comes and goes. */
+const WARMUP_SECONDS = 30;
 
 /** Trains one configuration, logging every evaluation. The GPU work is all set up before the first file is written. */
 async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: object, o: RunOptions): Promise<Trained> {
@@ -149,6 +151,7 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
     const best = new Best(metricNamed(metrics, o.keepBest ?? ex.mainMetric(config)));
     const bestFile = bestPath(o.logdir, o.checkpoint);
     let stoppedAt: number | undefined;
+    let estimated: Estimate | undefined;
     // A resumed run's hyperparameters were logged when it started.
     let hparamsLogged = resume !== undefined;
     // Every event file (a resumed run's too) says what it was run with.
@@ -161,7 +164,14 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
         stoppedAt = trainer.done;
         return true;
       },
-      warmup: { steps: WARMUP_STEPS, onEstimate: (e) => bar.log(estimateLine(e, o.adapter, ex.lengthFlag, ex.unit, every)) },
+      warmup: {
+        steps: WARMUP_STEPS,
+        seconds: WARMUP_SECONDS,
+        onEstimate: (e) => {
+          estimated = e;
+          bar.log(estimateLine(e, o.adapter, ex.lengthFlag, ex.unit, every));
+        },
+      },
       onStep: () => bar.step(),
       onEvaluation: async (e: Evaluation) => {
         const { step, scalars } = loggedScalars(ex, config, e);
@@ -196,7 +206,7 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
       const file = join(o.logdir, name);
       await writingOutput('logdir', o.logdir, file, () => writeFileAtomic(file, new TextEncoder().encode(text)));
     }
-    const end = { result, best, bestFile, stoppedAt };
+    const end = { result, best, bestFile, stoppedAt, estimate: estimated };
     const record = runRecord(ex, config, o.context, end, { started, ended: new Date() }, { checkpoint: o.checkpoint, resumedFrom: resume?.path }, await ex.origin?.(data, config));
     const recordFile = join(o.logdir, RUN_FILE);
     await writingOutput('logdir', o.logdir, recordFile, () => writeFileAtomic(recordFile, new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`)));

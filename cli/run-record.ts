@@ -3,6 +3,7 @@
 // the data, the start and end times, and the final and best metrics.
 import pkg from '../package.json' with { type: 'json' };
 import type { Best } from '../src/experiments/best.ts';
+import type { Estimate } from '../src/experiments/estimate.ts';
 import { formatValue, type OptionSpec } from '../src/experiments/options.ts';
 import { loggedScalars } from '../src/experiments/loop.ts';
 import type { AnyExperiment, RunResult } from '../src/experiments/types.ts';
@@ -25,6 +26,8 @@ export interface RunEnd {
   best: Best;
   bestFile: string;
   stoppedAt?: number;
+  /** What the run's timed first steps predicted for its training loop. */
+  estimate?: Estimate;
 }
 
 /** run.json's object for a finished run. */
@@ -53,6 +56,9 @@ export function runRecord(
     started: times.started.toISOString(),
     ended: times.ended.toISOString(),
     seconds: (times.ended.getTime() - times.started.getTime()) / 1000,
+    // The training loop's wall time (evaluations and their logging included), which the estimate predicts.
+    training_seconds: end.result.seconds,
+    estimate: end.estimate ? { seconds: end.estimate.seconds, ms_per_step: end.estimate.msPerStep, eval_ms: end.estimate.evalMs } : null,
     [`start_${ex.unit}`]: end.result.start,
     resumed_from: files.resumedFrom ?? null,
     checkpoint: files.checkpoint ?? null,

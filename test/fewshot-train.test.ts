@@ -139,6 +139,33 @@ describe('few-shot training', () => {
     }
   });
 
+  it('times a longer warm-up in pieces within the first round, and counts the evaluation hook in the estimate, without changing a bit', async () => {
+    const set = syntheticOmniglot({ characters: 30, seed: 6 });
+    const c = { ...base, metaBatch: 4, hidden: 8, evalBatch: 8, steps: 7, evalEvery: 4 };
+    const straight = await train(set, c, 7, 4);
+    const warmed = await FewshotTrainer.create(t.gpu, set, c);
+    try {
+      const evals: Evaluation[] = [];
+      const estimates: Estimate[] = [];
+      const steps: number[] = [];
+      // A hook that takes 50 ms (a checkpoint write, say); a warm-up asked for far more time than the round has.
+      const onEvaluation = async (e: Evaluation): Promise<void> => {
+        evals.push(e);
+        await new Promise((r) => setTimeout(r, 50));
+      };
+      await trainLoop(FEWSHOT, warmed, c, { resumed: false, onEvaluation, onStep: (d) => steps.push(d), warmup: { steps: 1, seconds: 1e6, onEstimate: (e) => void estimates.push(e) } });
+      expect(estimates).toHaveLength(1);
+      expect(estimates[0].evalMs).toBeGreaterThanOrEqual(evals[0].evalMs + 49);
+      expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect(evals.map((e) => [e.at, e.steps])).toEqual(straight.evals.map((e) => [e.at, e.steps]));
+      const [a, b] = [await straight.trainer.checkpoint(), await warmed.checkpoint()];
+      expect(b.every((v, i) => v === a[i])).toBe(true);
+    } finally {
+      straight.trainer.destroy();
+      warmed.destroy();
+    }
+  });
+
   it('refuses settings the data cannot serve, naming the flag', async () => {
     const set = syntheticOmniglot({ characters: 30, drawings: 5, seed: 5 });
     await expect(FewshotTrainer.create(t.gpu, set, { ...base, numShot: 5 })).rejects.toThrow(/--num_shot 5 needs 6 distinct drawings per character .* has 5; use --num_shot 4 or less/);

@@ -20,11 +20,14 @@ export interface LoopOptions {
   chunk?: number;
   onTrained?(at: number, values: Record<string, number>): void;
   /**
-   * Times the run's first `steps` steps (real steps of the run: the first round is trained in two
+   * Times the run's first steps (real steps of the run: the first round is trained in several
    * calls, which draw the same batches in the same order) and reports the whole run's expected
-   * wall time before going on. Only where the unit is a step: an epoch is not split.
+   * wall time before going on: pieces of `steps` steps until `seconds` have passed (a machine's
+   * load comes and goes; a longer sample averages it), within the first round. An evaluation
+   * costs what the first one took with its hook (logging, checkpoints). Only where the unit is a
+   * step: an epoch is not split.
    */
-  warmup?: { steps: number; onEstimate(e: Estimate): void };
+  warmup?: { steps: number; seconds?: number; onEstimate(e: Estimate): void };
   /** Asked after each evaluation's hook: true ends the run there (early stopping). */
   stop?(): boolean;
 }
@@ -57,9 +60,13 @@ export async function trainLoop(ex: AnyExperiment, trainer: Trainer, config: obj
   let trainMs = 0;
   let steps = 0;
   const t0 = performance.now();
+  // The first evaluation's wall time with its hook: what each evaluation of the run will cost.
+  let firstEvalMs: number | undefined;
   const report = async (e: Evaluation): Promise<void> => {
     evaluations.push(e);
+    const h0 = performance.now();
     await o.onEvaluation(e);
+    firstEvalMs ??= e.evalMs + performance.now() - h0;
   };
   if (ex.evaluateFirst && !o.resumed) {
     const ev = await trainer.evaluate();
@@ -72,10 +79,14 @@ export async function trainLoop(ex: AnyExperiment, trainer: Trainer, config: obj
     const onStep = (done: number): void => o.onStep?.(before + done, total);
     let tr: TrainResult;
     if (i === 0 && warmup) {
-      const first = await trainer.train(warmup.steps, onStep);
-      const firstEval = evaluations[0]?.evalMs ?? 0;
-      warmup.onEstimate(estimate(total, plan.length + evaluations.length, first.ms / first.steps, firstEval));
-      const rest = await trainPieces(ex, trainer, config, units - warmup.steps, o, (done) => onStep(warmup.steps + done));
+      let first = await trainer.train(warmup.steps, onStep);
+      while (first.ms < (warmup.seconds ?? 0) * 1000 && units - first.steps > warmup.steps) {
+        const timed = first.steps;
+        first = merged(first, await trainer.train(warmup.steps, (done) => onStep(timed + done)));
+      }
+      warmup.onEstimate(estimate(total, plan.length + evaluations.length, first.ms / first.steps, firstEvalMs ?? 0));
+      const timed = first.steps;
+      const rest = await trainPieces(ex, trainer, config, units - timed, o, (done) => onStep(timed + done));
       tr = merged(first, rest);
     } else {
       tr = await trainPieces(ex, trainer, config, units, o, onStep);
