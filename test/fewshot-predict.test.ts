@@ -137,6 +137,17 @@ describe('few-shot prediction', () => {
     await expect(predict(bytes, { support: [...support.slice(0, 5), { ...text, name: 'c/2.txt' }], query })).rejects.toThrow(/^--support c\/2\.txt is not a PNG image/);
     const broken = png(ink).slice(0, 40);
     await expect(predict(bytes, { support, query: [{ name: 'cut.png', bytes: broken }] })).rejects.toThrow(/^--query cut\.png is not a valid PNG \(/);
+    // Colour and transparency, as drawing programs save: black on white RGB, black strokes on a
+    // transparent RGBA canvas, the same ink as the greyscale PNG, the same prediction.
+    const rgb = new Uint8Array(P * 3).map((_, i) => 255 - ink[Math.floor(i / 3)]);
+    const rgba = new Uint8Array(P * 4).map((_, i) => (i % 4 === 3 ? ink[i >> 2] : 0));
+    const colour = await predict(bytes, {
+      support,
+      query: [img('grey.png'), { name: 'rgb.png', bytes: encodePng({ width: SIDE, height: SIDE, data: rgb, depth: 8, channels: 3 }) }, { name: 'rgba.png', bytes: encodePng({ width: SIDE, height: SIDE, data: rgba, depth: 8, channels: 4 }) }],
+    });
+    expect(colour.rows.map((r) => r.slice(1))).toEqual([0, 1, 2].map(() => colour.rows[0].slice(1)));
+    const blank = await predict(bytes, { support, query: [{ name: 'blank.png', bytes: encodePng({ width: SIDE, height: SIDE, data: new Uint8Array(P * 4), depth: 8, channels: 4 }) }] });
+    expect(blank.rows[0].slice(2)).not.toEqual(colour.rows[0].slice(2)); // the ink is read, not ignored
     // A checkpoint from before few-shot checkpoints described their images.
     const { tensors, metadata } = decodeSafetensors(bytes, 'fs.safetensors');
     const { schema: _s, ...old } = metadata;

@@ -2,14 +2,12 @@
 // folder with one sub-folder per class, K PNG images in each) and the queries (--query, PNG
 // files or a folder), each image preprocessed as training's were (decodeDrawingPng, the same
 // Resizer to side×side, binarized where the training images were binary). Browser-safe.
+import { convertIndexedToRgb, decode as decodePng, hasPngSignature, type DecodedPng } from 'fast-png';
 import { DataError } from '../../data/errors.ts';
-import { decodeDrawingPng } from '../../data/omniglot.ts';
+import { decodeDrawingPng, type InkImage } from '../../data/omniglot.ts';
 import { INK_LUT, Resizer } from '../../data/resize.ts';
 import type { PredictFile } from '../../experiments/types.ts';
 import type { FewshotSchema } from './schema.ts';
-
-/** The eight bytes every PNG starts with. */
-const PNG_SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 
 /** Ink at or above this is ink in a binarized image (a training set's binary pixels are 0 or 255, untouched by it). */
 const BINARY_THRESHOLD = 128;
@@ -22,11 +20,10 @@ export class ImagePreprocessor {
 
   /** One image; `flag` and the file's name go into any error. */
   image(flag: string, file: PredictFile): Uint8Array {
-    const b = file.bytes;
-    if (b.length < 8 || PNG_SIGNATURE.some((v, i) => b[i] !== v)) {
+    if (!hasPngSignature(file.bytes)) {
       throw new DataError(`--${flag} ${file.name} is not a PNG image; give PNG images only (a drawing, dark ink on a light background).`);
     }
-    const img = decodeDrawingPng(b, `--${flag} ${file.name}`);
+    const img = decodeInk(file.bytes, `--${flag} ${file.name}`);
     const { side, filter, binary } = this.schema;
     const key = `${img.width}x${img.height}`;
     let r = this.resizers.get(key);
@@ -36,6 +33,36 @@ export class ImagePreprocessor {
     if (binary) for (let i = 0; i < out.length; i++) out[i] = out[i] >= BINARY_THRESHOLD ? 255 : 0;
     return out;
   }
+}
+
+/**
+ * A PNG as ink: greyscale exactly as training decodes its drawings (decodeDrawingPng); colour,
+ * palette or with transparency (what drawing programs write) as its luminance over a white
+ * background, so dark strokes on a transparent canvas are ink too.
+ */
+function decodeInk(bytes: Uint8Array, name: string): InkImage {
+  let png: DecodedPng;
+  try {
+    png = decodePng(bytes, { checkCrc: true });
+  } catch (err) {
+    throw new DataError(`${name} is not a valid PNG (${(err as Error).message}).`);
+  }
+  if (!png.palette && png.channels === 1) return decodeDrawingPng(bytes, name);
+  const { width, height } = png;
+  const data = png.palette ? convertIndexedToRgb(png) : png.data;
+  const channels = data.length / (width * height);
+  const max = png.palette ? 255 : 2 ** png.depth - 1;
+  const colour = channels >= 3;
+  const alpha = channels === 2 || channels === 4;
+  const ink = new Uint8Array(width * height);
+  for (let i = 0; i < width * height; i++) {
+    const at = i * channels;
+    const lum = (colour ? 0.299 * data[at] + 0.587 * data[at + 1] + 0.114 * data[at + 2] : data[at]) / max;
+    const a = alpha ? data[at + channels - 1] / max : 1;
+    const white = lum * a + (1 - a);
+    ink[i] = Math.min(255, Math.max(0, Math.round(255 * (1 - white))));
+  }
+  return { width, height, ink };
 }
 
 export interface SupportSet {
