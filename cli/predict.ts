@@ -5,11 +5,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { formatValue, optionsHelp, parseOption, type OptionSpec } from '../src/experiments/options.ts';
+import { csvLine, experimentOf } from '../src/experiments/predict.ts';
 import { EXPERIMENTS } from '../src/experiments/registry.ts';
-import type { AnyExperiment, PredictFile, PredictFlag, PredictSink, PredictValue, Predictor } from '../src/experiments/types.ts';
+import type { PredictFile, PredictFlag, PredictSink, PredictValue, Predictor } from '../src/experiments/types.ts';
 import { adapterLine } from '../src/gpu/adapter-report.ts';
 import { Gpu } from '../src/gpu/context.ts';
-import { CheckpointError, readCheckpoint, type CheckpointFile } from '../src/graph/checkpoint.ts';
+import { readCheckpoint } from '../src/graph/checkpoint.ts';
 import { UserError } from './errors.ts';
 import { parseFlags, stringFlag, type FlagSpec } from './flags.ts';
 import { GPU_HELP, GPU_OPTIONS, gpuOptions } from './gpu-options.ts';
@@ -43,21 +44,6 @@ function help(): string {
   const table = (rs: [string, string][]): string => rs.map(([l, t]) => `  ${l.padEnd(width)}${t.replaceAll('\n', `\n  ${' '.repeat(width)}`)}`).join('\n');
   const parts = sections.map((s) => `${s.title}\n  ${s.about.replaceAll('\n', '\n  ')}${s.rows.length ? `\n${table(s.rows)}` : ''}`);
   return `usage: shadertrain predict --checkpoint FILE [the experiment's flags] [--json]\nWhat a trained model predicts, from its checkpoint alone: the checkpoint names its experiment,\nits config and what its inputs are.\n\n${table(rows)}\n\n${parts.join('\n\n')}\n\n${GPU_HELP}${examplesHelp('predict', [...EXAMPLES, ...EXPERIMENTS.flatMap((ex) => ex.predictor?.examples ?? [])])}`;
-}
-
-/** The experiment a checkpoint names, or one sentence on what is missing. */
-function experimentOf(file: CheckpointFile): AnyExperiment & { predictor: Predictor } {
-  if (file.experiment === undefined) {
-    const guess = file.config.experiment ?? file.config.model;
-    const was = typeof guess === 'string' ? `a ${guess} checkpoint` : 'a checkpoint';
-    throw new CheckpointError(
-      `${file.source} is ${was} from before checkpoints described themselves (it has no experiment, data or schema metadata); resume it with --resume and --checkpoint for one more epoch to write one that predict can use`,
-    );
-  }
-  const ex = EXPERIMENTS.find((e) => e.name === file.experiment);
-  if (!ex) throw new CheckpointError(`${file.source} is a checkpoint of experiment "${file.experiment}", which this shadertrain does not have (it has ${EXPERIMENTS.map((e) => e.name).join(', ')})`);
-  if (!ex.predictor) throw new CheckpointError(`${file.source} is a ${ex.name} checkpoint, and shadertrain predict does not predict for ${ex.name} yet`);
-  return ex as AnyExperiment & { predictor: Predictor };
 }
 
 function readStdin(): Uint8Array {
@@ -96,22 +82,16 @@ function valueOf(f: PredictFlag, given: string | boolean): PredictValue {
   return parseOption(f as Exclude<OptionSpec, { type: 'bool' }>, String(given));
 }
 
-/** A CSV field: quoted where it holds a comma, a quote or a line break. */
-function csvField(v: string | number): string {
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
 /** Rows to stdout as CSV or JSON Lines, a batch per write. */
 function stdoutSink(json: boolean): PredictSink {
   let names: readonly string[] = [];
   return {
     columns(n) {
       names = n;
-      if (!json) process.stdout.write(`${n.map(csvField).join(',')}\n`);
+      if (!json) process.stdout.write(`${csvLine(n)}\n`);
     },
     rows(rows) {
-      const lines = rows.map((r) => (json ? JSON.stringify(Object.fromEntries(names.map((n, i) => [n, r[i]]))) : r.map(csvField).join(',')));
+      const lines = rows.map((r) => (json ? JSON.stringify(Object.fromEntries(names.map((n, i) => [n, r[i]]))) : csvLine(r)));
       if (lines.length) process.stdout.write(`${lines.join('\n')}\n`);
     },
     note(line) {

@@ -58,6 +58,9 @@ export async function buildWeb() {
   await writeFile(join(out, 'index.html'), html);
   await copyFile(join(root, 'assets/omniglot/omniglot28.bin'), join(out, 'omniglot28.bin'));
   await copyFile(join(root, 'assets/omniglot/LICENSE'), join(out, 'omniglot-LICENSE.txt'));
+  // census-income's test split, the multi-task experiment's data when no files are chosen (CC BY 4.0).
+  await copyFile(join(root, 'assets/census-income/census-income.test.gz'), join(out, 'census-income.test.gz'));
+  await copyFile(join(root, 'assets/census-income/README.md'), join(out, 'census-income-README.md'));
   await copyFile(join(root, 'web/icon.svg'), join(out, 'icon.svg'));
   // The service worker precaches every file of this build, under a name that changes with its content.
   const files = (await listFiles(out)).filter((f) => !f.endsWith('.map')).sort();

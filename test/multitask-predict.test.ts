@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildTabular } from '../src/data/tabular/build.ts';
 import type { TabularFile } from '../src/data/tabular.ts';
+import { CollectedPrediction, predictionCsv } from '../src/experiments/predict.ts';
+import type { PredictValue } from '../src/experiments/types.ts';
 import { readCheckpoint } from '../src/graph/checkpoint.ts';
 import { decodeSafetensors, encodeSafetensors } from '../src/log/safetensors.ts';
 import { MULTITASK_DEFAULTS, type MultitaskConfig } from '../src/models/multitask/config.ts';
@@ -115,6 +117,32 @@ describe('multi-task prediction', () => {
     expect(p).toBeLessThan(1);
     expect(d).toBe(p >= 0.5 ? 1 : 0);
     expect(out.notes).toEqual(['--row: column color: "mauve" was not seen in training and maps to the unknown row.']);
+  });
+
+  it("gives the page a form from the checkpoint's schema, whose row predicts what --row does, through the same CSV", async () => {
+    const { tr, bytes } = await trained();
+    tr.destroy();
+    const file = readCheckpoint(bytes, 'run.safetensors');
+    const form = MULTITASK_PREDICTOR.form?.(file);
+    expect(form?.flag).toBe('input');
+    expect(form?.replaces).toEqual(['row']);
+    const fields = form?.fields ?? [];
+    expect(fields.map((f) => [f.name, f.kind])).toEqual([['size', 'number'], ['weight', 'number'], ['color', 'choice'], ['shape', 'choice']]);
+    const size = fields[0] as Extract<(typeof fields)[number], { kind: 'number' }>;
+    expect(size.hint).toMatch(/^training mean 9\.\d+, standard deviation [23]\.\d+$/);
+    expect(Number(size.value)).toBeCloseTo(10, 0);
+    // The vocabulary without its unknown row, in the order training met the values.
+    expect([...(fields[2] as { choices: readonly string[] }).choices].sort()).toEqual([...COLORS].sort());
+    const collect = async (values: Record<string, PredictValue | undefined>): Promise<string> => {
+      const sink = new CollectedPrediction();
+      await MULTITASK_PREDICTOR.predict(t.gpu, file, { threshold: 0.5, ...values }, sink);
+      return predictionCsv(sink.names, sink.table);
+    };
+    const row = Object.fromEntries(fields.map((f) => [f.name, f.value]));
+    const fromForm = await collect({ input: [{ name: 'the form', bytes: new TextEncoder().encode(`${JSON.stringify(row)}\n`) }] });
+    const fromRow = await collect({ row: fields.map((f) => `${f.name}=${f.value}`).join(',') });
+    expect(fromForm).toBe(fromRow);
+    expect(fromForm.split('\n')[0]).toBe('clicked_probability,clicked_decision,spent_value');
   });
 
   it('names the row and column of a bad input, and notes unseen values once per column', async () => {

@@ -6,11 +6,14 @@ import { ChartGrid } from './ui/charts.ts';
 import { byId, download, el, fileBytes } from './ui/dom.ts';
 import { VIEWS } from './ui/inspect.ts';
 import { renderBench } from './ui/bench.ts';
+import { PredictPanel } from './ui/predict.ts';
 import { benchJsonText, type BenchJson } from '../bench/report.ts';
 import { OptionsError, OptionsForm } from './ui/options.ts';
 import { addEvaluated, addEvaluation, addTrained, fileStem, newRun, runCsv, runJson, type RunRecord } from './ui/runs.ts';
 
 const EMBEDDED_OMNIGLOT = 'omniglot28.bin';
+/** census-income's test split, served with the page: the multi-task data when no files are chosen, as the CLI's default. */
+const EMBEDDED_CENSUS = 'census-income.test.gz';
 const TITLE_FILES = /^(u\.item|movies\.dat|movies\.csv)(\.gz)?$/i;
 const ACTIVE: readonly RunState[] = ['starting', 'running', 'pausing', 'paused', 'stopping'];
 const INSPECTABLE: readonly RunState[] = ['paused', 'stopped', 'done'];
@@ -29,6 +32,10 @@ for (const ex of EXPERIMENTS) {
 }
 const formOf = (name: string): OptionsForm => forms.get(name) as OptionsForm;
 const charts = new ChartGrid(byId('charts'));
+const predictPanel = new PredictPanel(send, () => {
+  lastRequest = 'predict';
+  send({ type: 'checkpoint', purpose: 'predict' });
+});
 
 let ready = false;
 let adapterLine = '';
@@ -56,7 +63,7 @@ function answered(kind: 'ratings' | 'omniglot', ok: boolean): void {
 
 // ---- messages and errors ------------------------------------------------------------------
 
-type ErrorSlot = 'ratings' | 'titles' | 'omniglot' | 'checkpoint' | 'options' | 'run' | 'results' | 'inspect';
+type ErrorSlot = 'ratings' | 'titles' | 'omniglot' | 'checkpoint' | 'options' | 'run' | 'results' | 'inspect' | 'predict';
 const INPUT_OF: Partial<Record<ErrorSlot, string>> = { ratings: 'ratings-file', titles: 'titles-file', omniglot: 'omniglot-files', checkpoint: 'checkpoint-file' };
 
 function showError(slot: ErrorSlot, message: string, focus?: HTMLElement): void {
@@ -181,6 +188,7 @@ function renderButtons(): void {
   byId<HTMLButtonElement>('download-json').disabled = !hasMetrics;
   const inspectable = !!current && state !== undefined && INSPECTABLE.includes(state);
   byId<HTMLButtonElement>('download-checkpoint').disabled = !inspectable;
+  byId<HTMLButtonElement>('predict-run').disabled = !inspectable;
   const views = current ? experimentNamed(current.experiment).inspect.map((v) => v.name) : [];
   byId<HTMLButtonElement>('inspect-user-go').disabled = !(inspectable && views.includes('top-items'));
   byId<HTMLButtonElement>('inspect-episode-go').disabled = !(inspectable && views.includes('episode'));
@@ -318,8 +326,18 @@ worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => {
       break;
     }
     case 'checkpoint':
-      download(msg.name, msg.bytes, 'application/octet-stream');
-      byId('results-error').textContent = '';
+      if (msg.purpose === 'predict') {
+        predictPanel.use({ name: msg.name, bytes: msg.bytes }, `Run ${runOf(msg.runId)?.label ?? msg.runId}'s model`);
+      } else {
+        download(msg.name, msg.bytes, 'application/octet-stream');
+        byId('results-error').textContent = '';
+      }
+      break;
+    case 'predict-result':
+      predictPanel.shown(msg);
+      break;
+    case 'predict-error':
+      predictPanel.shown({ message: msg.message });
       break;
     case 'inspect':
       VIEWS[msg.view](byId('inspect-out'), msg.result);
@@ -434,12 +452,35 @@ for (const r of document.querySelectorAll<HTMLInputElement>('input[name="omniglo
   });
 }
 let tabularNames: string[] = [];
+/** The worker holds the embedded census file, not the user's. */
+let tabularEmbedded = false;
+
+function sendTabular(files: FileBytes[], embedded: boolean): void {
+  tabularNames = files.map((f) => f.name);
+  tabularEmbedded = embedded;
+  byId('tabular-status').textContent = embedded
+    ? `${EMBEDDED_CENSUS}: the census-income test split served with this page (99,762 rows; CC BY 4.0, see census-income-README.md).`
+    : files.length ? `${files.length} file${files.length === 1 ? '' : 's'}: ${tabularNames.join(', ')}` : 'No files chosen.';
+  send({ type: 'tabular', files }, files.map((f) => f.bytes.buffer));
+}
+
+/** The embedded census split, fetched (the service worker keeps it offline) and given to the worker. */
+async function loadEmbeddedCensus(): Promise<boolean> {
+  byId('tabular-status').textContent = `Loading ${EMBEDDED_CENSUS}…`;
+  try {
+    const res = await fetch(EMBEDDED_CENSUS);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    sendTabular([{ name: EMBEDDED_CENSUS, bytes: new Uint8Array(await res.arrayBuffer()) }], true);
+    return true;
+  } catch (err) {
+    showError('options', `The embedded census-income split could not be loaded (${err instanceof Error ? err.message : String(err)}); reload the page, or choose census-income.data and .test.`);
+    return false;
+  }
+}
 byId<HTMLInputElement>('tabular-files').addEventListener('change', (ev) => {
   void (async () => {
     const files = await Promise.all([...((ev.target as HTMLInputElement).files ?? [])].map(fileBytes));
-    tabularNames = files.map((f) => f.name);
-    byId('tabular-status').textContent = files.length ? `${files.length} file${files.length === 1 ? '' : 's'}: ${tabularNames.join(', ')}` : 'No files chosen.';
-    send({ type: 'tabular', files }, files.map((f) => f.bytes.buffer));
+    sendTabular(files, false);
   })();
 });
 byId<HTMLInputElement>('checkpoint-file').addEventListener('change', (ev) => {
@@ -480,7 +521,11 @@ async function start(mode: RunMode): Promise<void> {
   if (mode === 'evaluate' && !checkpointFile) return showError('checkpoint', 'Choose a checkpoint to evaluate.', byId('checkpoint-file'));
   let data: string;
   if (experimentNamed(experiment).dataset === 'tabular') {
-    data = tabularNames.length ? tabularNames.join(', ') : `the ${String((spec.config as { dataset?: string }).dataset)} generator`;
+    const dataset = String((spec.config as { dataset?: string }).dataset);
+    // census-income without files trains on the embedded split, as the CLI does without --data; other data sets never see it.
+    if (dataset === 'census-income' && tabularNames.length === 0 && !(await loadEmbeddedCensus())) return;
+    if (dataset !== 'census-income' && tabularEmbedded) sendTabular([], false);
+    data = tabularNames.length ? tabularNames.join(', ') : `the ${dataset} generator`;
   } else if (experimentNamed(experiment).dataset === 'movielens') {
     const ok = waiting.ratings ? await waiting.ratings.promise : !!ratingsName;
     if (!ok || !ratingsName) {
@@ -523,7 +568,7 @@ byId('download-csv').addEventListener('click', () => current && download(`${file
 byId('download-json').addEventListener('click', () => current && download(`${fileStem(current)}.json`, runJson(current), 'application/json'));
 byId('download-checkpoint').addEventListener('click', () => {
   lastRequest = 'results';
-  send({ type: 'checkpoint' });
+  send({ type: 'checkpoint', purpose: 'download' });
 });
 function showUser(): void {
   lastRequest = 'inspect';

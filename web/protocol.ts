@@ -3,7 +3,7 @@
 // looks at a model are the same messages for every experiment of the registry.
 import type { AdapterReport } from '../src/gpu/adapter-report.ts';
 import type { ResizeFilter } from '../src/data/omniglot-set.ts';
-import type { Evaluation, Unit } from '../src/experiments/types.ts';
+import type { Evaluation, PredictValue, Unit } from '../src/experiments/types.ts';
 import type { BenchJson } from '../bench/report.ts';
 
 export interface FileBytes {
@@ -33,11 +33,16 @@ export type ToWorker =
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
-  | { type: 'checkpoint' }
+  /** The current run's checkpoint: to save as a file, or for the Predict panel. */
+  | { type: 'checkpoint'; purpose: CheckpointPurpose }
+  /** What a checkpoint predicts for the predictor's flag values (files as bytes), as `shadertrain predict` does. */
+  | { type: 'predict'; checkpoint: FileBytes; values: Record<string, PredictValue | undefined> }
   /** One of the experiment's inspect views (its descriptor's `inspect`) for one input: a user id, a seed. */
   | { type: 'inspect'; view: string; input: number }
   /** The bench view: one of the CLI's portable suites (web/worker/bench.ts), cases filtered by name. */
   | { type: 'bench'; suite: string; filter: string; reps: number; warmup: number };
+
+export type CheckpointPurpose = 'download' | 'predict';
 
 export type RunState = 'starting' | 'running' | 'pausing' | 'paused' | 'stopping' | 'stopped' | 'done' | 'failed';
 
@@ -83,7 +88,10 @@ export type FromWorker =
   | { type: 'run-error'; runId: number; message: string }
   /** SVG charts of a finished run (the experiment's artifacts: file name → text). */
   | { type: 'artifacts'; runId: number; files: Record<string, string> }
-  | { type: 'checkpoint'; runId: number; name: string; bytes: Uint8Array }
+  | { type: 'checkpoint'; runId: number; name: string; bytes: Uint8Array; purpose: CheckpointPurpose }
+  /** A prediction's rows (columns as `shadertrain predict` prints them) and its notes. */
+  | { type: 'predict-result'; columns: string[]; rows: (string | number)[][]; notes: string[] }
+  | { type: 'predict-error'; message: string }
   | { type: 'inspect'; runId: number; view: string; result: unknown }
   | { type: 'request-error'; message: string }
   /** The bench's progress lines, as the CLI prints them to stderr. */

@@ -4,9 +4,11 @@ import { DataError } from '../src/data/errors.ts';
 import { isZip, parseItemTitles, parseRatings, readMovieLensZip, type Ratings } from '../src/data/movielens.ts';
 import { assembleOmniglot, decodePackedOmniglot, preprocessOmniglotArchive } from '../src/data/omniglot.ts';
 import type { OmniglotSet } from '../src/data/omniglot-set.ts';
+import { CollectedPrediction, experimentOf } from '../src/experiments/predict.ts';
 import { experiment } from '../src/experiments/registry.ts';
 import { adapterLine } from '../src/gpu/adapter-report.ts';
 import { Gpu } from '../src/gpu/context.ts';
+import { readCheckpoint } from '../src/graph/checkpoint.ts';
 import type { RecommenderData } from '../src/models/recommender/split.ts';
 import type { TabularFile } from '../src/data/tabular.ts';
 import type { TabularSource } from '../src/models/multitask/source.ts';
@@ -143,12 +145,34 @@ async function request(msg: Extract<ToWorker, { type: 'checkpoint' | 'inspect' }
   try {
     if (msg.type === 'checkpoint') {
       const c = await run.checkpoint();
-      post({ type: 'checkpoint', runId: run.runId, name: c.name, bytes: c.bytes }, [c.bytes.buffer as ArrayBuffer]);
+      post({ type: 'checkpoint', runId: run.runId, name: c.name, bytes: c.bytes, purpose: msg.purpose }, [c.bytes.buffer as ArrayBuffer]);
     } else {
       post({ type: 'inspect', runId: run.runId, view: msg.view, result: await run.inspect(msg.view, msg.input) });
     }
   } catch (err) {
     post({ type: 'request-error', message: text(err) });
+  }
+}
+
+/**
+ * A prediction, through the checkpoint's predictor as `shadertrain predict` runs it. Between
+ * runs, or while one is paused (it submits nothing then).
+ */
+async function predict(msg: Extract<ToWorker, { type: 'predict' }>): Promise<void> {
+  if (!gpu) return post({ type: 'predict-error', message: 'WebGPU is not available, so nothing can be predicted here.' });
+  const idle = !busy;
+  if (!idle && !active?.control.isPaused) return post({ type: 'predict-error', message: 'a run or a bench is going: pause or stop it first.' });
+  if (idle) busy = true;
+  try {
+    const file = readCheckpoint(msg.checkpoint.bytes, msg.checkpoint.name);
+    const sink = new CollectedPrediction();
+    await experimentOf(file).predictor.predict(gpu, file, msg.values, sink);
+    post({ type: 'predict-result', columns: sink.names, rows: sink.table, notes: sink.notes });
+  } catch (err) {
+    if (!USER_FACING.has(err instanceof Error ? err.name : '')) console.error(err);
+    post({ type: 'predict-error', message: text(err) });
+  } finally {
+    if (idle) busy = false;
   }
 }
 
@@ -209,6 +233,9 @@ self.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
       break;
     case 'bench':
       void bench(msg);
+      break;
+    case 'predict':
+      void predict(msg);
       break;
   }
 });

@@ -143,6 +143,20 @@ export interface PredictSink {
   note(line: string): void;
 }
 
+/** A field of the page's form for one input row, generated from the checkpoint's feature schema. */
+export type PredictField =
+  | { name: string; kind: 'number'; value: string; hint: string }
+  | { name: string; kind: 'choice'; value: string; choices: readonly string[] };
+
+/** The page's form for one row: its fields, given to the predictor as one JSON Lines row in `flag`. */
+export interface PredictForm {
+  /** A `file` flag that takes JSON Lines. */
+  flag: string;
+  /** Flags the form stands in for on the page (a row typed as text). */
+  replaces: readonly string[];
+  fields: PredictField[];
+}
+
 /**
  * How a trained model is used: `shadertrain predict --checkpoint FILE` and the page's Predict
  * panel both call it with a checkpoint and the flags' values. Browser-safe: the front end reads
@@ -158,6 +172,8 @@ export interface Predictor {
   defaults: Record<string, OptionValue>;
   /** Loads the checkpoint's model, predicts for the inputs, writes the rows; an error names the flag, file, row or column. */
   predict(gpu: Gpu, checkpoint: CheckpointFile, values: Record<string, PredictValue | undefined>, out: PredictSink): Promise<void>;
+  /** The page's form for one input row, where a checkpoint describes its inputs (a sentence if it cannot). */
+  form?(checkpoint: CheckpointFile): PredictForm;
 }
 
 /**

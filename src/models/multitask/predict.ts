@@ -3,7 +3,7 @@
 // the loop evaluation uses (forward.ts), so a prediction equals evaluation's, bit for bit, on
 // the same adapter. Browser-safe: `shadertrain predict` and the page's form both call it.
 import { DataError } from '../../data/errors.ts';
-import type { Predictor, PredictFile, PredictSink } from '../../experiments/types.ts';
+import type { PredictField, PredictForm, Predictor, PredictFile, PredictSink } from '../../experiments/types.ts';
 import type { Gpu } from '../../gpu/context.ts';
 import { StagingRing } from '../../gpu/readback.ts';
 import { CompiledStep } from '../../graph/compile.ts';
@@ -79,6 +79,21 @@ export function outputRows(schema: MultitaskSchema, values: Float32Array, thresh
   return out;
 }
 
+/** Four significant digits, without a trailing exponent for everyday values: a form's starting value and hint. */
+const short = (x: number): string => String(Number(x.toPrecision(4)));
+
+/**
+ * The page's form: a number per continuous column (starting at its training mean, the spread
+ * as hint) and a choice per categorical column (its training vocabulary, without the unknown row).
+ */
+export function formOf(schema: MultitaskSchema): PredictForm {
+  const fields: PredictField[] = [
+    ...schema.continuous.map((c): PredictField => ({ name: c.name, kind: 'number', value: short(c.mean), hint: `training mean ${short(c.mean)}, standard deviation ${short(c.std)}${schema.privateColumns[c.name] ? `; read by ${schema.privateColumns[c.name]} only` : ''}` })),
+    ...schema.categorical.map((c): PredictField => ({ name: c.name, kind: 'choice', value: c.vocab[1] ?? '', choices: c.vocab.slice(1) })),
+  ];
+  return { flag: 'input', replaces: ['row'], fields };
+}
+
 /** The rows the flags give: --input (a file, or standard input as the front end read it) or --row. */
 function inputOf(values: Record<string, unknown>): InputRows {
   const files = values.input as PredictFile[] | undefined;
@@ -98,6 +113,7 @@ export const MULTITASK_PREDICTOR: Predictor = {
     { key: 'threshold', flag: 'threshold', type: 'number', above: 0, below: 1, arg: 'P', help: 'a binary task decides 1 where its probability is >= P', label: 'Decision threshold' },
   ],
   defaults: { threshold: 0.5 },
+  form: (file) => formOf(schemaFrom(file)),
   async predict(gpu: Gpu, file: CheckpointFile, values: Record<string, unknown>, out: PredictSink): Promise<void> {
     const schema = schemaFrom(file);
     const rows = encodeRows(schema, inputOf(values), (line) => out.note(line));
