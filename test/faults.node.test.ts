@@ -190,7 +190,9 @@ describe('a checkpoint of another experiment or other data, and a write that fai
     const ckpt = join(folder, 'run.safetensors');
     const child = spawn(process.execPath, ['dist/cli.js', 'fewshot', ...TINY, '--steps', '100000', '--logdir', fresh('logs'), '--checkpoint', ckpt], { stdio: ['ignore', 'ignore', 'pipe'] });
     const done = exited(child);
-    await waitFor(() => existsSync(ckpt) || child.exitCode !== null);
+    // Both of the first evaluation's files: the checkpoint, then the best one beside it. The next
+    // evaluation writes the checkpoint first, so that is the write that fails.
+    await waitFor(() => (existsSync(ckpt) && existsSync(join(folder, 'run.best.safetensors'))) || child.exitCode !== null);
     renameSync(folder, `${folder}.moved`);
     writeFileSync(folder, 'in the way');
     const r = await done;

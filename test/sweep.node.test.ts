@@ -152,7 +152,8 @@ describe('shadertrain sweep', () => {
     const interrupted = begun();
     expect(done.length).toBeGreaterThanOrEqual(1);
     expect(done.length).toBeLessThan(12);
-    expect(interrupted.length).toBeGreaterThanOrEqual(1);
+    // The part-way run seen before the stop is either still part-way or, under load, finished as the stop arrived.
+    expect(done.length + interrupted.length).toBeGreaterThanOrEqual(2);
     const stamps = new Map(done.map((d) => [d, statSync(join(logdir, d, 'result.json')).mtimeMs]));
 
     const second = cli([spec, '--parallel', '2', '--logdir', logdir]);
