@@ -117,7 +117,7 @@ describe('checkpoints: never replaced by accident, never shared, never trusted w
     const r = cli([...TINY, '--steps', '10', '--logdir', fresh('logs'), '--resume', flipped]);
     expect(r.status).toBe(1);
     expect(ownLines(r.stderr)).toHaveLength(1);
-    expect(ownLines(r.stderr)[0]).toMatch(new RegExp(`^shadertrain: ${flipped} is damaged: tensor "[^"]+" does not match its checksum; resume from another checkpoint or train afresh$`));
+    expect(ownLines(r.stderr)[0]).toMatch(new RegExp(`^shadertrain: ${flipped} is damaged: tensor "[^"]+" does not match its checksum; use another checkpoint, or train afresh$`));
     const cut = `${fresh('cut')}.safetensors`;
     writeFileSync(cut, bytes.subarray(0, bytes.length - 100));
     const t = cli([...TINY, '--steps', '10', '--logdir', fresh('logs'), '--resume', cut]);

@@ -145,6 +145,15 @@ describe('multi-task prediction', () => {
     expect(fromForm.split('\n')[0]).toBe('clicked_probability,clicked_decision,spent_value');
   });
 
+  it('refuses a checkpoint whose weights were damaged, as a resume does', async () => {
+    const { tr, bytes } = await trained();
+    tr.destroy();
+    const damaged = bytes.slice();
+    damaged[damaged.length - 1] ^= 0xff; // the last tensor's last byte
+    expect(() => readCheckpoint(damaged, 'run.safetensors')).toThrow(/^run\.safetensors is damaged: tensor "[^"]+" does not match its checksum; use another checkpoint, or train afresh$/);
+    expect(() => readCheckpoint(bytes, 'run.safetensors')).not.toThrow();
+  });
+
   it('names the row and column of a bad input, and notes unseen values once per column', async () => {
     const { tr, bytes } = await trained();
     tr.destroy();

@@ -138,7 +138,7 @@ function verifyChecksums(metadata: Record<string, string>, tensors: Record<strin
     throw new CheckpointError(`${source} has unreadable checksums; the file is damaged, so resume from another checkpoint`);
   }
   for (const [name, t] of Object.entries(tensors)) {
-    if (sums[name] !== undefined && sums[name] !== crcOf(t.data)) throw new CheckpointError(`${source} is damaged: tensor "${name}" does not match its checksum; resume from another checkpoint or train afresh`);
+    if (sums[name] !== undefined && sums[name] !== crcOf(t.data)) throw new CheckpointError(`${source} is damaged: tensor "${name}" does not match its checksum; use another checkpoint, or train afresh`);
   }
 }
 
@@ -146,6 +146,8 @@ function verifyChecksums(metadata: Record<string, string>, tensors: Record<strin
 export function readCheckpoint(bytes: Uint8Array, source: string): CheckpointFile {
   const { tensors, metadata } = decodeSafetensors(bytes, source);
   checkFormat(metadata, source);
+  // A prediction from damaged weights would be wrong without a word: checked as a resume is.
+  verifyChecksums(metadata, tensors, source);
   const json = (key: string): unknown => {
     if (metadata[key] === undefined) return undefined;
     try {
