@@ -19,6 +19,24 @@ export class OptionsError extends Error {
 
 const sentence = (text: string): string => (/[.!?]$/.test(text) ? text : `${text}.`);
 
+/** An option's input: a select for a choice, a checkbox for a switch, else text holding `value` (nothing where it is undefined). */
+export function optionInput(o: OptionSpec, id: string, value: unknown): HTMLInputElement | HTMLSelectElement {
+  if (o.type === 'choice') {
+    const select = el('select', { id, name: o.key });
+    for (const c of o.choices) select.append(el('option', { value: c }, c));
+    select.value = String(value);
+    return select;
+  }
+  if (o.type === 'bool') {
+    const box = el('input', { id, name: o.key, type: 'checkbox' });
+    box.checked = value === true;
+    return box;
+  }
+  const input = el('input', { id, name: o.key, type: 'text', inputmode: o.type === 'list' || o.type === 'names' ? 'text' : o.type === 'int' ? 'numeric' : 'decimal', autocomplete: 'off', spellcheck: 'false' });
+  input.value = value === undefined ? '' : formatValue(value);
+  return input;
+}
+
 /** An experiment's rendered fields: the inputs by config key, ids `<experiment>-<key>`. */
 export class OptionsForm {
   private readonly inputs = new Map<string, HTMLInputElement | HTMLSelectElement>();
@@ -37,18 +55,7 @@ export class OptionsForm {
   private field(o: OptionSpec): HTMLElement {
     const id = `${this.ex.name}-${o.key}`;
     const value = (this.ex.defaults as Record<string, unknown>)[o.key];
-    let input: HTMLInputElement | HTMLSelectElement;
-    if (o.type === 'choice') {
-      input = el('select', { id, name: o.key });
-      for (const c of o.choices) input.append(el('option', { value: c }, c));
-      input.value = String(value);
-    } else if (o.type === 'bool') {
-      input = el('input', { id, name: o.key, type: 'checkbox' });
-      input.checked = value === true;
-    } else {
-      input = el('input', { id, name: o.key, type: 'text', inputmode: o.type === 'list' || o.type === 'names' ? 'text' : o.type === 'int' ? 'numeric' : 'decimal', autocomplete: 'off', spellcheck: 'false' });
-      input.value = formatValue(value);
-    }
+    const input = optionInput(o, id, value);
     input.dataset.flag = o.flag;
     this.inputs.set(o.key, input);
     const hintText =

@@ -3,12 +3,13 @@
 // flags; where the checkpoint describes its inputs (multi-task), a form with a field per
 // feature gives one row. The worker predicts; the rows show in a table and download as the
 // CLI's CSV.
-import { formatValue, parseOption, type OptionSpec } from '../../src/experiments/options.ts';
+import { parseOption, type OptionSpec } from '../../src/experiments/options.ts';
 import { experimentOf, predictionCsv } from '../../src/experiments/predict.ts';
 import type { PredictField, PredictFile, PredictFlag, PredictForm, Predictor, PredictValue } from '../../src/experiments/types.ts';
 import { readCheckpoint, type CheckpointFile } from '../../src/graph/checkpoint.ts';
 import type { FileBytes, ToWorker } from '../protocol.ts';
 import { byId, download, el, fileBytes } from './dom.ts';
+import { optionInput } from './options.ts';
 
 /** Rows shown in the table; the CSV has them all. */
 const SHOWN_ROWS = 50;
@@ -137,16 +138,10 @@ export class PredictPanel {
       input = el('input', { id, name: f.key, type: 'file' });
       // A `files` flag takes a folder (few-shot's support set: a sub-folder per class).
       if (f.type === 'files') input.setAttribute('webkitdirectory', '');
-    } else if (f.type === 'choice') {
-      input = el('select', { id, name: f.key });
-      for (const c of f.choices) input.append(el('option', { value: c }, c));
-      input.value = String(value);
-    } else if (f.type === 'bool') {
-      input = el('input', { id, name: f.key, type: 'checkbox' });
-      input.checked = value === true;
-    } else {
+    } else if (f.type === 'text') {
       input = el('input', { id, name: f.key, type: 'text', autocomplete: 'off', spellcheck: 'false' });
-      input.value = value === undefined ? '' : formatValue(value);
+    } else {
+      input = optionInput(f as OptionSpec, id, value);
     }
     this.flagInputs.set(f.key, input);
     const hint = el('span', { class: 'hint', id: `${id}-hint` }, `${f.help}; --${f.flag}`);
