@@ -1,20 +1,36 @@
-// Ctrl-C during training: the first stops the run after its next evaluation, whose checkpoint is
-// then written, and says how to continue; a second stops at once. Either way the exit status is
-// 130, as for any command stopped by SIGINT.
+// Ctrl-C during training: the first stops the run where a checkpoint resumes it exactly (the next
+// step of a step-counted run, the current epoch's evaluation of an epoch-counted one), writes the
+// checkpoint and says how to continue; a second stops at once. Either way the exit status is 130,
+// as for any command stopped by SIGINT.
+import type { Unit } from '../src/experiments/types.ts';
+
 export class Interrupt {
   requested = false;
+  /** An epoch-counted run's epoch whose evaluation ends it: set once the run's trainer is made. */
+  stopsAfter?: () => number;
   private readonly onSignal = (): void => {
     if (this.requested) {
       console.error(`\nstopped at once. ${this.whereNow()}`);
       process.exit(130);
     }
     this.requested = true;
-    console.error('\nstopping after the next evaluation (and its checkpoint); press Ctrl-C again to stop at once');
+    console.error(`\n${this.stopping()}; press Ctrl-C again to stop at once`);
   };
 
-  /** `whereNow` says what a user keeps if the run stops at once. */
-  constructor(private readonly whereNow: () => string) {
+  /** `whereNow` says what a user keeps if the run stops at once; `saving`, that a checkpoint is written where it stops. */
+  constructor(
+    private readonly whereNow: () => string,
+    private readonly unit: Unit,
+    private readonly saving: boolean,
+  ) {
     process.on('SIGINT', this.onSignal);
+  }
+
+  /** Where the run will stop. */
+  private stopping(): string {
+    if (this.unit === 'step') return `stopping at the next step${this.saving ? ', where its checkpoint is written' : ''}`;
+    const at = this.stopsAfter ? `${this.unit} ${this.stopsAfter()}'s` : `this ${this.unit}'s`;
+    return `stopping after ${at} evaluation${this.saving ? ' and its checkpoint' : ''}`;
   }
 
   dispose(): void {

@@ -97,7 +97,7 @@ interface RunOptions {
   earlyStop?: number;
   /** What run.json says of the command, the adapter and the data. */
   context: RunContext;
-  /** A user's Ctrl-C: the run ends after the evaluation in progress. */
+  /** A user's Ctrl-C: the run ends at the next step (step-counted) or after the evaluation in progress (epoch-counted). */
   interrupt?: Interrupt;
   /** Told each checkpoint written, for the message of an immediate stop. */
   onCheckpoint?(): void;
@@ -116,6 +116,8 @@ interface Trained {
   bestFile: string;
   /** The evaluation early stopping ended the run at, if it did. */
   stoppedAt?: number;
+  /** The units trained when a Ctrl-C ended the run, if one did. */
+  interruptedAt?: number;
 }
 
 /** Steps timed at the start of a run for its estimate: enough to average out a first step's extra cost, few enough to say it early. */
@@ -156,10 +158,13 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
     let hparamsLogged = resume !== undefined;
     // Every event file (a resumed run's too) says what it was run with.
     let configLogged = false;
+    // The evaluation whose hook returned last: a Ctrl-C since ends an epoch-counted run after the next evaluation, one before after the evaluation in progress.
+    let hooked = trainer.done;
+    if (o.interrupt) o.interrupt.stopsAfter = () => Math.min(length, trainer.done > hooked ? Math.ceil(trainer.done / every) * every : (Math.floor(trainer.done / every) + 1) * every);
     const result = await trainLoop(ex, trainer, config, {
       resumed: resume !== undefined,
+      interrupted: () => o.interrupt?.requested === true,
       stop: () => {
-        if (o.interrupt?.requested) return true;
         if (o.earlyStop === undefined || best.since < o.earlyStop) return false;
         stoppedAt = trainer.done;
         return true;
@@ -200,13 +205,22 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
         const line = `${round === ex.unit ? '' : `${ex.unit} ${e.at}: `}${ex.summary(e)}${e.steps > 0 ? ` | ${(e.trainMs / e.steps).toFixed(2)} ms/step` : ''}`;
         if (e.steps === 0) bar.log(line); // the evaluation before any training
         else bar.endEpoch(line);
+        hooked = e.at;
       },
     });
+    const interruptedAt = o.interrupt?.requested ? trainer.done : undefined;
+    // Stopped between two evaluations (a step-counted run): its checkpoint is where training stopped, with no evaluation or log line.
+    if (o.checkpoint && interruptedAt !== undefined && interruptedAt !== result.evaluations.at(-1)?.at) {
+      const file = o.checkpoint;
+      const bytes = await trainer.checkpoint();
+      await writingOutput('checkpoint', file, file, () => writeFileAtomic(file, bytes));
+      o.onCheckpoint?.();
+    }
     for (const [name, text] of Object.entries((await ex.artifacts?.(trainer, result)) ?? {})) {
       const file = join(o.logdir, name);
       await writingOutput('logdir', o.logdir, file, () => writeFileAtomic(file, new TextEncoder().encode(text)));
     }
-    const end = { result, best, bestFile, stoppedAt, estimate: estimated };
+    const end = { result, best, bestFile, stoppedAt, interruptedAt, estimate: estimated };
     const record = runRecord(ex, config, o.context, end, { started, ended: new Date() }, { checkpoint: o.checkpoint, resumedFrom: resume?.path }, await ex.origin?.(data, config));
     const recordFile = join(o.logdir, RUN_FILE);
     await writingOutput('logdir', o.logdir, recordFile, () => writeFileAtomic(recordFile, new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`)));
@@ -380,7 +394,7 @@ async function runClaimed(ex: AnyExperiment, v: Values, { config, preset, resume
     let lastSaved = resume?.path;
     const whereSaved = (): string =>
       lastSaved !== undefined ? `checkpoint: ${lastSaved}; continue with:\n  ${resumeCommand(ex.name, args, lastSaved)}` : `nothing was saved${checkpoint !== undefined ? ' yet' : ' (no --checkpoint)'}`;
-    const interrupt = new Interrupt(whereSaved);
+    const interrupt = new Interrupt(whereSaved, ex.unit, checkpoint !== undefined);
     let trained: Trained;
     try {
       trained = await trainRun(gpu, ex, loaded.data, config, { logdir, checkpoint, resume, quiet, adapter: shortAdapter, keepBest, earlyStop, context, interrupt, onCheckpoint: () => (lastSaved = checkpoint), evaluated: hooks.evaluated });
@@ -389,7 +403,7 @@ async function runClaimed(ex: AnyExperiment, v: Values, { config, preset, resume
     }
     const r = trained.result;
     if (interrupt.requested) {
-      say(`stopped at ${ex.unit} ${r.evaluations.at(-1)?.at ?? r.start} of ${ex.length(config)}; ${whereSaved()}`);
+      say(`stopped at ${ex.unit} ${trained.interruptedAt ?? r.evaluations.at(-1)?.at ?? r.start} of ${ex.length(config)}; ${whereSaved()}`);
       return 130;
     }
     await hooks.finished?.(r, adapter);

@@ -26,6 +26,8 @@ export interface RunEnd {
   best: Best;
   bestFile: string;
   stoppedAt?: number;
+  /** The units trained when a Ctrl-C ended the run (its checkpoint, if any, is there), if one did. */
+  interruptedAt?: number;
   /** What the run's timed first steps predicted for its training loop. */
   estimate?: Estimate;
 }
@@ -63,6 +65,7 @@ export function runRecord(
     resumed_from: files.resumedFrom ?? null,
     checkpoint: files.checkpoint ?? null,
     stopped_early_at: end.stoppedAt ?? null,
+    interrupted_at: end.interruptedAt ?? null,
     final,
     best,
   };

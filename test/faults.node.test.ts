@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_TIMEOUT, fewshotCli, ownLines, TINY } from './support/cli-fewshot.ts';
 import { cutJsonl, JsonlWriter } from '../src/log/jsonl-node.ts';
+import { readCheckpoint } from '../src/graph/checkpoint.ts';
+import { resumeCommand } from '../cli/interrupt.ts';
 
 const TIMEOUT = CLI_TIMEOUT;
 const cli = fewshotCli;
@@ -241,23 +243,67 @@ describe('stopping and continuing', () => {
     expect([...got].sort(), why).toEqual([...keys(straightLogs)].sort());
   }, TIMEOUT);
 
-  it('Ctrl-C stops after the next evaluation, says how to continue, and that command finishes the same bytes', async () => {
-    const straight = `${fresh('straight')}.safetensors`;
-    expect(cli([...TINY, '--steps', '30', '--logdir', fresh('logs'), '--checkpoint', straight]).status).toBe(0);
+  /** A logdir's metrics.jsonl as "step tag" keys, in order. */
+  const metricKeys = (d: string): string[] => readFileSync(join(d, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; tag: string }).map((l) => `${l.step} ${l.tag}`);
+  const runJson = (d: string): { interrupted_at: number | null } => JSON.parse(readFileSync(join(d, 'run.json'), 'utf8')) as { interrupted_at: number | null };
+
+  it('Ctrl-C stops a few-shot run at the next step, between evaluations, with its checkpoint there; the printed command finishes the same bytes', async () => {
+    // The next evaluation is a million steps away: the old rule (stop after it) would never stop.
+    const tiny = TINY.slice(0, TINY.indexOf('--eval_every'));
+    const far = ['--eval_every', '1000000'];
     const ckpt = `${fresh('ck')}.safetensors`;
-    const args = [...TINY, '--steps', '30', '--logdir', fresh('logs'), '--checkpoint', ckpt];
+    const logdir = fresh('logs');
+    const args = [...tiny, ...far, '--steps', '1000000', '--logdir', logdir, '--checkpoint', ckpt];
     const child = spawn(process.execPath, ['dist/cli.js', 'fewshot', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const done = exited(child);
+    // The step-0 evaluation's files, the best one written last: training starts next.
+    await waitFor(() => existsSync(ckpt.replace(/\.safetensors$/, '.best.safetensors')) || child.exitCode !== null);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toContain('\nstopping at the next step, where its checkpoint is written; press Ctrl-C again to stop at once\n');
+    const m = /\nstopped at step (\d+) of 1000000; checkpoint: (\S+); continue with:\n {2}(.*)\n/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    const at = Number(m![1]);
+    expect(m![2]).toBe(ckpt);
+    expect(m![3]).toBe(resumeCommand('fewshot', args, ckpt));
+    expect(readCheckpoint(readFileSync(ckpt), ckpt).step).toBe(at);
+    expect(runJson(logdir).interrupted_at).toBe(at);
+    expect(metricKeys(logdir)).toEqual(['0 Loss/test', '0 Accuracy/test']); // no evaluation where it stopped
+    // The printed command, told to end 20 steps on (--steps may change on a resume), ends in the bytes of a run never stopped.
+    const end = String(at + 20);
+    const again = m![3].split(' ').slice(2);
+    again[again.indexOf('--steps') + 1] = end;
+    const resumed = cli(again);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const straight = `${fresh('straight')}.safetensors`;
+    const straightLogs = fresh('logs');
+    expect(cli([...tiny, ...far, '--steps', end, '--logdir', straightLogs, '--checkpoint', straight]).status).toBe(0);
+    expect(readFileSync(ckpt).equals(readFileSync(straight))).toBe(true);
+    // Each evaluation's lines once: step 0's from the stopped run, the last from the resumed one.
+    expect(metricKeys(logdir)).toEqual(metricKeys(straightLogs));
+    expect(runJson(logdir).interrupted_at).toBeNull();
+  }, TIMEOUT);
+
+  it('Ctrl-C stops an epoch-counted run after the evaluation of the epoch it is in, and says which', async () => {
+    const ckpt = `${fresh('ck')}.safetensors`;
+    const logdir = fresh('logs');
+    const args = ['--dataset', 'mmoe-synthetic', '--rows', '2000', '--epochs', '1000', '--logdir', logdir, '--checkpoint', ckpt];
+    const child = spawn(process.execPath, ['dist/cli.js', 'multitask', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     const done = exited(child);
     await waitFor(() => existsSync(ckpt) || child.exitCode !== null);
     child.kill('SIGINT');
     const r = await done;
-    if (r.code === 0) return; // the run finished before the signal arrived: nothing to continue
     expect(r.code, r.stderr).toBe(130);
-    const m = /continue with:\n {2}shadertrain fewshot (.*)\n/.exec(r.stderr);
+    const said = /\nstopping after epoch (\d+)'s evaluation and its checkpoint; press Ctrl-C again to stop at once\n/.exec(r.stderr);
+    expect(said, r.stderr).not.toBeNull();
+    const m = /\nstopped at epoch (\d+) of 1000; checkpoint: (\S+); continue with:\n {2}(.*)\n/.exec(r.stderr);
     expect(m, r.stderr).not.toBeNull();
-    const again = cli(m![1].split(' '));
-    expect(again.status, again.stderr).toBe(0);
-    expect(readFileSync(ckpt).equals(readFileSync(straight))).toBe(true);
+    expect(m![1]).toBe(said![1]);
+    const at = Number(m![1]);
+    expect(m![3]).toBe(resumeCommand('multitask', args, ckpt));
+    expect(runJson(logdir).interrupted_at).toBe(at);
+    expect(Math.max(...metricKeys(logdir).map((k) => Number(k.split(' ')[0])))).toBe(at); // its evaluation logged, and its checkpoint the last
   }, TIMEOUT);
 });
 

@@ -1,8 +1,9 @@
 // The few-shot training loop on a small synthetic Omniglot-shaped set: it meta-learns (held-out
 // characters classified above chance), evaluations come where asked, an antialiased set takes
-// the dense path, a checkpoint restored into a new trainer continues with the same bits, the
-// estimate's timed warm-up steps are the run's own (same bits), and
-// bad settings are refused before anything is compiled. Node and Chromium.
+// the dense path, a checkpoint restored into a new trainer continues with the same bits (one
+// taken where an interrupted run stopped between evaluations too), the estimate's timed warm-up
+// steps are the run's own (same bits), and bad settings are refused before anything is compiled.
+// Node and Chromium.
 import { describe, expect, it } from 'vitest';
 import type { Estimate } from '../src/experiments/estimate.ts';
 import { sha256Hex } from '../src/data/fingerprint.ts';
@@ -106,6 +107,38 @@ describe('few-shot training', () => {
       straight.trainer.destroy();
       half.trainer.destroy();
       resumed?.destroy();
+    }
+  });
+
+  it('interrupted between two evaluations, stops at that step, and a checkpoint there resumes with the same bits', async () => {
+    const set = syntheticOmniglot({ characters: 30, seed: 7 });
+    const c = { ...base, metaBatch: 4, hidden: 8, evalBatch: 8, steps: 9, evalEvery: 3 };
+    const straight = await train(set, c, 9, 3);
+    const cut: FewshotTrainer[] = [];
+    try {
+      // Stops at 4 (trained in one call), at 1 (inside the timed warm-up's first piece) and at 5 (in pieces of 2).
+      for (const [at, extra] of [[4, {}], [1, { warmup: { steps: 2, onEstimate: () => undefined } }], [5, { chunk: 2 }]] as const) {
+        const stopped = await FewshotTrainer.create(t.gpu, set, c);
+        cut.push(stopped);
+        const evals: Evaluation[] = [];
+        const r = await trainLoop(FEWSHOT, stopped, c, { resumed: false, onEvaluation: (e) => void evals.push(e), interrupted: () => stopped.done >= at, ...extra });
+        expect(stopped.done).toBe(at);
+        expect(evals.map((e) => e.at)).toEqual(straight.evals.map((e) => e.at).filter((e) => e <= at)); // no evaluation where it stopped
+        expect(r.evaluations).toEqual(evals);
+        const resumed = await FewshotTrainer.create(t.gpu, set, c);
+        cut.push(resumed);
+        resumed.restore(await stopped.checkpoint(), 'stopped.safetensors');
+        const rest: Evaluation[] = [];
+        await trainLoop(FEWSHOT, resumed, c, { resumed: true, onEvaluation: (e) => void rest.push(e) });
+        expect(rest.map((e) => e.at)).toEqual(straight.evals.map((e) => e.at).filter((e) => e > at));
+        for (const e of rest) expect(e.values.testLoss).toBe(straight.evals.find((s) => s.at === e.at)?.values.testLoss);
+        const [a, b] = [await straight.trainer.checkpoint(), await resumed.checkpoint()];
+        expect(b.length).toBe(a.length);
+        expect(b.every((v, i) => v === a[i])).toBe(true);
+      }
+    } finally {
+      straight.trainer.destroy();
+      for (const x of cut) x.destroy();
     }
   });
 

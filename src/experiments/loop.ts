@@ -1,7 +1,8 @@
 // The training loop of every experiment and front end: an evaluation first where the experiment
 // asks for one, then the training up to each evaluation in one call of the trainer, and after
 // each evaluation a hook that is awaited (log, checkpoint, pause): the generator is then where a
-// checkpoint taken there resumes exactly. Browser-safe.
+// checkpoint taken there resumes exactly. A step-counted run interrupted between evaluations
+// ends at a step boundary, which is such a place too. Browser-safe.
 import { checkDivergence } from './divergence.ts';
 import { estimate, type Estimate } from './estimate.ts';
 import { metricsOf, type AnyExperiment, type Evaluation, type RunResult, type Trainer, type TrainResult } from './types.ts';
@@ -30,6 +31,13 @@ export interface LoopOptions {
   warmup?: { steps: number; seconds?: number; onEstimate(e: Estimate): void };
   /** Asked after each evaluation's hook: true ends the run there (early stopping). */
   stop?(): boolean;
+  /**
+   * A user's stop (Ctrl-C). Where the unit is the step, asked before each step: true ends the
+   * run there without an evaluation, at `trainer.done`, where a checkpoint resumes exactly. Where
+   * it is the epoch (whose steps are queued together and whose order is drawn for the whole
+   * epoch), asked after each evaluation's hook, as stop() is.
+   */
+  interrupted?(): boolean;
 }
 
 /** Two parts of one round as one: train() reports per-step means, so they combine by steps. */
@@ -74,55 +82,63 @@ export async function trainLoop(ex: AnyExperiment, trainer: Trainer, config: obj
     const untrained = Object.fromEntries(metricsOf(ex, config).filter((m) => !m.test).map((m) => [m.key, null]));
     await report({ at: trainer.done, values: { ...untrained, ...ev.values }, trainMs: 0, steps: 0, evalMs: ev.ms });
   }
+  const until = ex.unit === 'step' ? o.interrupted?.bind(o) : undefined;
   for (const [i, units] of plan.entries()) {
+    if (until?.()) break;
     const before = steps;
     const onStep = (done: number): void => o.onStep?.(before + done, total);
     let tr: TrainResult;
     if (i === 0 && warmup) {
-      let first = await trainer.train(warmup.steps, onStep);
-      while (first.ms < (warmup.seconds ?? 0) * 1000 && units - first.steps > warmup.steps) {
+      let first = await trainer.train(warmup.steps, onStep, until);
+      while (!until?.() && first.ms < (warmup.seconds ?? 0) * 1000 && units - first.steps > warmup.steps) {
         const timed = first.steps;
-        first = merged(first, await trainer.train(warmup.steps, (done) => onStep(timed + done)));
+        first = merged(first, await trainer.train(warmup.steps, (done) => onStep(timed + done), until));
       }
-      warmup.onEstimate(estimate(total, plan.length + evaluations.length, first.ms / first.steps, firstEvalMs ?? 0));
-      const timed = first.steps;
-      const rest = await trainPieces(ex, trainer, config, units - timed, o, (done) => onStep(timed + done));
-      tr = merged(first, rest);
+      if (until?.()) {
+        tr = first;
+      } else {
+        warmup.onEstimate(estimate(total, plan.length + evaluations.length, first.ms / first.steps, firstEvalMs ?? 0));
+        const timed = first.steps;
+        const rest = await trainPieces(ex, trainer, config, units - timed, o, (done) => onStep(timed + done), until);
+        tr = merged(first, rest);
+      }
     } else {
-      tr = await trainPieces(ex, trainer, config, units, o, onStep);
+      tr = await trainPieces(ex, trainer, config, units, o, onStep, until);
     }
     trainMs += tr.ms;
     steps += tr.steps;
     // Before the evaluation and its hook: a diverged run writes no checkpoint over the last good one.
     await checkDivergence(ex, config, trainer, tr.values, trainer.done);
+    if (tr.steps < units) break; // interrupted between two evaluations
     const ev = await trainer.evaluate();
     await checkDivergence(ex, config, trainer, ev.values, trainer.done);
     await report({ at: trainer.done, values: { ...tr.values, ...ev.values }, trainMs: tr.ms, steps: tr.steps, evalMs: ev.ms });
-    if (o.stop?.()) break;
+    if (o.interrupted?.() || o.stop?.()) break;
   }
   return { config, start, evaluations, msPerStep: steps > 0 ? trainMs / steps : NaN, seconds: (performance.now() - t0) / 1000, facts: trainer.facts() };
 }
 
-/** `units` of training in one call, or in pieces of `o.chunk` steps whose means are combined by their steps. */
-async function trainPieces(ex: AnyExperiment, trainer: Trainer, config: object, units: number, o: LoopOptions, onStep: (done: number) => void): Promise<TrainResult> {
+/** `units` of training in one call, or in pieces of `o.chunk` steps whose means are combined by their steps; fewer where `until` stops it. */
+async function trainPieces(ex: AnyExperiment, trainer: Trainer, config: object, units: number, o: LoopOptions, onStep: (done: number) => void, until?: () => boolean): Promise<TrainResult> {
   const chunk = ex.unit === 'step' && o.chunk && o.chunk > 0 ? o.chunk : units;
-  if (chunk >= units) return trainer.train(units, (done) => onStep(done));
+  if (chunk >= units) return trainer.train(units, (done) => onStep(done), until);
   const sums: Record<string, number> = {};
   let ms = 0;
   let steps = 0;
   for (let left = units; left > 0; ) {
     const n = Math.min(chunk, left);
     const before = steps;
-    const tr = await trainer.train(n, (done) => onStep(before + done));
+    const tr = await trainer.train(n, (done) => onStep(before + done), until);
     ms += tr.ms;
     steps += tr.steps;
-    left -= n;
+    left -= tr.steps;
     for (const [k, v] of Object.entries(tr.values)) sums[k] = (sums[k] ?? 0) + v * tr.steps;
     // The last piece's values arrive with the evaluation.
     if (left > 0) {
       await checkDivergence(ex, config, trainer, tr.values, trainer.done);
       o.onTrained?.(trainer.done, tr.values);
     }
+    if (until?.()) break;
   }
   return { values: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / steps])), ms, steps };
 }

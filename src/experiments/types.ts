@@ -59,8 +59,12 @@ export interface Trainer {
   readonly done: number;
   /** Optimizer steps in `units` units from here. */
   stepsIn(units: number): number;
-  /** Trains `units` more units; `onStep(done, total)` after each step is submitted. */
-  train(units: number, onStep?: (done: number, total: number) => void): Promise<TrainResult>;
+  /**
+   * Trains `units` more units; `onStep(done, total)` after each step is submitted. Where the unit
+   * is the step, `until` is asked before each step after the first: true ends the call there
+   * (`steps` says how many it trained), where a checkpoint resumes exactly as the run would have gone on.
+   */
+  train(units: number, onStep?: (done: number, total: number) => void, until?: () => boolean): Promise<TrainResult>;
   evaluate(): Promise<EvalResult>;
   /** Weights, optimizer state, metric sums, the step and the generator, as safetensors bytes. */
   checkpoint(): Promise<Uint8Array>;

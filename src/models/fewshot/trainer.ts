@@ -143,31 +143,37 @@ export class FewshotTrainer implements Trainer {
   }
 
   /**
-   * Trains `units` steps. The next batch is drawn while the GPU runs this one, except after the
-   * last: whatever comes next (an evaluation's episodes) comes first from the generator, so that
-   * a checkpoint taken between two calls resumes the same sequence.
+   * Trains `units` steps, fewer where `until` says stop. The next batch is drawn while the GPU
+   * runs this one, except after the last: whatever comes next (an evaluation's episodes, or the
+   * next call's first batch) comes first from the generator, so that a checkpoint taken between
+   * two calls resumes the same sequence.
    */
-  async train(units: number, onStep?: (done: number, total: number) => void): Promise<TrainResult> {
+  async train(units: number, onStep?: (done: number, total: number) => void, until?: () => boolean): Promise<TrainResult> {
     const { step, optimizer, metrics, shape } = this.training;
     const queue = this.gpu.device.queue;
     const t0 = performance.now();
     const buffers = [new Uint32Array(episodeWords(shape)), new Uint32Array(episodeWords(shape))];
     let next = this.sample(this.split.train, shape, buffers[this.steps & 1]);
     const inFlight: Promise<unknown>[] = [];
-    for (let s = 1; s <= units; s++) {
+    let trained = 0;
+    while (trained < units) {
       step.feed({ episodes: next });
       optimizer.prepare(step);
       step.run();
       this.steps += 1;
+      trained += 1;
       inFlight.push(queue.onSubmittedWorkDone());
-      if (s < units) next = this.sample(this.split.train, shape, buffers[this.steps & 1]);
+      // Asked before the next batch is drawn: a stop here leaves the generator where a resumed run draws it.
+      const last = trained === units || until?.() === true;
+      if (!last) next = this.sample(this.split.train, shape, buffers[this.steps & 1]);
       while (inFlight.length > IN_FLIGHT) await this.gpu.guard(inFlight.shift() as Promise<unknown>);
-      onStep?.(s, units);
+      onStep?.(trained, units);
+      if (last) break;
     }
     await this.gpu.idle();
     const ms = performance.now() - t0;
-    const m = await metrics.read(step, this.ring, units, this.steps, true); // a NaN is the training loop's to name
-    return { values: { trainLoss: m.loss, trainAccuracy: m.correct / (shape.numClasses * shape.batch) }, ms, steps: units };
+    const m = await metrics.read(step, this.ring, trained, this.steps, true); // a NaN is the training loop's to name
+    return { values: { trainLoss: m.loss, trainAccuracy: m.correct / (shape.numClasses * shape.batch) }, ms, steps: trained };
   }
 
   nonFiniteParams(): Promise<string[]> {
