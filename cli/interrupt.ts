@@ -11,7 +11,11 @@ export class Interrupt {
   private readonly onSignal = (): void => {
     if (this.requested) {
       console.error(`\nstopped at once. ${this.whereNow()}`);
-      process.exit(130);
+      // Killed by the signal itself, as without a handler: process.exit here runs the GPU
+      // library's teardown under work in flight, which can crash (exit 139 instead of 130).
+      this.dispose();
+      process.kill(process.pid, 'SIGINT');
+      return;
     }
     this.requested = true;
     console.error(`\n${this.stopping()}; press Ctrl-C again to stop at once`);
