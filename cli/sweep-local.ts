@@ -59,7 +59,7 @@ export async function runLocal(configs: readonly Configuration[], o: LocalOption
     draw();
   };
   // Stopping the sweep stops its runs; their checkpoints stay for the next run to resume.
-  // The runs are stopped at once (SIGTERM: Ctrl-C would let each finish its evaluation), and
+  // The runs are stopped at once (SIGTERM: Ctrl-C would let each go on to its next step or evaluation), and
   // waited for, so that their locks are free when the sweep is run again.
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

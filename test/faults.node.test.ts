@@ -285,6 +285,21 @@ describe('stopping and continuing', () => {
     expect(runJson(logdir).interrupted_at).toBeNull();
   }, TIMEOUT);
 
+  it('Ctrl-C without --checkpoint stops at the next step and says nothing was saved', async () => {
+    const logdir = fresh('logs');
+    const args = [...TINY.slice(0, TINY.indexOf('--eval_every')), '--eval_every', '1000000', '--steps', '1000000', '--logdir', logdir];
+    const child = spawn(process.execPath, ['dist/cli.js', 'fewshot', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const done = exited(child);
+    await waitFor(() => existsSync(join(logdir, 'best.safetensors')) || child.exitCode !== null);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toContain('\nstopping at the next step; press Ctrl-C again to stop at once\n');
+    const m = /\nstopped at step (\d+) of 1000000; nothing was saved \(no --checkpoint\)\n/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    expect(runJson(logdir).interrupted_at).toBe(Number(m![1]));
+  }, TIMEOUT);
+
   it('Ctrl-C stops an epoch-counted run after the evaluation of the epoch it is in, and says which', async () => {
     const ckpt = `${fresh('ck')}.safetensors`;
     const logdir = fresh('logs');
