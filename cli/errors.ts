@@ -4,7 +4,7 @@ export class UserError extends Error {
 }
 
 /** Errors that already say what to do, from anywhere in the engine. */
-const USER_FACING = new Set(['UserError', 'NoWebGPUError', 'DeviceLostError', 'KernelError', 'DataError', 'ConfigError', 'CheckpointError', 'SafetensorsError', 'NonFiniteError', 'DivergenceError']);
+const USER_FACING = new Set(['UserError', 'NoWebGPUError', 'DeviceLostError', 'KernelError', 'DataError', 'ConfigError', 'CheckpointError', 'SafetensorsError', 'NonFiniteError', 'DivergenceError', 'DeviceLossError']);
 
 export function describeError(err: unknown): { message: string; expected: boolean } {
   if (err instanceof Error) return { message: err.message, expected: USER_FACING.has(err.name) };

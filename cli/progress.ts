@@ -190,6 +190,15 @@ export class Progress {
     this.epochStart = t;
   }
 
+  /** Back to the start of round `epoch` with `stepsDone` steps done in all: the run goes on from there (after a lost device). */
+  rewind(epoch: number, stepsDone: number): void {
+    this.clearBar();
+    this.epoch = epoch;
+    this.stepInEpoch = 0;
+    this.stepsDone = stepsDone;
+    this.epochStart = this.now();
+  }
+
   /** A message of its own line, above the live bar. */
   log(message: string): void {
     if (this.stopped) return;

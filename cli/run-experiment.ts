@@ -8,8 +8,9 @@ import { readFileBytes, writeFileAtomic } from '../src/data/files-node.ts';
 import { count, estimateLine, type Estimate } from '../src/experiments/estimate.ts';
 import { formatValue, kebab, optionsHelp, parseOption, type OptionSpec, type OptionValue } from '../src/experiments/options.ts';
 import { Best, metricNamed } from '../src/experiments/best.ts';
-import { chunks, loggedScalars, trainLoop } from '../src/experiments/loop.ts';
-import { metricsOf, REPORT_FILES, type AnyExperiment, type Evaluation, type RunResult } from '../src/experiments/types.ts';
+import { DeviceHolder, DeviceLossError, SurvivingTrainer } from '../src/experiments/device-loss.ts';
+import { chunks, loggedScalars } from '../src/experiments/loop.ts';
+import { metricsOf, REPORT_FILES, type AnyExperiment, type Evaluation, type RunResult, type Trainer } from '../src/experiments/types.ts';
 import { adapterLine } from '../src/gpu/adapter-report.ts';
 import { Gpu } from '../src/gpu/context.ts';
 import type { HParamValue } from '../src/log/hparams.ts';
@@ -19,6 +20,7 @@ import { DATASETS, type NodeDataset } from './datasets.ts';
 import { UserError } from './errors.ts';
 import { parseFlags, RUN_FLAGS, stringFlag, type FlagSpec, type Values } from './flags.ts';
 import { GPU_HELP, gpuOptions } from './gpu-options.ts';
+import { deviceFault } from './fault-device.ts';
 import { examplesHelp } from './help.ts';
 import { Interrupt, resumeCommand } from './interrupt.ts';
 import { writingOutput } from './output-errors.ts';
@@ -126,28 +128,37 @@ const WARMUP_STEPS = 20;
 const WARMUP_SECONDS = 30;
 
 /** Trains one configuration, logging every evaluation. The GPU work is all set up before the first file is written. */
-async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: object, o: RunOptions): Promise<Trained> {
+async function trainRun(devices: DeviceHolder, ex: AnyExperiment, data: unknown, config: object, o: RunOptions): Promise<Trained> {
   const started = new Date();
-  const trainer = await ex.create(gpu, data, config);
+  const create = (gpu: Gpu): Promise<Trainer> => ex.create(gpu, data, config);
+  const first = await create(devices.gpu);
   const resume = o.resume;
+  try {
+    if (resume) first.restore(resume.bytes, resume.path);
+  } catch (err) {
+    first.destroy();
+    throw err;
+  }
+  // Owns the trainer from here: after a device loss, the one on the new device.
+  const run = new SurvivingTrainer({ ex, config, devices, create }, first, resume?.bytes);
   const log = new RunLog(o.logdir, { run: runId() });
   let progress: Progress | undefined;
   let ok = false;
   try {
+    const start = first.done;
     if (resume) {
-      trainer.restore(resume.bytes, resume.path);
-      const dropped = log.resumeAfter(trainer.done); // steps are logged as the units trained (loggedScalars)
+      const dropped = log.resumeAfter(start); // steps are logged as the units trained (loggedScalars)
       if (dropped > 0) console.error(`metrics.jsonl: dropped ${dropped} line${dropped === 1 ? '' : 's'} logged after the checkpoint, which this run logs again`);
     }
     const length = ex.length(config);
-    if (trainer.done >= length) throw new UserError(`the checkpoint has already trained ${count(trainer.done, ex.unit)}; ask for more with --${ex.lengthFlag}`);
+    if (start >= length) throw new UserError(`the checkpoint has already trained ${count(start, ex.unit)}; ask for more with --${ex.lengthFlag}`);
     const every = ex.evalEvery(config);
-    const plan = chunks(trainer.done, length, every);
+    const plan = chunks(start, length, every);
     // Each evaluation ends a round of the bar: an epoch, or the steps between two evaluations.
     const round = every === 1 ? ex.unit : 'eval';
     // Epochs are numbered as in every log (a resumed run's first is done + 1); rounds from 1.
-    const label = `${o.label ? `${o.label} ` : ''}${round}${trainer.done && round !== ex.unit ? ` (from ${ex.unit} ${trainer.done})` : ''}`;
-    const bar = new Progress({ epochs: plan.length, first: round === ex.unit ? trainer.done : 0, stepsPerEpoch: trainer.stepsIn(Math.max(...plan)), silent: o.quiet, label });
+    const label = `${o.label ? `${o.label} ` : ''}${round}${start && round !== ex.unit ? ` (from ${ex.unit} ${start})` : ''}`;
+    const bar = new Progress({ epochs: plan.length, first: round === ex.unit ? start : 0, stepsPerEpoch: first.stepsIn(Math.max(...plan)), silent: o.quiet, label });
     progress = bar;
     const metrics = metricsOf(ex, config);
     const best = new Best(metricNamed(metrics, o.keepBest ?? ex.mainMetric(config)));
@@ -159,14 +170,15 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
     // Every event file (a resumed run's too) says what it was run with.
     let configLogged = false;
     // The evaluation whose hook returned last: a Ctrl-C since ends an epoch-counted run after the next evaluation, one before after the evaluation in progress.
-    let hooked = trainer.done;
-    if (o.interrupt) o.interrupt.stopsAfter = () => Math.min(length, trainer.done > hooked ? Math.ceil(trainer.done / every) * every : (Math.floor(trainer.done / every) + 1) * every);
-    const result = await trainLoop(ex, trainer, config, {
-      resumed: resume !== undefined,
+    let hooked = start;
+    const done = (): number => run.trainer.done;
+    if (o.interrupt) o.interrupt.stopsAfter = () => Math.min(length, done() > hooked ? Math.ceil(done() / every) * every : (Math.floor(done() / every) + 1) * every);
+    const fault = deviceFault();
+    const result = await run.train({
       interrupted: () => o.interrupt?.requested === true,
       stop: () => {
         if (o.earlyStop === undefined || best.since < o.earlyStop) return false;
-        stoppedAt = trainer.done;
+        stoppedAt = run.trainer.done;
         return true;
       },
       warmup: {
@@ -177,8 +189,17 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
           bar.log(estimateLine(e, o.adapter, ex.lengthFlag, ex.unit, every));
         },
       },
-      onStep: () => bar.step(),
-      onEvaluation: async (e: Evaluation) => {
+      onStep: () => {
+        bar.step();
+        fault?.(devices.gpu);
+      },
+      onLoss: (loss) => {
+        // Nothing after the snapshot was logged: each evaluation's lines and files follow its snapshot.
+        const rounds = loss.kept.filter((e) => e.steps > 0);
+        bar.rewind(rounds.length, rounds.reduce((n, e) => n + e.steps, 0));
+        bar.log(`the GPU device was lost by ${ex.unit} ${loss.lostAt} (${loss.why}); went on from ${loss.from === start ? 'the start' : `${ex.unit} ${loss.from}`} on a new device, which changes no result`);
+      },
+      onEvaluation: async (e: Evaluation, bytes: Uint8Array) => {
         const { step, scalars } = loggedScalars(ex, config, e);
         await writingOutput('logdir', o.logdir, o.logdir, () => {
           if (!hparamsLogged) log.hparamsStart(hparamsOf(ex, config));
@@ -192,7 +213,6 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
         await o.evaluated?.(e);
         const improved = best.offer(e);
         if (o.checkpoint || improved) {
-          const bytes = await trainer.checkpoint();
           if (o.checkpoint) {
             const file = o.checkpoint;
             await writingOutput('checkpoint', file, file, () => writeFileAtomic(file, bytes));
@@ -208,15 +228,15 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
         hooked = e.at;
       },
     });
-    const interruptedAt = o.interrupt?.requested ? trainer.done : undefined;
+    const interruptedAt = o.interrupt?.requested ? run.trainer.done : undefined;
     // Stopped between two evaluations (a step-counted run): its checkpoint is where training stopped, with no evaluation or log line.
     if (o.checkpoint && interruptedAt !== undefined && interruptedAt !== result.evaluations.at(-1)?.at) {
       const file = o.checkpoint;
-      const bytes = await trainer.checkpoint();
+      const bytes = await run.trainer.checkpoint();
       await writingOutput('checkpoint', file, file, () => writeFileAtomic(file, bytes));
       o.onCheckpoint?.();
     }
-    for (const [name, text] of Object.entries((await ex.artifacts?.(trainer, result)) ?? {})) {
+    for (const [name, text] of Object.entries((await ex.artifacts?.(run.trainer, result)) ?? {})) {
       const file = join(o.logdir, name);
       await writingOutput('logdir', o.logdir, file, () => writeFileAtomic(file, new TextEncoder().encode(text)));
     }
@@ -232,7 +252,7 @@ async function trainRun(gpu: Gpu, ex: AnyExperiment, data: unknown, config: obje
     if (!ok && log.files.length > 0) log.hparamsEnd(false);
     if (ok || log.files.length > 0) log.close(); // evaluations already logged are real results
     else log.abort();
-    trainer.destroy();
+    run.destroy();
   }
 }
 
@@ -356,7 +376,11 @@ async function runClaimed(ex: AnyExperiment, v: Values, { config, preset, resume
     ex.checkData?.(c, loaded.data);
     metricNamed(metricsOf(ex, c), keepBest ?? ex.mainMetric(c));
   }
-  const gpu = await Gpu.create(gpuOptions(v as Parameters<typeof gpuOptions>[0]));
+  const open = (): Promise<Gpu> => Gpu.create(gpuOptions(v as Parameters<typeof gpuOptions>[0]));
+  // A lost device is replaced by another opened the same way (src/experiments/device-loss.ts).
+  const devices = new DeviceHolder(await open(), open);
+  // The first device: its report and limits (one opened after a loss is of the same adapter).
+  const gpu = devices.gpu;
   try {
     // The sizes against the adapter's limits, before any graph is built or buffer made.
     for (const c of preset ? runs.map((r) => r.config) : [config]) ex.checkLimits?.(c, loaded.data, gpu.device.limits);
@@ -370,7 +394,7 @@ async function runClaimed(ex: AnyExperiment, v: Values, { config, preset, resume
       for (const [i, run] of runs.entries()) {
         const label = `[${i + 1}/${runs.length} ${run.label}]`;
         const dir = join(logdir, run.dir);
-        const trained = await trainRun(gpu, ex, loaded.data, run.config, { logdir: dir, quiet, label, adapter: shortAdapter, keepBest, earlyStop, context });
+        const trained = await trainRun(devices, ex, loaded.data, run.config, { logdir: dir, quiet, label, adapter: shortAdapter, keepBest, earlyStop, context });
         results.push({ label: run.label, result: trained.result, trained, logdir: dir });
         say(`${label} ${ex.done(trained.result)}\n${label} ${bestLine(ex, trained, earlyStop)}`);
       }
@@ -397,7 +421,10 @@ async function runClaimed(ex: AnyExperiment, v: Values, { config, preset, resume
     const interrupt = new Interrupt(whereSaved, ex.unit, checkpoint !== undefined);
     let trained: Trained;
     try {
-      trained = await trainRun(gpu, ex, loaded.data, config, { logdir, checkpoint, resume, quiet, adapter: shortAdapter, keepBest, earlyStop, context, interrupt, onCheckpoint: () => (lastSaved = checkpoint), evaluated: hooks.evaluated });
+      trained = await trainRun(devices, ex, loaded.data, config, { logdir, checkpoint, resume, quiet, adapter: shortAdapter, keepBest, earlyStop, context, interrupt, onCheckpoint: () => (lastSaved = checkpoint), evaluated: hooks.evaluated });
+    } catch (err) {
+      if (err instanceof DeviceLossError) throw new UserError(`${err.message}; ${whereSaved()}`);
+      throw err;
     } finally {
       interrupt.dispose();
     }
@@ -411,6 +438,6 @@ async function runClaimed(ex: AnyExperiment, v: Values, { config, preset, resume
     else say(`${ex.done(r)}\n${bestLine(ex, trained, earlyStop)}\nlogs: ${logdir} (TensorBoard event file, metrics.jsonl and run.json)${checkpoint ? `; checkpoint: ${checkpoint}` : ''}`);
     return 0;
   } finally {
-    gpu.destroy();
+    devices.destroy();
   }
 }

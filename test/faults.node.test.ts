@@ -322,6 +322,53 @@ describe('stopping and continuing', () => {
   }, TIMEOUT);
 });
 
+describe('a GPU device lost mid-run (SHADERTRAIN_FAULT_LOSE_DEVICE destroys it after those steps)', () => {
+  const lose = (at: string, args: string[]): { status: number | null; stderr: string } => {
+    const r = spawnSync(process.execPath, ['dist/cli.js', 'fewshot', ...args], { encoding: 'utf8', timeout: CLI_TIMEOUT, env: { ...process.env, SHADERTRAIN_FAULT_LOSE_DEVICE: at } });
+    return { status: r.status, stderr: r.stderr };
+  };
+  /** metrics.jsonl without its wall times and run id. */
+  const logged = (d: string): string[] =>
+    readFileSync(join(d, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; tag: string; value: number }).map((l) => `${l.step} ${l.tag} ${l.value}`);
+  let straight = '';
+  let straightLogs = '';
+  beforeAll(() => {
+    straight = `${fresh('straight')}.safetensors`;
+    straightLogs = fresh('logs');
+    expect(cli([...TINY, '--steps', '20', '--logdir', straightLogs, '--checkpoint', straight]).status).toBe(0);
+  });
+
+  it('is survived: each loss said once, the same checkpoint bytes and log lines as an undisturbed run', () => {
+    const ckpt = `${fresh('ck')}.safetensors`;
+    const logdir = fresh('logs');
+    // Mid-round, and again soon after going on.
+    const r = lose('8,12', [...TINY, '--steps', '20', '--logdir', logdir, '--checkpoint', ckpt]);
+    expect(r.status, r.stderr).toBe(0);
+    const said = r.stderr.split('\n').filter((l) => l.includes('device was lost'));
+    expect(said, r.stderr).toHaveLength(2);
+    for (const l of said) expect(l).toMatch(/^the GPU device was lost by step \d+ \(destroyed: device was destroyed\); went on from step 5 on a new device, which changes no result$/);
+    expect(ownLines(r.stderr)).toEqual([]);
+    expect(readFileSync(ckpt).equals(readFileSync(straight))).toBe(true);
+    expect(logged(logdir)).toEqual(logged(straightLogs));
+  }, TIMEOUT);
+
+  it('past three losses the run gives up in one sentence, and the command it prints finishes the same bytes', () => {
+    const ckpt = `${fresh('ck')}.safetensors`;
+    const args = [...TINY, '--steps', '20', '--logdir', fresh('logs'), '--checkpoint', ckpt];
+    // A loss in each of four tries at the second round (steps are counted again after each).
+    const r = lose('8,13,18,23', args);
+    expect(r.status, r.stderr).toBe(1);
+    expect(ownLines(r.stderr), r.stderr).toEqual([
+      `shadertrain: the GPU device was lost 4 times in this run, the last by step 10 (destroyed: device was destroyed); lower the batch size or update the GPU driver; checkpoint: ${ckpt}; continue with:`,
+    ]);
+    const m = /continue with:\n {2}shadertrain fewshot (.*)\n/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    const again = cli(m![1].split(' '));
+    expect(again.status, again.stderr).toBe(0);
+    expect(readFileSync(ckpt).equals(readFileSync(straight))).toBe(true);
+  }, TIMEOUT);
+});
+
 describe('metrics.jsonl shared and cut', () => {
   it('two writers appending to one file keep every line whole (O_APPEND, one write per line)', () => {
     const d = fresh('shared');

@@ -9,7 +9,7 @@ import { renderBench } from './ui/bench.ts';
 import { PredictPanel } from './ui/predict.ts';
 import { benchJsonText, type BenchJson } from '../bench/report.ts';
 import { OptionsError, OptionsForm } from './ui/options.ts';
-import { addEvaluated, addEvaluation, addTrained, fileStem, newRun, runCsv, runJson, type RunRecord } from './ui/runs.ts';
+import { addEvaluated, addEvaluation, addTrained, fileStem, newRun, rewindRun, runCsv, runJson, type RunRecord } from './ui/runs.ts';
 
 const EMBEDDED_OMNIGLOT = 'omniglot28.bin';
 /** census-income's test split, served with the page: the multi-task data when no files are chosen, as the CLI's default. */
@@ -124,7 +124,7 @@ function statusText(run: RunRecord): string {
   const waits = experimentNamed(run.experiment).unit === 'epoch' ? 'at the end of this epoch' : 'at the next evaluation';
   const words: Record<RunState, string> = {
     starting: `compiling the model${run.compile && run.compile.asked > 0 ? ` (pipelines ${run.compile.ready}/${run.compile.asked})` : ''}`,
-    running: 'training',
+    running: `training${run.detail ? ` (${run.detail})` : ''}`,
     pausing: `pausing ${waits}`,
     paused: `paused ${run.detail}`,
     stopping: `stopping ${waits}`,
@@ -318,6 +318,13 @@ worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => {
     case 'artifacts': {
       const run = runOf(msg.runId);
       if (run) run.artifacts = msg.files;
+      break;
+    }
+    case 'device-lost': {
+      const run = runOf(msg.runId);
+      if (!run) break;
+      rewindRun(run, msg.from);
+      run.detail = msg.message;
       break;
     }
     case 'run-error': {

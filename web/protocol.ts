@@ -86,6 +86,8 @@ export type FromWorker =
   /** An evaluation of a loaded checkpoint without training: tag → value at epoch or step `at`. */
   | { type: 'evaluated'; runId: number; at: number; values: Record<string, number> }
   | { type: 'run-error'; runId: number; message: string }
+  /** The device was lost and the run went on from its snapshot at `from` units: what was charted after it is drawn again. */
+  | { type: 'device-lost'; runId: number; from: number; message: string }
   /** SVG charts of a finished run (the experiment's artifacts: file name → text). */
   | { type: 'artifacts'; runId: number; files: Record<string, string> }
   | { type: 'checkpoint'; runId: number; name: string; bytes: Uint8Array; purpose: CheckpointPurpose }

@@ -5,6 +5,7 @@ import { isZip, parseItemTitles, parseRatings, readMovieLensZip, type Ratings } 
 import { assembleOmniglot, decodePackedOmniglot, preprocessOmniglotArchive } from '../src/data/omniglot.ts';
 import type { OmniglotSet } from '../src/data/omniglot-set.ts';
 import { CollectedPrediction, experimentOf } from '../src/experiments/predict.ts';
+import { DeviceHolder } from '../src/experiments/device-loss.ts';
 import { experiment } from '../src/experiments/registry.ts';
 import { adapterLine } from '../src/gpu/adapter-report.ts';
 import { Gpu } from '../src/gpu/context.ts';
@@ -18,7 +19,8 @@ import { CheckpointInputError, ExperimentRun, StopRun, type Post } from './worke
 
 const post: Post = (msg, transfer = []) => self.postMessage(msg, { transfer });
 
-let gpu: Gpu | null = null;
+/** The worker's device; a run that loses it goes on with another (src/experiments/device-loss.ts). */
+let devices: DeviceHolder | null = null;
 let ratings: Ratings | null = null;
 let titles: Map<number, string> | null = null;
 let omniglot: OmniglotSet | null = null;
@@ -34,7 +36,8 @@ const USER_FACING = new Set(['DataError', 'ConfigError', 'CheckpointError', 'Che
 
 async function init(): Promise<void> {
   try {
-    gpu = await Gpu.create();
+    const gpu = await Gpu.create();
+    devices = new DeviceHolder(gpu, () => Gpu.create());
     post({ type: 'ready', adapter: gpu.report, adapterLine: adapterLine(gpu.report), benchSuites: PAGE_SUITES });
   } catch (err) {
     post({ type: 'no-webgpu', message: text(err) });
@@ -110,7 +113,7 @@ function dataset(name: string): unknown {
 }
 
 async function start(runId: number, spec: RunSpec, mode: RunMode, checkpoint: FileBytes | undefined): Promise<void> {
-  if (!gpu) return post({ type: 'run-error', runId, message: 'WebGPU is not available, so nothing can be trained here.' });
+  if (!devices) return post({ type: 'run-error', runId, message: 'WebGPU is not available, so nothing can be trained here.' });
   if (busy) return post({ type: 'run-error', runId, message: 'a run is still going: stop it first.' });
   busy = true;
   // One run's buffers at a time: the previous run's trainer (kept for its checkpoint and views) goes now.
@@ -119,7 +122,7 @@ async function start(runId: number, spec: RunSpec, mode: RunMode, checkpoint: Fi
   post({ type: 'state', runId, state: 'starting' });
   try {
     const ex = experiment(spec.experiment);
-    active = await ExperimentRun.create(gpu, runId, ex, spec, dataset(ex.dataset), checkpoint, post);
+    active = await ExperimentRun.create(devices, runId, ex, spec, dataset(ex.dataset), checkpoint, post);
     await active.run(mode);
     post({ type: 'state', runId, state: 'done' });
   } catch (err) {
@@ -159,14 +162,14 @@ async function request(msg: Extract<ToWorker, { type: 'checkpoint' | 'inspect' }
  * runs, or while one is paused (it submits nothing then).
  */
 async function predict(msg: Extract<ToWorker, { type: 'predict' }>): Promise<void> {
-  if (!gpu) return post({ type: 'predict-error', message: 'WebGPU is not available, so nothing can be predicted here.' });
+  if (!devices) return post({ type: 'predict-error', message: 'WebGPU is not available, so nothing can be predicted here.' });
   const idle = !busy;
   if (!idle && !active?.control.isPaused) return post({ type: 'predict-error', message: 'a run or a bench is going: pause or stop it first.' });
   if (idle) busy = true;
   try {
     const file = readCheckpoint(msg.checkpoint.bytes, msg.checkpoint.name);
     const sink = new CollectedPrediction();
-    await experimentOf(file).predictor.predict(gpu, file, msg.values, sink);
+    await experimentOf(file).predictor.predict(devices.gpu, file, msg.values, sink);
     post({ type: 'predict-result', columns: sink.names, rows: sink.table, notes: sink.notes });
   } catch (err) {
     if (!USER_FACING.has(err instanceof Error ? err.name : '')) console.error(err);
@@ -177,11 +180,11 @@ async function predict(msg: Extract<ToWorker, { type: 'predict' }>): Promise<voi
 }
 
 async function bench(msg: Extract<ToWorker, { type: 'bench' }>): Promise<void> {
-  if (!gpu) return post({ type: 'bench-error', message: 'WebGPU is not available, so nothing can be measured here.' });
+  if (!devices) return post({ type: 'bench-error', message: 'WebGPU is not available, so nothing can be measured here.' });
   if (busy) return post({ type: 'bench-error', message: 'a run or a bench is going: let it finish or stop it first, since the two would time each other.' });
   busy = true;
   try {
-    const r = await runPageBench(gpu, msg, (line) => post({ type: 'bench-log', line }));
+    const r = await runPageBench(devices.gpu, msg, (line) => post({ type: 'bench-log', line }));
     post({ type: 'bench-done', json: r.json, timing: r.timing });
   } catch (err) {
     if (!USER_FACING.has(err instanceof Error ? err.name : '')) console.error(err);

@@ -43,10 +43,7 @@ export class Gpu {
   ) {
     this.buffers = new BufferScope(device);
     this.lostPromise = device.lost.then((info) => {
-      const err = new DeviceLostError(
-        `The GPU device was lost (${info.reason}): ${info.message || 'no message'}. ` +
-          'Restart the run; if it repeats, lower the batch size or update the GPU driver.',
-      );
+      const err = new DeviceLostError(`${info.reason}: ${info.message.replace(/\.$/, '') || 'no message'}`);
       if (!this.destroyed) this.lostError = err;
       throw err;
     });

@@ -30,4 +30,11 @@ export class NoWebGPUError extends Error {
 /** The device was lost (driver reset, destroyed while work was queued, out of memory). */
 export class DeviceLostError extends Error {
   override name = 'DeviceLostError';
+
+  constructor(
+    /** GPUDeviceLostInfo's reason and message: "destroyed: device was destroyed". */
+    readonly why: string,
+  ) {
+    super(`The GPU device was lost (${why}). Restart the run; if it repeats, lower the batch size or update the GPU driver.`);
+  }
 }

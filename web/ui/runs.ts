@@ -92,6 +92,16 @@ export function addTrained(run: RunRecord, at: number, values: Record<string, nu
   for (const m of metricsOf(experiment(run.experiment), run.spec.config)) if (!m.test) push(run, m.tag, at, values[m.key] ?? null);
 }
 
+/** The run went on from `at` units (its device was lost): points charted after it come again. */
+export function rewindRun(run: RunRecord, at: number): void {
+  for (const series of run.series.values()) {
+    const keep = series.x.findIndex((x) => x > at);
+    if (keep < 0) continue;
+    series.x.length = keep;
+    series.y.length = keep;
+  }
+}
+
 export function addEvaluated(run: RunRecord, at: number, values: Record<string, number>): void {
   run.evaluated.push({ at, values });
   for (const [tag, v] of Object.entries(values)) push(run, tag, at, v);

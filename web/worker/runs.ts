@@ -2,9 +2,8 @@
 // descriptor) through the shared training loop, with pause, resume and stop at evaluations
 // (where the run can wait without changing its results), progress from the GPU's own completion
 // of each step, one message per evaluation, and the experiment's inspect views.
-import { trainLoop } from '../../src/experiments/loop.ts';
+import { SurvivingTrainer, type DeviceHolder } from '../../src/experiments/device-loss.ts';
 import { metricsOf, type AnyExperiment, type Inspector, type Trainer } from '../../src/experiments/types.ts';
-import type { Gpu } from '../../src/gpu/context.ts';
 import { pipelineCounts } from '../../src/kernels/kernel.ts';
 import type { FileBytes, FromWorker, RunMode, RunSpec } from '../protocol.ts';
 import { RunControl, StopRun, throttle } from './control.ts';
@@ -26,16 +25,17 @@ export class ExperimentRun {
 
   private constructor(
     readonly runId: number,
-    private readonly gpu: Gpu,
+    private readonly devices: DeviceHolder,
     private readonly ex: AnyExperiment,
     private readonly spec: RunSpec,
-    private readonly trainer: Trainer,
+    /** The run's trainer, on another device after a loss. */
+    private readonly surviving: SurvivingTrainer,
     private readonly data: unknown,
-    private readonly resumed: boolean,
     private readonly post: Post,
   ) {}
 
-  static async create(gpu: Gpu, runId: number, ex: AnyExperiment, spec: RunSpec, data: unknown, checkpoint: FileBytes | undefined, post: Post): Promise<ExperimentRun> {
+  static async create(devices: DeviceHolder, runId: number, ex: AnyExperiment, spec: RunSpec, data: unknown, checkpoint: FileBytes | undefined, post: Post): Promise<ExperimentRun> {
+    const gpu = devices.gpu;
     // Compiling takes seconds on a software adapter: say how far it is, counted from this run's first pipeline.
     const before = pipelineCounts(gpu);
     const report = (): void => {
@@ -58,7 +58,8 @@ export class ExperimentRun {
           throw new CheckpointInputError(err instanceof Error ? err.message : String(err));
         }
       }
-      return new ExperimentRun(runId, gpu, ex, spec, trainer, data, checkpoint !== undefined, post);
+      const surviving = new SurvivingTrainer({ ex, config: spec.config, devices, create: (g) => ex.create(g, data, spec.config) }, trainer, checkpoint?.bytes);
+      return new ExperimentRun(runId, devices, ex, spec, surviving, data, post);
     } catch (err) {
       trainer.destroy();
       throw err;
@@ -66,6 +67,10 @@ export class ExperimentRun {
   }
 
   /** Trains (or evaluates) to the end, a stop, or an error. */
+  private get trainer(): Trainer {
+    return this.surviving.trainer;
+  }
+
   async run(mode: RunMode): Promise<void> {
     const { trainer, post, runId, control, ex } = this;
     const config = this.spec.config;
@@ -83,18 +88,19 @@ export class ExperimentRun {
     const progress = throttle(PROGRESS_MS, (done: number, msPerStep: number | null) => post({ type: 'progress', runId, done, total, msPerStep }));
     progress(true, 0, null);
     post({ type: 'state', runId, state: 'running' });
-    const queue = this.gpu.device.queue;
     // Steps and time at the last evaluation: the live ms/step is over the training since.
     let since = { t: performance.now(), done: 0 };
-    const result = await trainLoop(ex, trainer, config, {
-      resumed: this.resumed,
+    // The loop counts steps from where it last went on: after a device loss, the snapshot's.
+    let offset = 0;
+    const result = await this.surviving.train({
       // The training loss between evaluations: ten pieces per evaluation interval (per step when it is 10 or fewer).
       chunk: Math.max(1, Math.ceil(ex.evalEvery(config) / TRAIN_PIECES)),
       onTrained: (at, values) => post({ type: 'trained', runId, at, values }),
       // Each step's completion on the GPU, not its submission (the host may queue a whole epoch at once).
-      onStep: (done) => {
+      onStep: (step) => {
         const from = since;
-        void queue.onSubmittedWorkDone().then(() => progress(done === total, done, (performance.now() - from.t) / Math.max(1, done - from.done)));
+        const done = offset + step;
+        void this.devices.gpu.device.queue.onSubmittedWorkDone().then(() => progress(done === total, done, (performance.now() - from.t) / Math.max(1, done - from.done)));
       },
       onEvaluation: async (e) => {
         const done = since.done + e.steps;
@@ -110,6 +116,14 @@ export class ExperimentRun {
           if (waited) post({ type: 'state', runId, state: 'running' });
         }
         since = { t: performance.now(), done };
+      },
+      onLoss: (loss) => {
+        // The views were opened on the lost device.
+        this.closeViews();
+        offset = loss.kept.reduce((n, e) => n + e.steps, 0);
+        since = { t: performance.now(), done: offset };
+        const from = loss.from === start ? 'the start' : `${ex.unit} ${loss.from}`;
+        post({ type: 'device-lost', runId, from: loss.from, message: `the GPU device was lost by ${ex.unit} ${loss.lostAt} (${loss.why}); training went on from ${from} on a new device, which changes no result` });
       },
     });
     // The pictures the CLI leaves in its log folder (ROC and PR curves of the final test
@@ -130,15 +144,20 @@ export class ExperimentRun {
     if (!inspector) {
       const v = this.ex.inspect.find((x) => x.name === view);
       if (!v) throw new Error(`the current run (${this.ex.name}) has no "${view}" view`);
-      inspector = await v.open(this.gpu, this.trainer, this.data);
+      inspector = await v.open(this.devices.gpu, this.trainer, this.data);
       this.inspectors.set(view, inspector);
     }
     return inspector.show(input);
   }
 
-  destroy(): void {
+  private closeViews(): void {
     for (const i of this.inspectors.values()) i.close();
-    this.trainer.destroy();
+    this.inspectors.clear();
+  }
+
+  destroy(): void {
+    this.closeViews();
+    this.surviving.destroy();
   }
 }
 
