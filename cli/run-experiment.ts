@@ -9,6 +9,7 @@ import { count, estimateLine, type Estimate } from '../src/experiments/estimate.
 import { formatValue, kebab, optionsHelp, parseOption, type OptionSpec, type OptionValue } from '../src/experiments/options.ts';
 import { Best, metricNamed } from '../src/experiments/best.ts';
 import { DeviceHolder, DeviceLossError, SurvivingTrainer } from '../src/experiments/device-loss.ts';
+import { deviceFault, LOSE_DEVICE_ENV } from '../src/experiments/fault.ts';
 import { chunks, loggedScalars } from '../src/experiments/loop.ts';
 import { metricsOf, REPORT_FILES, type AnyExperiment, type Evaluation, type RunResult, type Trainer } from '../src/experiments/types.ts';
 import { adapterLine } from '../src/gpu/adapter-report.ts';
@@ -20,7 +21,6 @@ import { DATASETS, type NodeDataset } from './datasets.ts';
 import { UserError } from './errors.ts';
 import { parseFlags, RUN_FLAGS, stringFlag, type FlagSpec, type Values } from './flags.ts';
 import { GPU_HELP, gpuOptions } from './gpu-options.ts';
-import { deviceFault } from './fault-device.ts';
 import { examplesHelp } from './help.ts';
 import { Interrupt, resumeCommand } from './interrupt.ts';
 import { writingOutput } from './output-errors.ts';
@@ -173,7 +173,7 @@ async function trainRun(devices: DeviceHolder, ex: AnyExperiment, data: unknown,
     let hooked = start;
     const done = (): number => run.trainer.done;
     if (o.interrupt) o.interrupt.stopsAfter = () => Math.min(length, done() > hooked ? Math.ceil(done() / every) * every : (Math.floor(done() / every) + 1) * every);
-    const fault = deviceFault();
+    const fault = deviceFault(process.env[LOSE_DEVICE_ENV], LOSE_DEVICE_ENV);
     const result = await run.train({
       interrupted: () => o.interrupt?.requested === true,
       stop: () => {

@@ -1,5 +1,6 @@
 // The page: choose an experiment and its data, start / pause / resume / stop a run in the
 // training worker, chart every run, download results, and look at the trained model.
+import { LOSE_DEVICE_PARAM } from '../src/experiments/fault.ts';
 import { EXPERIMENTS, experiment as experimentNamed } from '../src/experiments/registry.ts';
 import type { FileBytes, FromWorker, RunMode, RunState, ToWorker } from './protocol.ts';
 import { ChartGrid } from './ui/charts.ts';
@@ -18,7 +19,9 @@ const TITLE_FILES = /^(u\.item|movies\.dat|movies\.csv)(\.gz)?$/i;
 const ACTIVE: readonly RunState[] = ['starting', 'running', 'pausing', 'paused', 'stopping'];
 const INSPECTABLE: readonly RunState[] = ['paused', 'stopped', 'done'];
 
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+// A fault asked for in the page's address (src/experiments/fault.ts) goes to the worker in its own.
+const fault = new URLSearchParams(location.search).get(LOSE_DEVICE_PARAM);
+const worker = new Worker(new URL(`./worker.js${fault ? `?${LOSE_DEVICE_PARAM}=${encodeURIComponent(fault)}` : ''}`, import.meta.url), { type: 'module' });
 const send = (msg: ToWorker, transfer: Transferable[] = []): void => worker.postMessage(msg, transfer);
 
 // A choice and a form per experiment of the registry, from its descriptor.
@@ -325,6 +328,8 @@ worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => {
       if (!run) break;
       rewindRun(run, msg.from);
       run.detail = msg.message;
+      // Kept where a developer looks too: the status line changes with the run's state.
+      console.warn(`Run ${run.label}: ${msg.message}`);
       break;
     }
     case 'run-error': {

@@ -6,6 +6,7 @@ import { assembleOmniglot, decodePackedOmniglot, preprocessOmniglotArchive } fro
 import type { OmniglotSet } from '../src/data/omniglot-set.ts';
 import { CollectedPrediction, experimentOf } from '../src/experiments/predict.ts';
 import { DeviceHolder } from '../src/experiments/device-loss.ts';
+import { deviceFault, LOSE_DEVICE_PARAM } from '../src/experiments/fault.ts';
 import { experiment } from '../src/experiments/registry.ts';
 import { adapterLine } from '../src/gpu/adapter-report.ts';
 import { Gpu } from '../src/gpu/context.ts';
@@ -122,7 +123,9 @@ async function start(runId: number, spec: RunSpec, mode: RunMode, checkpoint: Fi
   post({ type: 'state', runId, state: 'starting' });
   try {
     const ex = experiment(spec.experiment);
-    active = await ExperimentRun.create(devices, runId, ex, spec, dataset(ex.dataset), checkpoint, post);
+    // Fault injection from the page's address (tests, or trying it by hand): a device lost after those steps.
+    const fault = deviceFault(new URLSearchParams(self.location.search).get(LOSE_DEVICE_PARAM), `the page's ?${LOSE_DEVICE_PARAM}`);
+    active = await ExperimentRun.create(devices, runId, ex, spec, dataset(ex.dataset), checkpoint, post, fault);
     await active.run(mode);
     post({ type: 'state', runId, state: 'done' });
   } catch (err) {

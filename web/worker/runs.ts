@@ -4,6 +4,7 @@
 // of each step, one message per evaluation, and the experiment's inspect views.
 import { SurvivingTrainer, type DeviceHolder } from '../../src/experiments/device-loss.ts';
 import { metricsOf, type AnyExperiment, type Inspector, type Trainer } from '../../src/experiments/types.ts';
+import type { Gpu } from '../../src/gpu/context.ts';
 import { pipelineCounts } from '../../src/kernels/kernel.ts';
 import type { FileBytes, FromWorker, RunMode, RunSpec } from '../protocol.ts';
 import { RunControl, StopRun, throttle } from './control.ts';
@@ -32,9 +33,11 @@ export class ExperimentRun {
     private readonly surviving: SurvivingTrainer,
     private readonly data: unknown,
     private readonly post: Post,
+    /** Called after each step submitted: fault injection (src/experiments/fault.ts). */
+    private readonly fault?: (gpu: Gpu) => void,
   ) {}
 
-  static async create(devices: DeviceHolder, runId: number, ex: AnyExperiment, spec: RunSpec, data: unknown, checkpoint: FileBytes | undefined, post: Post): Promise<ExperimentRun> {
+  static async create(devices: DeviceHolder, runId: number, ex: AnyExperiment, spec: RunSpec, data: unknown, checkpoint: FileBytes | undefined, post: Post, fault?: (gpu: Gpu) => void): Promise<ExperimentRun> {
     const gpu = devices.gpu;
     // Compiling takes seconds on a software adapter: say how far it is, counted from this run's first pipeline.
     const before = pipelineCounts(gpu);
@@ -59,7 +62,7 @@ export class ExperimentRun {
         }
       }
       const surviving = new SurvivingTrainer({ ex, config: spec.config, devices, create: (g) => ex.create(g, data, spec.config) }, trainer, checkpoint?.bytes);
-      return new ExperimentRun(runId, devices, ex, spec, surviving, data, post);
+      return new ExperimentRun(runId, devices, ex, spec, surviving, data, post, fault);
     } catch (err) {
       trainer.destroy();
       throw err;
@@ -100,7 +103,9 @@ export class ExperimentRun {
       onStep: (step) => {
         const from = since;
         const done = offset + step;
-        void this.devices.gpu.device.queue.onSubmittedWorkDone().then(() => progress(done === total, done, (performance.now() - from.t) / Math.max(1, done - from.done)));
+        this.fault?.(this.devices.gpu);
+        // A lost device's queue may never report: the loss itself is handled by the run.
+        void this.devices.gpu.device.queue.onSubmittedWorkDone().then(() => progress(done === total, done, (performance.now() - from.t) / Math.max(1, done - from.done)), () => undefined);
       },
       onEvaluation: async (e) => {
         const done = since.done + e.steps;
