@@ -50,6 +50,7 @@ export { decodeSafetensors, encodeSafetensors } from './log/safetensors.ts';
 // Experiments: the descriptors, their trainers and the one training loop.
 export { EXPERIMENTS, experiment } from './experiments/registry.ts';
 export { trainLoop } from './experiments/loop.ts';
+export { DeviceHolder, DeviceLossError, SurvivingTrainer, type DeviceLoss } from './experiments/device-loss.ts';
 export { ConfigError, type OptionSpec } from './experiments/options.ts';
 export type { Evaluation, Experiment, MetricSpec, RunResult, Trainer } from './experiments/types.ts';
 
