@@ -19,11 +19,26 @@ const SWIFTSHADER_ICDS = [
 
 let globalsInstalled = false;
 
-// Every Dawn instance ever created stays referenced: dawn.node's event loop keeps a raw
-// pointer to the instance, so letting the GPU object be garbage-collected while a device
-// lives frees the instance under it and crashes the process at the next GC (seen here as
-// random SIGSEGV / futex aborts in InstanceBase::ProcessEvents during long dispatches).
-const instances: GPU[] = [];
+// One Dawn instance per set of flags and Vulkan drivers, kept for the whole process and reused
+// by every later adapter request (a second Gpu, a device recreated after a loss). Two reasons:
+// - dawn.node's event loop keeps a raw pointer to the instance, so letting the GPU object be
+//   garbage-collected while a device lives frees the instance under it and crashes the process
+//   at the next GC (seen here as random SIGSEGV / futex aborts in InstanceBase::ProcessEvents).
+// - Dawn prints a warning for each Vulkan driver it rejects (docs/reliability.md: Mesa's
+//   lavapipe, `Vulkan shaderUniform*ArrayDynamicIndexing required`) once per instance, to
+//   stderr, with no way to turn it off from JavaScript. A new instance would print it again,
+//   in the middle of a run's output; a reused one prints it once, before anything of ours.
+const instances = new Map<string, GPU>();
+
+function instanceFor(flags: string[]): GPU {
+  const key = [...flags, process.env.VK_ICD_FILENAMES, process.env.VK_DRIVER_FILES].join('|');
+  let gpu = instances.get(key);
+  if (!gpu) {
+    gpu = create(flags) as GPU;
+    instances.set(key, gpu);
+  }
+  return gpu;
+}
 
 function installGlobals(): void {
   if (globalsInstalled) return;
@@ -60,8 +75,7 @@ function dawnFlags(req: AdapterRequest): string[] {
 }
 
 async function tryAdapter(req: AdapterRequest): Promise<GPUAdapter | null> {
-  const gpu = create(dawnFlags(req)) as GPU;
-  instances.push(gpu);
+  const gpu = instanceFor(dawnFlags(req));
   try {
     return await gpu.requestAdapter({ powerPreference: req.powerPreference });
   } catch (err) {
