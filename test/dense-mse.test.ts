@@ -1,16 +1,15 @@
-// The fused last layer + MSE: the kernel against its float64 reference, and the graph op
-// against dense() then mseLoss() through reverse mode, bit for bit.
+// The fused last layer + MSE: the kernel against its float64 reference, and the graph pass
+// that puts it in place of dense() then mseLoss() and their reverse mode, bit for bit.
 import { describe, expect, it } from 'vitest';
 import { gradients } from '../src/graph/autodiff.ts';
 import { CompiledStep } from '../src/graph/compile.ts';
 import { Graph } from '../src/graph/graph.ts';
-import { denseMseLoss } from '../src/graph/ops/dense-mse.ts';
 import { mseLoss } from '../src/graph/ops/loss.ts';
 import { dense } from '../src/graph/ops/matmul.ts';
-import { optimize } from '../src/graph/passes.ts';
+import { optimize, PASSES, type Pass } from '../src/graph/passes.ts';
 import { DenseMse, denseMseRef } from '../src/kernels/dense-mse.ts';
 import { KernelError } from '../src/kernels/kernel.ts';
-import { GraphError } from '../src/graph/tensor.ts';
+import type { Tensor } from '../src/graph/tensor.ts';
 import { Rng } from '../src/random.ts';
 import { expectClose, expectSameBits } from './support/compare.ts';
 import { useGpu } from './support/gpu.ts';
@@ -125,91 +124,111 @@ describe('dense_mse kernel', () => {
   });
 });
 
-describe('dense_mse_loss op', () => {
-  // Two graphs from the same weights: the fused op, and dense() + mseLoss() with their
-  // gradients by reverse mode. 150 rows span three chunks of the bias gradient's sum, which
-  // the fused op follows, so every sum runs in the same order and the bits agree.
-  it('gives the bits of dense() then mseLoss(), loss and every gradient', async () => {
+describe('dense layer and MSE pass', () => {
+  const RULE = 'dense layer and MSE as dense_mse_loss';
+
+  /** Compiles `g` with `passes`, runs it once on `feed` and reads `read` back. */
+  async function runOnce(g: Graph, passes: readonly Pass[], feed: Record<string, Float32Array>, read: Tensor[]): Promise<Float32Array[]> {
+    const step = await CompiledStep.create(t.gpu, g, { passes });
+    try {
+      step.feed(feed);
+      step.run();
+      return await Promise.all(read.map(async (x) => (await step.read(t.ring, x)) as Float32Array));
+    } finally {
+      step.destroy();
+    }
+  }
+
+  // The same plain graph compiled as written and through the passes. 150 rows span three
+  // chunks of the bias gradient's sum, which the fused op follows, so every sum runs in the
+  // same order and the bits agree.
+  it('fuses mseLoss(dense()) and its gradients, with the bits of the unfused graph', async () => {
     const [rows, hidden] = [150, 9];
     const x = data(rows, hidden, 4);
-    const build = (fused: boolean, fold = false) => {
+    const build = () => {
       const g = new Graph();
       const h = g.param('h', [rows, hidden], x.h);
       const w = g.param('w', [hidden, 1], x.w);
       const b = g.param('b', [1], x.b);
-      const target = g.input('target', [rows], 'f32');
-      const loss = g.keep(fused ? denseMseLoss(g, h, w, b, target, 0.3) : mseLoss(g, dense(g, h, w, b, 'none'), target, 0.3));
+      const loss = g.keep(mseLoss(g, dense(g, h, w, b, 'none'), g.input('target', [rows], 'f32'), 0.3));
       const grads = gradients(g, [loss], [h, w, b]);
-      return { g, loss, grads: [h, w, b].map((p) => g.keep(grads.get(p)!)) };
+      return { g, read: [loss, ...[h, w, b].map((p) => g.keep(grads.get(p)!))] };
     };
-    const results: Float32Array[][] = [];
-    for (const fused of [true, false]) {
-      const m = build(fused);
-      const step = await CompiledStep.create(t.gpu, m.g);
-      try {
-        step.feed({ target: x.target });
-        step.run();
-        const out: Float32Array[] = [];
-        for (const tensor of [m.loss, ...m.grads]) out.push((await step.read(t.ring, tensor)) as Float32Array);
-        results.push(out);
-      } finally {
-        step.destroy();
-      }
-    }
-    ['loss', 'dh', 'dw', 'db'].forEach((what, i) => expectSameBits(results[0][i], results[1][i], what));
+    const plain = build();
+    const fused = build();
+    expect(optimize(fused.g, [PASSES[0]]).get(RULE), 'fired').toBe(1);
+    // One fused node in place of the layer, the loss and the three gradient nodes.
+    expect(fused.g.nodes.map((n) => n.op.name)).toEqual(['dense_mse_loss']);
+    const a = await runOnce(plain.g, [], { target: x.target }, plain.read);
+    const b = await runOnce(fused.g, [], { target: x.target }, fused.read);
+    ['loss', 'dh', 'dw', 'db'].forEach((what, i) => expectSameBits(b[i], a[i], what));
   });
 
-  // The last hidden layer's ReLU moved into the fused op: the layer before it computes z
-  // without activation, and every gradient down to that layer's input keeps its bits.
-  it('with inputRelu: the bits of dense(relu) then dense() then mseLoss()', async () => {
+  // The last hidden layer's ReLU moves into the fused op: that layer computes z without
+  // activation, and every gradient down to its input keeps its bits; the next rule then folds
+  // its bias gradient into the fused op's columns pass.
+  it('takes the ReLU of the layer before, and every gradient keeps its bits', async () => {
     const [rows, inputs, hidden] = [90, 6, 13];
     const rng = new Rng(6);
     const u = (n: number, s: number): Float32Array => Float32Array.from({ length: n }, () => (rng.uniform() * 2 - 1) * s);
     const init = { x: u(rows * inputs, 1), w0: u(inputs * hidden, 0.6), b0: u(hidden, 0.3), w: u(hidden, 0.5), b: u(1, 0.3) };
     const target = Float32Array.from({ length: rows }, () => 1 + rng.int(5));
-    const build = (fused: boolean, fold = false) => {
+    const build = () => {
       const g = new Graph();
       const [x, w0, b0] = [g.param('x', [rows, inputs], init.x), g.param('w0', [inputs, hidden], init.w0), g.param('b0', [hidden], init.b0)];
       const [w, b] = [g.param('w', [hidden, 1], init.w), g.param('b', [1], init.b)];
-      const t0 = g.input('target', [rows], 'f32');
-      const loss = g.keep(
-        fused
-          ? denseMseLoss(g, dense(g, x, w0, b0, 'none'), w, b, t0, 0.4, { inputRelu: true })
-          : mseLoss(g, dense(g, dense(g, x, w0, b0, 'relu'), w, b, 'none'), t0, 0.4),
-      );
+      const loss = g.keep(mseLoss(g, dense(g, dense(g, x, w0, b0, 'relu'), w, b, 'none'), g.input('target', [rows], 'f32'), 0.4));
       const params = [x, w0, b0, w, b];
       const grads = gradients(g, [loss], params);
-      const kept = params.map((p) => g.keep(grads.get(p)!));
-      // The first layer's bias gradient summed by the loss's columns pass: one node fewer.
-      if (fold) expect(optimize(g).get('input bias gradient into dense_mse_loss'), 'folded').toBe(1);
-      if (fold) expect(g.nodes.map((n) => n.op.name)).not.toContain('bias_grad');
-      return { g, loss, grads: kept };
+      return { g, read: [loss, ...params.map((p) => g.keep(grads.get(p)!))] };
     };
-    const results: Float32Array[][] = [];
-    for (const [fused, fold] of [[true, false], [false, false], [true, true]]) {
-      const m = build(fused, fold);
-      const step = await CompiledStep.create(t.gpu, m.g, fold ? {} : { passes: [] });
-      try {
-        step.feed({ target });
-        step.run();
-        results.push(await Promise.all([m.loss, ...m.grads].map(async (x) => (await step.read(t.ring, x)) as Float32Array)));
-      } finally {
-        step.destroy();
-      }
-    }
+    const plain = build();
+    const fused = build();
+    expect(optimize(fused.g, [PASSES[0]]).get(RULE), 'fired').toBe(1);
+    const names = fused.g.nodes.map((n) => n.op.name);
+    expect(names).toContain('dense_mse_loss');
+    for (const gone of ['mse_loss', 'act_backward']) expect(names).not.toContain(gone);
+    expect(fused.g.nodes[0].attrs, 'the layer before stops at z').toMatchObject({ activation: 'none' });
+    const folded = build();
+    const fired = optimize(folded.g);
+    expect([fired.get(RULE), fired.get('input bias gradient into dense_mse_loss')]).toEqual([1, 1]);
+    expect(folded.g.nodes.map((n) => n.op.name)).not.toContain('bias_grad');
+    const feed = { target };
+    const a = await runOnce(plain.g, [], feed, plain.read);
+    const b = await runOnce(fused.g, [], feed, fused.read);
+    const c = await runOnce(folded.g, [], feed, folded.read);
     ['loss', 'dx', 'dw0', 'db0', 'dw', 'db'].forEach((what, i) => {
-      expectSameBits(results[0][i], results[1][i], what);
-      expectSameBits(results[2][i], results[1][i], `${what} with the bias gradient folded`);
+      expectSameBits(b[i], a[i], what);
+      expectSameBits(c[i], a[i], `${what} with the bias gradient folded`);
     });
   });
 
-  it('checks the shapes it is given', () => {
+  it('leaves the graphs the fused op does not fit', () => {
+    const variants: Record<string, (g: Graph, h: Tensor, target: Tensor) => Tensor> = {
+      'two outputs': (g, h) => mseLoss(g, dense(g, h, g.param('w', [3, 2], new Float32Array(6)), g.param('b', [2], new Float32Array(2))), g.input('t2', [4, 2], 'f32')),
+      'no bias': (g, h, target) => mseLoss(g, dense(g, h, g.param('w', [3, 1], new Float32Array(3)), undefined), target),
+      'an activation on the output': (g, h, target) => mseLoss(g, dense(g, h, g.param('w', [3, 1], new Float32Array(3)), g.param('b', [1], new Float32Array(1)), 'sigmoid'), target),
+      'a mask': (g, h, target) => mseLoss(g, out(g, h), target, 1, { mask: g.input('mask', [4], 'f32') }),
+      'per-element weights': (g, h, target) => mseLoss(g, out(g, h), target, 1, { weights: g.input('weights', [4], 'f32') }),
+      'another divisor': (g, h, target) => mseLoss(g, out(g, h), target, 1, { divisor: 2 }),
+      'a prediction read back': (g, h, target) => mseLoss(g, g.keep(out(g, h)), target),
+    };
+    function out(g: Graph, h: Tensor): Tensor {
+      return dense(g, h, g.param('w', [3, 1], new Float32Array(3)), g.param('b', [1], new Float32Array(1)));
+    }
+    for (const [what, loss] of Object.entries(variants)) {
+      const g = new Graph();
+      const h = g.param('h', [4, 3], new Float32Array(12));
+      const l = loss(g, h, g.input('target', [4], 'f32'));
+      gradients(g, [l], g.params);
+      expect(optimize(g, [PASSES[0]]).get(RULE), what).toBe(0);
+    }
+    // No gradients (the loss is only measured): nothing to fuse them with.
     const g = new Graph();
-    const h = g.param('h', [4, 3], new Float32Array(12));
-    const w = g.param('w', [3, 2], new Float32Array(6));
-    const b = g.param('b', [1], new Float32Array(1));
-    const target = g.input('target', [4], 'f32');
-    expect(() => denseMseLoss(g, h, w, b, target)).toThrow(GraphError);
-    expect(() => denseMseLoss(g, h, g.param('w1', [3, 1], new Float32Array(3)), b, target, -1)).toThrow(/weight must be a finite number >= 0/);
+    const pred = out(g, g.param('h', [4, 3], new Float32Array(12)));
+    mseLoss(g, pred, g.input('target', [4], 'f32'));
+    expect(optimize(g, [PASSES[0]]).get(RULE), 'forward only').toBe(0);
+    // A loss weight that is not a finite number >= 0 is refused when the loss is written.
+    expect(() => mseLoss(g, pred, g.input('t3', [4], 'f32'), -1)).toThrow(/weight must be a finite number >= 0/);
   });
 });

@@ -25,6 +25,9 @@ async function compare(over: Partial<RecommenderConfig>): Promise<void> {
   // The trainer's optimizer: deferred table rows, flushed by each read.
   await optimizer.compileFlush(t.gpu, step);
   try {
+    // The model writes mseLoss(dense()); the graph passes fuse them, unless the clip's sigmoid sits between.
+    const ops = tg.g.nodes.map((n) => n.op.name);
+    expect([ops.includes('dense_mse_loss'), ops.includes('mse_loss')], 'fused by the passes').toEqual(c.clipPredictedRating ? [false, true] : [true, false]);
     const p: Params = new Map([...init].map(([k, v]) => [k, Float64Array.from(v.data)]));
     const m: Params = new Map([...init].map(([k, v]) => [k, new Float64Array(v.data.length)]));
     const v: Params = new Map([...init].map(([k, v]) => [k, new Float64Array(v.data.length)]));

@@ -4,7 +4,7 @@
 // the tensors other nodes read; every rule here gives the same bits as the graph it rewrites.
 import type { Graph } from './graph.ts';
 import type { Node } from './node.ts';
-import { foldInputBiasGrad } from './ops/dense-mse.ts';
+import { foldInputBiasGrad, fuseDenseMse } from './ops/dense-mse.ts';
 import { foldAddIntoPairBackward } from './ops/elementwise.ts';
 import { foldPaddedAdd } from './ops/rows.ts';
 
@@ -17,9 +17,11 @@ export interface Pass {
 /**
  * In order: a rule runs over the whole graph before the next starts, so an earlier rule has
  * first claim on a node both match (a gradient sum into pair_features_backward, padded or not,
- * before add_rows takes a padded addend).
+ * before add_rows takes a padded addend), and a rule can build on an earlier one's result (the
+ * input bias gradient folds into a dense_mse_loss the first rule made).
  */
 export const PASSES: readonly Pass[] = [
+  { name: 'dense layer and MSE as dense_mse_loss', apply: fuseDenseMse },
   { name: 'gradient sum into pair_features_backward', apply: foldAddIntoPairBackward },
   { name: 'padded gradient sum as add_rows', apply: foldPaddedAdd },
   { name: 'input bias gradient into dense_mse_loss', apply: foldInputBiasGrad },

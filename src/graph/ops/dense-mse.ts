@@ -1,8 +1,10 @@
 // The last layer of a regression head and its MSE as one op: pred = h·w + b (one output per
 // row), loss terms weight · mean((pred - target)²), and the gradients of h, w and b, in two
-// dispatches (kernels/dense-mse.ts) instead of six.
+// dispatches (kernels/dense-mse.ts) instead of six. Models write dense() then mseLoss(); the
+// graph passes (passes.ts) put this op in their place once reverse mode has run.
 import { DenseMse } from '../../kernels/dense-mse.ts';
-import { isBiasGrad } from './matmul.ts';
+import { plainMseWeight } from './loss.ts';
+import { isActBackward, isBiasGrad, matmulAttrs, setActivation } from './matmul.ts';
 import type { Graph } from '../graph.ts';
 import type { Node, OpKind } from '../node.ts';
 import { GraphError, shapeString, type Tensor } from '../tensor.ts';
@@ -25,7 +27,7 @@ const denseMseOp: OpKind<DenseMseAttrs> = {
     }
     return [
       { name: `${h.name}@${w.name}.mse`, shape: [rows], dtype: 'f32' },
-      { name: `${h.name}@${w.name}.dmse`, shape: [rows], dtype: 'f32' },
+      { name: `${h.name}@${w.name}.dmse`, shape: [rows, 1], dtype: 'f32' },
       { name: `d${h.name}`, shape: h.shape, dtype: 'f32' },
       { name: `d${w.name}`, shape: w.shape, dtype: 'f32' },
       { name: `d${b.name}`, shape: b.shape, dtype: 'f32' },
@@ -39,21 +41,56 @@ const denseMseOp: OpKind<DenseMseAttrs> = {
     const scale = ctx.scope.upload('dense_mse.scale', new Float32Array([node.attrs.weight / h.shape[0]]));
     return k.bind({ scale, h: ctx.buffer(h), w: ctx.buffer(w), bias: ctx.buffer(b), target: ctx.buffer(target), loss, g, dh, dw, db, ...(dhSum ? { dhSum } : {}) });
   },
-  grad(_g, node, [seed]) {
-    // The loss seeds reverse mode; the gradients are this op's own outputs.
-    return seed ? [node.outputs[2], node.outputs[3], node.outputs[4], null] : [null, null, null, null];
-  },
 };
 
 /**
- * Per-row terms of weight · mean((h·w + b - target)²) for a layer to one output (w [hidden, 1],
- * b [1]): the same values and gradients as dense() then mseLoss(), in two dispatches.
- * `inputRelu`: `h` is the previous layer's pre-activation z, h = relu(z) is taken here and
- * z gets the gradient: the same bits as a relu dense layer before it, one dispatch fewer.
+ * Rewrite rule (graph passes): a plain MSE over a dense layer to one output with a bias
+ * (mseLoss(dense(h, w, b))), with that layer's three gradients as reverse mode wrote them, becomes
+ * one dense_mse_loss taking over the layer, the loss and the three gradient nodes. When h is a
+ * ReLU layer's output read by nothing else, that layer stops at its pre-activation z and the
+ * fused op applies the ReLU and writes z's gradient, taking over act_backward too. The fused
+ * kernels sum in the unfused ops' order: the same bits (test/dense-mse.test.ts), two dispatches
+ * instead of five or six. A graph without those gradients (the loss seeds none, h needs none) is left.
  */
-export function denseMseLoss(g: Graph, h: Tensor, w: Tensor, b: Tensor, target: Tensor, weight = 1, o: { inputRelu?: boolean } = {}): Tensor {
-  if (!(weight >= 0 && Number.isFinite(weight))) throw new GraphError(`dense_mse_loss: the weight must be a finite number >= 0, got ${weight}`);
-  return g.apply(denseMseOp, [h, w, b, target], { weight, relu: !!o.inputRelu })[0];
+export function fuseDenseMse(g: Graph, loss: Node): boolean {
+  const weight = plainMseWeight(loss);
+  const [pred, target] = loss.inputs;
+  const layer = pred.producer;
+  const la = layer && matmulAttrs(layer);
+  if (weight === null || !layer || !la || la.transA || la.transB || la.activation !== 'none' || layer.inputs.length !== 3) return false;
+  const [h, w, b] = layer.inputs;
+  if (h.shape.length !== 2 || w.shape.length !== 2 || w.shape[1] !== 1 || b.size !== 1 || target.size !== h.shape[0]) return false;
+  const readers = (t: Tensor): Node[] => g.nodes.filter((n) => n.inputs.includes(t));
+  const dPred = loss.outputs[1];
+  if (g.kept.has(pred) || g.kept.has(dPred) || readers(pred).length !== 1) return false;
+  // The output layer's backward, as matmul's grad writes it: dh = dPred·wᵀ, dw = hᵀ·dPred, db = Σ dPred.
+  let dh: Node | undefined;
+  let dw: Node | undefined;
+  let db: Node | undefined;
+  for (const n of readers(dPred)) {
+    const a = matmulAttrs(n);
+    const plain = a && a.activation === 'none' && n.inputs.length === 2;
+    if (plain && !a.transA && a.transB && n.inputs[0] === dPred && n.inputs[1] === w && !dh) dh = n;
+    else if (plain && a.transA && !a.transB && n.inputs[0] === h && n.inputs[1] === dPred && !dw) dw = n;
+    else if (isBiasGrad(n) && !db) db = n;
+    else return false;
+  }
+  if (!dh || !dw || !db) return false;
+  const absorb = [layer, dh, dw, db];
+  let dIn = dh.outputs[0];
+  // The ReLU layer before it: its act_backward reads dh and h, and h is read by nothing else.
+  const relu = h.producer;
+  const ra = relu && matmulAttrs(relu);
+  const [act, ...more] = readers(dh.outputs[0]);
+  const fold = !!ra && ra.activation === 'relu' && !g.kept.has(h) && !g.kept.has(dIn) && !!act && more.length === 0 && isActBackward(act, 'relu') && act.inputs[1] === h;
+  if (fold && readers(h).every((n) => n === layer || n === dw || n === act)) {
+    absorb.push(act);
+    dIn = act.outputs[0];
+  }
+  const inputRelu = absorb.length === 5;
+  g.rewrite(loss, denseMseOp, [h, w, b, target], [loss.outputs[0], dPred, dIn, dw.outputs[0], db.outputs[0]], { weight, relu: inputRelu }, absorb);
+  if (inputRelu) setActivation(g, relu as Node, 'none');
+  return true;
 }
 
 /**

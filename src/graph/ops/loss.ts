@@ -87,6 +87,13 @@ export function mseLoss(g: Graph, pred: Tensor, target: Tensor, weight = 1, o: O
   return g.apply(mseOp, inputs, attrs)[0];
 }
 
+/** The weight of a plain mean squared error node (no mask, no per-element weights, divided by its element count), or null for any other node (for the graph passes). */
+export function plainMseWeight(node: Node): number | null {
+  if (node.op !== (mseOp as OpKind<unknown>)) return null;
+  const a = node.attrs as ElementLossAttrs;
+  return !a.masked && !a.weighted && a.divisor === node.inputs[0].size ? a.weight : null;
+}
+
 function checkWeight(op: string, weight: number): void {
   if (!(weight >= 0 && Number.isFinite(weight))) throw new GraphError(`${op}: the weight must be a finite number >= 0, got ${weight}`);
 }

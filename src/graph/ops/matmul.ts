@@ -6,7 +6,7 @@ import type { Graph } from '../graph.ts';
 import type { Node, OpKind } from '../node.ts';
 import { GraphError, shapeString, type Tensor } from '../tensor.ts';
 
-interface MatmulAttrs {
+export interface MatmulAttrs {
   transA: boolean;
   transB: boolean;
   activation: Activation;
@@ -95,6 +95,21 @@ const biasGradOp: OpKind<Record<string, never>> = {
 /** Whether `node` is a dense layer's bias gradient (column sums of dz). */
 export function isBiasGrad(node: Node): boolean {
   return node.op === (biasGradOp as OpKind<unknown>);
+}
+
+/** A matmul node's transposes and activation, or null for a node of another op (for the graph passes). */
+export function matmulAttrs(node: Node): Readonly<MatmulAttrs> | null {
+  return node.op === (matmulOp as OpKind<unknown>) ? (node.attrs as MatmulAttrs) : null;
+}
+
+/** Whether `node` is the backward of `activation` (dz from dy and the activation's output). */
+export function isActBackward(node: Node, activation: Activation): boolean {
+  return node.op === (actBackwardOp as OpKind<unknown>) && (node.attrs as { activation: Activation }).activation === activation;
+}
+
+/** Rewrites matmul node `node` in place to end in `activation` instead, writing the same tensor (a graph pass moved its old one elsewhere). */
+export function setActivation(g: Graph, node: Node, activation: Activation): void {
+  g.rewrite(node, matmulOp, node.inputs, node.outputs, { ...(node.attrs as MatmulAttrs), activation });
 }
 
 export function matmul(g: Graph, a: Tensor, b: Tensor, o: { transA?: boolean; transB?: boolean; bias?: Tensor; activation?: Activation } = {}): Tensor {

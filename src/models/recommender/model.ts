@@ -6,7 +6,6 @@
 import { gradients } from '../../graph/autodiff.ts';
 import { Graph } from '../../graph/graph.ts';
 import { Metrics } from '../../graph/metrics.ts';
-import { denseMseLoss } from '../../graph/ops/dense-mse.ts';
 import { pairFeatures, scale } from '../../graph/ops/elementwise.ts';
 import { mfRankingLoss, mseLoss } from '../../graph/ops/loss.ts';
 import { matmul } from '../../graph/ops/matmul.ts';
@@ -16,7 +15,7 @@ import { maskWords } from '../../kernels/rank.ts';
 import { Embedding, rowSparse } from '../../nn/embedding.ts';
 import { init } from '../../nn/init.ts';
 import { MLP } from '../../nn/linear.ts';
-import { Module, type Parameter } from '../../nn/module.ts';
+import { Module } from '../../nn/module.ts';
 import { AdamOptimizer } from '../../optim/adam.ts';
 import type { Rng } from '../../random.ts';
 import type { RecommenderConfig } from './config.ts';
@@ -76,21 +75,6 @@ export class Recommender extends Module {
     const y = this.mlp.forward(g, pairFeatures(g, u, q));
     return this.config.clipPredictedRating ? scale(g, y, 5) : y;
   }
-
-  /**
-   * The regression loss terms: the last hidden layer's ReLU, the output layer and the MSE fused
-   * into one op (two dispatches), or, with a clipped rating (sigmoid · 5 between them), the head
-   * then the loss.
-   */
-  regressionLoss(g: Graph, u: Tensor, q: Tensor, ratings: Tensor, weight: number): Tensor {
-    if (this.config.clipPredictedRating) return mseLoss(g, this.predict(g, u, q), ratings, weight);
-    const hidden = this.mlp.layers.slice(0, -1);
-    const out = this.mlp.layers[hidden.length];
-    // The last hidden layer stops at its pre-activation: the fused op applies the ReLU.
-    const x = hidden.reduce((h, layer, l) => layer.forward(g, h, l + 1 < hidden.length ? 'relu' : 'none'), pairFeatures(g, u, q));
-    // With no hidden layer the output layer reads [u, q, u⊙q] itself.
-    return denseMseLoss(g, x, out.weight.on(g), (out.bias as Parameter).on(g), ratings, weight, { inputRelu: hidden.length > 0 });
-  }
 }
 
 export const METRICS = ['factorization', 'regression'] as const;
@@ -130,7 +114,9 @@ export function trainGraph(m: Recommender, batch: number, optimizer: AdamOptimiz
   const uR = shared ? uF : m.regression.users.forward(g, users);
   // Shared tables: the regression head reads the positives, qAll's leading rows, in place.
   const qR = shared ? qAll : m.regression.items.forward(g, positives as Tensor);
-  const lossR = m.regressionLoss(g, uR, qR, ratings, sR);
+  // Written plainly: the graph passes fuse the output layer, the MSE and the last hidden
+  // layer's ReLU into one op (passes.ts, dense-mse.ts).
+  const lossR = mseLoss(g, m.predict(g, uR, qR), ratings, sR);
 
   const metrics = new Metrics(g, METRICS);
   metrics.add(g, 'factorization', lossF, sF);
