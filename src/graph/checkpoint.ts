@@ -61,7 +61,7 @@ export interface CheckpointFile {
 export async function saveCheckpoint(step: CompiledStep, ring: StagingRing, meta: CheckpointMeta): Promise<Uint8Array> {
   const tensors: Record<string, StTensor> = {};
   for (const t of step.graph.tensors) {
-    if ((t.kind !== 'param' && t.kind !== 'state') || step.graph.unsaved.has(t)) continue;
+    if ((t.kind !== 'param' && t.kind !== 'state') || step.rebuilds(t)) continue;
     const data = (await step.read(ring, t)) as Float32Array;
     tensors[t.name] = { dtype: 'F32', shape: [...t.shape], data };
   }
@@ -81,7 +81,7 @@ export async function saveCheckpoint(step: CompiledStep, ring: StagingRing, meta
 export function loadCheckpoint(bytes: Uint8Array, step: CompiledStep, source: string): CheckpointMeta {
   const { tensors, metadata } = decodeSafetensors(bytes, source);
   checkFormat(metadata, source);
-  const wanted = step.graph.tensors.filter((t) => (t.kind === 'param' || t.kind === 'state') && !step.graph.unsaved.has(t));
+  const wanted = step.graph.tensors.filter((t) => (t.kind === 'param' || t.kind === 'state') && !step.rebuilds(t));
   const problems: string[] = [];
   for (const t of wanted) {
     const c = tensors[t.name];

@@ -36,6 +36,8 @@ export interface CompileOptions {
  */
 export interface Pending {
   settle(step: CompiledStep, use: 'run' | 'read'): void;
+  /** Whether the state tensor named `name` is this work's bookkeeping, rebuilt on load: checkpoints leave it out. */
+  rebuilds(name: string): boolean;
 }
 
 export class CompiledStep {
@@ -165,6 +167,11 @@ export class CompiledStep {
   /** Registers work kept pending on this step's buffers (see Pending); steps that share them see it too. */
   defer(p: Pending): void {
     this.pending.push(p);
+  }
+
+  /** Whether `t` is bookkeeping of pending work on this step's buffers (see Pending.rebuilds), which checkpoints leave out. */
+  rebuilds(t: Tensor): boolean {
+    return this.pending.some((p) => p.rebuilds(t.name));
   }
 
   private settle(use: 'run' | 'read'): void {

@@ -25,8 +25,6 @@ export class Graph {
   readonly derivations = new Map<Tensor, Derivation>();
   /** Tensors whose values must survive the whole step (losses, metrics, anything read back). */
   readonly kept = new Set<Tensor>();
-  /** State that checkpoints leave out: bookkeeping rebuilt on load (see AdamOptimizer's deferral). */
-  readonly unsaved = new Set<Tensor>();
   private phase: Phase = 'forward';
   private nextId = 0;
   private readonly names = new Set<string>();
@@ -61,11 +59,9 @@ export class Graph {
     return t;
   }
 
-  /** Persistent, zero-initialised (optimizer moments, accumulators); `saved: false` keeps it out of checkpoints. */
-  state(name: string, shape: readonly number[], o: { dtype?: DType; saved?: boolean } = {}): Tensor {
-    const t = this.add(name, shape, o.dtype ?? 'f32', 'state', true);
-    if (o.saved === false) this.unsaved.add(t);
-    return t;
+  /** Persistent, zero-initialised (optimizer moments, accumulators). */
+  state(name: string, shape: readonly number[], o: { dtype?: DType } = {}): Tensor {
+    return this.add(name, shape, o.dtype ?? 'f32', 'state', true);
   }
 
   /** Written by the host every step. */

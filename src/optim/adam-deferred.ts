@@ -74,7 +74,7 @@ const flushOp: OpKind<DeferAttrs> = {
 
 /** The ring of step scalars one optimizer's deferred tables share. */
 export function deferRing(g: Graph, uniform: string, cap: number): Tensor {
-  return g.state(`${uniform}.defer_ring`, [cap, DEFER_SLOT_WORDS], { saved: false });
+  return g.state(`${uniform}.defer_ring`, [cap, DEFER_SLOT_WORDS]);
 }
 
 /** A deferred table's tensors (by name: the flush graph's share the training step's buffers). */
@@ -93,8 +93,9 @@ export interface DeferredTable {
  * returns what its flush needs. Call inside the optimizer's 'update' phase.
  */
 export function deferTableAdam(g: Graph, p: Tensor, m: Tensor, v: Tensor, dRows: Tensor, csr: Tensor, hist: Tensor, attrs: DeferAttrs): DeferredTable {
-  // u32 step counters per quad; checkpoints hold flushed tables, so they are rebuilt on load.
-  const last = g.state(`${p.name}.adam_last`, [p.shape[0], p.size / p.shape[0] / 4], { dtype: 'u32', saved: false });
+  // u32 step counters per quad; checkpoints hold flushed tables, so they are rebuilt on load
+  // (AdamOptimizer.rebuilds keeps them out of checkpoints, with the ring).
+  const last = g.state(`${p.name}.adam_last`, [p.shape[0], p.size / p.shape[0] / 4], { dtype: 'u32' });
   // The forward's gather of these rows, if any, becomes the catch-up where it stands (the
   // only reader of the table: see onlyGatheredBy); else nothing reads the table before its update.
   const gather = gatherNodeOf(g, p, csr);

@@ -210,6 +210,12 @@ export class AdamOptimizer implements Pending {
     return (this.config.deferTables as { cap: number }).cap;
   }
 
+  /** The deferral's bookkeeping, which checkpoints leave out: the step ring (written by each prepare) and each table's step counters (set by restore). */
+  rebuilds(name: string): boolean {
+    for (const d of this.deferrals.values()) if (d.ring.name === name || d.tables.some((t) => t.last.name === name)) return true;
+    return false;
+  }
+
   /** Pending work: an attached step's run brings its own rows up to date; anything else sees every row current. */
   settle(step: CompiledStep, use: 'run' | 'read'): void {
     if (step === this.flushStep || (use === 'run' && this.deferrals.has(step.graph))) return;
