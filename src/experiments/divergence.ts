@@ -4,7 +4,7 @@
 // by the training loop on the values every evaluation reads anyway (the metric sums live on the
 // GPU, where a NaN or an infinity in any step stays in the sum): no extra readback. Browser-safe.
 import { formatValue } from './options.ts';
-import { metricsOf, type AnyExperiment, type Trainer } from './types.ts';
+import { metricsOf, type AnyExperiment, type MetricSpec, type Trainer } from './types.ts';
 
 export class DivergenceError extends Error {
   override name = 'DivergenceError';
@@ -51,21 +51,29 @@ function advice(ex: AnyExperiment, config: object, untrained: boolean): string {
   return `--lr is ${formatValue(now)}${now === usual ? ', the default' : defaultOf(usual)}, so look at the input for values far outside the usual range, or lower --lr`;
 }
 
+/** The first metric whose value is not finite, or beyond its `explodes` bound: a diverged run. */
+export function divergedMetric(ex: AnyExperiment, config: object, values: Record<string, number | null>): MetricSpec | undefined {
+  return metricsOf(ex, config).find((m) => {
+    const v = values[m.key];
+    return typeof v === 'number' && (!Number.isFinite(v) || (m.explodes !== undefined && Math.abs(v) > m.explodes));
+  });
+}
+
 /**
  * Throws a DivergenceError when a value just read is not finite, or beyond its metric's
- * `explodes` bound. `at`: the units trained; `untrained`: values of the model before any step.
+ * `explodes` bound. `at`: the units trained, or where in a unit ("step 64 of epoch 2");
+ * `untrained`: values of the model before any step.
  */
-export async function checkDivergence(ex: AnyExperiment, config: object, trainer: Trainer, values: Record<string, number | null>, at: number, untrained = false): Promise<void> {
-  for (const m of metricsOf(ex, config)) {
-    const v = values[m.key];
-    if (typeof v !== 'number') continue;
+export async function checkDivergence(ex: AnyExperiment, config: object, trainer: Trainer, values: Record<string, number | null>, at: number | string, untrained = false): Promise<void> {
+  const m = divergedMetric(ex, config, values);
+  if (m) {
+    const v = values[m.key] as number;
     const finite = Number.isFinite(v);
-    if (finite && (m.explodes === undefined || Math.abs(v) <= m.explodes)) continue;
     const what = finite ? `${m.tag} reached ${v.toPrecision(3)}, beyond the ${m.explodes} no working model reaches` : `${m.tag} became ${v}`;
     // Reading the weights costs nothing now: the run is over.
     const bad = finite ? [] : [...new Set((await trainer.nonFiniteParams?.()) ?? [])].map((t) => paramName(ex, t));
     const names = [...new Set(bad)];
     const params = names.length ? `; ${list(names)} ${names.length === 1 ? 'is' : 'are'} no longer finite` : '';
-    throw new DivergenceError(`training diverged by ${ex.unit} ${at}: ${what}${params}; ${advice(ex, config, untrained)}`);
+    throw new DivergenceError(`training diverged by ${typeof at === 'number' ? `${ex.unit} ${at}` : at}: ${what}${params}; ${advice(ex, config, untrained)}`);
   }
 }

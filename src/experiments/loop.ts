@@ -3,7 +3,8 @@
 // each evaluation a hook that is awaited (log, checkpoint, pause): the generator is then where a
 // checkpoint taken there resumes exactly. A step-counted run interrupted between evaluations
 // ends at a step boundary, which is such a place too. Browser-safe.
-import { checkDivergence } from './divergence.ts';
+import { checkDivergence, divergedMetric } from './divergence.ts';
+import { WATCH_EVERY, type Watch } from './watch.ts';
 import { estimate, type Estimate } from './estimate.ts';
 import { metricsOf, type AnyExperiment, type Evaluation, type RunResult, type Trainer, type TrainResult } from './types.ts';
 
@@ -83,32 +84,47 @@ export async function trainLoop(ex: AnyExperiment, trainer: Trainer, config: obj
     await report({ at: trainer.done, values: { ...untrained, ...ev.values }, trainMs: 0, steps: 0, evalMs: ev.ms });
   }
   const until = ex.unit === 'step' ? o.interrupted?.bind(o) : undefined;
+  // The training metrics looked at every few steps inside a round: a diverging run stops there, not at the round's end.
+  let diverged: Record<string, number> | undefined;
+  const watch: Watch = {
+    every: WATCH_EVERY,
+    diverged: (values) => {
+      if (divergedMetric(ex, config, values)) diverged = values;
+      return diverged !== undefined;
+    },
+  };
   for (const [i, units] of plan.entries()) {
     if (until?.()) break;
     const before = steps;
+    const roundStart = trainer.done;
     const onStep = (done: number): void => o.onStep?.(before + done, total);
     let tr: TrainResult;
     if (i === 0 && warmup) {
-      let first = await trainer.train(warmup.steps, onStep, until);
-      while (!until?.() && first.ms < (warmup.seconds ?? 0) * 1000 && units - first.steps > warmup.steps) {
+      let first = await trainer.train(warmup.steps, onStep, until, watch);
+      while (!until?.() && !diverged && first.ms < (warmup.seconds ?? 0) * 1000 && units - first.steps > warmup.steps) {
         const timed = first.steps;
-        first = merged(first, await trainer.train(warmup.steps, (done) => onStep(timed + done), until));
+        first = merged(first, await trainer.train(warmup.steps, (done) => onStep(timed + done), until, watch));
       }
-      if (until?.()) {
+      if (until?.() || diverged) {
         tr = first;
       } else {
         warmup.onEstimate(estimate(total, plan.length + evaluations.length, first.ms / first.steps, firstEvalMs ?? 0));
         const timed = first.steps;
-        const rest = await trainPieces(ex, trainer, config, units - timed, o, (done) => onStep(timed + done), until);
+        const rest = await trainPieces(ex, trainer, config, units - timed, o, (done) => onStep(timed + done), until, watch);
         tr = merged(first, rest);
       }
     } else {
-      tr = await trainPieces(ex, trainer, config, units, o, onStep, until);
+      tr = await trainPieces(ex, trainer, config, units, o, onStep, until, watch);
     }
     trainMs += tr.ms;
     steps += tr.steps;
     // Before the evaluation and its hook: a diverged run writes no checkpoint over the last good one.
-    await checkDivergence(ex, config, trainer, tr.values, trainer.done);
+    // Stopped inside an epoch: where in it ("step 64 of epoch 2"); steps are their own unit.
+    const into = tr.steps - trainer.stepsIn(trainer.done - roundStart);
+    const at = ex.unit === 'step' || into === 0 ? trainer.done : `step ${into} of ${ex.unit} ${trainer.done + 1}`;
+    await checkDivergence(ex, config, trainer, tr.values, at);
+    // What the watch saw diverge (the round's values, read later, may have come back under a bound).
+    if (diverged) await checkDivergence(ex, config, trainer, diverged, at);
     if (tr.steps < units) break; // interrupted between two evaluations
     const ev = await trainer.evaluate();
     await checkDivergence(ex, config, trainer, ev.values, trainer.done);
@@ -119,16 +135,16 @@ export async function trainLoop(ex: AnyExperiment, trainer: Trainer, config: obj
 }
 
 /** `units` of training in one call, or in pieces of `o.chunk` steps whose means are combined by their steps; fewer where `until` stops it. */
-async function trainPieces(ex: AnyExperiment, trainer: Trainer, config: object, units: number, o: LoopOptions, onStep: (done: number) => void, until?: () => boolean): Promise<TrainResult> {
+async function trainPieces(ex: AnyExperiment, trainer: Trainer, config: object, units: number, o: LoopOptions, onStep: (done: number) => void, until?: () => boolean, watch?: Watch): Promise<TrainResult> {
   const chunk = ex.unit === 'step' && o.chunk && o.chunk > 0 ? o.chunk : units;
-  if (chunk >= units) return trainer.train(units, (done) => onStep(done), until);
+  if (chunk >= units) return trainer.train(units, (done) => onStep(done), until, watch);
   const sums: Record<string, number> = {};
   let ms = 0;
   let steps = 0;
   for (let left = units; left > 0; ) {
     const n = Math.min(chunk, left);
     const before = steps;
-    const tr = await trainer.train(n, (done) => onStep(before + done), until);
+    const tr = await trainer.train(n, (done) => onStep(before + done), until, watch);
     ms += tr.ms;
     steps += tr.steps;
     left -= tr.steps;
@@ -138,7 +154,7 @@ async function trainPieces(ex: AnyExperiment, trainer: Trainer, config: object, 
       await checkDivergence(ex, config, trainer, tr.values, trainer.done);
       o.onTrained?.(trainer.done, tr.values);
     }
-    if (until?.()) break;
+    if (until?.() || tr.steps < n) break;
   }
   return { values: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / steps])), ms, steps };
 }

@@ -3,6 +3,7 @@
 // worker's runs and the logged tags are all made. Browser-safe.
 import type { Gpu } from '../gpu/context.ts';
 import type { CheckpointData, CheckpointFile } from '../graph/checkpoint.ts';
+import type { Watch } from './watch.ts';
 import type { BufferLimits } from './limits.ts';
 import type { StTensor } from '../log/safetensors.ts';
 import type { OptionSpec, OptionValue } from './options.ts';
@@ -63,8 +64,10 @@ export interface Trainer {
    * Trains `units` more units; `onStep(done, total)` after each step is submitted. Where the unit
    * is the step, `until` is asked before each step after the first: true ends the call there
    * (`steps` says how many it trained), where a checkpoint resumes exactly as the run would have gone on.
+   * `watch` looks at the training metrics every few steps (src/experiments/watch.ts): when it
+   * says diverged, the call ends there too, its values those of the steps it trained.
    */
-  train(units: number, onStep?: (done: number, total: number) => void, until?: () => boolean): Promise<TrainResult>;
+  train(units: number, onStep?: (done: number, total: number) => void, until?: () => boolean, watch?: Watch): Promise<TrainResult>;
   evaluate(): Promise<EvalResult>;
   /** Weights, optimizer state, metric sums, the step and the generator, as safetensors bytes. */
   checkpoint(): Promise<Uint8Array>;

@@ -216,6 +216,16 @@ export class CompiledStep {
     return t.dtype === 'u32' ? new Uint32Array(bytes) : new Float32Array(bytes);
   }
 
+  /**
+   * Reads `t` as the queue has it, leaving pending work (an optimizer's deferred table rows)
+   * pending: only for tensors the steps themselves keep up to date, like the metric sums, where
+   * a look in the middle of training must not change what training does.
+   */
+  async peek(ring: StagingRing, t: Tensor): Promise<Float32Array> {
+    if (t.dtype !== 'f32') throw new GraphError(`${t} is ${t.dtype}: peek reads f32 tensors`);
+    return new Float32Array(await ring.read(this.buffer(t), 0, t.size * 4));
+  }
+
   /** Overwrites a persistent tensor (loading a checkpoint), or its elements from `offset` on. */
   write(t: Tensor, data: Float32Array | Uint32Array, offset = 0): void {
     if (t.kind === 'value') throw new GraphError(`${t} is made inside the step and cannot be written`);

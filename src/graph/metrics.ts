@@ -37,6 +37,16 @@ export class Metrics {
   }
 
   /**
+   * The sums since the last read divided by `steps` and by their loss weights, as read() gives
+   * them, without resetting them or settling any pending work: a look in the middle of training
+   * (divergence watch, src/experiments/watch.ts). Values that are not finite are returned as they are.
+   */
+  async peek(step: CompiledStep, ring: StagingRing, steps: number): Promise<Record<string, number>> {
+    const sums = await step.peek(ring, this.tensor);
+    return Object.fromEntries(this.names.map((name, i) => [name, sums[i] / steps / (this.weights[i] ?? 1)]));
+  }
+
+  /**
    * The sums since the last read divided by `steps` (per-step means) and by their loss weights, then reset to zero.
    * `atStep` is the step count reported if a value is not finite; with `keepNonFinite` such a value
    * is returned instead, for a caller that names it in its own terms (the experiments' training loop).

@@ -7,6 +7,7 @@
 import type { OmniglotSet } from '../../data/omniglot-set.ts';
 import { splitOmniglotCharacters, type CharacterSplit } from '../../data/omniglot-split.ts';
 import type { EvalResult, Trainer, TrainResult } from '../../experiments/types.ts';
+import { Lookout, type Watch } from '../../experiments/watch.ts';
 import type { Gpu } from '../../gpu/context.ts';
 import { StagingRing } from '../../gpu/readback.ts';
 import { CheckpointError, loadCheckpoint, saveCheckpoint, type CheckpointData } from '../../graph/checkpoint.ts';
@@ -148,8 +149,9 @@ export class FewshotTrainer implements Trainer {
    * next call's first batch) comes first from the generator, so that a checkpoint taken between
    * two calls resumes the same sequence.
    */
-  async train(units: number, onStep?: (done: number, total: number) => void, until?: () => boolean): Promise<TrainResult> {
+  async train(units: number, onStep?: (done: number, total: number) => void, until?: () => boolean, watch?: Watch): Promise<TrainResult> {
     const { step, optimizer, metrics, shape } = this.training;
+    const lookout = new Lookout(watch, async (steps) => this.values(await metrics.peek(step, this.ring, steps)));
     const queue = this.gpu.device.queue;
     const t0 = performance.now();
     const buffers = [new Uint32Array(episodeWords(shape)), new Uint32Array(episodeWords(shape))];
@@ -168,12 +170,19 @@ export class FewshotTrainer implements Trainer {
       if (!last) next = this.sample(this.split.train, shape, buffers[this.steps & 1]);
       while (inFlight.length > IN_FLIGHT) await this.gpu.guard(inFlight.shift() as Promise<unknown>);
       onStep?.(trained, units);
-      if (last) break;
+      if (last || (lookout.due(trained) && (await lookout.after(trained)))) break;
     }
+    await lookout.close();
     await this.gpu.idle();
     const ms = performance.now() - t0;
     const m = await metrics.read(step, this.ring, trained, this.steps, true); // a NaN is the training loop's to name
-    return { values: { trainLoss: m.loss, trainAccuracy: m.correct / (shape.numClasses * shape.batch) }, ms, steps: trained };
+    return { values: this.values(m), ms, steps: trained };
+  }
+
+  /** The training metrics as train() reports them, from the metric sums' per-step means. */
+  private values(m: Record<string, number>): Record<string, number> {
+    const { shape } = this.training;
+    return { trainLoss: m.loss, trainAccuracy: m.correct / (shape.numClasses * shape.batch) };
   }
 
   nonFiniteParams(): Promise<string[]> {

@@ -5,6 +5,7 @@
 // score). Its unit is the epoch. Browser-safe: the CLI or the page brings the data.
 import type { TabularData, TabularRows } from '../../data/tabular.ts';
 import type { EvalResult, Trainer, TrainResult } from '../../experiments/types.ts';
+import { Lookout, type Watch } from '../../experiments/watch.ts';
 import type { Gpu } from '../../gpu/context.ts';
 import { StagingRing } from '../../gpu/readback.ts';
 import { CheckpointError, checkpointConfig, loadCheckpoint, saveCheckpoint, type CheckpointData } from '../../graph/checkpoint.ts';
@@ -132,25 +133,38 @@ export class MultitaskTrainer implements Trainer {
     return feed;
   }
 
-  async train(units: number, onStep?: (done: number, total: number) => void): Promise<TrainResult> {
+  async train(units: number, onStep?: (done: number, total: number) => void, _until?: () => boolean, watch?: Watch): Promise<TrainResult> {
     const t0 = performance.now();
     const total = this.stepsIn(units);
-    let done = 0;
-    for (let e = 0; e < units; e++) {
-      for (const plan of planEpoch(this.config, this.data.train, this.labelled, this.rng)) {
-        const c = this.steps.get(key(plan.task, plan.rows.length)) as Compiled;
-        c.step.feed(this.feedFor(c.graph, this.data.train, plan.rows));
-        this.optimizer.prepare(c.step);
-        c.step.run();
-        onStep?.(++done, total);
+    const { metrics } = this.owner.graph;
+    const lookout = new Lookout(watch, async (steps) => this.trainValues(await metrics.peek(this.owner.step, this.ring, steps)));
+    let trained = 0;
+    try {
+      for (let e = 0; e < units && trained === this.stepsIn(e); e++) {
+        for (const plan of planEpoch(this.config, this.data.train, this.labelled, this.rng)) {
+          const c = this.steps.get(key(plan.task, plan.rows.length)) as Compiled;
+          c.step.feed(this.feedFor(c.graph, this.data.train, plan.rows));
+          this.optimizer.prepare(c.step);
+          c.step.run();
+          trained += 1;
+          onStep?.(trained, total);
+          if (lookout.due(trained) && (await lookout.after(trained))) break;
+        }
+        if (trained === this.stepsIn(e + 1)) this.epochs += 1;
       }
-      this.epochs += 1;
+    } finally {
+      await lookout.close();
     }
-    const sums = await this.owner.graph.metrics.read(this.owner.step, this.ring, total, this.optimizer.step, true); // a NaN is the training loop's to name
-    // Every step computes every loss over the labels its batch holds (alternating training too,
-    // though it trains one): each is the mean over the epoch's steps.
-    const values = Object.fromEntries(this.owner.graph.metrics.names.map((name) => [`train_${name}_loss`, sums[name]]));
-    return { values, ms: performance.now() - t0, steps: total };
+    const sums = await metrics.read(this.owner.step, this.ring, trained, this.optimizer.step, true); // a NaN is the training loop's to name
+    return { values: this.trainValues(sums), ms: performance.now() - t0, steps: trained };
+  }
+
+  /**
+   * The training metrics as train() reports them. Every step computes every loss over the labels
+   * its batch holds (alternating training too, though it trains one): each is the mean over the steps.
+   */
+  private trainValues(sums: Record<string, number>): Record<string, number> {
+    return Object.fromEntries(this.owner.graph.metrics.names.map((name) => [`train_${name}_loss`, sums[name]]));
   }
 
   nonFiniteParams(): Promise<string[]> {

@@ -6,6 +6,7 @@
 import type { Gpu } from '../../gpu/context.ts';
 import { StagingRing } from '../../gpu/readback.ts';
 import type { EvalResult, Trainer, TrainResult } from '../../experiments/types.ts';
+import { Lookout, type Watch } from '../../experiments/watch.ts';
 import { CheckpointError, checkpointConfig, loadCheckpoint, saveCheckpoint, type CheckpointData } from '../../graph/checkpoint.ts';
 import { CompiledStep } from '../../graph/compile.ts';
 import { nonFiniteParams } from '../../graph/metrics.ts';
@@ -121,22 +122,33 @@ export class RecommenderTrainer implements Trainer {
    * `units` epochs, each: shuffle the training rows, sequential batches, one uniform negative
    * item per row. The losses are the means over their steps.
    */
-  async train(units: number, onStep?: (done: number, total: number) => void): Promise<TrainResult> {
+  async train(units: number, onStep?: (done: number, total: number) => void, _until?: () => boolean, watch?: Watch): Promise<TrainResult> {
     const t0 = performance.now();
     const total = this.stepsIn(units);
-    for (let e = 0; e < units; e++) this.epoch((s) => onStep?.(e * this.stepsPerEpoch + s, total));
-    const sums = await this.full.graph.metrics.read(this.full.step, this.ring, total, this.step, true); // a NaN is the training loop's to name
+    const { metrics } = this.full.graph;
+    const lookout = new Lookout(watch, async (steps) => this.values(await metrics.peek(this.full.step, this.ring, steps)));
+    let done = 0;
+    try {
+      for (let e = 0; e < units && done === e * this.stepsPerEpoch; e++) done += await this.epoch((s) => onStep?.(e * this.stepsPerEpoch + s, total), lookout, done);
+    } finally {
+      await lookout.close();
+    }
+    const sums = await metrics.read(this.full.step, this.ring, done, this.step, true); // a NaN is the training loop's to name
+    return { values: this.values(sums), ms: performance.now() - t0, steps: done };
+  }
+
+  /** The training metrics as train() reports them, from the metric sums' per-step means. */
+  private values({ factorization: f, regression: r }: Record<string, number>): Record<string, number> {
     const { factorizationWeight: wF, regressionWeight: wR } = this.config;
-    const { factorization: f, regression: r } = sums;
-    return { values: { factorizationLoss: f, trainMse: r, jointLoss: wF * f + wR * r }, ms: performance.now() - t0, steps: total };
+    return { factorizationLoss: f, trainMse: r, jointLoss: wF * f + wR * r };
   }
 
   nonFiniteParams(): Promise<string[]> {
     return nonFiniteParams(this.full.step, this.ring);
   }
 
-  /** One epoch's steps, submitted; `onStep(done)` after each. */
-  private epoch(onStep: (done: number) => void): void {
+  /** One epoch's steps, submitted; `onStep(done)` after each. Returns the steps submitted: fewer where `lookout` stops it (`before`: the call's steps until this epoch). */
+  private async epoch(onStep: (done: number) => void, lookout: Lookout, before: number): Promise<number> {
     const { data, rng } = this;
     const order = rng.shuffle(Uint32Array.from(this.split.train));
     const total = this.stepsPerEpoch;
@@ -157,8 +169,10 @@ export class RecommenderTrainer implements Trainer {
       this.optimizer.prepare(c.step);
       c.step.run();
       onStep(s + 1);
+      if (lookout.due(before + s + 1) && (await lookout.after(before + s + 1))) return s + 1;
     }
     this.epochs += 1;
+    return total;
   }
 
   /** MRR over users with held-out ratings, and the held-out MSE of the regression head. */
