@@ -9,7 +9,7 @@ import { formatTable, type BenchResult } from './harness.ts';
 import { multitaskResults } from './multitask.ts';
 import { predictResults } from './predict.ts';
 import { recommenderResults } from './recommender.ts';
-import { snapshotResults } from './snapshot.ts';
+import { reliabilityResults } from './reliability.ts';
 import { benchJson, benchJsonText, parseBenchJson } from './report.ts';
 import { KERNEL_SUITES, PORTABLE_STEP_SUITES, runKernelSuite, timingText, type StepSuite } from './suites.ts';
 
@@ -22,7 +22,7 @@ const STEP_SUITES: Record<string, StepSuite> = {
   fewshot: fewshotResults,
   multitask: multitaskResults,
   predict: predictResults,
-  snapshot: snapshotResults,
+  reliability: reliabilityResults,
 };
 
 const USAGE = `usage: npm run bench -- SUITE [--json FILE] [--reps N] [--warmup N] [--filter TEXT]

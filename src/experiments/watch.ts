@@ -1,11 +1,11 @@
-// Divergence found within a few dozen steps, not at the next evaluation: every WATCH_EVERY steps
+// Divergence found within a hundred-odd steps, not at the next evaluation: every WATCH_EVERY steps
 // a trainer copies its metric sums for reading (a few floats; the sums live on the GPU, where a
 // NaN of any step stays), and looks at the copy made WATCH_EVERY steps before, which the GPU has
 // most likely passed: the queue never drains for it. The training loop says what diverged means
 // (src/experiments/divergence.ts). Browser-safe.
 
 /** Steps between two looks at the metric sums (a run is stopped within two of these). */
-export const WATCH_EVERY = 32;
+export const WATCH_EVERY = 64;
 
 /** Given to Trainer.train: the training metrics so far (per-step means, as TrainResult.values) are looked at every `every` steps. */
 export interface Watch {
