@@ -9,27 +9,8 @@ import type { AnyExperiment, Evaluation } from '../src/experiments/types.ts';
 import { Gpu } from '../src/gpu/context.ts';
 import { MULTITASK_DEFAULTS } from '../src/models/multitask/config.ts';
 import { syntheticOmniglot } from '../src/models/fewshot/synthetic.ts';
-import { Rng } from '../src/random.ts';
+import { syntheticRatings } from './support/ratings.ts';
 
-/** 20 users × 30 items, ids from 1 as in MovieLens. */
-function ratings(count: number): object {
-  const rng = new Rng(11);
-  const seen = new Set<number>();
-  const users = new Uint32Array(count);
-  const items = new Uint32Array(count);
-  const values = new Float32Array(count);
-  for (let k = 0; k < count; ) {
-    const u = 1 + rng.int(20);
-    const i = 1 + rng.int(30);
-    if (seen.has(u * 100 + i)) continue;
-    seen.add(u * 100 + i);
-    users[k] = u;
-    items[k] = i;
-    values[k] = 1 + ((u * 7 + i * 3) % 5);
-    k++;
-  }
-  return { rows: { users, items, ratings: values, count }, titles: null };
-}
 
 interface Case {
   ex: AnyExperiment;
@@ -49,7 +30,7 @@ const CASES: Case[] = [
   },
   {
     ex: experiment('recommender'),
-    data: () => ratings(350),
+    data: () => ({ rows: syntheticRatings(350), titles: null }),
     config: { ...experiment('recommender').defaults, embeddingDim: 8, layerSizes: [24, 16], batchSize: 64, testFraction: 0.2, lr: 0.01, seed: 5, epochs: 3 },
     loseAt: [6],
   },

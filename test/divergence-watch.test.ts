@@ -7,33 +7,14 @@ import { trainLoop } from '../src/experiments/loop.ts';
 import { experiment } from '../src/experiments/registry.ts';
 import type { Trainer } from '../src/experiments/types.ts';
 import { WATCH_EVERY } from '../src/experiments/watch.ts';
-import { Rng } from '../src/random.ts';
 import { useGpu } from './support/gpu.ts';
+import { syntheticRatings } from './support/ratings.ts';
 
 const t = useGpu();
 const ex = experiment('recommender');
 
-/** 20 users × 30 items, ids from 1 as in MovieLens: 280 training ratings, 140 steps of 2 an epoch. */
-function ratings(count: number): object {
-  const rng = new Rng(11);
-  const seen = new Set<number>();
-  const users = new Uint32Array(count);
-  const items = new Uint32Array(count);
-  const values = new Float32Array(count);
-  for (let k = 0; k < count; ) {
-    const u = 1 + rng.int(20);
-    const i = 1 + rng.int(30);
-    if (seen.has(u * 100 + i)) continue;
-    seen.add(u * 100 + i);
-    users[k] = u;
-    items[k] = i;
-    values[k] = 1 + ((u * 7 + i * 3) % 5);
-    k++;
-  }
-  return { rows: { users, items, ratings: values, count }, titles: null };
-}
 
-const DATA = ratings(350);
+const DATA = { rows: syntheticRatings(350), titles: null };
 const config = (lr: number): object => ({ ...ex.defaults, embeddingDim: 8, layerSizes: [24, 16], batchSize: 2, testFraction: 0.2, lr, seed: 5, epochs: 2 });
 
 async function withTrainer<T>(c: object, fn: (tr: Trainer) => Promise<T>): Promise<T> {

@@ -6,30 +6,11 @@ import { ratedMask } from '../src/graph/rated-mask.ts';
 import { meanReciprocalRank } from '../src/metrics/ranking.ts';
 import { RECOMMENDER_DEFAULTS, type RecommenderConfig } from '../src/models/recommender/config.ts';
 import { RecommenderTrainer } from '../src/models/recommender/trainer.ts';
-import { Rng } from '../src/random.ts';
 import { useGpu } from './support/gpu.ts';
+import { syntheticRatings } from './support/ratings.ts';
 
 const t = useGpu();
 
-/** 20 users × 30 items with ratings that follow hidden tastes, ids from 1 as in MovieLens. */
-function synthetic(count: number): { users: Uint32Array; items: Uint32Array; ratings: Float32Array; count: number } {
-  const rng = new Rng(11);
-  const seen = new Set<number>();
-  const users = new Uint32Array(count);
-  const items = new Uint32Array(count);
-  const ratings = new Float32Array(count);
-  for (let k = 0; k < count; ) {
-    const u = 1 + rng.int(20);
-    const i = 1 + rng.int(30);
-    if (seen.has(u * 100 + i)) continue;
-    seen.add(u * 100 + i);
-    users[k] = u;
-    items[k] = i;
-    ratings[k] = 1 + ((u * 7 + i * 3) % 5);
-    k++;
-  }
-  return { users, items, ratings, count };
-}
 
 /** One epoch trained, then evaluated: the epoch's training and test metrics. */
 async function epoch(tr: RecommenderTrainer): Promise<Record<string, number>> {
@@ -39,7 +20,7 @@ async function epoch(tr: RecommenderTrainer): Promise<Record<string, number>> {
 }
 
 const CONFIG: RecommenderConfig = { ...RECOMMENDER_DEFAULTS, embeddingDim: 8, layerSizes: [24, 16], batchSize: 64, testFraction: 0.2, lr: 0.01, seed: 5 };
-const DATA = synthetic(350);
+const DATA = syntheticRatings(350);
 
 describe('RecommenderTrainer', () => {
   it('trains whole and partial batches, and its GPU MRR equals the reference from its weights', async () => {
