@@ -139,6 +139,8 @@ export class SurvivingTrainer {
             this.snapshot = { at: e.at, bytes, evaluations: [...evaluations] };
           },
         });
+        // Without a loss the loop's result is the run's (its speed counts a round cut short by Ctrl-C too).
+        if (this.losses === 0) return part;
         return { ...part, start, evaluations, msPerStep: msPerStep(evaluations), seconds: (performance.now() - t0) / 1000 };
       } catch (err) {
         const loss = await devices.lossIn(err);
