@@ -4,29 +4,17 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { formatTable } from '../../bench/harness.ts';
 import { parseBenchJson } from '../../bench/report.ts';
-import { launch, openPage, screenshot, startServer, type Server } from './support.ts';
+import { screenshot, usePage } from './support.ts';
 
-let server: Server;
-let browser: Browser;
+const site = usePage();
 const dir = mkdtempSync(join(tmpdir(), 'shadertrain-e2e-bench-'));
-
-beforeAll(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
 
 describe('the bench view', () => {
   test('runs the kernel harness on a filter, shows its table, and downloads the CLI JSON', async () => {
-    const { page, errors } = await openPage(browser, server.url);
+    const { page, errors } = await site.open();
     await page.waitForFunction(() => !(document.getElementById('bench-go') as HTMLButtonElement).disabled);
     expect(await page.$$eval('#bench-suite option', (o) => o.map((x) => (x as HTMLOptionElement).value))).toEqual(['kernels', 'step']);
     // A name no case has: one sentence, nothing run.

@@ -5,27 +5,16 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { chartPoints, launch, openPage, startServer, waitForState, type Server } from './support.ts';
+import type { Page } from 'playwright';
+import { describe, expect, test } from 'vitest';
+import { chartPoints, waitForState, usePage } from './support.ts';
 
-let server: Server;
-let browser: Browser;
+const site = usePage();
 const dir = mkdtempSync(join(tmpdir(), 'shadertrain-device-loss-e2e-'));
-
-beforeAll(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
 
 /** Few-shot, 2-way 1-shot, 8 hidden units, 20 steps with an evaluation every 5: its checkpoint's bytes, and what the page warned. */
 async function trainFewshot(query: string): Promise<{ checkpoint: Buffer; warnings: string[]; page: Page; errors: string[] }> {
-  const { page, errors } = await openPage(browser, `${server.url}${query}`);
+  const { page, errors } = await site.open(query);
   const warnings: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'warning') warnings.push(m.text());

@@ -3,28 +3,17 @@
 // latest values, no stale views after switching experiments, and nothing wider than 400 px.
 // Screenshots go to test-artifacts/e2e/layout-*.png.
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ARTIFACTS, launch, openPage, startServer, waitForState, type Server } from './support.ts';
+import type { Page } from 'playwright';
+import { describe, expect, test } from 'vitest';
+import { ARTIFACTS, waitForState, usePage } from './support.ts';
 
-let server: Server;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const site = usePage();
 
 const shot = (page: Page, name: string, fullPage = false): Promise<Buffer> => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage });
 
 describe('the page at 1280×800 and at 400 px', () => {
   test('Start in reach, compile progress, honest charts, no stale views, no sideways scrolling', async () => {
-    const { page, errors } = await openPage(browser, server.url, { width: 1280, height: 800 });
+    const { page, errors } = await site.open('', { width: 1280, height: 800 });
     for (const ex of ['recommender', 'fewshot', 'multitask']) {
       await page.check(`#exp-${ex}`);
       const box = await page.locator('#start').boundingBox();

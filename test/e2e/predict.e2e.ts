@@ -5,23 +5,12 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ARTIFACTS, cli, launch, openPage, startServer, waitForState, type Server } from './support.ts';
+import type { Page } from 'playwright';
+import { describe, expect, test } from 'vitest';
+import { ARTIFACTS, cli, waitForState, usePage } from './support.ts';
 
-let server: Server;
-let browser: Browser;
+const site = usePage();
 const dir = mkdtempSync(join(tmpdir(), 'shadertrain-predict-e2e-'));
-
-beforeAll(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
 
 async function download(page: Page, button: string): Promise<{ name: string; path: string }> {
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
@@ -41,7 +30,7 @@ async function predictCsv(page: Page, button: string): Promise<string> {
 
 describe('the Predict panel', () => {
   test('census MMoE trained one epoch in the page predicts a form row and a file of rows exactly as shadertrain predict does', async () => {
-    const { page, errors } = await openPage(browser, server.url, { width: 1280, height: 800 });
+    const { page, errors } = await site.open('', { width: 1280, height: 800 });
     await page.check('#exp-multitask');
     expect(await page.inputValue('#multitask-model')).toBe('mmoe');
     expect(await page.inputValue('#multitask-dataset')).toBe('census-income');
@@ -107,7 +96,7 @@ describe('the Predict panel', () => {
   }, 480_000);
 
   test('at 400 px the form fits the window', async () => {
-    const { page } = await openPage(browser, server.url, { width: 400, height: 900 });
+    const { page } = await site.open('', { width: 400, height: 900 });
     const ckpt = readdirCheckpoint();
     await page.setInputFiles('#predict-checkpoint', ckpt);
     await page.waitForFunction(() => /a multitask checkpoint/.test(document.getElementById('predict-source')?.textContent ?? ''));

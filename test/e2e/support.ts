@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium, type Browser, type Page } from 'playwright';
+import { afterAll, beforeAll } from 'vitest';
 import { chromiumPath, chromiumWebGPUArgs } from '../../scripts/chromium.ts';
 
 export const ARTIFACTS = join('test-artifacts', 'e2e');
@@ -45,6 +46,29 @@ export async function launch(webgpu = true): Promise<Browser> {
   if (!executablePath) throw new Error('no Chromium found: apt-get install chromium (or set SHADERTRAIN_CHROMIUM)');
   const args = webgpu ? chromiumWebGPUArgs() : chromiumWebGPUArgs().filter((a) => !a.includes('webgpu'));
   return chromium.launch({ executablePath, args, headless: true });
+}
+
+/**
+ * The page served and a Chromium with WebGPU for one test file (started before its tests, both
+ * closed after): `open(query, viewport)` is openPage on the served address.
+ */
+export function usePage(): { open(query?: string, viewport?: { width: number; height: number }): ReturnType<typeof openPage> } {
+  let server: Server | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    server = await startServer();
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+  return {
+    open: (query = '', viewport) => {
+      if (!server || !browser) throw new Error('usePage() must be called at the top of the test file');
+      return openPage(browser, `${server.url}${query}`, viewport);
+    },
+  };
 }
 
 /** A page with the adapter found (or the no-WebGPU banner shown); console errors are collected. */
