@@ -10,8 +10,7 @@ export { StagingRing } from './gpu/readback.ts';
 export { Rng } from './random.ts';
 
 // The graph: tensors, ops, reverse mode, the compiled step, metrics summed on the GPU.
-export { Graph, type TypedData } from './graph/graph.ts';
-export { GraphError, Tensor, type DType } from './graph/tensor.ts';
+export { Graph, GraphError, Tensor, type DType, type TypedData } from './graph/graph.ts';
 export { gradients } from './graph/autodiff.ts';
 export { CompiledStep, type CompileOptions } from './graph/compile.ts';
 export { Metrics, NonFiniteError } from './graph/metrics.ts';

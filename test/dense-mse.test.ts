@@ -3,13 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { gradients } from '../src/graph/autodiff.ts';
 import { CompiledStep } from '../src/graph/compile.ts';
-import { Graph } from '../src/graph/graph.ts';
+import { Graph, type Tensor } from '../src/graph/graph.ts';
 import { mseLoss } from '../src/graph/ops/loss.ts';
 import { dense } from '../src/graph/ops/matmul.ts';
 import { optimize, PASSES, type Pass } from '../src/graph/passes.ts';
 import { DenseMse, denseMseRef } from '../src/kernels/dense-mse.ts';
 import { KernelError } from '../src/kernels/kernel.ts';
-import type { Tensor } from '../src/graph/tensor.ts';
 import { Rng } from '../src/random.ts';
 import { expectClose, expectSameBits } from './support/compare.ts';
 import { useGpu } from './support/gpu.ts';

@@ -3,13 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { gradients } from '../src/graph/autodiff.ts';
 import { CompiledStep } from '../src/graph/compile.ts';
-import { Graph } from '../src/graph/graph.ts';
+import { Graph, type Tensor } from '../src/graph/graph.ts';
 import { concat, mul, scale } from '../src/graph/ops/elementwise.ts';
 import { embedding } from '../src/graph/ops/embedding.ts';
 import { bceWithLogits, mseLoss, rankingLoss, softmaxCrossEntropy } from '../src/graph/ops/loss.ts';
 import { dense } from '../src/graph/ops/matmul.ts';
 import { rowDot } from '../src/graph/ops/rows.ts';
-import type { Tensor } from '../src/graph/tensor.ts';
 import { Rng } from '../src/random.ts';
 import { useGpu } from './support/gpu.ts';
 

@@ -4,14 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { gradients } from '../src/graph/autodiff.ts';
 import { CompiledStep } from '../src/graph/compile.ts';
-import { Graph } from '../src/graph/graph.ts';
+import { Graph, type Tensor } from '../src/graph/graph.ts';
 import { dropout } from '../src/graph/ops/dropout.ts';
 import { splitColumns } from '../src/graph/ops/elementwise.ts';
 import { gateMix } from '../src/graph/ops/gate-mix.ts';
 import { bceOnProduct, bceWithLogits, mseLoss } from '../src/graph/ops/loss.ts';
 import { dense } from '../src/graph/ops/matmul.ts';
 import { uncertaintyLoss } from '../src/graph/ops/uncertainty.ts';
-import type { Tensor } from '../src/graph/tensor.ts';
 import { Rng } from '../src/random.ts';
 import { useGpu } from './support/gpu.ts';
 

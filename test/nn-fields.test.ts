@@ -5,9 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { gradients } from '../src/graph/autodiff.ts';
 import { CompiledStep } from '../src/graph/compile.ts';
-import { Graph } from '../src/graph/graph.ts';
+import { Graph, type Tensor } from '../src/graph/graph.ts';
 import { mseLoss } from '../src/graph/ops/loss.ts';
-import type { Tensor } from '../src/graph/tensor.ts';
 import { FieldEmbeddings, rowSparse, type FieldEmbeddingOptions } from '../src/nn/embedding.ts';
 import { Rng } from '../src/random.ts';
 import { expectClose } from './support/compare.ts';

@@ -4,10 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { gradients } from '../src/graph/autodiff.ts';
 import { CompiledStep } from '../src/graph/compile.ts';
-import { Graph, type TypedData } from '../src/graph/graph.ts';
+import { Graph, type Tensor, type TypedData } from '../src/graph/graph.ts';
 import { bagInputs } from '../src/graph/ops/embedding-bag.ts';
 import { mseLoss } from '../src/graph/ops/loss.ts';
-import type { Tensor } from '../src/graph/tensor.ts';
 import { packBagCsr } from '../src/kernels/embedding-bag.ts';
 import { lstmLayerForwardRef } from '../src/kernels/lstm-ref.ts';
 import { Embedding, rowSparse } from '../src/nn/embedding.ts';

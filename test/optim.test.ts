@@ -1,8 +1,7 @@
 // Gradient clipping by global norm (graph ops) and learning-rate schedules.
 import { describe, expect, it } from 'vitest';
 import { CompiledStep } from '../src/graph/compile.ts';
-import { Graph } from '../src/graph/graph.ts';
-import type { Tensor } from '../src/graph/tensor.ts';
+import { Graph, type Tensor } from '../src/graph/graph.ts';
 import { clipGradNormRef } from '../src/kernels/clip.ts';
 import { clipGradNorm } from '../src/optim/clip.ts';
 import { constant, cosine, stepDecay, warmup } from '../src/optim/schedule.ts';

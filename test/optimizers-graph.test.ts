@@ -3,12 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { gradients } from '../src/graph/autodiff.ts';
 import { CompiledStep } from '../src/graph/compile.ts';
-import { Graph } from '../src/graph/graph.ts';
+import { Graph, type Tensor } from '../src/graph/graph.ts';
 import { embedding } from '../src/graph/ops/embedding.ts';
 import { mseLoss } from '../src/graph/ops/loss.ts';
 import { dense } from '../src/graph/ops/matmul.ts';
 import { rowDot } from '../src/graph/ops/rows.ts';
-import type { Tensor } from '../src/graph/tensor.ts';
 import { adamRef } from '../src/kernels/adam-ref.ts';
 import { sgdRef } from '../src/kernels/sgd.ts';
 import { AdamOptimizer } from '../src/optim/adam.ts';

@@ -4,13 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { gradients } from '../src/graph/autodiff.ts';
 import { CompiledStep } from '../src/graph/compile.ts';
-import { Graph } from '../src/graph/graph.ts';
+import { Graph, type Tensor } from '../src/graph/graph.ts';
 import { add } from '../src/graph/ops/basic.ts';
 import { mul, pairFeatures } from '../src/graph/ops/elementwise.ts';
 import { embedding } from '../src/graph/ops/embedding.ts';
 import { mseLoss } from '../src/graph/ops/loss.ts';
 import { optimize } from '../src/graph/passes.ts';
-import type { Tensor } from '../src/graph/tensor.ts';
 import { mseRef } from '../src/kernels/losses.ts';
 import { pairFeaturesBackwardRef, pairFeaturesRef } from '../src/kernels/pair-features.ts';
 import { Rng } from '../src/random.ts';

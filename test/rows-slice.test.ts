@@ -6,14 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { gradients } from '../src/graph/autodiff.ts';
 import { CompiledStep } from '../src/graph/compile.ts';
-import { Graph } from '../src/graph/graph.ts';
+import { Graph, GraphError } from '../src/graph/graph.ts';
 import { embedding } from '../src/graph/ops/embedding.ts';
 import { pairFeatures } from '../src/graph/ops/elementwise.ts';
 import { mseLoss } from '../src/graph/ops/loss.ts';
 import { sliceRows } from '../src/graph/ops/rows.ts';
 import { optimize } from '../src/graph/passes.ts';
 import { add } from '../src/graph/ops/basic.ts';
-import { GraphError } from '../src/graph/tensor.ts';
 import { mseRef } from '../src/kernels/losses.ts';
 import { RECOMMENDER_DEFAULTS } from '../src/models/recommender/config.ts';
 import { Recommender, recommenderAdam, trainGraph } from '../src/models/recommender/model.ts';

@@ -5,9 +5,8 @@
 // Fused losses compute their gradient in the same dispatch as the loss, weight and mean
 // included. So reverse mode seeds each loss with the loss tensor itself, and a loss op's
 // `grad` returns its gradient outputs: no "ones" tensor is ever materialised.
-import type { Graph } from './graph.ts';
+import { GraphError, type Graph, type Tensor } from './graph.ts';
 import { add } from './ops/basic.ts';
-import { GraphError, type Tensor } from './tensor.ts';
 
 /**
  * Adds the backward ops to `g` and returns the gradient of every tensor in `wrt` that the

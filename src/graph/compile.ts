@@ -9,11 +9,9 @@ import type { Gpu } from '../gpu/context.ts';
 import type { BufferScope } from '../gpu/buffers.ts';
 import type { StagingRing } from '../gpu/readback.ts';
 import { encodeDispatch, type Dispatch } from '../kernels/kernel.ts';
-import type { Graph, TypedData } from './graph.ts';
-import type { Node, LowerContext } from './node.ts';
+import { GraphError, type Graph, type LowerContext, type Node, type Tensor, type TypedData } from './graph.ts';
 import { optimize, type Pass } from './passes.ts';
 import { planMemory, type MemoryPlan } from './plan.ts';
-import { GraphError, type Tensor } from './tensor.ts';
 
 type Program = { node: Node; dispatches: Dispatch[] }[];
 

@@ -1,7 +1,111 @@
-// The graph builder: parameters, inputs and ops over static shapes.
-import { Node, type OpKind, type Phase } from './node.ts';
-import { GraphError, Tensor, type DType } from './tensor.ts';
+// The op graph: tensors (static shapes, a dtype, a role), nodes and the contract every op kind
+// implements, and the builder that adds parameters, inputs and ops. One module, because the
+// three refer to one another (a tensor's producer is a node, an op's gradient builds a graph).
+import type { Gpu } from '../gpu/context.ts';
+import type { BufferScope } from '../gpu/buffers.ts';
+import type { Dispatch } from '../kernels/kernel.ts';
 
+// ---- tensors -------------------------------------------------------------------------------
+export type DType = 'f32' | 'u32';
+
+/**
+ * param: trained, persistent, initialised from data; state: persistent, zero-initialised
+ * (optimizer moments, metric accumulators); input: written by the host every step;
+ * value: produced by an op inside the step, its buffer shared by the memory plan.
+ */
+export type TensorKind = 'param' | 'state' | 'input' | 'value';
+
+export class GraphError extends Error {
+  override name = 'GraphError';
+}
+
+let nextId = 0;
+
+export class Tensor {
+  readonly id = nextId++;
+  /** The node that writes this tensor (values only). */
+  producer: Node | null = null;
+
+  constructor(
+    readonly name: string,
+    readonly shape: readonly number[],
+    readonly dtype: DType,
+    readonly kind: TensorKind,
+  ) {
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < 1) throw new GraphError(`tensor "${name}": shape [${shape.join(', ')}] must be positive integers`);
+    }
+  }
+
+  get size(): number {
+    return this.shape.reduce((a, b) => a * b, 1);
+  }
+
+  get bytes(): number {
+    return this.size * 4;
+  }
+
+  toString(): string {
+    return `${this.name}[${this.shape.join('x')}]`;
+  }
+}
+
+export function shapeString(t: Tensor): string {
+  return `[${t.shape.join(', ')}]`;
+}
+
+// ---- nodes and the op contract -----------------------------------------------------------
+/** Where a node sits in a training step; eager mode and the bench report per phase. */
+export type Phase = 'forward' | 'backward' | 'update';
+
+export interface OutputSpec {
+  name: string;
+  shape: readonly number[];
+  dtype: DType;
+}
+
+/** What an op needs at compile time: the device, an owner for its buffers, tensor buffers. */
+export interface LowerContext {
+  gpu: Gpu;
+  scope: BufferScope;
+  buffer(t: Tensor): GPUBuffer;
+  /**
+   * A uniform buffer the host rewrites between steps (learning rate, bias corrections),
+   * shared by every op that asks for the same name; see CompiledStep.writeUniform.
+   */
+  uniform(name: string, bytes: number): GPUBuffer;
+}
+
+export interface OpKind<A> {
+  readonly name: string;
+  /** Output shapes; throws a GraphError naming the op and the shapes when inputs do not fit. */
+  outputs(inputs: readonly Tensor[], attrs: A): OutputSpec[];
+  /** Creates the kernels (pipelines, fixed uniforms, bind groups) once; returns the dispatches. */
+  lower(ctx: LowerContext, node: Node<A>): Promise<Dispatch[]>;
+  /**
+   * Reverse mode: given the gradients of the outputs (null where none flows), adds the ops
+   * that compute the inputs' gradients to `g` and returns them (null: no gradient).
+   * `needed[k]` is false for inputs no trained tensor depends on: skip their work.
+   */
+  grad?(g: Graph, node: Node<A>, dOut: readonly (Tensor | null)[], needed: readonly boolean[]): (Tensor | null)[];
+}
+
+export class Node<A = unknown> {
+  constructor(
+    readonly id: number,
+    readonly op: OpKind<A>,
+    readonly inputs: readonly Tensor[],
+    readonly outputs: readonly Tensor[],
+    readonly attrs: A,
+    readonly phase: Phase,
+  ) {}
+
+  toString(): string {
+    return `${this.op.name}#${this.id}(${this.inputs.map(String).join(', ')})`;
+  }
+}
+
+// ---- the builder -----------------------------------------------------------------------------
 export type TypedData = Float32Array | Uint32Array;
 
 /** A host-side function of a fed input, computed before upload (e.g. the CSR of an index batch). */

@@ -2,9 +2,8 @@
 // steps. A NaN or infinity stops training with the step and the tensor named.
 import type { StagingRing } from '../gpu/readback.ts';
 import type { CompiledStep } from './compile.ts';
-import type { Graph } from './graph.ts';
+import { GraphError, type Graph, type Tensor } from './graph.ts';
 import { accumulateMetric } from './ops/loss.ts';
-import { GraphError, type Tensor } from './tensor.ts';
 
 export class NonFiniteError extends Error {
   override name = 'NonFiniteError';

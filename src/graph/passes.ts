@@ -2,8 +2,7 @@
 // one ordered table. CompiledStep.create runs them, so no model opts into a fusion. Each rule
 // looks at one node and, when its pattern matches, rewrites it in place (Graph.rewrite), keeping
 // the tensors other nodes read; every rule here gives the same bits as the graph it rewrites.
-import type { Graph } from './graph.ts';
-import type { Node } from './node.ts';
+import type { Graph, Node } from './graph.ts';
 import { foldInputBiasGrad, fuseDenseMse } from './ops/dense-mse.ts';
 import { foldAddIntoPairBackward } from './ops/elementwise.ts';
 import { foldPaddedAdd } from './ops/rows.ts';

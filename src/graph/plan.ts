@@ -1,8 +1,7 @@
 // The memory plan: values (tensors made inside the step) share buffers when their lifetimes
 // do not overlap. A node's outputs are placed before its inputs are released, so no
 // dispatch ever binds one buffer as both read-only and writable.
-import type { Node } from './node.ts';
-import type { Tensor } from './tensor.ts';
+import type { Node, Tensor } from './graph.ts';
 
 export interface MemoryPlan {
   /** Buffer slot of every value tensor. */

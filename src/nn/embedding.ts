@@ -2,13 +2,12 @@
 // segmented sum (graph/ops/embedding.ts); whether Adam then moves every row or only the rows a
 // batch reads is the optimizer's choice: `rowSparse` lists each table with the indices it is
 // read at, which is what row-sparse Adam is told (AdamConfig.sparse).
-import type { Graph } from '../graph/graph.ts';
+import { GraphError, shapeString, type Graph, type Tensor } from '../graph/graph.ts';
 import { add } from '../graph/ops/basic.ts';
 import { bagInputs, embeddingBag, type Bags } from '../graph/ops/embedding-bag.ts';
 import { embedding } from '../graph/ops/embedding.ts';
 import { concat } from '../graph/ops/elementwise.ts';
 import { reshape } from '../graph/ops/reshape.ts';
-import { GraphError, shapeString, type Tensor } from '../graph/tensor.ts';
 import type { Rng } from '../random.ts';
 import { init as inits, type Init } from './init.ts';
 import { Module, type Parameter } from './module.ts';

@@ -1,8 +1,7 @@
 // Dense layers: Linear (act(x·W + b), W stored [in, out] — the checkpoint layout) and MLP, a
 // stack of them with an activation between layers.
-import type { Graph } from '../graph/graph.ts';
+import { GraphError, type Graph, type Tensor } from '../graph/graph.ts';
 import { dense } from '../graph/ops/matmul.ts';
-import { GraphError, type Tensor } from '../graph/tensor.ts';
 import type { Activation } from '../kernels/matmul-ref.ts';
 import type { Rng } from '../random.ts';
 import { linearInit, type Init } from './init.ts';

@@ -1,10 +1,9 @@
 // An LSTM layer over time-major sequences [T·B, in], with PyTorch's gates and one bias
 // (PyTorch's b_ih + b_hh). Parameters `W_ih` [in, 4H], `W_hh` [H, 4H] (PyTorch's weights,
 // transposed) and `b` [4H], drawn in that order.
-import type { Graph } from '../graph/graph.ts';
+import type { Graph, Tensor } from '../graph/graph.ts';
 import { embeddingBag, type Bags } from '../graph/ops/embedding-bag.ts';
 import { lstm, lstmRecurrent } from '../graph/ops/lstm.ts';
-import type { Tensor } from '../graph/tensor.ts';
 import type { Rng } from '../random.ts';
 import { init, type Init } from './init.ts';
 import { Module, type Parameter } from './module.ts';

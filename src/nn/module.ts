@@ -5,8 +5,7 @@
 // uses it (`declare`), which makes every parameter a graph param under its dotted name; forward
 // methods then build graph ops over those tensors. Several graphs (a training step, its smaller
 // last batch, evaluation) declare one model and so share its weights by name.
-import type { Graph } from '../graph/graph.ts';
-import { GraphError, type Tensor } from '../graph/tensor.ts';
+import { GraphError, type Graph, type Tensor } from '../graph/graph.ts';
 
 /** A trained tensor: its shape, its initial values, and its tensor on each graph that declares it. */
 export class Parameter {

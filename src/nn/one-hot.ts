@@ -4,10 +4,9 @@
 // the continuous columns' product. The same numbers at the cost of the fields, not the
 // vocabulary; the weight is the one-hot Linear's, drawn as PyTorch would (uniform ±1/√fan_in
 // with fan_in = the one-hot width plus the continuous columns).
-import type { Graph } from '../graph/graph.ts';
+import { GraphError, type Graph, type Tensor } from '../graph/graph.ts';
 import { add } from '../graph/ops/basic.ts';
 import { activate } from '../graph/ops/matmul.ts';
-import { GraphError, type Tensor } from '../graph/tensor.ts';
 import type { Activation } from '../kernels/matmul-ref.ts';
 import type { Rng } from '../random.ts';
 import { FieldEmbeddings, type Field } from './embedding.ts';

@@ -6,9 +6,7 @@
 import { ADAM_STEP_BYTES } from '../kernels/adam.ts';
 import { DEFER_PARAMS_BYTES, DEFER_SLOT_WORDS, DeferredTableAdam, deferSlot, type DeferredBuffers } from '../kernels/adam-deferred.ts';
 import type { CompiledStep } from '../graph/compile.ts';
-import { Graph } from '../graph/graph.ts';
-import type { LowerContext, OpKind } from '../graph/node.ts';
-import type { Tensor } from '../graph/tensor.ts';
+import { Graph, type LowerContext, type OpKind, type Tensor } from '../graph/graph.ts';
 import { gatherNodeOf } from '../graph/ops/embedding.ts';
 
 export interface DeferAttrs {

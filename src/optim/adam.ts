@@ -5,12 +5,9 @@ import { TableAdam } from '../kernels/adam-table.ts';
 import { DEFER_SLOT_WORDS } from '../kernels/adam-deferred.ts';
 import { deferRing, deferTableAdam, flushGraph, writeDeferredStep, type DeferredTable } from './adam-deferred.ts';
 import { csrOf, gatherNodeOf, segmentMapOf, tableGradientSource } from '../graph/ops/embedding.ts';
-import { GraphError } from '../graph/tensor.ts';
+import { GraphError, type Graph, type OpKind, type Tensor } from '../graph/graph.ts';
 import { CompiledStep, type Pending } from '../graph/compile.ts';
 import type { Gpu } from '../gpu/context.ts';
-import type { Graph } from '../graph/graph.ts';
-import type { OpKind } from '../graph/node.ts';
-import type { Tensor } from '../graph/tensor.ts';
 
 interface UpdateAttrs {
   uniform: string;

@@ -6,9 +6,7 @@ import { fill } from '../kernels/fill.ts';
 import type { Dispatch } from '../kernels/kernel.ts';
 import { Sum } from '../kernels/reduce.ts';
 import { Kernel } from '../kernels/spec.ts';
-import type { Graph } from '../graph/graph.ts';
-import type { OpKind } from '../graph/node.ts';
-import { GraphError, type Tensor } from '../graph/tensor.ts';
+import { GraphError, type Graph, type OpKind, type Tensor } from '../graph/graph.ts';
 
 const sumSquaresOp: OpKind<Record<string, never>> = {
   name: 'sum_squares',

@@ -2,9 +2,7 @@
 import { SGD_STEP_BYTES, sgd, sgdOptions, sgdStepWords, type SgdHyper } from '../kernels/sgd.ts';
 import { Kernel } from '../kernels/spec.ts';
 import type { CompiledStep } from '../graph/compile.ts';
-import type { Graph } from '../graph/graph.ts';
-import type { OpKind } from '../graph/node.ts';
-import type { Tensor } from '../graph/tensor.ts';
+import type { Graph, OpKind, Tensor } from '../graph/graph.ts';
 
 interface Attrs {
   uniform: string;

@@ -1,9 +1,7 @@
 // Element-wise sum: how reverse mode adds up the gradient contributions to one tensor (the graph
 // passes fold some of these sums into the op that makes an addend).
 import { Add } from '../../kernels/elementwise.ts';
-import type { Graph } from '../graph.ts';
-import type { OpKind } from '../node.ts';
-import { GraphError, shapeString, type Tensor } from '../tensor.ts';
+import { GraphError, shapeString, type Graph, type OpKind, type Tensor } from '../graph.ts';
 
 const addOp: OpKind<Record<string, never>> = {
   name: 'add',

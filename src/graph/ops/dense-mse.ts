@@ -5,9 +5,7 @@
 import { DenseMse } from '../../kernels/dense-mse.ts';
 import { plainMseWeight } from './loss.ts';
 import { isActBackward, isBiasGrad, matmulAttrs, setActivation } from './matmul.ts';
-import type { Graph } from '../graph.ts';
-import type { Node, OpKind } from '../node.ts';
-import { GraphError, shapeString, type Tensor } from '../tensor.ts';
+import { GraphError, shapeString, type Graph, type Node, type OpKind, type Tensor } from '../graph.ts';
 
 interface DenseMseAttrs {
   weight: number;

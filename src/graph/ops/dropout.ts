@@ -2,9 +2,7 @@
 // (shaders/dropout.wgsl), never stored: the backward is the same op on the gradient, with the
 // same counters, so it drops the same elements and scales the kept ones alike.
 import { Dropout } from '../../kernels/dropout.ts';
-import type { Graph } from '../graph.ts';
-import type { OpKind } from '../node.ts';
-import { GraphError, shapeString, type Tensor } from '../tensor.ts';
+import { GraphError, shapeString, type Graph, type OpKind, type Tensor } from '../graph.ts';
 
 interface DropoutAttrs {
   rate: number;

@@ -4,10 +4,8 @@ import { Concat, Multiply, MultiplyBackward, ScaleShift, Split } from '../../ker
 import { fill } from '../../kernels/fill.ts';
 import { PairFeatures } from '../../kernels/pair-features.ts';
 import { Kernel } from '../../kernels/spec.ts';
-import type { Graph } from '../graph.ts';
-import type { Node, OpKind } from '../node.ts';
+import { GraphError, shapeString, type Graph, type Node, type OpKind, type Tensor } from '../graph.ts';
 import { paddedRowsSource, padRows } from './rows.ts';
-import { GraphError, shapeString, type Tensor } from '../tensor.ts';
 
 const mulOp: OpKind<Record<string, never>> = {
   name: 'mul',

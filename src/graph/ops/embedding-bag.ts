@@ -5,9 +5,7 @@
 // `capacity` entries and a batch uploads only the part it uses.
 import { BiasGrad } from '../../kernels/matmul.ts';
 import { EmbeddingBag, bagCsrWords, checkBagCsr, transposeBagCsr } from '../../kernels/embedding-bag.ts';
-import type { Graph, TypedData } from '../graph.ts';
-import type { OpKind } from '../node.ts';
-import { GraphError, shapeString, type Tensor } from '../tensor.ts';
+import { GraphError, shapeString, type Graph, type OpKind, type Tensor, type TypedData } from '../graph.ts';
 
 interface BagAttrs {
   rows: number;

@@ -4,9 +4,7 @@ import { csrWords, embeddingBackward, embeddingGather, type EmbeddingShape } fro
 import { packSegments, segmentMap } from '../segments.ts';
 import { fill } from '../../kernels/fill.ts';
 import { Kernel } from '../../kernels/spec.ts';
-import type { Graph } from '../graph.ts';
-import type { Node, OpKind } from '../node.ts';
-import { GraphError, shapeString, type Tensor } from '../tensor.ts';
+import { GraphError, shapeString, type Graph, type Node, type OpKind, type Tensor } from '../graph.ts';
 
 interface GatherAttrs {
   csr: Tensor;

@@ -2,9 +2,7 @@
 // experts' outputs in one dispatch, and a two-dispatch backward. Several gates (one per task)
 // may read the same experts: reverse mode adds their gradients.
 import { GateMix, GateMixBackward, type GateShape } from '../../kernels/gate-mix.ts';
-import type { Graph } from '../graph.ts';
-import type { OpKind } from '../node.ts';
-import { GraphError, shapeString, type Tensor } from '../tensor.ts';
+import { GraphError, shapeString, type Graph, type OpKind, type Tensor } from '../graph.ts';
 
 function gateShape(logits: Tensor, experts: Tensor): GateShape {
   const [rows, e] = logits.shape;

@@ -5,9 +5,7 @@
 // derivative of the total w.r.t. every one of its terms, alike because L_t is their sum; the
 // gradient is then the kernel's times w, one dispatch. No other seed has a meaning for a loss.
 import { ScaleBySeed } from '../../kernels/uncertainty-weighting.ts';
-import type { Graph } from '../graph.ts';
-import type { Node, OpKind } from '../node.ts';
-import { GraphError, shapeString, type Tensor } from '../tensor.ts';
+import { GraphError, shapeString, type Graph, type Node, type OpKind, type Tensor } from '../graph.ts';
 
 const scaleBySeedOp: OpKind<Record<string, never>> = {
   name: 'scale_by_seed',

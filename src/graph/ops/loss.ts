@@ -7,9 +7,7 @@ import { Kernel } from '../../kernels/spec.ts';
 import { rowsGradient } from './embedding.ts';
 import { lossGradient } from './loss-seed.ts';
 import { Sum } from '../../kernels/reduce.ts';
-import type { Graph } from '../graph.ts';
-import type { LowerContext, Node, OpKind } from '../node.ts';
-import { GraphError, shapeString, type Tensor } from '../tensor.ts';
+import { GraphError, shapeString, type Graph, type LowerContext, type Node, type OpKind, type Tensor } from '../graph.ts';
 
 interface LossAttrs {
   weight: number;

@@ -14,9 +14,7 @@ import { LstmCellBackward, LstmCellForward } from '../../kernels/lstm.ts';
 import { BiasGrad } from '../../kernels/matmul.ts';
 import { createTunedMatmul } from '../../kernels/matmul-tune.ts';
 import type { Dispatch } from '../../kernels/kernel.ts';
-import type { Graph } from '../graph.ts';
-import type { OpKind } from '../node.ts';
-import { GraphError, shapeString, type Tensor } from '../tensor.ts';
+import { GraphError, shapeString, type Graph, type OpKind, type Tensor } from '../graph.ts';
 
 interface LstmAttrs {
   steps: number;

@@ -2,9 +2,7 @@
 // dense layer is one dispatch), and the backward as products with transposed operands.
 import { ActBackward, ActForward, BiasGrad, matmulShapeOf, type Activation } from '../../kernels/matmul.ts';
 import { createTunedMatmul } from '../../kernels/matmul-tune.ts';
-import type { Graph } from '../graph.ts';
-import type { Node, OpKind } from '../node.ts';
-import { GraphError, shapeString, type Tensor } from '../tensor.ts';
+import { GraphError, shapeString, type Graph, type Node, type OpKind, type Tensor } from '../graph.ts';
 
 export interface MatmulAttrs {
   transA: boolean;

@@ -1,8 +1,6 @@
 // Held-out ranks (for MRR) as a graph op: an evaluation-only op, so it has no gradient.
 import { Rank } from '../../kernels/rank.ts';
-import type { Graph } from '../graph.ts';
-import type { OpKind } from '../node.ts';
-import { GraphError, shapeString, type Tensor } from '../tensor.ts';
+import { GraphError, shapeString, type Graph, type OpKind, type Tensor } from '../graph.ts';
 
 const rankOp: OpKind<Record<string, never>> = {
   name: 'rank',

@@ -1,9 +1,7 @@
 // The same elements under another shape (rows of field embeddings regrouped as one row per
 // example). A copy, one dispatch each way: the memory plan gives every tensor its own buffer.
 import { CopyBlock } from '../../kernels/elementwise.ts';
-import type { Graph } from '../graph.ts';
-import type { OpKind } from '../node.ts';
-import { GraphError, shapeString, type Tensor } from '../tensor.ts';
+import { GraphError, shapeString, type Graph, type OpKind, type Tensor } from '../graph.ts';
 
 const reshapeOp: OpKind<{ shape: readonly number[] }> = {
   name: 'reshape',

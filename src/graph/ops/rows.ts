@@ -5,11 +5,9 @@
 import { Add, CopyBlock } from '../../kernels/elementwise.ts';
 import { fill } from '../../kernels/fill.ts';
 import { RowDot, RowDotBackward } from '../../kernels/reduce.ts';
-import type { Graph } from '../graph.ts';
+import { GraphError, shapeString, type Graph, type Node, type OpKind, type Tensor } from '../graph.ts';
 import type { Dispatch } from '../../kernels/kernel.ts';
 import { Kernel } from '../../kernels/spec.ts';
-import type { Node, OpKind } from '../node.ts';
-import { GraphError, shapeString, type Tensor } from '../tensor.ts';
 
 const rowDotOp: OpKind<Record<string, never>> = {
   name: 'row_dot',

@@ -14,9 +14,7 @@
 import { Sum } from '../../kernels/reduce.ts';
 import { UncertaintyTask } from '../../kernels/uncertainty-weighting.ts';
 import type { Dispatch } from '../../kernels/kernel.ts';
-import type { Graph } from '../graph.ts';
-import type { OpKind } from '../node.ts';
-import { GraphError, shapeString, type Tensor } from '../tensor.ts';
+import { GraphError, shapeString, type Graph, type OpKind, type Tensor } from '../graph.ts';
 
 /** Inputs [L_0 .. L_{T-1}, s]; outputs [terms [T], d/ds [T], exp(-s_t) [1] per task, L_t [1] per task]. */
 const uncertaintyOp: OpKind<Record<string, never>> = {

@@ -8,7 +8,7 @@ import type { InspectView } from '../../experiments/types.ts';
 import type { Gpu } from '../../gpu/context.ts';
 import { StagingRing } from '../../gpu/readback.ts';
 import { CompiledStep } from '../../graph/compile.ts';
-import type { Tensor } from '../../graph/tensor.ts';
+import type { Tensor } from '../../graph/graph.ts';
 import { decodeSafetensors } from '../../log/safetensors.ts';
 import { Rng } from '../../random.ts';
 import type { FewshotConfig } from './config.ts';

@@ -8,8 +8,7 @@
 import { bagInputs } from '../../graph/ops/embedding-bag.ts';
 import { softmaxCrossEntropy } from '../../graph/ops/loss.ts';
 import { gradients } from '../../graph/autodiff.ts';
-import { Graph } from '../../graph/graph.ts';
-import { GraphError, type Tensor } from '../../graph/tensor.ts';
+import { Graph, GraphError, type Tensor } from '../../graph/graph.ts';
 import { init } from '../../nn/init.ts';
 import { LSTM } from '../../nn/lstm.ts';
 import { Module } from '../../nn/module.ts';

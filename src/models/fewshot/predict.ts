@@ -13,7 +13,7 @@ import type { Gpu } from '../../gpu/context.ts';
 import { StagingRing } from '../../gpu/readback.ts';
 import { loadWeights, type CheckpointFile } from '../../graph/checkpoint.ts';
 import { CompiledStep } from '../../graph/compile.ts';
-import type { Tensor } from '../../graph/tensor.ts';
+import type { Tensor } from '../../graph/graph.ts';
 import { Rng } from '../../random.ts';
 import { FEWSHOT_DEFAULTS, type FewshotConfig } from './config.ts';
 import { episodeWords, ImageBank, type EpisodeShape } from './episodes.ts';

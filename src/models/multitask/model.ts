@@ -3,14 +3,13 @@
 // evaluation step that outputs every task's prediction. All share the weights by name.
 import type { TabularData } from '../../data/tabular.ts';
 import { gradients } from '../../graph/autodiff.ts';
-import { Graph } from '../../graph/graph.ts';
+import { Graph, type Tensor } from '../../graph/graph.ts';
 import { Metrics } from '../../graph/metrics.ts';
 import { dropout } from '../../graph/ops/dropout.ts';
 import { concat, mul } from '../../graph/ops/elementwise.ts';
 import { bceOnProduct, bceWithLogits, mseLoss } from '../../graph/ops/loss.ts';
 import { activate } from '../../graph/ops/matmul.ts';
 import { uncertaintyLoss } from '../../graph/ops/uncertainty.ts';
-import type { Tensor } from '../../graph/tensor.ts';
 import { init } from '../../nn/init.ts';
 import { Module, type Parameter } from '../../nn/module.ts';
 import type { AdamOptimizer } from '../../optim/adam.ts';

@@ -8,11 +8,10 @@
 //   esmm           CTR and CVR towers over shared field embeddings (Ma et al., SIGIR 2018)
 //   aux            a shared linear layer is the auxiliary regression output; the main task is
 //                  a logistic regression over [that output, its private columns]
-import type { Graph } from '../../graph/graph.ts';
+import type { Graph, Tensor } from '../../graph/graph.ts';
 import { concat } from '../../graph/ops/elementwise.ts';
 import { gateMix } from '../../graph/ops/gate-mix.ts';
 import { splitColumns } from '../../graph/ops/elementwise.ts';
-import type { Tensor } from '../../graph/tensor.ts';
 import { FieldEmbeddings, type Field } from '../../nn/embedding.ts';
 import { init } from '../../nn/init.ts';
 import { Linear, MLP } from '../../nn/linear.ts';

@@ -4,13 +4,12 @@
 // with MSE, on shared or separate embedding tables. Three graphs share the same weights by
 // name: the training step, the same step for the epoch's smaller last batch, and evaluation.
 import { gradients } from '../../graph/autodiff.ts';
-import { Graph } from '../../graph/graph.ts';
+import { Graph, type Tensor } from '../../graph/graph.ts';
 import { Metrics } from '../../graph/metrics.ts';
 import { pairFeatures, scale } from '../../graph/ops/elementwise.ts';
 import { mfRankingLoss, mseLoss } from '../../graph/ops/loss.ts';
 import { matmul } from '../../graph/ops/matmul.ts';
 import { heldOutRanks } from '../../graph/ops/rank.ts';
-import type { Tensor } from '../../graph/tensor.ts';
 import { maskWords } from '../../kernels/rank.ts';
 import { Embedding, rowSparse } from '../../nn/embedding.ts';
 import { init } from '../../nn/init.ts';
