@@ -25,7 +25,7 @@ function data(rows: number, hidden: number, seed: number) {
 async function runDenseMse(shape: { rows: number; hidden: number }, x: ReturnType<typeof data>, scale: number, opts: { relu?: boolean; dhSums?: boolean } = {}) {
   const { rows, hidden } = shape;
   const outs = await t.run(async (scope) => {
-    const k = await DenseMse.create(t.gpu, shape, scope, opts);
+    const k = await DenseMse.create(t.gpu, shape, opts, scope);
     const o = { loss: scope.create('loss', rows * 4), g: scope.create('g', rows * 4), dh: scope.create('dh', rows * hidden * 4), dw: scope.create('dw', hidden * 4), db: scope.create('db', 4) };
     const dhSum = opts.dhSums ? scope.create('dhSum', hidden * 4) : undefined;
     const ins = { scale: scope.upload('scale', new Float32Array([scale])), h: scope.upload('h', x.h), w: scope.upload('w', x.w), bias: scope.upload('b', x.b), target: scope.upload('t', x.target) };
@@ -114,7 +114,7 @@ describe('dense_mse kernel', () => {
     await expect(DenseMse.create(t.gpu, { rows: 0, hidden: 4 })).rejects.toThrow(KernelError);
     const scope = t.gpu.buffers.scope();
     try {
-      const k = await DenseMse.create(t.gpu, { rows: 4, hidden: 3 }, scope);
+      const k = await DenseMse.create(t.gpu, { rows: 4, hidden: 3 }, {}, scope);
       const b = (n: number): GPUBuffer => scope.create('x', n * 4);
       expect(() => k.bind({ scale: b(1), h: b(11), w: b(3), bias: b(1), target: b(4), loss: b(4), g: b(4), dh: b(12), dw: b(3), db: b(1) })).toThrow(/dense_mse: .*h/);
     } finally {

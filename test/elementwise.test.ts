@@ -105,7 +105,8 @@ describe('element-wise maps', () => {
     const [alpha, beta] = [Math.fround(-1.7), Math.fround(0.25)];
     const [fwd, bwd] = await run(async (scope) => {
       const f = await ScaleShift.create(t.gpu, { n: 777 }, { alpha: -1.7, beta: 0.25 }, scope);
-      const b = await ScaleShift.backward(t.gpu, { n: 777 }, -1.7, {}, scope);
+      // The backward of scale-shift by alpha: dx = alpha * g, bound as { x: g, out: dx }.
+      const b = await ScaleShift.create(t.gpu, { n: 777 }, { alpha: -1.7, beta: 0 }, scope);
       const xb = scope.upload('x', x);
       const [y, dx] = [scope.create('y', 777 * 4), scope.create('dx', 777 * 4)];
       return { dispatches: [f.bind({ x: xb, out: y }), b.bind({ x: xb, out: dx })], outputs: [[y, 777], [dx, 777]] };

@@ -1,6 +1,6 @@
 // [u, q, u ⊙ q] and its backward against float64 references.
 import { describe, expect, it } from 'vitest';
-import { PairFeatures, pairFeaturesBackwardRef, pairFeaturesRef } from '../src/kernels/pair-features.ts';
+import { PairFeatures, PairFeaturesBackward, pairFeaturesBackwardRef, pairFeaturesRef } from '../src/kernels/pair-features.ts';
 import { KernelError } from '../src/kernels/kernel.ts';
 import { Rng } from '../src/random.ts';
 import { expectClose, expectSameBits } from './support/compare.ts';
@@ -16,10 +16,10 @@ describe('pair_features', () => {
     const f = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.normal());
     const [u, q, dx] = [f(s.rows * s.dim), f(s.rows * s.dim), f(3 * s.rows * s.dim)];
     const [x, du, dq] = await t.run(async (scope) => {
-      const k = await PairFeatures.create(t.gpu, s, scope);
+      const [k, kb] = [await PairFeatures.create(t.gpu, s, scope), await PairFeaturesBackward.create(t.gpu, s, {}, scope)];
       const b = { u: scope.upload('u', u), q: scope.upload('q', q), x: scope.create('x', 3 * s.rows * s.dim * 4), dx: scope.upload('dx', dx) };
       const o = { du: scope.create('du', s.rows * s.dim * 4), dq: scope.create('dq', s.rows * s.dim * 4) };
-      return { dispatches: [k.forward(b), k.backward({ ...b, ...o })], outputs: [[b.x, 3 * s.rows * s.dim], [o.du, s.rows * s.dim], [o.dq, s.rows * s.dim]] };
+      return { dispatches: [k.bind(b), kb.bind({ ...b, ...o })], outputs: [[b.x, 3 * s.rows * s.dim], [o.du, s.rows * s.dim], [o.dq, s.rows * s.dim]] };
     });
     const tol = { atol: 1e-7, rtol: 1e-6 };
     expectClose(x, pairFeaturesRef(u, q, s), tol, 'x');
@@ -44,10 +44,10 @@ describe('pair_features', () => {
     const f = (k: number): Float32Array => Float32Array.from({ length: k }, () => rng.normal());
     const [u, q, dx] = [f(n), f(n), f(3 * n)];
     const [x, du, dq] = await t.run(async (scope) => {
-      const k = await PairFeatures.create(t.gpu, s, scope);
+      const [k, kb] = [await PairFeatures.create(t.gpu, s, scope), await PairFeaturesBackward.create(t.gpu, s, {}, scope)];
       const b = { u: scope.upload('u', u), q: scope.upload('q', q), x: scope.create('x', 3 * n * 4), dx: scope.upload('dx', dx) };
       const o = { du: scope.create('du', n * 4), dq: scope.create('dq', n * 4) };
-      return { dispatches: [k.forward(b), k.backward({ ...b, ...o })], outputs: [[b.x, 3 * n], [o.du, n], [o.dq, n]] };
+      return { dispatches: [k.bind(b), kb.bind({ ...b, ...o })], outputs: [[b.x, 3 * n], [o.du, n], [o.dq, n]] };
     });
     // Copies and one correctly rounded product: 2^-24 relative. The gradients: a multiply
     // and an add (or one FMA) of N(0,1) values, well inside 1e-6.
@@ -76,14 +76,14 @@ describe('pair_features', () => {
         const f = (k: number): Float32Array => Float32Array.from({ length: k }, () => rng.normal());
         const [u, q, dx, addU, addQ] = [f(n), f(nq), f(3 * n), f(n), f(nq)];
         const [du, dq, duPlain, dqPlain] = await t.run(async (scope) => {
-          const k = await PairFeatures.create(t.gpu, s, scope, add);
-          const plain = await PairFeatures.create(t.gpu, { rows, dim }, scope);
+          const k = await PairFeaturesBackward.create(t.gpu, s, add, scope);
+          const plain = await PairFeaturesBackward.create(t.gpu, { rows, dim }, {}, scope);
           const b = { u: scope.upload('u', u), q: scope.upload('q', q), dx: scope.upload('dx', dx) };
           const o = { du: scope.create('du', n * 4), dq: scope.create('dq', (add.q ? nq : n) * 4) };
           const p = { du: scope.create('du0', n * 4), dq: scope.create('dq0', n * 4) };
           const adds = { ...(add.u ? { addU: scope.upload('addU', addU) } : {}), ...(add.q ? { addQ: scope.upload('addQ', addQ) } : {}) };
           return {
-            dispatches: [k.backward({ ...b, ...o, ...adds }), plain.backward({ ...b, ...p })],
+            dispatches: [k.bind({ ...b, ...o, ...adds }), plain.bind({ ...b, ...p })],
             outputs: [[o.du, n], [o.dq, add.q ? nq : n], [p.du, n], [p.dq, n]],
           };
         });
@@ -103,14 +103,14 @@ describe('pair_features', () => {
   it('refuses addends it was not created for, and a written buffer bound twice', async () => {
     await t.run(async (scope) => {
       const s = { rows: 4, dim: 3, qRows: 8 };
-      const k = await PairFeatures.create(t.gpu, s, scope, { q: true });
+      const k = await PairFeaturesBackward.create(t.gpu, s, { q: true }, scope);
       const buf = (w: number, name: string): GPUBuffer => scope.create(name, w * 4);
       const b = { u: buf(12, 'u'), q: buf(24, 'q'), dx: buf(36, 'dx'), du: buf(12, 'du'), dq: buf(24, 'dq') };
-      expect(() => k.backward(b)).toThrow(KernelError);
-      expect(() => k.backward({ ...b, addU: buf(12, 'au'), addQ: buf(24, 'aq') })).toThrow(KernelError);
-      expect(() => k.backward({ ...b, addQ: b.dq })).toThrow(KernelError);
-      expect(() => k.backward({ ...b, dq: buf(12, 'short'), addQ: buf(24, 'aq') })).toThrow(KernelError);
-      expect(k.backward({ ...b, addQ: buf(24, 'aq') }).grid[0]).toBeGreaterThan(0);
+      expect(() => k.bind(b)).toThrow(KernelError);
+      expect(() => k.bind({ ...b, addU: buf(12, 'au'), addQ: buf(24, 'aq') })).toThrow(KernelError);
+      expect(() => k.bind({ ...b, addQ: b.dq })).toThrow(KernelError);
+      expect(() => k.bind({ ...b, dq: buf(12, 'short'), addQ: buf(24, 'aq') })).toThrow(KernelError);
+      expect(k.bind({ ...b, addQ: buf(24, 'aq') }).grid[0]).toBeGreaterThan(0);
       return { dispatches: [], outputs: [] };
     });
   });

@@ -17,7 +17,7 @@ async function gpuRanks(
   variant?: RankVariant,
 ): Promise<Float32Array> {
   const [ranks] = await t.run(async (scope) => {
-    const k = await Rank.create(t.gpu, { ...shape, pairs: users.length }, scope, { variant });
+    const k = await Rank.create(t.gpu, { ...shape, pairs: users.length }, { variant }, scope);
     const out = scope.create('ranks', users.length * 4);
     const dispatches = k.bind({ scores: scope.upload('scores', scores), users: scope.upload('users', users), items: scope.upload('items', items), rated: scope.upload('rated', rated), ranks: out });
     return { dispatches, outputs: [[out, users.length]] };
@@ -31,7 +31,7 @@ async function gpuRanks(
  */
 async function unavailable(variant: RankVariant): Promise<boolean> {
   if (rankVariantsFor(t.gpu).includes(variant)) return false;
-  await expect(Rank.create(t.gpu, { users: 1, items: 1, pairs: 1 }, t.gpu.buffers, { variant })).rejects.toThrow(/variant sg4 needs the subgroups feature with subgroups of exactly 4/);
+  await expect(Rank.create(t.gpu, { users: 1, items: 1, pairs: 1 }, { variant })).rejects.toThrow(/variant sg4 needs the subgroups feature with subgroups of exactly 4/);
   return true;
 }
 
@@ -134,7 +134,7 @@ describe('rank', () => {
     const rated = ratedMask([1, 2, 3], [4, 5, 32], shape);
     const n = a.users.length;
     const outs = await t.run(async (scope) => {
-      const k = await Rank.create(t.gpu, { ...shape, pairs: n }, scope);
+      const k = await Rank.create(t.gpu, { ...shape, pairs: n }, {}, scope);
       const common = { scores: scope.upload('scores', scores), rated: scope.upload('rated', rated) };
       const bufs = [a, b, a].map((x, i) => ({ ...common, users: scope.upload(`users${i}`, x.users), items: scope.upload(`items${i}`, x.items), ranks: scope.create(`ranks${i}`, n * 4) }));
       return { dispatches: bufs.flatMap((x) => k.bind(x)), outputs: bufs.map((x): [GPUBuffer, number] => [x.ranks, n]) };

@@ -51,7 +51,7 @@ export class DenseMse {
    * `relu`: the input is the previous layer's pre-activation z; h = max(z, 0) and dh becomes dz.
    * `dhSums`: also write dh's column sums (bind `dhSum`), in the bias-gradient kernel's order.
    */
-  static async create(gpu: Gpu, shape: DenseMseShape, scope: BufferScope = gpu.buffers, opts: { relu?: boolean; dhSums?: boolean } = {}): Promise<DenseMse> {
+  static async create(gpu: Gpu, shape: DenseMseShape, opts: { relu?: boolean; dhSums?: boolean } = {}, scope: BufferScope = gpu.buffers): Promise<DenseMse> {
     const kernel = DenseMse.kernel;
     const { rows, hidden } = shape;
     checkInteger(kernel, 'rows', rows, 1);

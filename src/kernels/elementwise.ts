@@ -4,7 +4,7 @@
 // Backward of each op, for the graph:
 //   add          da = g, db = g: no kernel (use g itself, or Accumulate into a shared gradient)
 //   multiply     MultiplyBackward: da = g * b, db = g * a
-//   scaleShift   dx = alpha * g: ScaleShift.backward(gpu, shape, alpha)
+//   scaleShift   dx = alpha * g: ScaleShift with alpha and beta 0
 //   concat       Split: d_in_k = g[:, segment k]
 import body from '../../shaders/elementwise.wgsl';
 import rowWalk from '../../shaders/row-walk.wgsl';
@@ -166,11 +166,6 @@ export class ScaleShift {
     return new ScaleShift(await Kernel.create(gpu, mapSpec(gpu, k, 'scale_shift', shape, opts, opts, ['a', 'out']), scope));
   }
 
-  /** The backward of scale-shift by alpha: dx (+)= alpha * g. Bind it as { x: g, out: dx }. */
-  static backward(gpu: Gpu, shape: ElementwiseShape, alpha: number, opts: ElementwiseOptions = {}, scope: BufferScope = gpu.buffers): Promise<ScaleShift> {
-    return ScaleShift.create(gpu, shape, { ...opts, alpha, beta: 0 }, scope);
-  }
-
   bind(b: { x: GPUBuffer; out: GPUBuffer }): Dispatch {
     return this.k.bind({ a: b.x, out: b.out });
   }
@@ -192,7 +187,7 @@ export class Accumulate {
 
 /**
  * gradA (+)= grad * b and gradB (+)= grad * a in one pass. The gradients must be distinct from
- * the inputs and each other; for x * x, the gradient 2 g x is Multiply then ScaleShift.backward by 2.
+ * the inputs and each other; for x * x, the gradient 2 g x is Multiply then ScaleShift by 2.
  */
 export class MultiplyBackward {
   static readonly kernel = 'elementwise_mul_backward';

@@ -35,58 +35,71 @@ export interface PairBackwardBuffers {
   addQ?: GPUBuffer;
 }
 
+/** Validated sizes and the fields every pair-features entry shares. */
+function common(gpu: Gpu, kernel: string, shape: PairShape): { rows: number; dim: number; qRows: number; per: number; spec: Omit<EntrySpec<string>, 'kernel' | 'entry' | 'constants' | 'sizes'> } {
+  const { rows, dim } = shape;
+  checkInteger(kernel, 'rows', rows, 1);
+  checkInteger(kernel, 'dim', dim, 1);
+  const qRows = shape.qRows ?? rows;
+  checkInteger(kernel, 'qRows', qRows, rows);
+  const per = elementsPerThread(gpu);
+  const spec = { source, params: { p: [rows, dim, qRows, 0] }, shape: `[${rows}, ${dim}] rows of q [${qRows}, ${dim}]`, grid: gridPerThread(gpu, rows * dim, WG, per) };
+  return { rows, dim, qRows, per, spec };
+}
+
+/** x = [u, q, u ⊙ q] over u's rows (q's leading rows). */
 export class PairFeatures {
   static readonly kernel = 'pair_features';
 
+  private constructor(private readonly k: Kernel<'u' | 'q' | 'x'>) {}
+
+  static async create(gpu: Gpu, shape: PairShape, scope: BufferScope = gpu.buffers): Promise<PairFeatures> {
+    const kernel = PairFeatures.kernel;
+    const { rows, dim, per, spec } = common(gpu, kernel, shape);
+    const n = rows * dim * 4;
+    return new PairFeatures(await Kernel.create(gpu, { ...spec, kernel, entry: 'pair_features', constants: { WG, PER: per }, sizes: { u: n, q: n, x: 3 * n } }, scope));
+  }
+
+  bind(b: { u: GPUBuffer; q: GPUBuffer; x: GPUBuffer }): Dispatch {
+    return this.k.bind({ u: b.u, q: b.q, x: b.x });
+  }
+}
+
+/** du, dq from dx; created with addends, du + addU and dq + addQ (reverse mode's other contributions). */
+export class PairFeaturesBackward {
+  static readonly kernel = 'pair_features_backward';
+
   private constructor(
-    private readonly fwd: Kernel<'u' | 'q' | 'x'>,
-    private readonly bwd: Kernel<string>,
-    readonly shape: Required<PairShape>,
+    private readonly k: Kernel<string>,
     readonly add: Required<PairAddends>,
   ) {}
 
-  /** `add`: the backward adds these contributions (one more pipeline; without, the plain backward). */
-  static async create(gpu: Gpu, shape: PairShape, scope: BufferScope = gpu.buffers, add: PairAddends = {}): Promise<PairFeatures> {
-    const kernel = PairFeatures.kernel;
-    const { rows, dim } = shape;
-    checkInteger(kernel, 'rows', rows, 1);
-    checkInteger(kernel, 'dim', dim, 1);
-    const qRows = shape.qRows ?? rows;
-    checkInteger(kernel, 'qRows', qRows, rows);
+  static async create(gpu: Gpu, shape: PairShape, add: PairAddends = {}, scope: BufferScope = gpu.buffers): Promise<PairFeaturesBackward> {
+    const kernel = PairFeaturesBackward.kernel;
+    const { rows, dim, qRows, per, spec } = common(gpu, kernel, shape);
     const adds = { u: add.u ?? false, q: add.q ?? false };
-    const per = elementsPerThread(gpu);
     const n = rows * dim * 4;
     const nq = adds.q ? qRows * dim * 4 : n;
-    const common = { source, params: { p: [rows, dim, qRows, 0] }, shape: `[${rows}, ${dim}] rows of q [${qRows}, ${dim}]`, grid: gridPerThread(gpu, rows * dim, WG, per) };
-    const backward: EntrySpec<string> =
+    const entry: EntrySpec<string> =
       adds.u || adds.q
         ? {
-            ...common,
-            kernel: `${kernel}_backward`,
+            ...spec,
+            kernel,
             entry: 'pair_features_backward_add',
             constants: { WG, PER: per, ADD_U: Number(adds.u), ADD_Q: Number(adds.q) },
             // An absent addend's binding gets a read-only stand-in the kernel never reads.
             sizes: { u: n, q: nq, dx: 3 * n, du: n, dq: nq, add_u: n, add_q: nq },
           }
-        : { ...common, kernel: `${kernel}_backward`, entry: 'pair_features_backward', constants: { WG, PER: per }, sizes: { u: n, q: n, dx: 3 * n, du: n, dq: n } };
-    const [fwd, bwd] = await Promise.all([
-      Kernel.create(gpu, { ...common, kernel, entry: 'pair_features', constants: { WG, PER: per }, sizes: { u: n, q: n, x: 3 * n } }, scope),
-      Kernel.create(gpu, backward, scope),
-    ]);
-    return new PairFeatures(fwd, bwd, { rows, dim, qRows }, adds);
+        : { ...spec, kernel, entry: 'pair_features_backward', constants: { WG, PER: per }, sizes: { u: n, q: n, dx: 3 * n, du: n, dq: n } };
+    return new PairFeaturesBackward(await Kernel.create(gpu, entry, scope), adds);
   }
 
-  forward(b: { u: GPUBuffer; q: GPUBuffer; x: GPUBuffer }): Dispatch {
-    return this.fwd.bind({ u: b.u, q: b.q, x: b.x });
-  }
-
-  /** du, dq; with addends (as created), du + addU and dq + addQ. */
-  backward(b: PairBackwardBuffers): Dispatch {
+  bind(b: PairBackwardBuffers): Dispatch {
     if (Boolean(b.addU) !== this.add.u || Boolean(b.addQ) !== this.add.q) {
-      throw new KernelError(`${PairFeatures.kernel}_backward`, `created to add ${this.addendNames()}, got the buffers of ${[b.addU ? 'addU' : '', b.addQ ? 'addQ' : ''].filter(Boolean).join(' and ') || 'none'}`);
+      throw new KernelError(PairFeaturesBackward.kernel, `created to add ${this.addendNames()}, got the buffers of ${[b.addU ? 'addU' : '', b.addQ ? 'addQ' : ''].filter(Boolean).join(' and ') || 'none'}`);
     }
     const plain = { u: b.u, q: b.q, dx: b.dx, du: b.du, dq: b.dq };
-    return this.bwd.bind(this.add.u || this.add.q ? { ...plain, add_u: b.addU ?? b.u, add_q: b.addQ ?? b.q } : plain);
+    return this.k.bind(this.add.u || this.add.q ? { ...plain, add_u: b.addU ?? b.u, add_q: b.addQ ?? b.q } : plain);
   }
 
   private addendNames(): string {

@@ -72,7 +72,7 @@ export class Rank {
    * Uniform p (fixed): u32 [pairs, items, words, users, slots, bits of -∞, 0, 0]. sg4 adds its
    * own slots, counts, starts and order. The variant defaults to rankVariantFor(gpu).
    */
-  static async create(gpu: Gpu, shape: RankShape, scope: BufferScope = gpu.buffers, opts: { variant?: RankVariant } = {}): Promise<Rank> {
+  static async create(gpu: Gpu, shape: RankShape, opts: { variant?: RankVariant } = {}, scope: BufferScope = gpu.buffers): Promise<Rank> {
     const kernel = Rank.kernel;
     for (const key of ['users', 'items', 'pairs'] as const) checkInteger(kernel, key, shape[key], 1);
     // Ranks (and sg4's float sums) are whole or half numbers up to `items`: exact in f32 below 2^23.

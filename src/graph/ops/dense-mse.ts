@@ -35,7 +35,7 @@ const denseMseOp: OpKind<DenseMseAttrs> = {
   async lower(ctx, node) {
     const [h, w, b, target] = node.inputs;
     const [loss, g, dh, dw, db, dhSum] = node.outputs.map((t) => ctx.buffer(t));
-    const k = await DenseMse.create(ctx.gpu, { rows: h.shape[0], hidden: h.shape[1] }, ctx.scope, { relu: node.attrs.relu, dhSums: !!node.attrs.dhSums });
+    const k = await DenseMse.create(ctx.gpu, { rows: h.shape[0], hidden: h.shape[1] }, { relu: node.attrs.relu, dhSums: !!node.attrs.dhSums }, ctx.scope);
     const scale = ctx.scope.upload('dense_mse.scale', new Float32Array([node.attrs.weight / h.shape[0]]));
     return k.bind({ scale, h: ctx.buffer(h), w: ctx.buffer(w), bias: ctx.buffer(b), target: ctx.buffer(target), loss, g, dh, dw, db, ...(dhSum ? { dhSum } : {}) });
   },

@@ -2,7 +2,7 @@
 // clipped rating), and concatenation along the last dimension ([u, q, u ⊙ q]).
 import { Concat, Multiply, MultiplyBackward, ScaleShift, Split } from '../../kernels/elementwise.ts';
 import { fill } from '../../kernels/fill.ts';
-import { PairFeatures } from '../../kernels/pair-features.ts';
+import { PairFeatures, PairFeaturesBackward } from '../../kernels/pair-features.ts';
 import { Kernel } from '../../kernels/spec.ts';
 import { GraphError, shapeString, type Graph, type Node, type OpKind, type Tensor } from '../graph.ts';
 import { paddedRowsSource, padRows } from './rows.ts';
@@ -158,7 +158,7 @@ const pairFeaturesOp: OpKind<Record<string, never>> = {
   async lower(ctx, node) {
     const [u, q] = node.inputs;
     const k = await PairFeatures.create(ctx.gpu, { rows: u.shape[0], dim: u.shape[1] }, ctx.scope);
-    return [k.forward({ u: ctx.buffer(u), q: ctx.buffer(q), x: ctx.buffer(node.outputs[0]) })];
+    return [k.bind({ u: ctx.buffer(u), q: ctx.buffer(q), x: ctx.buffer(node.outputs[0]) })];
   },
   grad(g, node, [dx]) {
     const [u, q] = node.inputs;
@@ -196,10 +196,10 @@ const pairFeaturesBackwardOp: OpKind<PairBackwardAttrs> = {
   async lower(ctx, node) {
     const [dx, u, q] = node.inputs;
     const { addU, addQ } = pairAddends(node.inputs, node.attrs);
-    const k = await PairFeatures.create(ctx.gpu, { rows: u.shape[0], dim: u.shape[1], qRows: q.shape[0] }, ctx.scope, { u: node.attrs.addU, q: node.attrs.addQ });
+    const k = await PairFeaturesBackward.create(ctx.gpu, { rows: u.shape[0], dim: u.shape[1], qRows: q.shape[0] }, { u: node.attrs.addU, q: node.attrs.addQ }, ctx.scope);
     const [du, dq] = node.outputs;
     return [
-      k.backward({
+      k.bind({
         u: ctx.buffer(u),
         q: ctx.buffer(q),
         dx: ctx.buffer(dx),

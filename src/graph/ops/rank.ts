@@ -12,7 +12,7 @@ const rankOp: OpKind<Record<string, never>> = {
   },
   async lower(ctx, node) {
     const [scores, users, items, rated] = node.inputs;
-    const k = await Rank.create(ctx.gpu, { users: scores.shape[0], items: scores.shape[1], pairs: users.size }, ctx.scope);
+    const k = await Rank.create(ctx.gpu, { users: scores.shape[0], items: scores.shape[1], pairs: users.size }, {}, ctx.scope);
     // The variant suits the device (rankVariantFor): sg4 on SwiftShader, else one thread per pair.
     return k.bind({ scores: ctx.buffer(scores), users: ctx.buffer(users), items: ctx.buffer(items), rated: ctx.buffer(rated), ranks: ctx.buffer(node.outputs[0]) });
   },
