@@ -12,11 +12,10 @@ import {
   bagCsrWords,
   bagSumRef,
   checkBagCsr,
-  packBagCsr,
-  transposeBagCsr,
   type EmbeddingBagShape,
   type EmbeddingBagVariant,
 } from '../src/kernels/embedding-bag.ts';
+import { packBagCsr, transposeBagCsr } from '../src/graph/bags.ts';
 import { KernelError } from '../src/kernels/kernel.ts';
 import { Rng } from '../src/random.ts';
 import { expectClose, expectSameBits } from './support/compare.ts';

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { CompiledStep } from '../src/graph/compile.ts';
 import { lstmLayerForwardRef } from '../src/kernels/lstm-ref.ts';
-import { packBagCsr } from '../src/kernels/embedding-bag.ts';
+import { packBagCsr } from '../src/graph/bags.ts';
 import { ImageBank, batchRows, episodeWords, firstQueryRow, sampleEpisodes, sequenceLength, type EpisodeShape } from '../src/models/fewshot/episodes.ts';
 import { FewshotNet, buildFewshotGraph, type InputPath } from '../src/models/fewshot/model.ts';
 import { syntheticOmniglot } from '../src/models/fewshot/synthetic.ts';

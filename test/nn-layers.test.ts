@@ -7,7 +7,7 @@ import { CompiledStep } from '../src/graph/compile.ts';
 import { Graph, type Tensor, type TypedData } from '../src/graph/graph.ts';
 import { bagInputs } from '../src/graph/ops/embedding-bag.ts';
 import { mseLoss } from '../src/graph/ops/loss.ts';
-import { packBagCsr } from '../src/kernels/embedding-bag.ts';
+import { packBagCsr } from '../src/graph/bags.ts';
 import { lstmLayerForwardRef } from '../src/kernels/lstm-ref.ts';
 import { Embedding, rowSparse } from '../src/nn/embedding.ts';
 import { Linear, MLP } from '../src/nn/linear.ts';

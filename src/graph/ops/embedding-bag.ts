@@ -4,7 +4,8 @@
 // table row: deterministic, no atomics). Shapes are static, so the CSRs have room for
 // `capacity` entries and a batch uploads only the part it uses.
 import { BiasGrad } from '../../kernels/matmul.ts';
-import { EmbeddingBag, bagCsrWords, checkBagCsr, transposeBagCsr } from '../../kernels/embedding-bag.ts';
+import { EmbeddingBag, bagCsrWords, checkBagCsr } from '../../kernels/embedding-bag.ts';
+import { transposeBagCsr } from '../bags.ts';
 import { GraphError, shapeString, type Graph, type OpKind, type Tensor, type TypedData } from '../graph.ts';
 
 interface BagAttrs {
