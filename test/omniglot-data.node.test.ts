@@ -202,11 +202,11 @@ describe('bad input: one sentence naming it', () => {
   it('a truncated zip and a truncated npz', async () => {
     const zip = join(scratch, 'images_background.zip');
     writeFileSync(zip, readFileSync(join(SHARED, 'images_background_small2.zip')).subarray(0, 700_000));
-    await expect(loadOmniglot({ data: zip })).rejects.toThrow(new RegExp(`^${zip.replace(/\./g, '\\.')} is not a readable zip archive .*; it may be truncated or damaged\\.$`));
+    await expect(loadOmniglot({ data: zip })).rejects.toThrow(new RegExp(`^${zip.replace(/\./g, '\\.')} is not a valid zip archive .*; it may be truncated or damaged\\.$`));
     const dir = join(scratch, 'cut-npz');
     mkdirSync(dir);
     writeFileSync(join(dir, 'images_evaluation.npz'), readFileSync(join(SHARED, 'images_evaluation.npz')).subarray(0, 1_000_000));
-    await expect(loadOmniglot({ data: dir })).rejects.toThrow(/images_evaluation\.npz is not a readable zip archive/);
+    await expect(loadOmniglot({ data: dir })).rejects.toThrow(/images_evaluation\.npz is not a valid zip archive/);
     await expect(loadOmniglot({ data: dir })).rejects.toBeInstanceOf(DataError);
     expect(existsSync(omniglotCacheDir()) ? readdirSync(omniglotCacheDir()) : []).toEqual([]);
   });

@@ -17,6 +17,7 @@ import {
 } from '../src/data/omniglot.ts';
 import type { OmniglotSet } from '../src/data/omniglot-set.ts';
 import { resizeInk } from '../src/data/resize.ts';
+import { zipEntries, type ZipEntry } from '../src/data/zip.ts';
 
 const S = 105;
 
@@ -39,7 +40,7 @@ function drawing(c: number, k: number): Uint8Array {
 }
 
 /** A zip of the official tree for the given "Alphabet/characterNN" names, 20 drawings each. */
-function treeZip(root: string, names: string[], tweak?: (files: Zippable) => void): Uint8Array {
+function treeZip(root: string, names: string[], tweak?: (files: Zippable) => void, level: 0 | 1 = 1): Uint8Array {
   const files: Zippable = {};
   for (const name of names) {
     const c = omniglotCharacterIndex(name) as number;
@@ -48,7 +49,7 @@ function treeZip(root: string, names: string[], tweak?: (files: Zippable) => voi
     }
   }
   tweak?.(files);
-  return zipSync(files, { level: 1 });
+  return zipSync(files, { level });
 }
 
 /** images.npy '|b1' (N, 20, side, side) with True = white, and labels.npy '<i8' (N, 20). */
@@ -141,7 +142,7 @@ describe('zips of the official tree', () => {
       /^images_background\.zip: images_background\/Korean\/character01\/0643_05\.png is not a valid PNG/,
     );
     const good = treeZip('x', names);
-    expect(() => preprocessOmniglotArchive(good.subarray(0, good.length - 100), 'cut.zip')).toThrow(/^cut\.zip is not a readable zip archive \(.*\); it may be truncated or damaged\.$/);
+    expect(() => preprocessOmniglotArchive(good.subarray(0, good.length - 100), 'cut.zip')).toThrow(/^cut\.zip is not a valid zip archive \(.*\); it may be truncated or damaged\.$/);
     expect(() => preprocessOmniglotArchive(good.subarray(0, good.length - 100), 'cut.zip')).toThrow(DataError);
     // Another data set given as Omniglot (MovieLens' u.data) is named as such, not as a damaged zip.
     const ratings = new TextEncoder().encode('196\t242\t3\t881250949\n186\t302\t3\t891717742\n');
@@ -160,6 +161,21 @@ describe('zips of the official tree', () => {
     expect(() => assembleOmniglot(differ, 'nearest')).toThrow(
       /^Omniglot character Latin\/character01 was found twice with different drawings: one\.zip: a\/Latin\/character01 and two\.zip: b\/Latin\/character01; point at one of them\.$/,
     );
+  });
+
+  it('refuses a PNG changed inside the zip (its CRC), stored or deflated, naming the zip and the entry', () => {
+    const entry = 'images_background/Korean/character01/0643_05.png';
+    for (const level of [0, 1] as const) {
+      const zip = treeZip('images_background', names, undefined, level);
+      const e = zipEntries(zip, 'z').find((x) => x.name === entry) as ZipEntry;
+      const view = new DataView(zip.buffer, zip.byteOffset);
+      const data = e.offset + 30 + view.getUint16(e.offset + 26, true) + view.getUint16(e.offset + 28, true);
+      const damaged = zip.slice();
+      damaged[data + (e.compressedSize >> 1)] ^= 0x01;
+      expect(() => preprocessOmniglotArchive(damaged, 'images_background.zip'), `level ${level}`).toThrow(
+        /^images_background\.zip: images_background\/Korean\/character01\/0643_05\.png is damaged: its content does not match the zip's checksum\.$/,
+      );
+    }
   });
 
   it('ignores files outside Alphabet/characterNN and macOS metadata', () => {
@@ -200,7 +216,7 @@ describe('npz archives', () => {
       /^l\.npz: labels\.npy row 7 holds label 8, expected the row index 7\.$/,
     );
     const good = npz(659, 2, () => true);
-    expect(() => preprocessOmniglotArchive(good.subarray(0, good.length - 30), 't.npz')).toThrow(/^t\.npz is not a readable zip archive/);
+    expect(() => preprocessOmniglotArchive(good.subarray(0, good.length - 30), 't.npz')).toThrow(/^t\.npz is not a valid zip archive/);
   });
 });
 

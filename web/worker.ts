@@ -1,7 +1,8 @@
 // The training worker: owns the GPU device, the user's data and the current run, so the page
 // never waits on training. Files are parsed here by the same src/data code the CLI uses.
 import { DataError } from '../src/data/errors.ts';
-import { isZip, parseItemTitles, parseRatings, readMovieLensZip, type Ratings } from '../src/data/movielens.ts';
+import { parseItemTitles, parseRatings, readMovieLensZip, type Ratings } from '../src/data/movielens.ts';
+import { isZip } from '../src/data/zip.ts';
 import { assembleOmniglot, decodePackedOmniglot, preprocessOmniglotArchive } from '../src/data/omniglot.ts';
 import type { OmniglotSet } from '../src/data/omniglot-set.ts';
 import { CollectedPrediction, experimentOf } from '../src/experiments/predict.ts';

@@ -12,13 +12,11 @@ import {
   type RatingsFormat,
   RATINGS_FILE_NAMES,
   TITLES_FILE_NAME,
-  isZip,
   parseItemTitles,
   parseRatings,
   readMovieLensZip,
-  readZipEntry,
-  zipEntries,
 } from './movielens.ts';
+import { isZip, readZipEntry, zipEntries } from './zip.ts';
 
 export const ML100K_URL = 'https://files.grouplens.org/datasets/movielens/ml-100k.zip';
 /** SHA-256 of the official ml-100k/u.data (100,000 ratings). */

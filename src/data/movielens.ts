@@ -8,8 +8,9 @@
 //   csv      ratings.csv  header userId,movieId,rating,timestamp   half stars 0.5–5
 // Ids are kept as they are: an embedding table gets maxId+1 rows and row 0 is never used.
 import CRC32 from 'crc-32';
-import { gunzipSync, inflateSync } from 'fflate';
+import { gunzipSync } from 'fflate';
 import { DataError, lineError } from './errors.ts';
+import { isZip, readZipEntry, zipEntries, zipFiles } from './zip.ts';
 
 export type RatingsFormat = 'ml-100k' | 'ml-1m' | 'csv';
 
@@ -60,10 +61,6 @@ const FORMATS: Record<RatingsFormat, FormatSpec> = {
 };
 
 // ---- compressed inputs ------------------------------------------------------------------
-
-export function isZip(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 3 && bytes[3] === 4;
-}
 
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
@@ -420,92 +417,10 @@ export function* csvRecords(text: string, fileName: string): Generator<{ fields:
   }
 }
 
-// ---- zips -------------------------------------------------------------------------------
-
-export interface ZipEntry {
-  name: string;
-  method: number;
-  crc: number;
-  compressedSize: number;
-  size: number;
-  /** Offset of the entry's local header. */
-  offset: number;
-}
-
-/** The central directory of a zip: every entry's name, sizes and CRC. */
-export function zipEntries(bytes: Uint8Array, zipName: string): ZipEntry[] {
-  const bad = (why: string): DataError => new DataError(`${zipName} is not a valid zip archive (${why}).`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let e = bytes.length - 22;
-  const lowest = Math.max(0, bytes.length - 22 - 0xffff);
-  while (e >= lowest && view.getUint32(e, true) !== 0x06054b50) e--;
-  if (e < lowest) throw bad('no end of central directory');
-  let count = view.getUint16(e + 10, true);
-  let dir = view.getUint32(e + 16, true);
-  if ((count === 0xffff || dir === 0xffffffff) && e >= 20 && view.getUint32(e - 20, true) === 0x07064b50) {
-    const z = Number(view.getBigUint64(e - 12, true));
-    if (z + 56 > bytes.length || view.getUint32(z, true) !== 0x06064b50) throw bad('broken zip64 directory');
-    count = Number(view.getBigUint64(z + 32, true));
-    dir = Number(view.getBigUint64(z + 48, true));
-  }
-  const entries: ZipEntry[] = [];
-  let p = dir;
-  for (let i = 0; i < count; i++) {
-    if (p + 46 > bytes.length || view.getUint32(p, true) !== 0x02014b50) throw bad(`entry ${i + 1} of ${count} is missing`);
-    const flags = view.getUint16(p + 8, true);
-    const nameLength = view.getUint16(p + 28, true);
-    const extraLength = view.getUint16(p + 30, true);
-    const commentLength = view.getUint16(p + 32, true);
-    const nameBytes = bytes.subarray(p + 46, p + 46 + nameLength);
-    entries.push({
-      name: flags & 0x800 ? new TextDecoder().decode(nameBytes) : latin1(nameBytes, 0, nameBytes.length),
-      method: view.getUint16(p + 10, true),
-      crc: view.getUint32(p + 16, true),
-      compressedSize: view.getUint32(p + 20, true),
-      size: view.getUint32(p + 24, true),
-      offset: view.getUint32(p + 42, true),
-    });
-    p += 46 + nameLength + extraLength + commentLength;
-  }
-  return entries;
-}
-
-/** One entry's bytes, its size and CRC checked. */
-export function readZipEntry(bytes: Uint8Array, entry: ZipEntry, zipName: string): Uint8Array {
-  const where = `${zipName}: ${entry.name}`;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const h = entry.offset;
-  if (h + 30 > bytes.length || view.getUint32(h, true) !== 0x04034b50) throw new DataError(`${where} is damaged (no local header).`);
-  if (entry.size === 0xffffffff || entry.compressedSize === 0xffffffff) {
-    throw new DataError(`${where} is larger than 4 GB (zip64), which this reader does not take: unzip it and pass the file.`);
-  }
-  const data = h + 30 + view.getUint16(h + 26, true) + view.getUint16(h + 28, true);
-  const packed = bytes.subarray(data, data + entry.compressedSize);
-  if (packed.length !== entry.compressedSize) throw new DataError(`${where} is cut short.`);
-  let out: Uint8Array;
-  if (entry.method === 0) out = packed.slice();
-  else if (entry.method === 8) {
-    try {
-      out = inflateSync(packed, { out: new Uint8Array(entry.size) });
-    } catch (err) {
-      throw new DataError(`${where} is damaged (${errorText(err)}).`);
-    }
-  } else {
-    throw new DataError(`${where} uses compression method ${entry.method}; only stored and deflate are read: unzip it and pass the file.`);
-  }
-  if (out.length !== entry.size || (CRC32.buf(out) >>> 0) !== entry.crc) {
-    throw new DataError(`${where} is damaged: its content does not match the zip's checksum.`);
-  }
-  return out;
-}
+// ---- MovieLens zips ---------------------------------------------------------------------
 
 function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
-}
-
-/** Entries that are real files (not folders, not macOS resource forks). */
-function fileEntries(entries: ZipEntry[]): ZipEntry[] {
-  return entries.filter((e) => !e.name.endsWith('/') && !e.name.includes('__MACOSX/') && !baseName(e.name).startsWith('._'));
 }
 
 export interface MovieLensZip {
@@ -518,7 +433,7 @@ export interface MovieLensZip {
 
 /** A MovieLens zip's ratings (u.data, ratings.dat or ratings.csv) and the titles beside them. */
 export function readMovieLensZip(bytes: Uint8Array, zipName: string): MovieLensZip {
-  const entries = fileEntries(zipEntries(bytes, zipName));
+  const entries = zipFiles(zipEntries(bytes, zipName));
   const found = entries.filter((e) => (RATINGS_FILE_NAMES as readonly string[]).includes(baseName(e.name)));
   if (found.length === 0) {
     throw new DataError(`${zipName} holds no MovieLens ratings file (${RATINGS_FILE_NAMES.join(', ')}).`);

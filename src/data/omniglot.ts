@@ -35,12 +35,13 @@
 //  32  u32      CRC-32 of the uncompressed body
 //  36  body: names, then pixels ([character][drawing][side·side], bit-packed when 1 bpp)
 import CRC32 from 'crc-32';
-import { deflateSync, inflateSync, unzipSync, type Unzipped } from 'fflate';
+import { deflateSync, inflateSync } from 'fflate';
 import { decode as decodePng, type DecodedPng } from 'fast-png';
 import { DataError } from './errors.ts';
 import { expectNpy, npyInteger, parseNpy } from './npy.ts';
 import { OMNIGLOT_DRAWINGS, OMNIGLOT_SIDE, type OmniglotSet, type ResizeFilter } from './omniglot-set.ts';
 import { BOOL_WHITE_LUT, INK_LUT, Resizer } from './resize.ts';
+import { unzipChecked } from './zip.ts';
 
 /** [alphabet folder, characters, set] in the fixed order (characters.tsv, Omniglot's numbering). */
 export const OMNIGLOT_ALPHABETS: readonly (readonly [string, number, 'background' | 'evaluation'])[] = [
@@ -263,13 +264,10 @@ export function preprocessDrawingFiles(files: readonly DrawingFile[], label: str
 
 // ---- archives (zip of PNGs, npz) --------------------------------------------------------------
 
-function unzipArchive(bytes: Uint8Array, label: string): Unzipped {
+/** The archive's PNGs or its npy arrays, each checked against the zip's CRC; nothing else is inflated. */
+function unzipArchive(bytes: Uint8Array, label: string): Map<string, Uint8Array> {
   notOmniglot(bytes, label);
-  try {
-    return unzipSync(bytes, { filter: (f) => /\.png$/i.test(f.name) || f.name === 'images.npy' || f.name === 'labels.npy' });
-  } catch (err) {
-    throw new DataError(`${label} is not a readable zip archive (${(err as Error).message}); it may be truncated or damaged.`);
-  }
+  return unzipChecked(bytes, label, (name) => /\.png$/i.test(name) || name === 'images.npy' || name === 'labels.npy');
 }
 
 /**
@@ -285,8 +283,8 @@ function notOmniglot(bytes: Uint8Array, label: string): void {
   throw new DataError(`${label} is not Omniglot: it is ${what}; give Omniglot's images_background and images_evaluation (folders, zips or .npz files)`);
 }
 
-function preprocessNpz(files: Unzipped, label: string, filter: ResizeFilter, side: number): OmniglotCharacter[] {
-  const images = parseNpy(files['images.npy'], `${label}: images.npy`);
+function preprocessNpz(imagesNpy: Uint8Array, labelsNpy: Uint8Array | undefined, label: string, filter: ResizeFilter, side: number): OmniglotCharacter[] {
+  const images = parseNpy(imagesNpy, `${label}: images.npy`);
   expectNpy(images, `${label}: images.npy`, ['|b1'], [null, OMNIGLOT_DRAWINGS, null, null]);
   const [n, , h, w] = images.shape;
   let base: number;
@@ -297,8 +295,8 @@ function preprocessNpz(files: Unzipped, label: string, filter: ResizeFilter, sid
       `${label}: images.npy holds ${n} characters; Omniglot's background set has ${OMNIGLOT_BACKGROUND_CHARACTERS} and its evaluation set ${OMNIGLOT_EVALUATION_CHARACTERS}.`,
     );
   }
-  if (files['labels.npy']) {
-    const labels = parseNpy(files['labels.npy'], `${label}: labels.npy`);
+  if (labelsNpy) {
+    const labels = parseNpy(labelsNpy, `${label}: labels.npy`);
     expectNpy(labels, `${label}: labels.npy`, ['<i8', '<i4'], [n, OMNIGLOT_DRAWINGS]);
     for (let i = 0; i < n * OMNIGLOT_DRAWINGS; i++) {
       const c = Math.floor(i / OMNIGLOT_DRAWINGS);
@@ -325,8 +323,9 @@ export function preprocessOmniglotArchive(bytes: Uint8Array, label: string, opts
   const filter = opts.filter ?? 'nearest';
   const side = opts.side ?? OMNIGLOT_SIDE;
   const files = unzipArchive(bytes, label);
-  if (files['images.npy']) return preprocessNpz(files, label, filter, side);
-  const drawings = Object.entries(files)
+  const images = files.get('images.npy');
+  if (images) return preprocessNpz(images, files.get('labels.npy'), label, filter, side);
+  const drawings = [...files]
     .filter(([p]) => /\.png$/i.test(p))
     .map(([path, b]) => ({ path, bytes: b }));
   return preprocessDrawingFiles(drawings, label, { filter, side });

@@ -4,7 +4,8 @@
 // (--pairs). Browser-safe.
 import { DataError } from '../../data/errors.ts';
 import { fingerprint } from '../../data/fingerprint.ts';
-import { isZip, parseItemTitles, parseRatings, RATINGS_FILE_NAMES, readMovieLensZip, TITLES_FILE_NAME } from '../../data/movielens.ts';
+import { parseItemTitles, parseRatings, RATINGS_FILE_NAMES, readMovieLensZip, TITLES_FILE_NAME } from '../../data/movielens.ts';
+import { isZip } from '../../data/zip.ts';
 import type { PredictFile } from '../../experiments/types.ts';
 import type { CheckpointFile } from '../../graph/checkpoint.ts';
 import type { RatingRows } from './split.ts';
