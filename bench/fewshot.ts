@@ -4,6 +4,11 @@
 // per step and the ratio to TF.js. PyTorch on this machine's CPU is quoted, not run (no Python
 // here): the figures measured when the task was set. Then where shadertrain's step goes, per
 // kernel, from GPU timestamps around each dispatch.
+//
+// Comparing two versions: each shadertrain row prints the matmul variants the autotuner picked.
+// Two runs compare the same kernels only when those picks agree: a version whose matmul WGSL
+// differs tunes again (its cache key holds a digest of the source) and, under load, may pick
+// others. Give each version its own SHADERTRAIN_CACHE holding the same picks, and alternate runs.
 import { loadOmniglot } from '../src/data/omniglot-node.ts';
 import type { OmniglotSet } from '../src/data/omniglot-set.ts';
 import type { Gpu } from '../src/gpu/context.ts';
@@ -57,12 +62,24 @@ async function shadertrain(gpu: Gpu, set: OmniglotSet, s: Shape, input: InputPat
     for (let i = 0; i < reps; i++) once();
     await gpu.idle();
     const ms = (performance.now() - t0) / reps;
-    log(`  shadertrain ${input}: ${ms.toFixed(1)} ms/step; ${trainer.stats.dispatches} dispatches per step`);
+    log(`  shadertrain ${input}: ${ms.toFixed(1)} ms/step; ${trainer.stats.dispatches} dispatches per step; matmul variants: ${matmulPicks(step)}`);
     if (breakdown) await kernelBreakdown(gpu, trainer, log);
     return ms;
   } finally {
     trainer.destroy();
   }
+}
+
+/** How many of the step's dispatches use each matmul variant, e.g. "sg4 ×21, sg4w ×13, reg4x4v ×9". */
+function matmulPicks(step: FewshotTrainer['compiled']['step']): string {
+  const counts = new Map<string, number>();
+  for (const p of step.program) {
+    for (const d of p.dispatches) {
+      const v = /^matmul\.(\w+)/.exec(d.label)?.[1];
+      if (v) counts.set(v, (counts.get(v) ?? 0) + 1);
+    }
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([v, n]) => `${v} ×${n}`).join(', ');
 }
 
 /** GPU time per (op, kernel) from timestamps around each dispatch alone, less an empty pass's time. */
