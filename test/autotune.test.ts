@@ -1,5 +1,6 @@
 // The autotuner: measures once per adapter and key, skips unusable variants, remembers the winner.
 import { describe, expect, it } from 'vitest';
+import { loadCacheText, saveCacheText } from '#gpu-platform';
 import { autotune, clearAutotuneMemory } from '../src/kernels/autotune.ts';
 import { useGpu } from './support/gpu.ts';
 
@@ -27,7 +28,7 @@ describe('autotune', () => {
     expect(third.variant).toBe('a');
   });
 
-  it('measures again when the kernels\' source changes, and keeps only the newest answer', async () => {
+  it('measures again when the kernels\' source changes, and keeps the answers of the last four sources', async () => {
     const key = `test-src:${Date.now()}:${Math.random()}`;
     const calls: string[] = [];
     const times: Record<string, number> = { a: 1, b: 2 };
@@ -42,9 +43,30 @@ describe('autotune', () => {
     times.a = 5; // the new kernel is slower
     expect(await tune('fn v2() {}')).toMatchObject({ variant: 'b', cached: false });
     clearAutotuneMemory();
-    // v1's answer was replaced, not kept beside v2's: going back measures again.
-    expect(await tune('fn v1() {}')).toMatchObject({ variant: 'b', cached: false });
-    expect(calls).toEqual(['a', 'b', 'a', 'b', 'a', 'b']);
+    // Two versions compared side by side keep their own answers: going back to v1 measures nothing.
+    expect(await tune('fn v1() {}')).toMatchObject({ variant: 'a', cached: true });
+    expect(await tune('fn v2() {}')).toMatchObject({ variant: 'b', cached: true });
+    expect(calls).toEqual(['a', 'b', 'a', 'b']);
+    // v2 was used last, then three newer sources: v1, the oldest, is forgotten; v2 is kept.
+    for (const v of ['v3', 'v4', 'v5']) await tune(`fn ${v}() {}`);
+    clearAutotuneMemory();
+    expect(await tune('fn v2() {}')).toMatchObject({ cached: true });
+    expect(await tune('fn v1() {}')).toMatchObject({ cached: false });
+  });
+
+  it('keeps the answers another run saved while this one was tuning', async () => {
+    const stamp = `${Date.now()}:${Math.random()}`;
+    const measure = async (v: 'a' | 'b'): Promise<number> => (v === 'a' ? 1 : 2);
+    await autotune(t.gpu, { key: `mine-1:${stamp}`, variants: ['a', 'b'], measure });
+    // Another process adds its answer to the file; this one still holds its earlier copy.
+    const file = JSON.parse((await loadCacheText('autotune-v1.json')) ?? '{}') as Record<string, Record<string, string>>;
+    const adapter = Object.keys(file).find((k) => file[k][`mine-1:${stamp}|a,b`]) as string;
+    file[adapter][`theirs:${stamp}|a,b`] = 'b';
+    await saveCacheText('autotune-v1.json', JSON.stringify(file));
+    await autotune(t.gpu, { key: `mine-2:${stamp}`, variants: ['a', 'b'], measure });
+    clearAutotuneMemory();
+    expect(await autotune(t.gpu, { key: `theirs:${stamp}`, variants: ['a', 'b'], measure })).toMatchObject({ variant: 'b', cached: true });
+    expect(await autotune(t.gpu, { key: `mine-1:${stamp}`, variants: ['a', 'b'], measure })).toMatchObject({ variant: 'a', cached: true });
   });
 
   it('fails clearly when no variant works', async () => {

@@ -10,15 +10,36 @@ type Table = Record<string, Record<string, string>>;
 
 let table: Table | null = null;
 
-async function load(): Promise<Table> {
-  if (table) return table;
-  const text = await loadCacheText(CACHE_FILE);
+/** Answers kept per tuned key for other kernel sources: two versions compared side by side keep theirs. */
+const KEEP_SOURCES = 4;
+
+function parse(text: string | null): Table {
   try {
-    table = text ? (JSON.parse(text) as Table) : {};
+    return text ? (JSON.parse(text) as Table) : {};
   } catch {
-    table = {}; // a corrupt cache is only a lost measurement
+    return {}; // a corrupt cache is only a lost measurement
   }
+}
+
+async function load(): Promise<Table> {
+  table ??= parse(await loadCacheText(CACHE_FILE));
   return table;
+}
+
+/**
+ * Adds one answer to the cache file as it is now, not to this process's old copy of it: runs
+ * tuning at the same time keep each other's answers. Of the answers for other sources of the
+ * same kernels, the newest KEEP_SOURCES - 1 stay.
+ */
+async function remember(adapter: string, base: string, key: string, variant: string): Promise<void> {
+  const t = parse(await loadCacheText(CACHE_FILE));
+  const answers = (t[adapter] ??= {});
+  delete answers[key]; // re-added last: the order of keys is the order of answers
+  const same = Object.keys(answers).filter((k) => k === base || k.startsWith(`${base}|`));
+  for (const k of same.slice(0, Math.max(0, same.length - (KEEP_SOURCES - 1)))) delete answers[k];
+  answers[key] = variant;
+  table = t;
+  await saveCacheText(CACHE_FILE, JSON.stringify(t, null, 1));
 }
 
 /** Identifies an adapter across runs: same driver, same choices. */
@@ -38,7 +59,7 @@ export interface TuneOptions<V extends string> {
   measure: (variant: V) => Promise<number | null>;
   /** Skip the cache (re-measure and overwrite). */
   refresh?: boolean;
-  /** The kernels' WGSL: an answer cached for other code is measured again (and replaced). */
+  /** The kernels' WGSL: an answer cached for other code is not used (see KEEP_SOURCES). */
   source?: string;
 }
 
@@ -82,10 +103,7 @@ async function tune<V extends string>(gpu: Gpu, opts: TuneOptions<V>): Promise<T
     if (ms !== null && (best === null || ms < (timings[best] as number))) best = v;
   }
   if (best === null) throw new Error(`autotune ${opts.key}: no variant of ${opts.variants.join(', ')} works on this adapter`);
-  const answers = (t[adapter] ??= {});
-  for (const k of Object.keys(answers)) if (k !== key && (k === base || k.startsWith(`${base}|`))) delete answers[k];
-  answers[key] = best;
-  await saveCacheText(CACHE_FILE, JSON.stringify(t, null, 1));
+  await remember(adapter, base, key, best);
   return { variant: best, cached: false, timings };
 }
 
