@@ -2,11 +2,10 @@
 // that puts it in place of dense() then mseLoss() and their reverse mode, bit for bit.
 import { describe, expect, it } from 'vitest';
 import { gradients } from '../src/graph/autodiff.ts';
-import { CompiledStep } from '../src/graph/compile.ts';
 import { Graph, type Tensor } from '../src/graph/graph.ts';
 import { mseLoss } from '../src/graph/ops/loss.ts';
 import { dense } from '../src/graph/ops/matmul.ts';
-import { optimize, PASSES, type Pass } from '../src/graph/passes.ts';
+import { optimize, PASSES } from '../src/graph/passes.ts';
 import { DenseMse, denseMseRef } from '../src/kernels/dense-mse.ts';
 import { KernelError } from '../src/kernels/kernel.ts';
 import { Rng } from '../src/random.ts';
@@ -126,18 +125,6 @@ describe('dense_mse kernel', () => {
 describe('dense layer and MSE pass', () => {
   const RULE = 'dense layer and MSE as dense_mse_loss';
 
-  /** Compiles `g` with `passes`, runs it once on `feed` and reads `read` back. */
-  async function runOnce(g: Graph, passes: readonly Pass[], feed: Record<string, Float32Array>, read: Tensor[]): Promise<Float32Array[]> {
-    const step = await CompiledStep.create(t.gpu, g, { passes });
-    try {
-      step.feed(feed);
-      step.run();
-      return await Promise.all(read.map(async (x) => (await step.read(t.ring, x)) as Float32Array));
-    } finally {
-      step.destroy();
-    }
-  }
-
   // The same plain graph compiled as written and through the passes. 150 rows span three
   // chunks of the bias gradient's sum, which the fused op follows, so every sum runs in the
   // same order and the bits agree.
@@ -158,8 +145,8 @@ describe('dense layer and MSE pass', () => {
     expect(optimize(fused.g, [PASSES[0]]).get(RULE), 'fired').toBe(1);
     // One fused node in place of the layer, the loss and the three gradient nodes.
     expect(fused.g.nodes.map((n) => n.op.name)).toEqual(['dense_mse_loss']);
-    const a = await runOnce(plain.g, [], { target: x.target }, plain.read);
-    const b = await runOnce(fused.g, [], { target: x.target }, fused.read);
+    const a = await t.runGraph(plain.g, { target: x.target }, plain.read, { passes: [] });
+    const b = await t.runGraph(fused.g, { target: x.target }, fused.read, { passes: [] });
     ['loss', 'dh', 'dw', 'db'].forEach((what, i) => expectSameBits(b[i], a[i], what));
   });
 
@@ -193,9 +180,9 @@ describe('dense layer and MSE pass', () => {
     expect([fired.get(RULE), fired.get('input bias gradient into dense_mse_loss')]).toEqual([1, 1]);
     expect(folded.g.nodes.map((n) => n.op.name)).not.toContain('bias_grad');
     const feed = { target };
-    const a = await runOnce(plain.g, [], feed, plain.read);
-    const b = await runOnce(fused.g, [], feed, fused.read);
-    const c = await runOnce(folded.g, [], feed, folded.read);
+    const a = await t.runGraph(plain.g, feed, plain.read, { passes: [] });
+    const b = await t.runGraph(fused.g, feed, fused.read, { passes: [] });
+    const c = await t.runGraph(folded.g, feed, folded.read, { passes: [] });
     ['loss', 'dx', 'dw0', 'db0', 'dw', 'db'].forEach((what, i) => {
       expectSameBits(b[i], a[i], what);
       expectSameBits(c[i], a[i], `${what} with the bias gradient folded`);

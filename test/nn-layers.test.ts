@@ -3,7 +3,6 @@
 // matmul and embedding bag). Node and Chromium.
 import { describe, expect, it } from 'vitest';
 import { gradients } from '../src/graph/autodiff.ts';
-import { CompiledStep } from '../src/graph/compile.ts';
 import { Graph, type Tensor, type TypedData } from '../src/graph/graph.ts';
 import { bagInputs } from '../src/graph/ops/embedding-bag.ts';
 import { mseLoss } from '../src/graph/ops/loss.ts';
@@ -18,19 +17,11 @@ import { useGpu } from './support/gpu.ts';
 
 const t = useGpu();
 
-/** Compiles `g`, feeds and runs it once, reads `out`. */
-async function runOnce(g: Graph, feed: Record<string, TypedData>, out: Tensor[]): Promise<Float32Array[]> {
+/** Compiles `g`, feeds and runs it once, reads `out` (kept, so its buffers outlive the step). */
+function runOnce(g: Graph, feed: Record<string, TypedData>, out: Tensor[]): Promise<Float32Array[]> {
   for (const o of out) g.keep(o);
-  const step = await CompiledStep.create(t.gpu, g);
-  try {
-    step.feed(feed);
-    step.run();
-    return await Promise.all(out.map(async (o) => (await step.read(t.ring, o)) as Float32Array));
-  } finally {
-    step.destroy();
-  }
+  return t.runGraph(g, feed, out);
 }
-
 const normals = (rng: Rng, n: number): Float32Array => Float32Array.from({ length: n }, () => rng.normal());
 const act = { none: (v: number) => v, relu: (v: number) => Math.max(v, 0), sigmoid: (v: number) => 1 / (1 + Math.exp(-v)) };
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright';
 import { describe, expect, test } from 'vitest';
-import { chartPoints, waitForState, usePage } from './support.ts';
+import { chartPoints, fillFewshot, usePage, waitForState } from './support.ts';
 
 const site = usePage();
 const dir = mkdtempSync(join(tmpdir(), 'shadertrain-device-loss-e2e-'));
@@ -21,13 +21,7 @@ async function trainFewshot(query: string): Promise<{ checkpoint: Buffer; warnin
   });
   await page.check('#exp-fewshot');
   await page.waitForFunction(() => /1,623 characters/.test(document.getElementById('omniglot-status')?.textContent ?? ''));
-  await page.fill('#fewshot-numClasses', '2');
-  await page.fill('#fewshot-hidden', '8');
-  await page.fill('#fewshot-steps', '20');
-  await page.fill('#fewshot-evalEvery', '5');
-  await page.click('#fewshot-options summary');
-  await page.fill('#fewshot-metaBatch', '4');
-  await page.fill('#fewshot-evalBatch', '8');
+  await fillFewshot(page, { numClasses: 2, hidden: 8, steps: 20, evalEvery: 5, metaBatch: 4, evalBatch: 8 });
   await page.click('#start');
   await waitForState(page, 1, ['done', 'failed'], 180_000);
   expect(await page.textContent('#run-error')).toBe('');

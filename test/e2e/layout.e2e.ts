@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright';
 import { describe, expect, test } from 'vitest';
-import { ARTIFACTS, waitForState, usePage } from './support.ts';
+import { ARTIFACTS, fillFewshot, usePage, waitForState } from './support.ts';
 
 const site = usePage();
 
@@ -25,13 +25,7 @@ describe('the page at 1280×800 and at 400 px', () => {
 
     await page.check('#exp-fewshot');
     await page.waitForFunction(() => /1,623 characters/.test(document.getElementById('omniglot-status')?.textContent ?? ''));
-    await page.fill('#fewshot-numClasses', '3');
-    await page.fill('#fewshot-hidden', '32');
-    await page.fill('#fewshot-steps', '40');
-    await page.fill('#fewshot-evalEvery', '10');
-    await page.click('#fewshot-options summary');
-    await page.fill('#fewshot-metaBatch', '16');
-    await page.fill('#fewshot-evalBatch', '32');
+    await fillFewshot(page, { numClasses: 3, hidden: 32, steps: 40, evalEvery: 10, metaBatch: 16, evalBatch: 32 });
     // Every status line while the model compiles, as the page shows them.
     await page.evaluate(() => {
       const seen: string[] = [];

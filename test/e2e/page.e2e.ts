@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ARTIFACTS, chartPoints, cli, launch, openPage, screenshot, startServer, waitForState, writeSmallRatings, writeSmallTitles, type Server } from './support.ts';
+import { ARTIFACTS, chartPoints, cli, fillFewshot, launch, openPage, screenshot, startServer, waitForState, writeSmallRatings, writeSmallTitles, type Server } from './support.ts';
 
 /** The official Omniglot PNG subset, where the shared data sits beside the repository (CI has it). */
 const OFFICIAL_ZIP = join(process.env.OMNIGLOT_SHARED ?? join('..', 'shared', 'data', 'omniglot'), 'images_background_small1.zip');
@@ -65,13 +65,7 @@ describe('the web page', () => {
     expect(await page.inputValue('#fewshot-numClasses')).toBe('5');
     expect(await page.inputValue('#fewshot-steps')).toBe('25000');
     expect(await page.inputValue('#fewshot-evalEvery')).toBe('100');
-    await page.fill('#fewshot-numClasses', '3');
-    await page.fill('#fewshot-hidden', '32');
-    await page.fill('#fewshot-steps', '80');
-    await page.fill('#fewshot-evalEvery', '10');
-    await page.click('#fewshot-options summary');
-    await page.fill('#fewshot-metaBatch', '16');
-    await page.fill('#fewshot-evalBatch', '32');
+    await fillFewshot(page, { numClasses: 3, hidden: 32, steps: 80, evalEvery: 10, metaBatch: 16, evalBatch: 32 });
     await page.click('#start');
     // Step 0's evaluation, then more as training goes: the chart grows while the run is live.
     await page.waitForFunction(() => Number(document.querySelector('figure.chart[data-tag="Accuracy/test"]')?.getAttribute('data-points')) >= 2, null, { timeout: 90_000 });
@@ -217,13 +211,7 @@ describe('the web page', () => {
     await page.check('#omniglot-files-choice');
     await page.setInputFiles('#omniglot-files', OFFICIAL_ZIP);
     await page.waitForFunction(() => /images_background_small1\.zip: \d+ characters × 20 drawings, 28×28 nearest \(binary\)/.test(document.getElementById('omniglot-status')?.textContent ?? ''), null, { timeout: 60_000 });
-    await page.fill('#fewshot-numClasses', '2');
-    await page.fill('#fewshot-hidden', '8');
-    await page.fill('#fewshot-steps', '4');
-    await page.fill('#fewshot-evalEvery', '2');
-    await page.click('#fewshot-options summary');
-    await page.fill('#fewshot-metaBatch', '4');
-    await page.fill('#fewshot-evalBatch', '8');
+    await fillFewshot(page, { numClasses: 2, hidden: 8, steps: 4, evalEvery: 2, metaBatch: 4, evalBatch: 8 });
     await page.click('#start');
     await waitForState(page, 1, ['done', 'failed']);
     expect(await page.textContent('#run-error')).toBe('');

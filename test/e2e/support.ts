@@ -103,6 +103,23 @@ export async function waitForState(page: Page, run: number, states: string[], ti
   return (await handle.jsonValue()) as string;
 }
 
+/** The few-shot form's sizes: the fields a short test run sets (metaBatch and evalBatch sit under "options"). */
+export interface FewshotForm {
+  numClasses: number;
+  hidden: number;
+  steps: number;
+  evalEvery: number;
+  metaBatch: number;
+  evalBatch: number;
+}
+
+/** Fills the few-shot form (the experiment chosen already) with a short run's sizes. */
+export async function fillFewshot(page: Page, f: FewshotForm): Promise<void> {
+  for (const key of ['numClasses', 'hidden', 'steps', 'evalEvery'] as const) await page.fill(`#fewshot-${key}`, String(f[key]));
+  await page.click('#fewshot-options summary');
+  for (const key of ['metaBatch', 'evalBatch'] as const) await page.fill(`#fewshot-${key}`, String(f[key]));
+}
+
 /** Points charted so far for a tag (the chart's figure counts them). */
 export async function chartPoints(page: Page, tag: string): Promise<number> {
   return Number(await page.getAttribute(`figure.chart[data-tag="${tag}"]`, 'data-points'));

@@ -2,6 +2,8 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { BufferScope } from '../../src/gpu/buffers.ts';
 import { Gpu } from '../../src/gpu/context.ts';
+import { CompiledStep, type CompileOptions } from '../../src/graph/compile.ts';
+import type { Graph, Tensor, TypedData } from '../../src/graph/graph.ts';
 import { StagingRing } from '../../src/gpu/readback.ts';
 import { submitDispatches, type Dispatch } from '../../src/kernels/kernel.ts';
 
@@ -12,6 +14,8 @@ export interface TestGpu {
   readonly ring: StagingRing;
   /** Builds dispatches in a fresh scope, runs them, and reads back `count` floats of each output. */
   run(build: Build): Promise<Float32Array[]>;
+  /** Compiles `g`, feeds and runs it once, and reads `read` back (f32 tensors the graph keeps or its step leaves intact). */
+  runGraph(g: Graph, feed: Record<string, TypedData>, read: readonly Tensor[], opts?: CompileOptions): Promise<Float32Array[]>;
 }
 
 export function useGpu(): TestGpu {
@@ -44,6 +48,16 @@ export function useGpu(): TestGpu {
         return out;
       } finally {
         scope.destroy();
+      }
+    },
+    async runGraph(g, feed, read, opts) {
+      const step = await CompiledStep.create(self.gpu, g, opts);
+      try {
+        step.feed(feed);
+        step.run();
+        return await Promise.all(read.map(async (x) => (await step.read(self.ring, x)) as Float32Array));
+      } finally {
+        step.destroy();
       }
     },
   };
